@@ -1,0 +1,28 @@
+import { chainCredentialSources, loadAuthJson, loadDefaultDockerConfig, loadDockerConfig, type CredentialSource } from '../config/credentials.js';
+
+export interface CredentialFlags {
+  /** image-migrator / image-syncer auth.json */
+  readonly auth?: string;
+  /** skopeo-style authfiles (docker config format) */
+  readonly srcAuthfile?: string;
+  readonly destAuthfile?: string;
+}
+
+/**
+ * Credentials for each side of a copy, most specific first: the side's authfile, then auth.json, then the user's
+ * docker config (with its credential helpers). All files are read before anything is copied, so a bad file is an
+ * input error (exit 2).
+ */
+export async function loadCopyCredentials(flags: CredentialFlags): Promise<{ source: CredentialSource; destination: CredentialSource }> {
+  const [authJson, srcFile, destFile, dockerConfig] = await Promise.all([
+    flags.auth ? loadAuthJson(flags.auth) : undefined,
+    flags.srcAuthfile ? loadDockerConfig(flags.srcAuthfile) : undefined,
+    flags.destAuthfile ? loadDockerConfig(flags.destAuthfile) : undefined,
+    loadDefaultDockerConfig(),
+  ]);
+  const chain = (...sources: Array<CredentialSource | undefined>) => chainCredentialSources(...sources.filter((s): s is CredentialSource => s !== undefined));
+  return {
+    source: chain(srcFile, authJson, dockerConfig),
+    destination: chain(destFile, authJson, dockerConfig),
+  };
+}

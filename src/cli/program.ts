@@ -1,0 +1,38 @@
+import { Command, CommanderError } from 'commander';
+import { describeError, isSwrSyncError } from '../errors.js';
+import { registerCopy } from './commands/copy.js';
+import { registerLoginKey } from './commands/login-key.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+
+export const VERSION = '0.1.0';
+
+export function buildProgram(): Command {
+  const program = new Command('swr-sync')
+    .description('Mirror container images between OCI / Docker V2 registries (Docker Hub, Quay, Harbor, Huawei Cloud SWR...) without a Docker daemon')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerCopy(program);
+  registerLoginKey(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/** Runs the CLI; returns the exit status. Errors are one line on stderr without a stack trace. */
+export async function run(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander already printed its message (unknown option, missing argument, invalid value).
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.Ok;
+      return error.exitCode === 0 ? ExitCode.Ok : ExitCode.InvalidInput;
+    }
+    process.stderr.write(`swr-sync: error: ${isSwrSyncError(error) ? error.message : describeError(error)}\n`);
+    if (isSwrSyncError(error) && error.isInputError) process.stderr.write('(nothing was copied)\n');
+    return exitCodeFor(error);
+  }
+}

@@ -1,0 +1,258 @@
+import type { RegistryClient } from '../client/registry-client.js';
+import { describeError, isSwrSyncError, SwrSyncError } from '../errors.js';
+import { digestOf } from '../oci/digest.js';
+import { isNonDistributable, parseManifest, type Descriptor, type ImageManifest, type Manifest } from '../oci/manifest.js';
+import { formatPlatform, isAttestation, platformMatches, type Platform } from '../oci/platform.js';
+import type { Reference } from '../oci/reference.js';
+import type { BlobCounts, ImageResult } from '../results/image-result.js';
+import { BlobCopier, type BlobOutcome, type RepositoryLocation } from './blob-copier.js';
+import { Limiter } from './limiter.js';
+
+export interface CopyEngineOptions {
+  readonly source: RegistryClient;
+  readonly destination: RegistryClient;
+  /** Blob transfers at once, across all images of the run. @default 8 */
+  readonly blobConcurrency?: number;
+  readonly onBytes?: (bytes: number) => void;
+}
+
+export interface CopyOptions {
+  /** Copy only these platforms of an index, writing a new index of them (its digest differs from the source's). */
+  readonly platforms?: readonly Platform[];
+}
+
+const IMAGE_CONFIG_TYPES = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
+const CONFIG_PEEK_LIMIT = 4 * 1024 * 1024;
+
+/** Per-image tally, folded into the ImageResult. */
+class Tally {
+  bytesTransferred = 0;
+  bytesSkipped = 0;
+  readonly blobs: BlobCounts = { copied: 0, mounted: 0, present: 0 };
+  add(outcome: BlobOutcome, size: number): void {
+    this.blobs[outcome]++;
+    if (outcome === 'copied') this.bytesTransferred += size;
+    else this.bytesSkipped += size;
+  }
+}
+
+/**
+ * Copies one image reference with everything under it: index → child manifests → config and layers, children
+ * before parents, the tag written last. A failure at any point leaves the destination tag where it was, never on an
+ * incomplete image (distribution-spec: a manifest PUT is refused while a referenced blob or manifest is missing,
+ * and we PUT bottom-up). Manifest bytes are copied verbatim, so digests are preserved.
+ */
+export class CopyEngine {
+  private readonly options: CopyEngineOptions;
+  private readonly blobs: BlobCopier;
+  /** Manifests already written this run, per destination repository: a second image sharing one skips it. */
+  private readonly manifestsWritten = new Map<string, Promise<void>>();
+
+  constructor(options: CopyEngineOptions) {
+    this.options = options;
+    this.blobs = new BlobCopier({
+      source: options.source,
+      destination: options.destination,
+      ...(options.blobConcurrency !== undefined ? { concurrency: options.blobConcurrency } : {}),
+      ...(options.onBytes ? { onBytes: options.onBytes } : {}),
+    });
+  }
+
+  /** Copies `src` to `dst` and reports the outcome; never throws for registry failures (status `failed`). */
+  async copy(src: Reference, dst: Reference, options: CopyOptions = {}): Promise<ImageResult> {
+    const started = Date.now();
+    const tally = new Tally();
+    const base = { source: src.toString(), destination: dst.toString() };
+    let sourceDigest: string | undefined;
+    try {
+      const outcome = await this.copyTop(src, dst, options, tally, (d) => (sourceDigest = d));
+      return {
+        ...base,
+        sourceDigest: outcome.sourceDigest,
+        digest: outcome.digest,
+        mediaType: outcome.mediaType,
+        platforms: outcome.platforms,
+        bytesTransferred: tally.bytesTransferred,
+        bytesSkipped: tally.bytesSkipped,
+        blobs: tally.blobs,
+        status: outcome.unchanged ? 'unchanged' : 'copied',
+        ...(outcome.note ? { note: outcome.note } : {}),
+        durationMs: Date.now() - started,
+      };
+    } catch (error) {
+      return {
+        ...base,
+        ...(sourceDigest ? { sourceDigest } : {}),
+        platforms: [],
+        bytesTransferred: tally.bytesTransferred,
+        bytesSkipped: tally.bytesSkipped,
+        blobs: tally.blobs,
+        status: 'failed',
+        error: { code: isSwrSyncError(error) ? error.code : 'ERR_UNEXPECTED', message: describeError(error) },
+        durationMs: Date.now() - started,
+      };
+    }
+  }
+
+  private async copyTop(
+    src: Reference,
+    dst: Reference,
+    options: CopyOptions,
+    tally: Tally,
+    onSourceDigest: (digest: string) => void,
+  ): Promise<{ sourceDigest: string; digest: string; mediaType: string; platforms: string[]; unchanged: boolean; note?: string }> {
+    const { source, destination } = this.options;
+    const from: RepositoryLocation = { registry: src.registry, repository: src.repository };
+    const to: RepositoryLocation = { registry: dst.registry, repository: dst.repository };
+
+    const head = await source.headManifest(src.registry, src.repository, src.ref);
+    if (!head) throw new SwrSyncError('ERR_NOT_FOUND', `source image ${src} not found (manifest unknown)`, from);
+    if (head.digest) onSourceDigest(head.digest);
+    const filtering = options.platforms !== undefined && options.platforms.length > 0;
+    // The tag the destination gets: its own, else the source's; a digest-only copy is stored by digest.
+    const dstTag = dst.tag ?? (dst.digest ? undefined : src.tag);
+
+    // Skip-unchanged costs one HEAD on each side: no manifest GET (a Docker Hub pull) when digests match.
+    if (!filtering && head.digest && dstTag) {
+      const existing = await destination.headManifest(dst.registry, dst.repository, dstTag, 'push');
+      if (existing?.digest === head.digest) {
+        return { sourceDigest: head.digest, digest: head.digest, mediaType: head.mediaType ?? existing.mediaType ?? '', platforms: [], unchanged: true };
+      }
+    }
+
+    // GET by digest when known, so the bytes are exactly the ones the HEAD named even if the tag moves meanwhile.
+    const fetched = await source.getManifest(src.registry, src.repository, head.digest ?? src.ref);
+    onSourceDigest(fetched.digest);
+    if (src.digest && fetched.digest !== src.digest) {
+      throw new SwrSyncError('ERR_DIGEST_MISMATCH', `source ${src}: expected digest ${src.digest}, found ${fetched.digest}`, from);
+    }
+    if (dst.digest && !filtering && dst.digest !== fetched.digest) {
+      throw new SwrSyncError('ERR_DIGEST_MISMATCH', `destination ${dst} pins digest ${dst.digest}, but the source is ${fetched.digest}`, to);
+    }
+    const manifest = parseManifest(fetched.bytes, fetched.mediaType, from);
+    let bytes = fetched.bytes;
+    let note: string | undefined;
+    let platforms: string[];
+
+    if (manifest.kind === 'index') {
+      let children = manifest.manifests;
+      if (filtering) {
+        children = selectPlatforms(manifest.manifests, options.platforms!, src);
+        if (children.length !== manifest.manifests.length) {
+          bytes = rewriteIndex(fetched.bytes, children);
+          note = `platform filter kept ${children.length} of ${manifest.manifests.length} index entries; the destination index ${digestOf(bytes)} differs from the source index ${fetched.digest}`;
+        }
+      }
+      platforms = children.filter((c) => !isAttestation(c.annotations, c.platform) && c.platform).map((c) => formatPlatform(c.platform!));
+      const newDigest = digestOf(bytes);
+      if (filtering && dstTag) {
+        const existing = await destination.headManifest(dst.registry, dst.repository, dstTag, 'push');
+        if (existing?.digest === newDigest) {
+          return { sourceDigest: fetched.digest, digest: newDigest, mediaType: manifest.mediaType, platforms, unchanged: true, ...(note ? { note } : {}) };
+        }
+      }
+      const childLimiter = new Limiter(4);
+      await Promise.all(children.map((child) => childLimiter.run(() => this.copyChild(from, to, child, tally, 1))));
+    } else {
+      platforms = await this.copyImageBlobs(from, to, manifest, tally);
+    }
+
+    const digest = digestOf(bytes);
+    const stored = await destination.putManifest(dst.registry, dst.repository, dstTag ?? digest, bytes, manifest.mediaType);
+    if (stored !== digest) {
+      throw new SwrSyncError('ERR_DIGEST_MISMATCH', `${dst}: the registry reports digest ${stored}, expected ${digest}`, to);
+    }
+    return { sourceDigest: fetched.digest, digest, mediaType: manifest.mediaType, platforms, unchanged: false, ...(note ? { note } : {}) };
+  }
+
+  /** Copies a child manifest (and, for nested indexes, its children) and writes it by digest. */
+  private async copyChild(from: RepositoryLocation, to: RepositoryLocation, descriptor: Descriptor, tally: Tally, depth: number): Promise<void> {
+    const key = `${to.registry}/${to.repository}@${descriptor.digest}`;
+    let written = this.manifestsWritten.get(key);
+    if (!written) {
+      written = this.writeChild(from, to, descriptor, tally, depth);
+      this.manifestsWritten.set(key, written);
+      written.catch(() => this.manifestsWritten.get(key) === written && this.manifestsWritten.delete(key));
+    }
+    await written;
+  }
+
+  private async writeChild(from: RepositoryLocation, to: RepositoryLocation, descriptor: Descriptor, tally: Tally, depth: number): Promise<void> {
+    const { source, destination } = this.options;
+    if (depth > 4) throw new SwrSyncError('ERR_UNSUPPORTED_MANIFEST', `${from.registry}/${from.repository}: indexes nested deeper than 4 levels`, from);
+    // A manifest the destination already has is complete (its blobs were checked when it was pushed).
+    const existing = await destination.headManifest(to.registry, to.repository, descriptor.digest, 'push');
+    if (existing) {
+      tally.bytesSkipped += descriptor.size;
+      return;
+    }
+    const fetched = await source.getManifest(from.registry, from.repository, descriptor.digest);
+    const manifest: Manifest = parseManifest(fetched.bytes, fetched.mediaType ?? descriptor.mediaType, from);
+    if (manifest.kind === 'index') {
+      await Promise.all(manifest.manifests.map((child) => this.copyChild(from, to, child, tally, depth + 1)));
+    } else {
+      await this.copyImageBlobs(from, to, manifest, tally);
+    }
+    await destination.putManifest(to.registry, to.repository, descriptor.digest, fetched.bytes, manifest.mediaType);
+  }
+
+  /** Config and layers of one image manifest; returns the image's platform when its config says so. */
+  private async copyImageBlobs(from: RepositoryLocation, to: RepositoryLocation, manifest: ImageManifest, tally: Tally): Promise<string[]> {
+    const { source } = this.options;
+    const config = manifest.config;
+    let configBytes: Buffer | undefined;
+    let platforms: string[] = [];
+    // The image config is small and says which platform this is; read it once and upload it from memory.
+    if (IMAGE_CONFIG_TYPES.has(config.mediaType) && config.size <= CONFIG_PEEK_LIMIT) {
+      const blob = await source.getBlob(from.registry, from.repository, config.digest);
+      const parts: Buffer[] = [];
+      for await (const chunk of blob.body) parts.push(chunk as Buffer);
+      configBytes = Buffer.concat(parts);
+      platforms = platformOfConfig(configBytes);
+    }
+    const descriptors = [config, ...manifest.layers].filter((d) => !isNonDistributable(d));
+    const unique = new Map(descriptors.map((d) => [d.digest, d]));
+    await Promise.all([...unique.values()].map(async (d) => {
+      const outcome = await this.blobs.ensure(from, to, d, d === config ? configBytes : undefined);
+      tally.add(outcome, d.size);
+    }));
+    return platforms;
+  }
+}
+
+function platformOfConfig(bytes: Buffer): string[] {
+  try {
+    const config = JSON.parse(bytes.toString('utf8')) as { os?: unknown; architecture?: unknown; variant?: unknown };
+    if (typeof config.os === 'string' && typeof config.architecture === 'string') {
+      return [formatPlatform({ os: config.os, architecture: config.architecture, ...(typeof config.variant === 'string' ? { variant: config.variant } : {}) })];
+    }
+  } catch {
+    // Not JSON: an artifact's config; it has no platform.
+  }
+  return [];
+}
+
+/**
+ * Children of an index that match the wanted platforms, plus the attestation manifests (BuildKit
+ * `vnd.docker.reference.digest`) that describe a kept child, so provenance and SBOMs stay with their image.
+ */
+function selectPlatforms(manifests: readonly Descriptor[], wanted: readonly Platform[], src: Reference): Descriptor[] {
+  const images = manifests.filter((m) => !isAttestation(m.annotations, m.platform) && wanted.some((w) => platformMatches(w, m.platform)));
+  if (images.length === 0) {
+    const available = manifests.filter((m) => m.platform && !isAttestation(m.annotations, m.platform)).map((m) => formatPlatform(m.platform!));
+    throw new SwrSyncError('ERR_PLATFORM_NOT_FOUND',
+      `${src}: none of the requested platforms (${wanted.map(formatPlatform).join(', ')}) is in the index; it has ${available.join(', ') || 'no platform entries'}`,
+      { registry: src.registry, repository: src.repository });
+  }
+  const kept = new Set(images.map((m) => m.digest));
+  return manifests.filter((m) => kept.has(m.digest) || (isAttestation(m.annotations, m.platform) && kept.has(m.annotations?.['vnd.docker.reference.digest'] ?? '')));
+}
+
+/** A new index holding only `children`, every other field kept as the source wrote it. */
+function rewriteIndex(original: Buffer, children: readonly Descriptor[]): Buffer {
+  const index = JSON.parse(original.toString('utf8')) as Record<string, unknown> & { manifests: Descriptor[] };
+  const keep = new Set(children.map((c) => c.digest));
+  index.manifests = index.manifests.filter((m) => keep.has(m.digest));
+  return Buffer.from(JSON.stringify(index));
+}
+

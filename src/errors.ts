@@ -1,0 +1,119 @@
+/**
+ * Typed errors. Every error the engine raises carries a stable `code` (for scripts and tests), the registry and
+ * repository it concerns where known, and says what was expected and what was found. Messages never contain
+ * credentials: callers pass hosts, repositories and digests, never header values.
+ */
+
+export type ErrorCode =
+  // invalid input (exit 2)
+  | 'ERR_INVALID_REFERENCE'
+  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_INVALID_CONFIG'
+  | 'ERR_CONFIG_READ'
+  // registry / network (exit 1)
+  | 'ERR_REGISTRY_UNREACHABLE'
+  | 'ERR_UNAUTHORIZED'
+  | 'ERR_DENIED'
+  | 'ERR_NOT_FOUND'
+  | 'ERR_REGISTRY_RESPONSE'
+  | 'ERR_TOO_MANY_REQUESTS'
+  | 'ERR_DIGEST_MISMATCH'
+  | 'ERR_SIZE_MISMATCH'
+  | 'ERR_MANIFEST_TOO_LARGE'
+  | 'ERR_UNSUPPORTED_MANIFEST'
+  | 'ERR_CREDENTIAL_HELPER'
+  | 'ERR_TOKEN'
+  | 'ERR_PLATFORM_NOT_FOUND'
+  | 'ERR_ABORTED';
+
+export interface SwrSyncErrorOptions {
+  readonly registry?: string;
+  readonly repository?: string;
+  readonly cause?: unknown;
+  /** HTTP status, when the error comes from a registry response. */
+  readonly status?: number;
+  /** Whether trying the same operation again may succeed (429, 5xx, connection loss, truncated stream). */
+  readonly retryable?: boolean;
+}
+
+export class SwrSyncError extends Error {
+  readonly code: ErrorCode;
+  readonly registry?: string;
+  readonly repository?: string;
+  readonly status?: number;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: SwrSyncErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    if (options.registry !== undefined) this.registry = options.registry;
+    if (options.repository !== undefined) this.repository = options.repository;
+    if (options.status !== undefined) this.status = options.status;
+    this.retryable = options.retryable ?? false;
+  }
+
+  /** Whether this error means the user's input was invalid (exit status 2), rather than a failed copy. */
+  get isInputError(): boolean {
+    return INPUT_CODES.has(this.code);
+  }
+}
+
+const INPUT_CODES: ReadonlySet<ErrorCode> = new Set([
+  'ERR_INVALID_REFERENCE',
+  'ERR_INVALID_ARGUMENT',
+  'ERR_INVALID_CONFIG',
+  'ERR_CONFIG_READ',
+]);
+
+/** A reference string that breaks the grammar of distribution's `reference` package. */
+export class InvalidReferenceError extends SwrSyncError {
+  readonly input: string;
+  constructor(input: string, rule: string) {
+    super('ERR_INVALID_REFERENCE', `invalid image reference "${input}": ${rule}`);
+    this.input = input;
+  }
+}
+
+/** A configuration file or value that breaks a rule; names the file, the key and the rule. */
+export class ConfigError extends SwrSyncError {
+  readonly file?: string;
+  readonly key?: string;
+  constructor(message: string, options: { file?: string; key?: string; cause?: unknown; code?: 'ERR_INVALID_CONFIG' | 'ERR_CONFIG_READ' } = {}) {
+    const where = [options.file, options.key ? `key "${options.key}"` : undefined].filter(Boolean).join(', ');
+    super(options.code ?? 'ERR_INVALID_CONFIG', where ? `${where}: ${message}` : message, { cause: options.cause });
+    if (options.file !== undefined) this.file = options.file;
+    if (options.key !== undefined) this.key = options.key;
+  }
+}
+
+/** Digest or size of received bytes differ from what the descriptor or reference promised. */
+export class ContentMismatchError extends SwrSyncError {
+  constructor(
+    code: 'ERR_DIGEST_MISMATCH' | 'ERR_SIZE_MISMATCH',
+    what: string,
+    expected: string | number,
+    found: string | number,
+    options: SwrSyncErrorOptions = {},
+  ) {
+    super(code, `${what}: expected ${expected}, found ${found}`, options);
+  }
+}
+
+export function isSwrSyncError(e: unknown): e is SwrSyncError {
+  return e instanceof SwrSyncError;
+}
+
+/** A one-line description of any thrown value, following `cause` chains, for logs and results. */
+export function describeError(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  let text = e.message;
+  let cause: unknown = (e as { cause?: unknown }).cause;
+  for (let depth = 0; cause instanceof Error && depth < 3; depth++) {
+    const causeCode = (cause as { code?: unknown }).code;
+    const part = typeof causeCode === 'string' ? `${causeCode}: ${cause.message}` : cause.message;
+    if (part && !text.includes(part)) text += ` (cause: ${part})`;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return text;
+}

@@ -1,0 +1,25 @@
+/** Public library entry of the swr-sync engine (`cdktf-swr/engine`). */
+export { RegistryClient, Transport } from './client/registry-client.js';
+export type { Access, FetchedManifest, ManifestHead, RegistryClientOptions, RequestEvent, TransportOptions, UploadMode } from './client/registry-client.js';
+export type { RetryPolicy } from './client/retry.js';
+export { CopyEngine } from './engine/copy-engine.js';
+export type { CopyEngineOptions, CopyOptions } from './engine/copy-engine.js';
+export {
+  chainCredentialSources,
+  loadAuthJson,
+  loadDefaultDockerConfig,
+  loadDockerConfig,
+  parseAuthJson,
+  parseDockerConfig,
+} from './config/credentials.js';
+export type { Credential, CredentialSource, RegistryAccess } from './config/credentials.js';
+export { ConfigError, ContentMismatchError, InvalidReferenceError, SwrSyncError } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { digestOf } from './oci/digest.js';
+export { MediaType, parseManifest } from './oci/manifest.js';
+export type { Descriptor, ImageIndex, ImageManifest, Manifest } from './oci/manifest.js';
+export { formatPlatform, parsePlatform, parsePlatforms } from './oci/platform.js';
+export type { Platform } from './oci/platform.js';
+export { parseReference, Reference } from './oci/reference.js';
+export type { ImageResult, ImageStatus } from './results/image-result.js';
+export { swrLoginKey, swrLoginUser } from './swr/login-key.js';

@@ -1,0 +1,151 @@
+import { InvalidReferenceError } from '../errors.js';
+import { digestProblem } from './digest.js';
+
+/**
+ * Image references, following the grammar of distribution's `reference` package (reference/regexp.go):
+ *
+ *   reference := name [ ":" tag ] [ "@" digest ]
+ *   name      := [domain "/"] path-component ["/" path-component]*
+ *   domain    := host [":" port]
+ *
+ * With Docker Hub defaults: no domain means `docker.io`, a one-component path on Docker Hub gets `library/`,
+ * and `index.docker.io` / `registry-1.docker.io` fold into `docker.io` so credentials and results use one name.
+ */
+
+export const DOCKER_HUB = 'docker.io';
+const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
+
+/** Maximum length of `domain/path` (distribution: NameTotalLengthMax). */
+const NAME_MAX = 255;
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]{1,5})?$`);
+const TAG = /^[\w][\w.-]{0,127}$/;
+
+export interface ParseReferenceOptions {
+  /** Tag to assume when the reference has neither tag nor digest. `false` keeps the tag undefined. @default 'latest' */
+  readonly defaultTag?: string | false;
+}
+
+export class Reference {
+  /** Registry host with optional port, lowercase, Docker Hub folded into `docker.io`. */
+  readonly registry: string;
+  /** Repository path within the registry, e.g. `library/nginx`. */
+  readonly repository: string;
+  readonly tag: string | undefined;
+  readonly digest: string | undefined;
+
+  constructor(registry: string, repository: string, tag?: string, digest?: string) {
+    this.registry = registry;
+    this.repository = repository;
+    this.tag = tag;
+    this.digest = digest;
+  }
+
+  static parse(input: string, options: ParseReferenceOptions = {}): Reference {
+    return parseReference(input, options);
+  }
+
+  /** `registry/repository`, without tag or digest. */
+  get name(): string {
+    return `${this.registry}/${this.repository}`;
+  }
+
+  /** What a manifest request addresses: the digest when pinned, else the tag. */
+  get ref(): string {
+    const ref = this.digest ?? this.tag;
+    if (ref === undefined) throw new InvalidReferenceError(this.toString(), 'a tag or digest is required here');
+    return ref;
+  }
+
+  withTag(tag: string | undefined): Reference {
+    return new Reference(this.registry, this.repository, tag, undefined);
+  }
+
+  withDigest(digest: string | undefined): Reference {
+    return new Reference(this.registry, this.repository, this.tag, digest);
+  }
+
+  toString(): string {
+    return `${this.name}${this.tag === undefined ? '' : `:${this.tag}`}${this.digest === undefined ? '' : `@${this.digest}`}`;
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+}
+
+export function normalizeRegistry(host: string): string {
+  const lower = host.toLowerCase();
+  return DOCKER_HUB_ALIASES.has(lower) ? DOCKER_HUB : lower;
+}
+
+export function tagProblem(tag: string): string | undefined {
+  if (TAG.test(tag)) return undefined;
+  if (tag.length > 128) return `a tag is at most 128 characters (found ${tag.length})`;
+  return "a tag is letters, digits, '_', '.' and '-', not starting with '.' or '-'";
+}
+
+export function repositoryProblem(repository: string): string | undefined {
+  if (repository === '') return 'the repository path is empty';
+  for (const component of repository.split('/')) {
+    if (component === '') return 'path components must not be empty (no leading, trailing or double "/")';
+    if (!PATH_COMPONENT.test(component)) {
+      if (component !== component.toLowerCase()) return `repository names must be lowercase ("${component}")`;
+      return `path component "${component}" must be lowercase letters and digits, separated by '.', '_', '__' or '-'`;
+    }
+  }
+  return undefined;
+}
+
+export function parseReference(input: string, options: ParseReferenceOptions = {}): Reference {
+  if (typeof input !== 'string' || input.trim() === '') throw new InvalidReferenceError(String(input ?? ''), 'the reference is empty');
+  if (input !== input.trim() || /\s/.test(input)) throw new InvalidReferenceError(input, 'a reference contains no whitespace');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input)) {
+    throw new InvalidReferenceError(input, 'a reference has no URL scheme: write "host[:port]/path[:tag][@digest]"');
+  }
+
+  let rest = input;
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    const problem = digestProblem(digest);
+    if (problem) throw new InvalidReferenceError(input, problem);
+  }
+
+  let tag: string | undefined;
+  const colon = rest.lastIndexOf(':');
+  if (colon > rest.lastIndexOf('/')) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+    const problem = tagProblem(tag);
+    if (problem) throw new InvalidReferenceError(input, problem);
+  }
+
+  let registry = DOCKER_HUB;
+  let repository = rest;
+  const slash = rest.indexOf('/');
+  if (slash >= 0) {
+    const first = rest.slice(0, slash);
+    // distribution's splitDockerDomain: the first component is a registry host when it has a '.' or ':', is
+    // "localhost", or has uppercase letters (repository paths never do).
+    if (/[.:]/.test(first) || first === 'localhost' || first !== first.toLowerCase()) {
+      if (!DOMAIN.test(first)) throw new InvalidReferenceError(input, `"${first}" is not a valid registry host[:port]`);
+      registry = normalizeRegistry(first);
+      repository = rest.slice(slash + 1);
+    }
+  }
+  if (registry === DOCKER_HUB && repository !== '' && !repository.includes('/')) repository = `library/${repository}`;
+
+  const problem = repositoryProblem(repository);
+  if (problem) throw new InvalidReferenceError(input, problem);
+  if (registry.length + 1 + repository.length > NAME_MAX) {
+    throw new InvalidReferenceError(input, `a repository name is at most ${NAME_MAX} characters including the registry`);
+  }
+
+  const defaultTag = options.defaultTag === undefined ? 'latest' : options.defaultTag;
+  if (tag === undefined && digest === undefined && defaultTag !== false) tag = defaultTag;
+  return new Reference(registry, repository, tag, digest);
+}

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseChallenge } from '../../src/client/challenge.js';
+import { backoffDelay, DEFAULT_RETRY_POLICY, isRetryableNetworkError, isRetryableStatus, parseRetryAfter } from '../../src/client/retry.js';
+
+describe('parseChallenge', () => {
+  test('Bearer with realm, service and scope (distribution token.md)', () => {
+    assert.deepEqual(
+      parseChallenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:samalba/my-app:pull,push"'),
+      { scheme: 'bearer', realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:samalba/my-app:pull,push' },
+    );
+  });
+  test('Basic realm', () => {
+    assert.deepEqual(parseChallenge('Basic realm="test"'), { scheme: 'basic', realm: 'test' });
+  });
+  test('unquoted values, spaces and escaped quotes', () => {
+    assert.deepEqual(parseChallenge('bearer  realm=https://h/t , service="a \\"b\\""'), { scheme: 'bearer', realm: 'https://h/t', service: 'a "b"' });
+  });
+  test('first understood challenge of several, and of several headers', () => {
+    assert.equal(parseChallenge('Negotiate abc, Basic realm="r"')?.scheme, 'basic');
+    assert.equal(parseChallenge(['Digest realm="x"', 'Bearer realm="y"'])?.realm, 'y');
+  });
+  test('nothing understood', () => {
+    assert.equal(parseChallenge(undefined), undefined);
+    assert.equal(parseChallenge('Negotiate'), undefined);
+  });
+});
+
+describe('retry policy', () => {
+  test('retryable statuses', () => {
+    for (const s of [429, 500, 502, 503, 504, 408]) assert.ok(isRetryableStatus(s), String(s));
+    for (const s of [400, 401, 403, 404, 405, 413, 501]) assert.ok(!isRetryableStatus(s), String(s));
+  });
+  test('network errors by code, also inside causes', () => {
+    assert.ok(isRetryableNetworkError(Object.assign(new Error('x'), { code: 'ECONNRESET' })));
+    assert.ok(isRetryableNetworkError(new Error('wrap', { cause: Object.assign(new Error('y'), { code: 'UND_ERR_SOCKET' }) })));
+    assert.ok(!isRetryableNetworkError(Object.assign(new Error('x'), { code: 'ENOENT' })));
+  });
+  test('Retry-After as seconds and as HTTP date', () => {
+    assert.equal(parseRetryAfter('3'), 3000);
+    assert.equal(parseRetryAfter(new Date(10_000).toUTCString(), 4_000), 6000);
+    assert.equal(parseRetryAfter('soon'), undefined);
+    assert.equal(parseRetryAfter(undefined), undefined);
+  });
+  test('backoff is capped, jittered, and Retry-After wins up to its cap', () => {
+    const p = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 100, maxDelayMs: 1000 };
+    assert.equal(backoffDelay(p, 0, undefined, () => 0), 50);
+    assert.equal(backoffDelay(p, 0, undefined, () => 1), 100);
+    assert.equal(backoffDelay(p, 10, undefined, () => 1), 1000);
+    assert.equal(backoffDelay(p, 0, 2500), 2500);
+    assert.equal(backoffDelay(p, 0, 10 ** 9), p.maxRetryAfterMs);
+  });
+});
