@@ -78,3 +78,25 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/** Whether an operation that failed with `error` may succeed when tried again from the start. */
+export function isRetryable(error: unknown): boolean {
+  const flag = (error as { retryable?: unknown } | null)?.retryable;
+  return typeof flag === 'boolean' ? flag : isRetryableNetworkError(error);
+}
+
+/**
+ * Runs a whole operation (e.g. a blob transfer that re-reads its source) up to `policy.retries` more times while it
+ * fails with a retryable error. Request-level retries live in the client; this is for work with streaming bodies.
+ */
+export async function withRetries<T>(policy: RetryPolicy, operation: (attempt: number) => Promise<T>, classify: (error: unknown) => unknown = (e) => e): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await operation(attempt);
+    } catch (error) {
+      const cause = classify(error);
+      if (!isRetryable(cause) || attempt >= policy.retries) throw cause;
+      await sleep(backoffDelay(policy, attempt));
+    }
+  }
+}

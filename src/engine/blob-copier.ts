@@ -1,8 +1,8 @@
 import { pipeline, Readable } from 'node:stream';
 import type { RegistryClient } from '../client/registry-client.js';
-import { ContentMismatchError, SwrSyncError } from '../errors.js';
+import { ContentMismatchError } from '../errors.js';
 import type { Descriptor } from '../oci/manifest.js';
-import { backoffDelay, isRetryableNetworkError, sleep } from '../client/retry.js';
+import { withRetries } from '../client/retry.js';
 import { Limiter } from './limiter.js';
 import { VerifyStream } from './verify-stream.js';
 
@@ -106,36 +106,31 @@ export class BlobCopier {
   /** Streams one blob with retries; each attempt re-reads the source from the start. */
   private async transfer(from: RepositoryLocation, to: RepositoryLocation, descriptor: Descriptor, bytes: Buffer | undefined, location: string | undefined): Promise<void> {
     const { source, destination } = this.options;
-    const policy = destination.retry;
-    for (let attempt = 0; ; attempt++) {
-      let sent = 0;
-      const open = async (): Promise<Readable> => {
-        const verify = new VerifyStream(descriptor.digest, descriptor.size, from);
-        verify.onBytes = (n) => {
-          sent += n;
-          this.options.onBytes?.(n);
-        };
-        if (bytes) return Readable.from([bytes]).pipe(verify);
-        const blob = await source.getBlob(from.registry, from.repository, descriptor.digest);
-        if (blob.size !== undefined && blob.size !== descriptor.size) {
-          blob.body.destroy();
-          throw new ContentMismatchError('ERR_SIZE_MISMATCH', `blob ${descriptor.digest} from ${from.registry}/${from.repository} (Content-Length)`, descriptor.size, blob.size, { ...from, retryable: true });
-        }
-        // pipeline() destroys both sides on error; the consumer sees the error through `verify`.
-        pipeline(blob.body, verify, () => undefined);
-        return verify;
+    let sent = 0;
+    const open = async (): Promise<Readable> => {
+      const verify = new VerifyStream(descriptor.digest, descriptor.size, from);
+      verify.onBytes = (n) => {
+        sent += n;
+        this.options.onBytes?.(n);
       };
-      try {
-        await destination.uploadBlob(to.registry, to.repository, descriptor.digest, descriptor.size, open, attempt === 0 ? location : undefined);
-        return;
-      } catch (error) {
-        const cause = unwrapStreamError(error);
-        const retryable = cause instanceof SwrSyncError ? cause.retryable : isRetryableNetworkError(cause);
-        if (!retryable || attempt >= policy.retries) throw cause;
-        if (sent > 0) this.options.onBytes?.(-sent);
-        await sleep(backoffDelay(policy, attempt));
+      if (bytes) return Readable.from([bytes]).pipe(verify);
+      const blob = await source.getBlob(from.registry, from.repository, descriptor.digest);
+      if (blob.size !== undefined && blob.size !== descriptor.size) {
+        blob.body.destroy();
+        throw new ContentMismatchError('ERR_SIZE_MISMATCH', `blob ${descriptor.digest} from ${from.registry}/${from.repository} (Content-Length)`, descriptor.size, blob.size, { ...from, retryable: true });
       }
-    }
+      // pipeline() destroys both sides on error; the consumer sees the error through `verify`.
+      pipeline(blob.body, verify, () => undefined);
+      return verify;
+    };
+    await withRetries(destination.retry, async (attempt) => {
+      if (sent > 0) {
+        // Progress counted for a failed attempt is taken back.
+        this.options.onBytes?.(-sent);
+        sent = 0;
+      }
+      await destination.uploadBlob(to.registry, to.repository, descriptor.digest, descriptor.size, open, attempt === 0 ? location : undefined);
+    }, unwrapStreamError);
   }
 }
 

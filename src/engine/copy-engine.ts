@@ -1,4 +1,6 @@
+import { pipeline } from 'node:stream';
 import type { RegistryClient } from '../client/registry-client.js';
+import { withRetries } from '../client/retry.js';
 import { describeError, isSwrSyncError, SwrSyncError } from '../errors.js';
 import { digestOf } from '../oci/digest.js';
 import { isNonDistributable, parseManifest, type Descriptor, type ImageManifest, type Manifest } from '../oci/manifest.js';
@@ -7,6 +9,7 @@ import type { Reference } from '../oci/reference.js';
 import type { BlobCounts, ImageResult } from '../results/image-result.js';
 import { BlobCopier, type BlobOutcome, type RepositoryLocation } from './blob-copier.js';
 import { Limiter } from './limiter.js';
+import { VerifyStream } from './verify-stream.js';
 
 export interface CopyEngineOptions {
   readonly source: RegistryClient;
@@ -47,6 +50,8 @@ export class CopyEngine {
   private readonly blobs: BlobCopier;
   /** Manifests already written this run, per destination repository: a second image sharing one skips it. */
   private readonly manifestsWritten = new Map<string, Promise<void>>();
+  /** Image configs read this run, by source registry and digest: each is downloaded once. */
+  private readonly configs = new Map<string, Promise<Buffer>>();
 
   constructor(options: CopyEngineOptions) {
     this.options = options;
@@ -113,8 +118,8 @@ export class CopyEngine {
     const dstTag = dst.tag ?? (dst.digest ? undefined : src.tag);
 
     // Skip-unchanged costs one HEAD on each side: no manifest GET (a Docker Hub pull) when digests match.
-    if (!filtering && head.digest && dstTag) {
-      const existing = await destination.headManifest(dst.registry, dst.repository, dstTag, 'push');
+    if (!filtering && head.digest) {
+      const existing = await destination.headManifest(dst.registry, dst.repository, dstTag ?? head.digest, 'push');
       if (existing?.digest === head.digest) {
         return { sourceDigest: head.digest, digest: head.digest, mediaType: head.mediaType ?? existing.mediaType ?? '', platforms: [], unchanged: true };
       }
@@ -204,10 +209,14 @@ export class CopyEngine {
     let platforms: string[] = [];
     // The image config is small and says which platform this is; read it once and upload it from memory.
     if (IMAGE_CONFIG_TYPES.has(config.mediaType) && config.size <= CONFIG_PEEK_LIMIT) {
-      const blob = await source.getBlob(from.registry, from.repository, config.digest);
-      const parts: Buffer[] = [];
-      for await (const chunk of blob.body) parts.push(chunk as Buffer);
-      configBytes = Buffer.concat(parts);
+      const key = `${from.registry}@${config.digest}`;
+      let read = this.configs.get(key);
+      if (!read) {
+        read = readBlob(source, from, config);
+        this.configs.set(key, read);
+        read.catch(() => this.configs.get(key) === read && this.configs.delete(key));
+      }
+      configBytes = await read;
       platforms = platformOfConfig(configBytes);
     }
     const descriptors = [config, ...manifest.layers].filter((d) => !isNonDistributable(d));
@@ -218,6 +227,18 @@ export class CopyEngine {
     }));
     return platforms;
   }
+}
+
+/** A small blob read whole and verified against its descriptor, retried like any transfer. */
+async function readBlob(source: RegistryClient, from: RepositoryLocation, descriptor: Descriptor): Promise<Buffer> {
+  return withRetries(source.retry, async () => {
+    const blob = await source.getBlob(from.registry, from.repository, descriptor.digest);
+    const verify = new VerifyStream(descriptor.digest, descriptor.size, from);
+    pipeline(blob.body, verify, () => undefined);
+    const parts: Buffer[] = [];
+    for await (const chunk of verify) parts.push(chunk as Buffer);
+    return Buffer.concat(parts);
+  });
 }
 
 function platformOfConfig(bytes: Buffer): string[] {

@@ -32,7 +32,7 @@ export function registerCopy(program: Command): void {
     .option('--insecure', 'allow plain HTTP and unverified TLS for both registries')
     .option('--retries <n>', 'retries of a failed request or blob transfer', integerOption('--retries', 0, 20), 3)
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nCredentials are never taken on the command line: use --auth, the authfiles, or ~/.docker/config.json.')
+    .addHelpText('after', '\nCredentials are never taken on the command line: use --auth, the authfiles, or ~/.docker/config.json.\n')
     .action(async (srcText: string, dstText: string, flags: CopyFlags) => {
       const src = parseReference(srcText);
       const dst = parseReference(dstText, { defaultTag: false });

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# `npm run demo`: installs what is missing, builds, then runs the demo between two loopback registries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh
+exec node lib/scripts/demo.js
