@@ -6,3 +6,4 @@ export * from './images.js';
 export * from './registry-session.js';
 export * from './push.js';
 export * from './proxy.js';
+export * from './tls.js';

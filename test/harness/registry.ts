@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
+import { get as getHttps } from 'node:https';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,8 @@ export interface RegistryOptions {
   tmpfs?: boolean;
   tokenExpiresInSeconds?: number;
   anonymousPull?: boolean;
+  /** Serve HTTPS with this certificate and key (PEM files); `url` is then https://. */
+  tls?: { certificate: string; key: string };
 }
 
 export interface RunningRegistry {
@@ -111,8 +114,8 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
   const launch = async (port: number): Promise<Instance> => {
     // A per-launch nonce echoed in every response tells our process apart from whatever else holds the port.
     const nonce = randomBytes(8).toString('hex');
-    await writeFile(configPath, renderConfig({ port, storageDir: storageDir!, secret, nonce, authConfig }));
-    return spawnRegistry(configPath, port, nonce);
+    await writeFile(configPath, renderConfig({ port, storageDir: storageDir!, secret, nonce, authConfig, ...(opts.tls && { tls: opts.tls }) }));
+    return spawnRegistry(configPath, port, nonce, opts.tls !== undefined);
   };
 
   let port = 0;
@@ -140,7 +143,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
 
   const registry: RunningRegistry = {
     auth,
-    url: `http://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
     port,
     ...(username !== undefined && { username }),
@@ -187,7 +190,7 @@ export async function stopAll(): Promise<void> {
 
 class BindConflict extends Error {}
 
-function renderConfig(c: { port: number; storageDir: string; secret: string; nonce: string; authConfig: string }): string {
+function renderConfig(c: { port: number; storageDir: string; secret: string; nonce: string; authConfig: string; tls?: { certificate: string; key: string } }): string {
   return [
     'version: 0.1',
     'log:',
@@ -207,11 +210,12 @@ function renderConfig(c: { port: number; storageDir: string; secret: string; non
     `  secret: "${c.secret}"`,
     '  headers:',
     `    X-Harness-Instance: ["${c.nonce}"]`,
+    ...(c.tls ? ['  tls:', `    certificate: ${JSON.stringify(c.tls.certificate)}`, `    key: ${JSON.stringify(c.tls.key)}`] : []),
     c.authConfig,
   ].join('\n');
 }
 
-async function spawnRegistry(configPath: string, port: number, nonce: string): Promise<Instance> {
+async function spawnRegistry(configPath: string, port: number, nonce: string, tls: boolean): Promise<Instance> {
   // REGISTRY_* variables override the config file (e.g. REGISTRY_HTTP_ADDR): keep the caller's out.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REGISTRY_')));
   const child = spawn(REGISTRY_BINARY, ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'], env });
@@ -249,7 +253,7 @@ async function spawnRegistry(configPath: string, port: number, nonce: string): P
       if (/address already in use/i.test(tail)) throw new BindConflict(`port ${port} is taken`);
       throw new Error(`docker-registry did not start on port ${port}: ${exitedEarly.message}\n${tail.trim()}`);
     }
-    if (await answersV2(port, nonce)) return instance;
+    if (await answersV2(port, nonce, tls)) return instance;
     await delay(25);
   }
   await terminate(instance);
@@ -257,9 +261,10 @@ async function spawnRegistry(configPath: string, port: number, nonce: string): P
 }
 
 /** distribution answers /v2/ with 200 without auth and 401 with it; both mean it is serving. */
-function answersV2(port: number, nonce: string): Promise<boolean> {
+function answersV2(port: number, nonce: string, tls: boolean): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = get({ host: '127.0.0.1', port, path: '/v2/', agent: false, timeout: 1000 }, (res) => {
+    const options = { host: '127.0.0.1', port, path: '/v2/', agent: false, timeout: 1000, rejectUnauthorized: false } as const;
+    const req = (tls ? getHttps : get)(options, (res) => {
       res.resume();
       resolve((res.statusCode === 200 || res.statusCode === 401) && res.headers['x-harness-instance'] === nonce);
     });
