@@ -188,10 +188,10 @@ export class RegistryClient {
     const declared = Number(header(res.headers, 'content-length') ?? '0');
     if (declared > MANIFEST_MAX_BYTES) {
       res.body.destroy();
-      throw new SwrSyncError('ERR_MANIFEST_TOO_LARGE', `manifest ${registry}/${repository}:${ref} is ${declared} bytes; at most ${MANIFEST_MAX_BYTES} are accepted`, where);
+      throw new SwrSyncError('ERR_MANIFEST_TOO_LARGE', `manifest ${display(registry, repository, ref)} is ${declared} bytes; at most ${MANIFEST_MAX_BYTES} are accepted`, where);
     }
     const bytes = await readLimited(res.body, MANIFEST_MAX_BYTES, () =>
-      new SwrSyncError('ERR_MANIFEST_TOO_LARGE', `manifest ${registry}/${repository}:${ref} exceeds ${MANIFEST_MAX_BYTES} bytes`, where));
+      new SwrSyncError('ERR_MANIFEST_TOO_LARGE', `manifest ${display(registry, repository, ref)} exceeds ${MANIFEST_MAX_BYTES} bytes`, where));
     const sent = header(res.headers, 'docker-content-digest');
     const pinned = ref.includes(':') ? ref : undefined;
     const algorithm = pinned ? digestAlgorithm(pinned) : sent?.startsWith('sha512:') ? 'sha512' : 'sha256';
@@ -199,7 +199,7 @@ export class RegistryClient {
     for (const [what, expected] of [['requested digest', pinned], ['Docker-Content-Digest', sent]] as const) {
       if (expected !== undefined && digestAlgorithm(expected) === algorithm && expected !== digest) {
         throw new SwrSyncError('ERR_DIGEST_MISMATCH',
-          `manifest ${registry}/${repository}:${ref}: expected ${what} ${expected}, found content with digest ${digest}`,
+          `manifest ${display(registry, repository, ref)}: expected ${what} ${expected}, found content with digest ${digest}`,
           { ...where, retryable: true });
       }
     }
@@ -217,7 +217,7 @@ export class RegistryClient {
     const stored = header(res.headers, 'docker-content-digest');
     if (stored !== undefined && digestAlgorithm(stored) === digestAlgorithm(expected) && stored !== expected) {
       throw new SwrSyncError('ERR_DIGEST_MISMATCH',
-        `${registry}/${repository}:${ref}: the registry stored the manifest as ${stored}, expected ${expected} (it rewrote the bytes)`,
+        `${display(registry, repository, ref)}: the registry stored the manifest as ${stored}, expected ${expected} (it rewrote the bytes)`,
         { registry, repository });
     }
     return stored ?? expected;
@@ -623,6 +623,11 @@ export class RegistryClient {
         { ...where, status: res.statusCode, retryable: isRetryableStatus(res.statusCode) });
     }
   }
+}
+
+/** `registry/repository:tag` or `registry/repository@digest`, for messages. */
+function display(registry: string, repository: string, ref: string): string {
+  return `${registry}/${repository}${ref.includes(':') ? '@' : ':'}${ref}`;
 }
 
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { RegistryClient, Transport } from '../../src/client/registry-client.js';
 import { CopyEngine } from '../../src/engine/copy-engine.js';
@@ -114,6 +115,27 @@ describe('engine on the wire (token auth, through proxies)', () => {
     }
     assert.equal(ok.filter((r) => r.method === 'POST').length, 4);
     assert.equal(ok.filter((r) => r.method === 'PATCH').length, 0);
+    for (const put of ok.filter(isBlobPut)) {
+      assert.ok(Number(put.headers['content-length']) > 0, 'a monolithic PUT carries Content-Length');
+      assert.equal(put.headers['transfer-encoding'], undefined, 'and is not chunked as well');
+    }
+  });
+
+  test('a manifest over 4 MiB and a Docker schema 1 manifest are refused with a clear error, nothing written', async () => {
+    const huge = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', padding: 'x'.repeat(4 * 1024 * 1024 + 1) });
+    const schema1 = JSON.stringify({ schemaVersion: 1, name: 'lib/app', tag: 'v1', architecture: 'amd64', fsLayers: [], history: [] });
+    for (const [body, type, expected] of [
+      [huge, 'application/vnd.oci.image.manifest.v1+json', /ERR_MANIFEST_TOO_LARGE|at most 4194304 bytes/],
+      [schema1, 'application/vnd.docker.distribution.manifest.v1+prettyjws', /Docker schema 1 manifest/],
+    ] as const) {
+      // HEAD and GET agree on the served bytes' digest, so the copy reaches the manifest checks.
+      const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+      srcFault = (r) => (r.path.includes('/manifests/') && r.headers.authorization !== undefined ? { status: 200, headers: { 'content-type': type, 'docker-content-digest': digest }, body } : undefined);
+      const result = await engine().copy(ref(srcProxy, 'lib/app:v1'), ref(dstProxy, 'refused/app:v1'));
+      assert.equal(result.status, 'failed');
+      assert.match(`${result.error?.code} ${result.error?.message}`, expected);
+      assert.deepEqual(await listTags(dst, 'refused/app'), []);
+    }
   });
 
   test('falls back to chunked PATCH uploads when the registry refuses a monolithic PUT', async () => {
