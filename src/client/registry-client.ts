@@ -302,7 +302,7 @@ export class RegistryClient {
       res = await this.exchange({
         registry, repository, access: 'push', method: 'PUT', target: withQuery(start, 'digest', digest),
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-        body: () => body, expect: [201, 204, 400, 405, 411, 413, 415, 501],
+        body: () => body, expect: [201, 204, 400, 404, 405, 411, 413, 415, 501],
       });
     } catch (error) {
       body.destroy();
@@ -314,6 +314,10 @@ export class RegistryClient {
     }
     const detail = await errorDetail(res);
     body.destroy();
+    // distribution-spec: an upload session may expire or be lost (404 BLOB_UPLOAD_UNKNOWN); a new one can succeed.
+    if (res.status === 404) {
+      throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `${registry}/${repository}: upload session for ${digest} was lost (404 ${detail})`, { registry, repository, status: 404, retryable: true });
+    }
     // A digest the registry computed differently is not a reason to retry in chunks.
     if (res.status === 400 && /DIGEST_INVALID/.test(detail)) {
       throw new SwrSyncError('ERR_DIGEST_MISMATCH', `${registry}/${repository}: the registry rejected blob ${digest}: ${detail}`, { registry, repository, status: 400, retryable: true });

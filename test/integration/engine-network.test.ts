@@ -188,6 +188,23 @@ describe('engine on the wire (token auth, through proxies)', () => {
     assert.deepEqual((await verifyImageComplete(dst, 'reset/app', 'v1')).missing, []);
   });
 
+  test('a lost upload session (404 on PUT) starts a new one', async () => {
+    let puts = 0;
+    dstFault = (r) => (isBlobPut(r) && ++puts === 1 ? { status: 404, body: '{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown to registry"}]}' } : undefined);
+    const result = await engine().copy(ref(srcProxy, 'lib/app:v1'), ref(dstProxy, 'lost-session/app:v1'));
+    assert.equal(result.status, 'copied', result.error?.message);
+    assert.equal(dstProxy.requests.filter((r) => r.status === 404 && isBlobPut(r)).length, 1);
+    assert.deepEqual((await verifyImageComplete(dst, 'lost-session/app', 'v1')).missing, []);
+  });
+
+  test('tags are listed through the client', async () => {
+    await pushImage(src, 'lib/tagged', 'b', image, builder);
+    await pushImage(src, 'lib/tagged', 'a', image, builder);
+    const client = new RegistryClient({ credentials: credentialsFor(via(src, srcProxy)), transport });
+    assert.deepEqual((await client.listTags(srcProxy.host, 'lib/tagged')).sort(), ['a', 'b']);
+    assert.deepEqual(await client.listTags(srcProxy.host, 'lib/never-pushed'), []);
+  });
+
   test('a blob redirect to another origin is followed without sending credentials there', async () => {
     srcFault = (r) => {
       const m = /\/blobs\/(sha256:[0-9a-f]{64})$/.exec(r.path);
