@@ -1,0 +1,12 @@
+/** Typed bindings for the `huaweicloud/huaweicloud` SWR resources (no cdktf provider package is published). */
+export * from './provider.js';
+export type { RegionalConfig } from './resource.js';
+export * from './users.js';
+export * from './swr-organization.js';
+export * from './swr-organization-permissions.js';
+export * from './swr-repository.js';
+export * from './swr-repository-sharing.js';
+export * from './swr-image-permissions.js';
+export * from './swr-image-retention-policy.js';
+export * from './swr-image-trigger.js';
+export * from './swr-image-auto-sync.js';

@@ -1,0 +1,47 @@
+import type { Construct } from '../lib/cdktf.js';
+import { HuaweicloudResource, REGION } from './resource.js';
+import type { RegionalConfig } from './resource.js';
+import type { BlockSchema } from './schema.js';
+
+export interface SwrImageRetentionPolicyTagSelector {
+  /** `label` (a tag name) or `regexp`. */
+  readonly kind?: 'label' | 'regexp' | string;
+  readonly pattern?: string;
+}
+
+/** `huaweicloud_swr_image_retention_policy` (swr-facts §2). */
+export interface SwrImageRetentionPolicyConfig extends RegionalConfig {
+  readonly organization: string;
+  readonly repository: string;
+  /** `date_rule` or `tag_rule`. ForceNew. */
+  readonly type: 'date_rule' | 'tag_rule' | string;
+  /** Days to keep (date_rule) or images to keep (tag_rule). */
+  readonly number: number;
+  /** Tags matched here are exempt from the policy. */
+  readonly tagSelectors?: SwrImageRetentionPolicyTagSelector[];
+}
+
+const SCHEMA: BlockSchema = {
+  ...REGION,
+  organization: { tf: 'organization', type: 'string' },
+  repository: { tf: 'repository', type: 'string' },
+  type: { tf: 'type', type: 'string' },
+  number: { tf: 'number', type: 'number' },
+  tagSelectors: {
+    tf: 'tag_selectors',
+    list: true,
+    block: { kind: { tf: 'kind', type: 'string' }, pattern: { tf: 'pattern', type: 'string' } },
+  },
+};
+
+export class SwrImageRetentionPolicy extends HuaweicloudResource<SwrImageRetentionPolicyConfig> {
+  static readonly tfResourceType = 'huaweicloud_swr_image_retention_policy';
+
+  constructor(scope: Construct, id: string, config: SwrImageRetentionPolicyConfig) {
+    super(scope, id, SwrImageRetentionPolicy.tfResourceType, SCHEMA, config);
+  }
+
+  get retentionId(): string {
+    return this.getStringAttribute('retention_id');
+  }
+}

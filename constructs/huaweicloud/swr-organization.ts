@@ -1,0 +1,51 @@
+import type { Construct } from '../lib/cdktf.js';
+import { HuaweicloudResource, REGION } from './resource.js';
+import type { RegionalConfig } from './resource.js';
+import type { BlockSchema } from './schema.js';
+
+export interface SwrOrganizationTimeouts {
+  /** @default '5m' */
+  readonly create?: string;
+  /** @default '5m' */
+  readonly delete?: string;
+}
+
+/** `huaweicloud_swr_organization` (swr-facts §2). Every argument is ForceNew. */
+export interface SwrOrganizationConfig extends RegionalConfig {
+  /** Unique across all of SWR (swr-facts §5 for the rules; the provider does not check them). */
+  readonly name: string;
+  readonly timeouts?: SwrOrganizationTimeouts;
+}
+
+const SCHEMA: BlockSchema = {
+  ...REGION,
+  name: { tf: 'name', type: 'string' },
+  timeouts: {
+    tf: 'timeouts',
+    list: false,
+    block: { create: { tf: 'create', type: 'string' }, delete: { tf: 'delete', type: 'string' } },
+  },
+};
+
+export class SwrOrganization extends HuaweicloudResource<SwrOrganizationConfig> {
+  static readonly tfResourceType = 'huaweicloud_swr_organization';
+
+  constructor(scope: Construct, id: string, config: SwrOrganizationConfig) {
+    super(scope, id, SwrOrganization.tfResourceType, SCHEMA, config);
+  }
+
+  get name(): string {
+    return this.getStringAttribute('name');
+  }
+  get creator(): string {
+    return this.getStringAttribute('creator');
+  }
+  /** Manage | Write | Read: the caller's own permission. */
+  get permission(): string {
+    return this.getStringAttribute('permission');
+  }
+  /** `swr.{region}.{cloud}`. */
+  get loginServer(): string {
+    return this.getStringAttribute('login_server');
+  }
+}

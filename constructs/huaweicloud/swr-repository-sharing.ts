@@ -1,0 +1,56 @@
+import type { Construct, IResolvable } from '../lib/cdktf.js';
+import { HuaweicloudResource, REGION } from './resource.js';
+import type { RegionalConfig } from './resource.js';
+import type { BlockSchema } from './schema.js';
+
+export interface SwrRepositorySharingTimeouts {
+  readonly create?: string;
+  readonly update?: string;
+  readonly delete?: string;
+}
+
+/** `huaweicloud_swr_repository_sharing`: share a repository with another account (swr-facts §2). */
+export interface SwrRepositorySharingConfig extends RegionalConfig {
+  readonly organization: string;
+  readonly repository: string;
+  /** The account must already exist. */
+  readonly sharingAccount: string;
+  /** `YYYY-MM-DD` (UTC; the share ends at 00:00 the day after) or `forever`. */
+  readonly deadline: string;
+  /** Only `pull`. @default 'pull' */
+  readonly permission?: string;
+  readonly description?: string;
+  readonly timeouts?: SwrRepositorySharingTimeouts;
+}
+
+const SCHEMA: BlockSchema = {
+  ...REGION,
+  organization: { tf: 'organization', type: 'string' },
+  repository: { tf: 'repository', type: 'string' },
+  sharingAccount: { tf: 'sharing_account', type: 'string' },
+  deadline: { tf: 'deadline', type: 'string' },
+  permission: { tf: 'permission', type: 'string' },
+  description: { tf: 'description', type: 'string' },
+  timeouts: {
+    tf: 'timeouts',
+    list: false,
+    block: {
+      create: { tf: 'create', type: 'string' },
+      update: { tf: 'update', type: 'string' },
+      delete: { tf: 'delete', type: 'string' },
+    },
+  },
+};
+
+export class SwrRepositorySharing extends HuaweicloudResource<SwrRepositorySharingConfig> {
+  static readonly tfResourceType = 'huaweicloud_swr_repository_sharing';
+
+  constructor(scope: Construct, id: string, config: SwrRepositorySharingConfig) {
+    super(scope, id, SwrRepositorySharing.tfResourceType, SCHEMA, config);
+  }
+
+  /** true while the share is valid, false once expired. */
+  get status(): IResolvable {
+    return this.getBooleanAttribute('status');
+  }
+}

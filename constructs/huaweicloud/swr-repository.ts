@@ -1,0 +1,86 @@
+import type { Construct, IResolvable } from '../lib/cdktf.js';
+import { HuaweicloudResource, REGION } from './resource.js';
+import type { RegionalConfig } from './resource.js';
+import type { BlockSchema } from './schema.js';
+
+/** The provider's closed set (StringInSlice, swr-facts §2). */
+export const SWR_REPOSITORY_CATEGORIES = [
+  'app_server',
+  'linux',
+  'framework_app',
+  'database',
+  'lang',
+  'other',
+  'windows',
+  'arm',
+] as const;
+export type SwrRepositoryCategory = (typeof SWR_REPOSITORY_CATEGORIES)[number];
+
+export interface SwrRepositoryTimeouts {
+  readonly create?: string;
+  readonly update?: string;
+  readonly delete?: string;
+}
+
+/** `huaweicloud_swr_repository` (swr-facts §2). */
+export interface SwrRepositoryConfig extends RegionalConfig {
+  /** ForceNew. */
+  readonly organization: string;
+  /** ForceNew. */
+  readonly name: string;
+  /** @default false */
+  readonly isPublic?: boolean | IResolvable;
+  readonly description?: string;
+  readonly category?: SwrRepositoryCategory | string;
+  readonly timeouts?: SwrRepositoryTimeouts;
+}
+
+const SCHEMA: BlockSchema = {
+  ...REGION,
+  organization: { tf: 'organization', type: 'string' },
+  name: { tf: 'name', type: 'string' },
+  isPublic: { tf: 'is_public', type: 'bool' },
+  description: { tf: 'description', type: 'string' },
+  category: { tf: 'category', type: 'string' },
+  timeouts: {
+    tf: 'timeouts',
+    list: false,
+    block: {
+      create: { tf: 'create', type: 'string' },
+      update: { tf: 'update', type: 'string' },
+      delete: { tf: 'delete', type: 'string' },
+    },
+  },
+};
+
+export class SwrRepository extends HuaweicloudResource<SwrRepositoryConfig> {
+  static readonly tfResourceType = 'huaweicloud_swr_repository';
+
+  constructor(scope: Construct, id: string, config: SwrRepositoryConfig) {
+    super(scope, id, SwrRepository.tfResourceType, SCHEMA, config);
+  }
+
+  get name(): string {
+    return this.getStringAttribute('name');
+  }
+  get organization(): string {
+    return this.getStringAttribute('organization');
+  }
+  get repositoryId(): number {
+    return this.getNumberAttribute('repository_id');
+  }
+  /** Pull address. */
+  get path(): string {
+    return this.getStringAttribute('path');
+  }
+  /** Pull address from inside the cluster. */
+  get internalPath(): string {
+    return this.getStringAttribute('internal_path');
+  }
+  get numImages(): number {
+    return this.getNumberAttribute('num_images');
+  }
+  get size(): number {
+    return this.getNumberAttribute('size');
+  }
+}

@@ -1,0 +1,119 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Construct, TerraformStack } from './lib/cdktf.js';
+import type { IConstruct, ISynthesisSession } from './lib/cdktf.js';
+import { fail } from './lib/validation.js';
+import { LOCK_FILE, MIRROR_SPEC_FILE, readLockFile, serializeMirrorSpec } from './mirror-spec.js';
+import type { LockEntry, LockFile, MirrorSpec } from './mirror-spec.js';
+import type { CopyOnDeployOptions } from './copy-on-deploy.js';
+import type { MirroredImage } from './mirrored-image.js';
+import type { SwrOrganization } from './swr-organization.js';
+
+export interface MirrorSetProps {
+  /**
+   * Lock file written by `swr-sync sync --lock`, used to pin images by digest. Relative paths resolve against the
+   * working directory. A missing file is fine (before the first sync): nothing is pinned.
+   * @default 'swr-mirror.lock.json'
+   */
+  readonly lockFile?: string;
+  /** Where images go when a `MirroredImage` names no destination: an organization or `registry/namespace`. */
+  readonly defaultDestination?: SwrOrganization | string;
+  /** Default copy-on-deploy for the images of this set. @default false */
+  readonly copyOnDeploy?: boolean | CopyOnDeployOptions;
+}
+
+const ID = 'SwrMirrorSet';
+const SETS = new WeakMap<TerraformStack, MirrorSet>();
+
+/**
+ * The mirrored images of one stack. At synth it writes `swr-mirror.json` beside the stack's `cdk.tf.json`
+ * (DESIGN §5), the input of `swr-sync sync --images` and of the GitHub Action's `manifest`.
+ */
+export class MirrorSet extends Construct {
+  /** The stack's set, created with default props on first use. */
+  static of(scope: IConstruct): MirrorSet {
+    const stack = TerraformStack.of(scope);
+    return SETS.get(stack) ?? new MirrorSet(stack, ID);
+  }
+
+  readonly lockFile: string;
+  readonly lock?: LockFile;
+  readonly defaultDestination?: SwrOrganization | string;
+  readonly copyOnDeploy?: boolean | CopyOnDeployOptions;
+  private readonly members: MirroredImage[] = [];
+  private readonly stack: TerraformStack;
+
+  constructor(scope: Construct, id: string, props: MirrorSetProps = {}) {
+    super(scope, id);
+    const stack = TerraformStack.of(this);
+    const existing = SETS.get(stack);
+    // One spec file per stack, so one set: images created before an explicit set would be split across two.
+    if (existing) fail(this, 'MirrorSet', id, `must be unique per stack (one exists at ${existing.node.path}; create it before any MirroredImage)`);
+    SETS.set(stack, this);
+    this.stack = stack;
+    this.lockFile = resolve(props.lockFile ?? LOCK_FILE);
+    try {
+      this.lock = readLockFile(this.lockFile);
+    } catch (err) {
+      fail(this, 'lockFile', props.lockFile ?? LOCK_FILE, (err as Error).message);
+    }
+    this.defaultDestination = props.defaultDestination;
+    this.copyOnDeploy = props.copyOnDeploy;
+    this.node.addValidation({ validate: () => this.conflicts() });
+
+    const inner = stack.synthesizer;
+    stack.synthesizer = {
+      synthesize: (session: ISynthesisSession) => {
+        inner.synthesize(session);
+        this.writeSpec(session);
+      },
+    };
+  }
+
+  get images(): readonly MirroredImage[] {
+    return this.members;
+  }
+
+  /** @internal called by MirroredImage */
+  _register(image: MirroredImage): void {
+    this.members.push(image);
+  }
+
+  lockEntry(destinationReference: string): LockEntry | undefined {
+    return this.lock?.images[destinationReference];
+  }
+
+  toSpec(): MirrorSpec {
+    return {
+      version: 1,
+      stack: this.stack.node.id,
+      images: this.members.map((m) => m.toSpecImage()),
+    };
+  }
+
+  /** Two images writing the same destination tag from different sources would overwrite each other. */
+  private conflicts(): string[] {
+    const writers = new Map<string, MirroredImage>();
+    const errors: string[] = [];
+    for (const image of this.members) {
+      for (const tag of image.tags ?? ['*']) {
+        const key = `${image.destination}:${tag}`;
+        const other = writers.get(key);
+        if (other && other.source !== image.source) {
+          errors.push(
+            `${image.node.path}: destination "${key}" is also written by ${other.node.path} from "${other.source}"; ` +
+              'each destination tag must have one source',
+          );
+        }
+        writers.set(key, image);
+      }
+    }
+    return errors;
+  }
+
+  private writeSpec(session: ISynthesisSession): void {
+    const dir = join(session.outdir, session.manifest.forStack(this.stack).workingDirectory);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, MIRROR_SPEC_FILE), serializeMirrorSpec(this.toSpec()));
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * `coordinator.cci.io/image-replacement` rules (swr-facts §9.3; huawei-docs/cce-bursting-images-and-image-replacement.txt):
+ * when a pod bursts to CCI, an image whose part before the last '/' equals `repositoryPrefix` has that part swapped
+ * for `replaceWith`; an empty prefix matches images with no '/' at all.
+ */
+import { parseReference } from '../../src/oci/reference.js';
+import type { IConstruct } from '../lib/cdktf.js';
+import { IMAGE_NAME } from '../lib/rules.js';
+import { fail, isUnresolved } from '../lib/validation.js';
+import type { MirroredImage } from '../mirrored-image.js';
+
+export interface ImageReplacementRule {
+  /** The image-name part before the last '/', or '' for images without '/'. */
+  readonly repositoryPrefix: string;
+  /** e.g. 'swr.cn-north-4.myhuaweicloud.com/acme'. */
+  readonly replaceWith: string;
+}
+
+export function checkRules(scope: IConstruct, prop: string, rules: readonly ImageReplacementRule[]): void {
+  const prefixes = new Set<string>();
+  rules.forEach((r, i) => {
+    const at = `${prop}[${i}]`;
+    const { repositoryPrefix: prefix, replaceWith } = r;
+    if (!isUnresolved(prefix)) {
+      if (typeof prefix !== 'string') fail(scope, `${at}.repositoryPrefix`, prefix, "must be a string ('' matches images without '/')");
+      if (prefix.endsWith('/')) fail(scope, `${at}.repositoryPrefix`, prefix, "must not end with '/'");
+      if (prefix !== '' && !IMAGE_NAME.test(prefix)) fail(scope, `${at}.repositoryPrefix`, prefix, IMAGE_NAME.text);
+      if (prefixes.has(prefix)) fail(scope, `${at}.repositoryPrefix`, prefix, 'must be unique among the rules');
+      prefixes.add(prefix);
+    }
+    if (!isUnresolved(replaceWith)) {
+      if (typeof replaceWith !== 'string' || replaceWith === '') fail(scope, `${at}.replaceWith`, replaceWith, 'must be non-empty');
+      if (replaceWith.endsWith('/')) fail(scope, `${at}.replaceWith`, replaceWith, "must not end with '/'");
+      if (!IMAGE_NAME.test(replaceWith)) fail(scope, `${at}.replaceWith`, replaceWith, IMAGE_NAME.text);
+      if (replaceWith === prefix) fail(scope, `${at}.replaceWith`, replaceWith, 'must differ from repositoryPrefix');
+    }
+  });
+}
+
+/** Splits an image string as the CCI rule matcher does: before / after the last '/'. */
+export function splitImage(image: string): { prefix: string; last: string } {
+  const name = image.replace(/@.*$/, '').replace(/:[^/:]*$/, '');
+  const slash = name.lastIndexOf('/');
+  return slash < 0 ? { prefix: '', last: name } : { prefix: name.slice(0, slash), last: name.slice(slash + 1) };
+}
+
+export interface Derivation {
+  readonly rules: ImageReplacementRule[];
+  readonly warnings: string[];
+}
+
+/**
+ * Rules for the plain-string images of a pod whose repository is mirrored in the stack: the written prefix goes to
+ * the mirror's. A prefix is derived only when every image with that prefix is mirrored to the same place (a rule
+ * rewrites all of them), never over an explicit rule, and only when the last path component is kept (a rule cannot
+ * rename it).
+ */
+export function deriveRules(
+  images: readonly string[],
+  mirrored: readonly MirroredImage[],
+  explicit: readonly ImageReplacementRule[],
+): Derivation {
+  const warnings: string[] = [];
+  const byPrefix = new Map<string, { replaceWith?: string; blocked?: string }>();
+  for (const image of images) {
+    if (isUnresolved(image)) continue;
+    const { prefix, last } = splitImage(image);
+    const slot = byPrefix.get(prefix) ?? {};
+    byPrefix.set(prefix, slot);
+    let parsed;
+    try {
+      parsed = parseReference(image, { defaultTag: 'latest' });
+    } catch {
+      continue;
+    }
+    const mirror = mirrored.find((m) => m.source === parsed.name);
+    if (!mirror) {
+      slot.blocked ??= `"${image}" is not mirrored`;
+      continue;
+    }
+    const dest = splitImage(mirror.destination);
+    if (dest.last !== last) {
+      const reason = `"${image}" is mirrored as "${mirror.destination}", and a rule cannot rename "${last}"`;
+      if (slot.replaceWith === undefined) warnings.push(`no rule derived for prefix "${prefix}": ${reason}`);
+      slot.blocked ??= reason;
+      continue;
+    }
+    if (slot.replaceWith !== undefined && slot.replaceWith !== dest.prefix) {
+      slot.blocked ??= `images with prefix "${prefix}" are mirrored to both "${slot.replaceWith}" and "${dest.prefix}"`;
+      continue;
+    }
+    slot.replaceWith = dest.prefix;
+    if (parsed.tag !== undefined && mirror.tags && !mirror.tags.includes(parsed.tag)) {
+      warnings.push(`"${image}": tag "${parsed.tag}" is not among the mirrored tags of ${mirror.node.path} (${mirror.tags.join(', ')})`);
+    }
+  }
+  const rules: ImageReplacementRule[] = [];
+  for (const [prefix, slot] of byPrefix) {
+    if (explicit.some((r) => r.repositoryPrefix === prefix)) continue;
+    if (slot.blocked) {
+      if (slot.replaceWith !== undefined) warnings.push(`no rule derived for prefix "${prefix}": ${slot.blocked}`);
+      continue;
+    }
+    if (slot.replaceWith !== undefined && slot.replaceWith !== prefix) rules.push({ repositoryPrefix: prefix, replaceWith: slot.replaceWith });
+  }
+  return { rules, warnings };
+}

@@ -1,0 +1,249 @@
+import { Annotations, Aspects, Construct, DeploymentV1, Lazy, StatefulSetV1 } from '../lib/cdktf.js';
+import type { DeploymentV1SpecTemplate, IConstruct, KubernetesProvider } from '../lib/cdktf.js';
+import { IMAGE_REFERENCE, K8S_LABEL_NAME, K8S_SUBDOMAIN } from '../lib/rules.js';
+import { check, fail, isUnresolved } from '../lib/validation.js';
+import { ImagePullSecret } from '../image-pull-secret.js';
+import { MirroredImage } from '../mirrored-image.js';
+import { MirrorSet } from '../mirror-set.js';
+import { burstLabelKey, checkBursting, imageReplacementKey } from './bursting.js';
+import type { BurstingMode, CciVersion } from './bursting.js';
+import { eipAnnotations } from './eip.js';
+import type { WorkloadEip } from './eip.js';
+import { checkRules, deriveRules } from './image-replacement.js';
+import type { ImageReplacementRule } from './image-replacement.js';
+
+export interface ContainerPort {
+  readonly containerPort: number;
+  readonly name?: string;
+  /** @default 'TCP' */
+  readonly protocol?: 'TCP' | 'UDP' | 'SCTP';
+}
+
+export interface ContainerResources {
+  /** e.g. { cpu: '250m', memory: '512Mi' } */
+  readonly requests?: Record<string, string>;
+  readonly limits?: Record<string, string>;
+}
+
+export interface WorkloadContainer {
+  /** A Kubernetes DNS label, unique in the pod. */
+  readonly name: string;
+  /** An image reference, or a `MirroredImage` (then pulled from the mirror). */
+  readonly image: string | MirroredImage;
+  /** Which mirrored tag. @default - the MirroredImage's first tag */
+  readonly tag?: string;
+  /** Pull a MirroredImage by the digest in the lock file. @default true */
+  readonly pinned?: boolean;
+  readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  readonly command?: string[];
+  readonly args?: string[];
+  readonly env?: Record<string, string>;
+  readonly ports?: ContainerPort[];
+  readonly resources?: ContainerResources;
+}
+
+export interface ImageReplacementProps {
+  /** Explicit rules. @default - none */
+  readonly rules?: ImageReplacementRule[];
+  /**
+   * Add rules for this pod's plain-string images whose repositories are mirrored in the stack, so a pod that
+   * bursts to CCI pulls from the mirror (beyond what the console offers). @default false
+   */
+  readonly fromMirroredImages?: boolean;
+}
+
+export interface WorkloadProps {
+  /** Deployment / StatefulSet name. */
+  readonly name: string;
+  /** @default 'default' */
+  readonly namespace?: string;
+  /** 'statefulset' is needed for static EIPs. @default 'deployment' */
+  readonly kind?: 'deployment' | 'statefulset';
+  /** Headless service of a StatefulSet. @default - the workload name */
+  readonly serviceName?: string;
+  /** @default 1 */
+  readonly replicas?: number;
+  /** Labels of the workload and its pods. @default { app: name } */
+  readonly labels?: Record<string, string>;
+  /** Extra pod annotations. */
+  readonly podAnnotations?: Record<string, string>;
+  readonly containers: WorkloadContainer[];
+  readonly initContainers?: WorkloadContainer[];
+  readonly imagePullSecrets?: (ImagePullSecret | string)[];
+  /** A public IP per pod, via `yangtse.io/*` annotations. @default - none */
+  readonly eip?: WorkloadEip;
+  /** CCE → CCI bursting label. @default - no label (the platform's 'off') */
+  readonly bursting?: BurstingMode;
+  /** CCI generation: 1 uses `virtual-kubelet.io/` and `coordinator.cci.io/`, 2 `bursting.cci.io/`. @default 1 */
+  readonly cciVersion?: CciVersion;
+  readonly imageReplacement?: ImageReplacementProps;
+  /**
+   * Time-zone synchronization, as the console's option: mounts the node's /etc/localtime read-only into every
+   * container (huawei-docs/ucs-image-repository-and-image-secret.txt). @default false
+   */
+  readonly timezoneSync?: boolean;
+  /** @default false */
+  readonly waitForRollout?: boolean;
+  readonly provider?: KubernetesProvider;
+}
+
+const LOCALTIME_VOLUME = 'localtime';
+
+/**
+ * A `kubernetes_deployment_v1` (or `kubernetes_stateful_set_v1`) with Huawei Cloud's pod EIP, bursting and
+ * image-replacement settings as typed props (DESIGN §6). It is also a trigger target for `SwrRepository`.
+ */
+export class Workload extends Construct {
+  readonly resource: DeploymentV1 | StatefulSetV1;
+  readonly workloadName: string;
+  readonly namespace: string;
+  readonly kind: 'deployment' | 'statefulset';
+  readonly cciVersion: CciVersion;
+  private readonly explicitRules: ImageReplacementRule[];
+  private readonly deriveFromMirror: boolean;
+  private readonly plainImages: string[] = [];
+  private derived?: ImageReplacementRule[];
+
+  constructor(scope: Construct, id: string, props: WorkloadProps) {
+    super(scope, id);
+    this.kind = props.kind ?? 'deployment';
+    if (this.kind !== 'deployment' && this.kind !== 'statefulset') fail(this, 'kind', this.kind, "must be 'deployment' or 'statefulset'");
+    if (props.name === undefined) fail(this, 'name', props.name, 'is required');
+    // StatefulSet pod names become host names, so they must be DNS labels.
+    check(this, 'name', props.name, this.kind === 'statefulset' ? K8S_LABEL_NAME : K8S_SUBDOMAIN);
+    check(this, 'namespace', props.namespace, K8S_LABEL_NAME);
+    check(this, 'serviceName', props.serviceName, K8S_LABEL_NAME);
+    if (props.serviceName !== undefined && this.kind !== 'statefulset') fail(this, 'serviceName', props.serviceName, "is only for kind 'statefulset'");
+    if (props.replicas !== undefined && !isUnresolved(props.replicas) && !(Number.isInteger(props.replicas) && props.replicas >= 0)) {
+      fail(this, 'replicas', props.replicas, 'must be a whole number of at least 0');
+    }
+    if (!Array.isArray(props.containers) || props.containers.length === 0) fail(this, 'containers', props.containers, 'must hold at least one container');
+    checkBursting(this, props.bursting, props.cciVersion);
+    this.workloadName = props.name;
+    this.namespace = props.namespace ?? 'default';
+    this.cciVersion = props.cciVersion ?? 1;
+    this.explicitRules = props.imageReplacement?.rules ?? [];
+    checkRules(this, 'imageReplacement.rules', this.explicitRules);
+    this.deriveFromMirror = props.imageReplacement?.fromMirroredImages ?? false;
+
+    const names = new Set<string>();
+    const containers = props.containers.map((c, i) => this.container(c, `containers[${i}]`, names, props.timezoneSync));
+    const initContainers = (props.initContainers ?? []).map((c, i) => this.container(c, `initContainers[${i}]`, names, props.timezoneSync));
+    const pullSecrets = (props.imagePullSecrets ?? []).map((s, i) => this.pullSecret(s, `imagePullSecrets[${i}]`));
+
+    const labels = props.labels ?? { app: props.name };
+    const burst = props.bursting !== undefined ? { [burstLabelKey(this.cciVersion)]: props.bursting } : {};
+    const podAnnotations: Record<string, string> = {
+      ...(props.eip ? eipAnnotations(this, props.eip, this.kind) : {}),
+      ...(props.podAnnotations ?? {}),
+    };
+    const replacementKey = imageReplacementKey(this.cciVersion);
+    // Rules derived from the mirror set depend on images declared anywhere in the stack, so the annotation is
+    // resolved at synth; the aspect computes it first so its warnings reach the manifest.
+    const annotations = Lazy.anyValue({
+      produce: () => {
+        const rules = [...this.explicitRules, ...this.derivedRules()];
+        return rules.length > 0 ? { ...podAnnotations, [replacementKey]: JSON.stringify(rules) } : podAnnotations;
+      },
+    }) as unknown as Record<string, string>;
+    if (this.deriveFromMirror) Aspects.of(this).add({ visit: (node: IConstruct) => void (node === this && this.derivedRules()) });
+
+    const template: DeploymentV1SpecTemplate = {
+      metadata: { labels: { ...labels, ...burst }, annotations },
+      spec: {
+        container: containers,
+        ...(initContainers.length > 0 ? { initContainer: initContainers } : {}),
+        ...(pullSecrets.length > 0 ? { imagePullSecrets: pullSecrets.map((name) => ({ name })) } : {}),
+        ...(props.timezoneSync
+          ? { volume: [{ name: LOCALTIME_VOLUME, hostPath: { path: '/etc/localtime' } }] }
+          : {}),
+      },
+    };
+    const metadata = { name: props.name, namespace: this.namespace, labels: { ...labels, ...burst } };
+    const replicas = String(props.replicas ?? 1);
+    const selector = { matchLabels: labels };
+    this.resource =
+      this.kind === 'statefulset'
+        ? new StatefulSetV1(this, 'Resource', {
+            metadata,
+            spec: { replicas, selector, serviceName: props.serviceName ?? props.name, template },
+            waitForRollout: props.waitForRollout ?? false,
+            provider: props.provider,
+          })
+        : new DeploymentV1(this, 'Resource', {
+            metadata,
+            spec: { replicas, selector, template },
+            waitForRollout: props.waitForRollout ?? false,
+            provider: props.provider,
+          });
+  }
+
+  /** For `SwrRepository` triggers: the SWR API's plural workload kind. */
+  get workloadKind(): 'deployments' | 'statefulsets' {
+    return this.kind === 'statefulset' ? 'statefulsets' : 'deployments';
+  }
+
+  /** The image-replacement rules the pod gets: explicit ones, then derived ones. */
+  get imageReplacementRules(): ImageReplacementRule[] {
+    return [...this.explicitRules, ...this.derivedRules()];
+  }
+
+  private derivedRules(): ImageReplacementRule[] {
+    if (!this.deriveFromMirror) return [];
+    if (this.derived) return this.derived;
+    const { rules, warnings } = deriveRules(this.plainImages, MirrorSet.of(this).images, this.explicitRules);
+    for (const w of warnings) Annotations.of(this).addWarning(`${this.node.path}: imageReplacement.fromMirroredImages: ${w}`);
+    checkRules(this, 'imageReplacement (derived)', [...this.explicitRules, ...rules]);
+    this.derived = rules;
+    return rules;
+  }
+
+  private container(c: WorkloadContainer, at: string, names: Set<string>, timezoneSync?: boolean) {
+    check(this, `${at}.name`, c.name, K8S_LABEL_NAME);
+    if (!isUnresolved(c.name)) {
+      if (names.has(c.name)) fail(this, `${at}.name`, c.name, 'must be unique among the containers and init containers');
+      names.add(c.name);
+    }
+    let image: string;
+    if (c.image instanceof MirroredImage) {
+      const tag = c.tag ?? c.image.tags?.[0];
+      if (tag === undefined) fail(this, `${at}.tag`, c.tag, 'is required: the MirroredImage mirrors all tags');
+      image = c.pinned === false ? c.image.referenceFor(tag) : c.image.pinnedReferenceFor(tag);
+    } else {
+      if (c.tag !== undefined || c.pinned !== undefined) fail(this, `${at}.tag`, c.tag, 'and pinned apply only to a MirroredImage');
+      if (c.image === undefined) fail(this, `${at}.image`, c.image, 'is required');
+      check(this, `${at}.image`, c.image, IMAGE_REFERENCE);
+      image = c.image;
+      this.plainImages.push(image);
+    }
+    (c.ports ?? []).forEach((p, j) => {
+      if (!isUnresolved(p.containerPort) && !(Number.isInteger(p.containerPort) && p.containerPort >= 1 && p.containerPort <= 65535)) {
+        fail(this, `${at}.ports[${j}].containerPort`, p.containerPort, 'must be a port number from 1 to 65535');
+      }
+    });
+    return {
+      name: c.name,
+      image,
+      imagePullPolicy: c.imagePullPolicy,
+      command: c.command,
+      args: c.args,
+      env: c.env ? Object.entries(c.env).map(([name, value]) => ({ name, value })) : undefined,
+      port: c.ports?.map((p) => ({ containerPort: p.containerPort, name: p.name, protocol: p.protocol })),
+      resources: c.resources ? { requests: c.resources.requests, limits: c.resources.limits } : undefined,
+      volumeMount: timezoneSync ? [{ name: LOCALTIME_VOLUME, mountPath: '/etc/localtime', readOnly: true }] : undefined,
+    };
+  }
+
+  private pullSecret(s: ImagePullSecret | string, at: string): string {
+    if (s instanceof ImagePullSecret) {
+      // A pod can only use pull secrets from its own namespace.
+      if (!isUnresolved(s.namespace) && !isUnresolved(this.namespace) && s.namespace !== this.namespace) {
+        fail(this, at, s.node.path, `must be in the workload's namespace "${this.namespace}" (it is in "${s.namespace}")`);
+      }
+      // The resource attribute (not the literal name) makes Terraform create the secret first.
+      return s.resource.metadata.name;
+    }
+    check(this, at, s, K8S_SUBDOMAIN);
+    return s;
+  }
+}

@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Testing } from 'cdktf';
+import { huaweicloud as hw, HuaweicloudProvider } from '../../constructs/index.js';
+import { newStack, only, synth } from './helpers.js';
+
+describe('huaweicloud bindings', () => {
+  it('render the provider block with source, version constraint and no credentials by default', () => {
+    const stack = newStack('S', { providers: false });
+    new HuaweicloudProvider(stack, 'hw', { region: 'cn-north-4', maxRetries: 3, endpoints: { swr: 'https://swr-api.example' } });
+    const json = synth(stack);
+    assert.deepEqual(json.terraform.required_providers.huaweicloud, { source: 'huaweicloud/huaweicloud', version: '~> 1.97' });
+    assert.deepEqual(json.provider.huaweicloud, [{ region: 'cn-north-4', max_retries: 3, endpoints: { swr: 'https://swr-api.example' } }]);
+  });
+
+  it('render assume_role blocks, aliases and a custom version', () => {
+    const stack = newStack('S', { providers: false });
+    new HuaweicloudProvider(stack, 'hw', {
+      version: '>= 1.80.0',
+      alias: 'eu',
+      region: 'eu-west-101',
+      assumeRole: [{ agencyName: 'ops', domainName: 'acme', duration: 3600 }],
+      enableForceNew: true,
+    });
+    const json = synth(stack);
+    assert.equal(json.terraform.required_providers.huaweicloud.version, '>= 1.80.0');
+    assert.deepEqual(json.provider.huaweicloud[0], {
+      alias: 'eu',
+      region: 'eu-west-101',
+      enable_force_new: true,
+      assume_role: [{ agency_name: 'ops', domain_name: 'acme', duration: 3600 }],
+    });
+  });
+
+  it('map every argument of the eight SWR resources to the provider schema names', () => {
+    const stack = newStack();
+    new hw.SwrOrganization(stack, 'org', { name: 'acme', region: 'cn-north-4', timeouts: { create: '10m' } });
+    new hw.SwrOrganizationPermissions(stack, 'orgp', {
+      organization: 'acme',
+      users: [{ userId: 'u1', userName: 'alice', permission: 'Manage' }],
+    });
+    new hw.SwrRepository(stack, 'repo', {
+      organization: 'acme',
+      name: 'web',
+      isPublic: true,
+      description: 'd',
+      category: 'linux',
+      timeouts: { update: '3m' },
+    });
+    new hw.SwrRepositorySharing(stack, 'share', {
+      organization: 'acme',
+      repository: 'web',
+      sharingAccount: 'friend',
+      deadline: '2030-01-31',
+      permission: 'pull',
+      description: 'x',
+    });
+    new hw.SwrImagePermissions(stack, 'imgp', { organization: 'acme', repository: 'web', users: [{ userId: 'u2', permission: 'Read' }] });
+    new hw.SwrImageRetentionPolicy(stack, 'ret', {
+      organization: 'acme',
+      repository: 'web',
+      type: 'date_rule',
+      number: 30,
+      tagSelectors: [{ kind: 'regexp', pattern: '^v1' }],
+    });
+    new hw.SwrImageTrigger(stack, 'trig', {
+      organization: 'acme',
+      repository: 'web',
+      name: 't1',
+      workloadType: 'deployments',
+      workloadName: 'web',
+      namespace: 'default',
+      conditionType: 'tag',
+      conditionValue: 'v1;v2',
+      clusterId: 'c-1',
+      clusterName: 'prod',
+      container: 'web',
+      type: 'cce',
+      enabled: 'true',
+    });
+    new hw.SwrImageAutoSync(stack, 'sync', {
+      organization: 'acme',
+      repository: 'web',
+      targetRegion: 'cn-east-3',
+      targetOrganization: 'acme-east',
+      override: true,
+    });
+    const json = synth(stack);
+    assert.deepEqual(only(json, 'huaweicloud_swr_organization'), { name: 'acme', region: 'cn-north-4', timeouts: { create: '10m' } });
+    assert.deepEqual(only(json, 'huaweicloud_swr_organization_permissions'), {
+      organization: 'acme',
+      users: [{ user_id: 'u1', user_name: 'alice', permission: 'Manage' }],
+    });
+    assert.deepEqual(only(json, 'huaweicloud_swr_repository'), {
+      organization: 'acme',
+      name: 'web',
+      is_public: true,
+      description: 'd',
+      category: 'linux',
+      timeouts: { update: '3m' },
+    });
+    assert.deepEqual(only(json, 'huaweicloud_swr_repository_sharing'), {
+      organization: 'acme',
+      repository: 'web',
+      sharing_account: 'friend',
+      deadline: '2030-01-31',
+      permission: 'pull',
+      description: 'x',
+    });
+    assert.deepEqual(only(json, 'huaweicloud_swr_image_permissions'), {
+      organization: 'acme',
+      repository: 'web',
+      users: [{ user_id: 'u2', permission: 'Read' }],
+    });
+    assert.deepEqual(only(json, 'huaweicloud_swr_image_retention_policy'), {
+      organization: 'acme',
+      repository: 'web',
+      type: 'date_rule',
+      number: 30,
+      tag_selectors: [{ kind: 'regexp', pattern: '^v1' }],
+    });
+    assert.deepEqual(only(json, 'huaweicloud_swr_image_trigger'), {
+      organization: 'acme',
+      repository: 'web',
+      name: 't1',
+      workload_type: 'deployments',
+      workload_name: 'web',
+      namespace: 'default',
+      condition_type: 'tag',
+      condition_value: 'v1;v2',
+      cluster_id: 'c-1',
+      cluster_name: 'prod',
+      container: 'web',
+      type: 'cce',
+      enabled: 'true',
+    });
+    assert.deepEqual(only(json, 'huaweicloud_swr_image_auto_sync'), {
+      organization: 'acme',
+      repository: 'web',
+      target_region: 'cn-east-3',
+      target_organization: 'acme-east',
+      override: true,
+    });
+  });
+
+  it('expose computed attributes as Terraform references', () => {
+    const stack = newStack();
+    const org = new hw.SwrOrganization(stack, 'org', { name: 'acme' });
+    const repo = new hw.SwrRepository(stack, 'repo', { organization: org.name, name: 'web' });
+    new hw.SwrImageTrigger(stack, 'trig', {
+      organization: org.name,
+      repository: repo.name,
+      name: 't',
+      workloadType: 'deployments',
+      workloadName: 'web',
+      namespace: 'default',
+      conditionType: 'all',
+      conditionValue: '.*',
+      clusterName: org.loginServer,
+    });
+    const json = synth(stack);
+    const trigger = only(json, 'huaweicloud_swr_image_trigger');
+    assert.match(trigger.organization, /^\$\{huaweicloud_swr_organization\.org(_[0-9A-F]+)?\.name\}$/);
+    assert.match(trigger.repository, /^\$\{huaweicloud_swr_repository\.repo(_[0-9A-F]+)?\.name\}$/);
+    assert.match(trigger.cluster_name, /\.login_server\}$/);
+  });
+
+  it('fail synth validation when no huaweicloud provider is in the stack', () => {
+    const stack = newStack('NoProvider', { providers: false });
+    new hw.SwrOrganization(stack, 'org', { name: 'acme' });
+    assert.throws(() => Testing.synth(stack, true), /huaweicloud/);
+  });
+
+  it('render the same arguments in HCL output', () => {
+    const stack = newStack();
+    new hw.SwrRepository(stack, 'repo', { organization: 'acme', name: 'web', isPublic: false, timeouts: { create: '1m' } });
+    new hw.SwrImagePermissions(stack, 'imgp', { organization: 'acme', repository: 'web', users: [{ userId: 'u2', permission: 'Read' }] });
+    const hcl = Testing.synthHcl(stack) as string;
+    assert.match(hcl, /resource "huaweicloud_swr_repository" "repo"/);
+    assert.match(hcl, /is_public\s*=\s*false/);
+    assert.match(hcl, /timeouts = \{\s*create = "1m"\s*\}|timeouts \{\s*create = "1m"\s*\}/);
+    assert.match(hcl, /users \{[^}]*user_id = "u2"[^}]*\}/);
+    assert.match(hcl, /users \{[^}]*permission = "Read"[^}]*\}/);
+  });
+});

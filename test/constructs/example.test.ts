@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+const compiled = join(root, 'examples', 'lib', 'main.js');
+
+/** `npm run build:examples`, when the compiled example is missing or older than its source or the library. */
+function buildExample(): void {
+  const newest = Math.max(statSync(join(root, 'examples', 'main.ts')).mtimeMs, statSync(join(root, 'lib', 'constructs', 'index.js')).mtimeMs);
+  if (existsSync(compiled) && statSync(compiled).mtimeMs >= newest) return;
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const run = spawnSync(process.execPath, [tsc, '-p', join(root, 'examples', 'tsconfig.json')], { encoding: 'utf8' });
+  assert.equal(run.status, 0, `tsc -p examples/tsconfig.json failed:\n${run.stdout}${run.stderr}`);
+}
+
+describe('examples/ app', () => {
+  it('synthesizes fully, offline, with the library imported as `cdktf-swr`', () => {
+    buildExample();
+    const outdir = mkdtempSync(join(tmpdir(), 'swr-example-'));
+    const run = spawnSync(process.execPath, [compiled], {
+      encoding: 'utf8',
+      env: { ...process.env, CDKTF_OUTDIR: outdir, EXAMPLE_LOCK_FILE: join(outdir, 'none.lock.json') },
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(readFileSync(compiled, 'utf8'), /from 'cdktf-swr'/);
+    const dir = join(outdir, 'stacks', 'swr-example');
+    const config = JSON.parse(readFileSync(join(dir, 'cdk.tf.json'), 'utf8'));
+    const spec = JSON.parse(readFileSync(join(dir, 'swr-mirror.json'), 'utf8'));
+
+    assert.equal(Object.keys(config.resource.huaweicloud_swr_organization).length, 1);
+    assert.equal(Object.values<{ users: unknown[] }>(config.resource.huaweicloud_swr_organization_permissions)[0]!.users.length, 2);
+    assert.equal(Object.keys(config.resource.huaweicloud_swr_repository).length, 1);
+    assert.equal(Object.keys(config.resource.huaweicloud_swr_image_retention_policy).length, 1);
+    const secrets = Object.values<{ type: string; metadata: { name: string } }>(config.resource.kubernetes_secret_v1);
+    assert.deepEqual(secrets.map((s) => s.metadata.name).sort(), ['harbor-pull', 'swr-pull']);
+    assert.ok(secrets.every((s) => s.type === 'kubernetes.io/dockerconfigjson'));
+    assert.doesNotMatch(JSON.stringify(config.resource.kubernetes_secret_v1), /"password" = "/, 'no literal password');
+
+    const deployment = Object.values<{ spec: { template: { metadata: { annotations: Record<string, string>; labels: Record<string, string> } } } }>(
+      config.resource.kubernetes_deployment_v1,
+    )[0]!;
+    const pod = deployment.spec.template.metadata;
+    assert.equal(pod.annotations['yangtse.io/pod-with-eip'], 'true');
+    assert.equal(pod.labels['virtual-kubelet.io/burst-to-cci'], 'localPrefer');
+    const rules = JSON.parse(pod.annotations['coordinator.cci.io/image-replacement']!);
+    assert.deepEqual(rules.map((r: { repositoryPrefix: string }) => r.repositoryPrefix), ['harbor.example.com/library', 'harbor.example.com/platform']);
+
+    assert.equal(spec.version, 1);
+    assert.equal(spec.stack, 'swr-example');
+    assert.deepEqual(spec.images.map((i: { id: string }) => i.id), ['nginx', 'redis', 'api']);
+    assert.equal(spec.images[0].destination, 'swr.cn-north-4.myhuaweicloud.com/acme-platform/nginx');
+    assert.match(run.stderr, /warn: swr-example\/nginx: .* has no entry for/);
+  });
+
+  it('takes the loopback demo knobs for sources and destination', () => {
+    buildExample();
+    const outdir = mkdtempSync(join(tmpdir(), 'swr-example-'));
+    const run = spawnSync(process.execPath, [compiled], {
+      encoding: 'utf8',
+      env: { ...process.env, CDKTF_OUTDIR: outdir, EXAMPLE_SOURCE_REGISTRY: '127.0.0.1:5000', EXAMPLE_DESTINATION: '127.0.0.1:5001/mirror' },
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const spec = JSON.parse(readFileSync(join(outdir, 'stacks', 'swr-example', 'swr-mirror.json'), 'utf8'));
+    assert.deepEqual(
+      spec.images.map((i: { source: string; destination: string }) => [i.source, i.destination]),
+      [
+        ['127.0.0.1:5000/library/nginx', '127.0.0.1:5001/mirror/nginx'],
+        ['127.0.0.1:5000/library/redis', '127.0.0.1:5001/mirror/redis'],
+        ['127.0.0.1:5000/platform/api', '127.0.0.1:5001/mirror/api'],
+      ],
+    );
+  });
+});

@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Testing, TerraformVariable } from 'cdktf';
+import { MirroredImage, MirrorSet, SwrOrganization, SwrRepository } from '../../constructs/index.js';
+import type { MirroredImageProps } from '../../constructs/index.js';
+import { fullSynth, newStack, resources, synth, throwsRule, warnings } from './helpers.js';
+
+const D1 = `sha256:${'1'.repeat(64)}`;
+const D2 = `sha256:${'2'.repeat(64)}`;
+const D3 = `sha256:${'3'.repeat(64)}`;
+
+function lockFile(images: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'swr-lock-'));
+  const path = join(dir, 'swr-mirror.lock.json');
+  writeFileSync(path, `${JSON.stringify({ version: 1, images }, null, 2)}\n`);
+  return path;
+}
+
+const NO_LOCK = join(tmpdir(), 'no-such-dir-swr', 'swr-mirror.lock.json');
+
+describe('MirroredImage and swr-mirror.json', () => {
+  it('writes swr-mirror.json beside cdk.tf.json in the DESIGN §5 format', () => {
+    const stack = newStack('Mirrors');
+    const org = new SwrOrganization(stack, 'org', { name: 'acme', region: 'cn-north-4' });
+    new MirrorSet(stack, 'Mirror', { lockFile: NO_LOCK, defaultDestination: org });
+    new MirroredImage(stack, 'nginx', { source: 'nginx', tags: ['1.27', '1.26'], platforms: ['linux/amd64', 'linux/arm64'] });
+    new MirroredImage(stack, 'redis', { source: 'redis:7.4' });
+    new MirroredImage(stack, 'all', { source: 'quay.io/prometheus/node-exporter', destination: '127.0.0.1:5001/mirror' + '/node-exporter' });
+    const repo = new SwrRepository(stack, 'repo', { organization: org, name: 'tools/busybox' });
+    new MirroredImage(stack, 'busybox', { source: 'docker.io/library/busybox', tags: ['1.36'], destination: repo });
+    new MirroredImage(stack, 'renamed', { source: 'ghcr.io/acme/api', tags: ['2.3'], destination: org, repositoryName: 'platform-api' });
+
+    const { dir } = fullSynth(stack);
+    const text = readFileSync(join(dir, 'swr-mirror.json'), 'utf8');
+    assert.ok(text.endsWith('}\n'));
+    assert.ok(text.includes('\n  "version": 1,'), 'two-space indent');
+    assert.deepEqual(JSON.parse(text), {
+      version: 1,
+      stack: 'Mirrors',
+      images: [
+        {
+          id: 'nginx',
+          source: 'docker.io/library/nginx',
+          destination: 'swr.cn-north-4.myhuaweicloud.com/acme/nginx',
+          tags: ['1.27', '1.26'],
+          platforms: ['linux/amd64', 'linux/arm64'],
+        },
+        { id: 'redis', source: 'docker.io/library/redis', destination: 'swr.cn-north-4.myhuaweicloud.com/acme/redis', tags: ['7.4'] },
+        { id: 'all', source: 'quay.io/prometheus/node-exporter', destination: '127.0.0.1:5001/mirror/node-exporter' },
+        { id: 'busybox', source: 'docker.io/library/busybox', destination: 'swr.cn-north-4.myhuaweicloud.com/acme/tools/busybox', tags: ['1.36'] },
+        { id: 'renamed', source: 'ghcr.io/acme/api', destination: 'swr.cn-north-4.myhuaweicloud.com/acme/platform-api', tags: ['2.3'] },
+      ],
+    });
+    assert.equal(Object.keys(JSON.parse(text)).join(','), 'version,stack,images');
+  });
+
+  it('writes one spec per stack, and the default set appears on first use', () => {
+    const app = Testing.app();
+    const a = newStack('A', { app });
+    const b = newStack('B', { app });
+    new MirroredImage(a, 'x', { source: 'nginx', tags: ['1'], destination: 'r.example/ns/nginx' });
+    new MirroredImage(b, 'y', { source: 'redis', tags: ['7'], destination: 'r.example/ns/redis' });
+    const specA = JSON.parse(readFileSync(join(fullSynth(a).dir, 'swr-mirror.json'), 'utf8'));
+    const specB = JSON.parse(readFileSync(join(fullSynth(b).dir, 'swr-mirror.json'), 'utf8'));
+    assert.deepEqual(specA.images.map((i: { id: string }) => i.id), ['x']);
+    assert.equal(specB.stack, 'B');
+    assert.deepEqual(specB.images.map((i: { id: string }) => i.id), ['y']);
+  });
+
+  it('gives tag references and pins by digest from the lock file', () => {
+    const stack = newStack();
+    const lock = lockFile({
+      'swr.cn-north-4.myhuaweicloud.com/acme/nginx:1.27': {
+        source: 'docker.io/library/nginx:1.27',
+        sourceDigest: D1,
+        digest: D2,
+        platforms: ['linux/amd64', 'linux/arm64'],
+      },
+    });
+    new MirrorSet(stack, 'Mirror', { lockFile: lock });
+    const org = new SwrOrganization(stack, 'org', { name: 'acme', region: 'cn-north-4' });
+    const nginx = new MirroredImage(stack, 'nginx', { source: 'nginx', tags: ['1.27', '1.26'], destination: org });
+    assert.equal(nginx.reference, 'swr.cn-north-4.myhuaweicloud.com/acme/nginx:1.27');
+    assert.equal(nginx.pinnedReference, `swr.cn-north-4.myhuaweicloud.com/acme/nginx@${D2}`);
+    assert.equal(nginx.sourceReferenceFor('1.27'), `docker.io/library/nginx@${D1}`);
+    assert.deepEqual(warnings(stack), []);
+    // 1.26 is not in the lock: the tag form, and a warning naming the lock file and the reference.
+    assert.equal(nginx.pinnedReferenceFor('1.26'), 'swr.cn-north-4.myhuaweicloud.com/acme/nginx:1.26');
+    nginx.pinnedReferenceFor('1.26');
+    const warned = warnings(stack);
+    assert.equal(warned.length, 1, 'warned once per tag');
+    assert.ok(warned[0]!.startsWith(`MyStack/nginx: ${lock} has no entry for "swr.cn-north-4.myhuaweicloud.com/acme/nginx:1.26"`));
+  });
+
+  it('reads the default lock file name from the working directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'swr-cwd-'));
+    writeFileSync(join(dir, 'swr-mirror.lock.json'), JSON.stringify({ version: 1, images: { 'r.example/ns/app:1': { source: 's', sourceDigest: D1, digest: D3, platforms: [] } } }));
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const stack = newStack();
+      const img = new MirroredImage(stack, 'app', { source: 'src.example/app', tags: ['1'], destination: 'r.example/ns/app' });
+      assert.equal(img.pinnedReference, `r.example/ns/app@${D3}`);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('rejects a lock file that is not a swr-mirror lock', () => {
+    const stack = newStack();
+    const bad = lockFile({ 'r.example/a:1': { source: 's', sourceDigest: 'md5:x', digest: D1, platforms: [] } });
+    throwsRule(() => new MirrorSet(stack, 'Mirror', { lockFile: bad }), {
+      path: 'MyStack/Mirror',
+      prop: 'lockFile',
+      value: JSON.stringify(bad),
+      rule: /not a swr-mirror lock file: images\.r\.example\/a:1\.sourceDigest/,
+    });
+  });
+
+  it('rejects a second MirrorSet in a stack', () => {
+    const stack = newStack();
+    new MirroredImage(stack, 'a', { source: 'nginx', tags: ['1'], destination: 'r.example/ns/nginx' });
+    throwsRule(() => new MirrorSet(stack, 'Late'), { path: 'MyStack/Late', prop: 'MirrorSet', value: '"Late"', rule: 'must be unique per stack' });
+  });
+
+  it('adds copy-on-deploy terraform_data with the source digest or tag as trigger and swr-sync copy', () => {
+    const stack = newStack();
+    const lock = lockFile({ 'r.example/ns/nginx:1.27': { source: 'docker.io/library/nginx:1.27', sourceDigest: D1, digest: D1, platforms: [] } });
+    new MirrorSet(stack, 'Mirror', { lockFile: lock });
+    new MirroredImage(stack, 'nginx', {
+      source: 'nginx',
+      tags: ['1.27', '1.26'],
+      destination: 'r.example/ns/nginx',
+      platforms: ['linux/amd64'],
+      copyOnDeploy: { command: 'npx swr-sync', authFile: '/etc/swr sync/auth.json', insecure: true, environment: { SWR_SYNC_LOG: 'info' } },
+    });
+    const data = resources(synth(stack), 'terraform_data');
+    const pinned = data.find((d) => d.triggers_replace.destination.endsWith(':1.27'));
+    const tagged = data.find((d) => d.triggers_replace.destination.endsWith(':1.26'));
+    assert.deepEqual(pinned.triggers_replace, { source: `docker.io/library/nginx@${D1}`, destination: 'r.example/ns/nginx:1.27', platforms: 'linux/amd64' });
+    assert.deepEqual(pinned.provisioner, [
+      {
+        'local-exec': {
+          command: `npx swr-sync copy docker.io/library/nginx@${D1} r.example/ns/nginx:1.27 --platform linux/amd64 --auth '/etc/swr sync/auth.json' --insecure`,
+          environment: { SWR_SYNC_LOG: 'info' },
+        },
+      },
+    ]);
+    assert.equal(tagged.triggers_replace.source, 'docker.io/library/nginx:1.26');
+    assert.match(tagged.provisioner[0]['local-exec'].command, /^npx swr-sync copy docker\.io\/library\/nginx:1\.26 r\.example\/ns\/nginx:1\.26 /);
+    // Credentials come from the auth file or the environment of terraform apply: nothing secret in the config.
+    assert.doesNotMatch(JSON.stringify(resources(synth(stack), 'terraform_data')), /password|secret/i);
+  });
+
+  it('takes copy-on-deploy defaults from the MirrorSet', () => {
+    const stack = newStack();
+    new MirrorSet(stack, 'Mirror', { lockFile: NO_LOCK, copyOnDeploy: { srcAuthFile: 'src.json', destAuthFile: 'dst.json' } });
+    new MirroredImage(stack, 'a', { source: 'nginx', tags: ['1'], destination: 'r.example/ns/nginx' });
+    new MirroredImage(stack, 'b', { source: 'redis', tags: ['7'], destination: 'r.example/ns/redis', copyOnDeploy: false });
+    const data = resources(synth(stack), 'terraform_data');
+    assert.equal(data.length, 1);
+    assert.equal(data[0].provisioner[0]['local-exec'].command, 'swr-sync copy docker.io/library/nginx:1 r.example/ns/nginx:1 --src-authfile src.json --dest-authfile dst.json');
+  });
+
+  it('fails synth validation when two images write one destination tag from different sources', () => {
+    const stack = newStack();
+    new MirrorSet(stack, 'Mirror', { lockFile: NO_LOCK });
+    new MirroredImage(stack, 'a', { source: 'nginx', tags: ['1'], destination: 'r.example/ns/web' });
+    new MirroredImage(stack, 'b', { source: 'ghcr.io/acme/web', tags: ['2', '1'], destination: 'r.example/ns/web' });
+    assert.throws(() => Testing.synth(stack, true), /MyStack\/b: destination "r\.example\/ns\/web:1" is also written by MyStack\/a from "docker\.io\/library\/nginx"; each destination tag must have one source/);
+    assert.throws(() => Testing.fullSynth(stack), /each destination tag must have one source/);
+  });
+
+  const base: MirroredImageProps = { source: 'nginx', tags: ['1.27'], destination: 'r.example/ns/nginx' };
+  const cases: [string, Partial<MirroredImageProps>, string, string | undefined, string | RegExp][] = [
+    ['a source that is not a reference', { source: 'Not A Ref' }, 'source', '"Not A Ref"', 'must be an image reference [registry[:port]/]path'],
+    ['a source digest', { source: `nginx@${D1}`, tags: undefined }, 'source', `"nginx@${D1}"`, 'must not carry a digest'],
+    ['a source tag together with tags', { source: 'nginx:1.27' }, 'source', '"nginx:1.27"', 'must not carry a tag when tags is set'],
+    ['an empty tag list', { tags: [] }, 'tags', '[]', 'must list at least one tag'],
+    ['a bad tag', { tags: ['.hidden'] }, 'tags[0]', '".hidden"', 'must be a tag'],
+    ['a repeated tag', { tags: ['1', '1'] }, 'tags[1]', '"1"', 'must appear once'],
+    ['a bad platform', { platforms: ['amd64'] }, 'platforms[0]', '"amd64"', "must be 'os/arch' or 'os/arch/variant'"],
+    ['a destination with a tag', { destination: 'r.example/ns/nginx:1' }, 'destination', '"r.example/ns/nginx:1"', 'must be a repository without tag or digest'],
+    ['a destination equal to the source', { destination: 'docker.io/library/nginx' }, 'destination', '"docker.io/library/nginx"', 'must differ from source'],
+    ['no destination at all', { destination: undefined }, 'destination', '(unset)', 'is required (or set defaultDestination on the MirrorSet)'],
+    ['a bad repository name', { destination: 'r.example/ns', repositoryName: 'Web' }, 'repositoryName', '"Web"', 'must be 1-128 lowercase letters'],
+    ['copy-on-deploy without tags', { source: 'nginx', tags: undefined, copyOnDeploy: true }, 'copyOnDeploy', 'true', 'needs tags'],
+    ['an empty copy command', { copyOnDeploy: { command: ' ' } }, 'copyOnDeploy.command', '" "', 'must be a non-empty command'],
+  ];
+  for (const [why, props, prop, value, rule] of cases) {
+    it(`rejects ${why}`, () => {
+      const stack = newStack();
+      new MirrorSet(stack, 'Mirror', { lockFile: NO_LOCK });
+      throwsRule(() => new MirroredImage(stack, 'img', { ...base, ...props }), { path: 'MyStack/img', prop, value, rule });
+    });
+  }
+
+  it('rejects values only known at apply time where swr-mirror.json needs them', () => {
+    const stack = newStack();
+    new MirrorSet(stack, 'Mirror', { lockFile: NO_LOCK });
+    const v = new TerraformVariable(stack, 'src', { type: 'string' });
+    throwsRule(() => new MirroredImage(stack, 'a', { ...base, source: v.stringValue }), {
+      path: 'MyStack/a',
+      prop: 'source',
+      value: '(unresolved token)',
+      rule: 'must be known at synth: it is written to swr-mirror.json',
+    });
+    const org = new SwrOrganization(stack, 'org', { name: 'acme' });
+    throwsRule(() => new MirroredImage(stack, 'b', { ...base, destination: org }), {
+      path: 'MyStack/b',
+      prop: 'destination',
+      value: '(unresolved token)',
+      rule: "must be known at synth (the organization's login server): give the organization a region",
+    });
+  });
+
+  it('refuses reference without tags and tags that are not mirrored', () => {
+    const stack = newStack();
+    new MirrorSet(stack, 'Mirror', { lockFile: NO_LOCK });
+    const all = new MirroredImage(stack, 'all', { source: 'nginx', destination: 'r.example/ns/nginx' });
+    throwsRule(() => all.reference, { path: 'MyStack/all', prop: 'tags', value: '(unset)', rule: 'must be set to use reference' });
+    const one = new MirroredImage(stack, 'one', { source: 'redis', tags: ['7'], destination: 'r.example/ns/redis' });
+    throwsRule(() => one.referenceFor('8'), { path: 'MyStack/one', prop: 'tag', value: '"8"', rule: 'must be one of the mirrored tags (7)' });
+  });
+});
