@@ -87,6 +87,24 @@ export class ConfigError extends SwrSyncError {
   }
 }
 
+const MESSAGE_PROBLEMS_MAX = 100;
+
+/**
+ * Every problem found in one configuration file, so the user can fix them all in one go. The message has one
+ * problem per line (at most `MESSAGE_PROBLEMS_MAX`; `problems` always holds all of them).
+ */
+export class ConfigErrors extends SwrSyncError {
+  readonly problems: readonly ConfigError[];
+  readonly file?: string;
+  constructor(problems: readonly ConfigError[], options: { file?: string } = {}) {
+    const shown = problems.slice(0, MESSAGE_PROBLEMS_MAX).map((p) => p.message);
+    if (problems.length > shown.length) shown.push(`... and ${problems.length - shown.length} more problems`);
+    super('ERR_INVALID_CONFIG', shown.join('\n'));
+    this.problems = problems;
+    if (options.file !== undefined) this.file = options.file;
+  }
+}
+
 /** Digest or size of received bytes differ from what the descriptor or reference promised. */
 export class ContentMismatchError extends SwrSyncError {
   constructor(

@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { describeError, isSwrSyncError } from '../errors.js';
 import { registerCopy } from './commands/copy.js';
 import { registerLoginKey } from './commands/login-key.js';
+import { registerPlan } from './commands/plan.js';
+import { registerSync } from './commands/sync.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 
 export const VERSION = '0.1.0';
@@ -13,6 +15,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerSync(program);
+  registerPlan(program);
   registerCopy(program);
   registerLoginKey(program);
   for (const command of program.commands) command.exitOverride();

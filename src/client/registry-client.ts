@@ -443,8 +443,9 @@ export class RegistryClient {
         });
       } catch (error) {
         this.count(op, target, undefined);
-        if (endpoint.insecure && endpoint.scheme === 'https' && !crossOrigin && isTlsFailure(error)) {
+        if (endpoint.insecure && target.protocol === 'https:' && !crossOrigin && isTlsFailure(error)) {
           // `insecure` means "plain HTTP or unverified TLS" (image-migrator auth.json): fall back as docker does.
+          // Concurrent first requests may all fail over TLS; each retries on plain HTTP.
           endpoint.scheme = 'http';
           if (replayable) continue;
         }
@@ -658,10 +659,15 @@ function isTlsFailure(error: unknown): boolean {
   return false;
 }
 
+/** The system or TLS cause of a network failure in one line: `ECONNREFUSED connect ...`, `CERT_HAS_EXPIRED (...)`. */
 function networkCause(error: unknown): string {
   for (let e: unknown = error, depth = 0; e && depth < 4; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && !code.startsWith('UND_ERR') ) return `${code} ${(e as Error).message ?? ''}`.trim();
+    const { code, reason, message } = e as { code?: unknown; reason?: unknown; message?: unknown };
+    if (typeof code === 'string' && !code.startsWith('UND_ERR')) {
+      // OpenSSL messages carry library internals; its `reason` is the readable part.
+      const text = typeof reason === 'string' ? reason : typeof message === 'string' ? message.split('\n')[0]! : '';
+      return `${code} ${text}`.trim();
+    }
     e = (e as { cause?: unknown }).cause;
   }
   return describeError(error);

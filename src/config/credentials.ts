@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parse as parseYaml, YAMLError } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, SwrSyncError } from '../errors.js';
 import { DOCKER_HUB, normalizeRegistry } from '../oci/reference.js';
+import { expandVariables, isRecord, parseDocument, readConfigFile } from './parse-text.js';
 
 /**
  * Where registry credentials come from: image-migrator / image-syncer `auth.json`, docker config files
@@ -110,40 +109,7 @@ function matchingScopes<T extends Scope>(entries: readonly T[], registry: string
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Reading files
-
-async function readConfigFile(file: string): Promise<string>;
-async function readConfigFile(file: string, options: { optional: true }): Promise<string | undefined>;
-async function readConfigFile(file: string, options: { optional?: boolean } = {}): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && options.optional) return undefined;
-    const problem = code === 'ENOENT' ? 'file not found' : `cannot read the file (${code ?? 'unknown error'})`;
-    throw new ConfigError(problem, { file, code: 'ERR_CONFIG_READ', cause: e });
-  }
-}
-
-/** JSON or YAML. Parser messages quote the offending line, which may hold a password, so only the position is reported. */
-function parseDocument(text: string, file: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    // Not JSON: YAML, or a syntax error that the YAML parser can locate.
-  }
-  try {
-    return parseYaml(text, { logLevel: 'error' });
-  } catch (e) {
-    const at = e instanceof YAMLError && e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
-    const code = e instanceof YAMLError ? ` (${e.code})` : '';
-    throw new ConfigError(`not valid JSON or YAML${at}${code}`, { file });
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+// Reading files (parse-text.ts) and validation messages
 
 type Issue = z.ZodError['issues'][number];
 
@@ -157,61 +123,6 @@ function describeIssue(issue: Issue, allowedFields?: readonly string[]): string 
   }
   if (issue.code === 'invalid_type') return `${field}must be ${issue.expected === 'object' ? 'an' : 'a'} ${issue.expected}`;
   return `${field}${issue.message}`;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Environment expansion
-
-const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const BARE_VARIABLE = /[A-Za-z_][A-Za-z0-9_]*/y;
-
-/**
- * `${VAR}` and `$VAR` from `env`; `$$` is a literal `$`, and a `$` not followed by a name stays as written.
- * Problems go to `fail` with variable names only, never values.
- */
-function expandVariables(
-  text: string,
-  env: NodeJS.ProcessEnv,
-  fail: (problem: string) => never,
-): { value: string; variables: string[] } {
-  let value = '';
-  const variables: string[] = [];
-  let i = 0;
-  while (i < text.length) {
-    const dollar = text.indexOf('$', i);
-    if (dollar < 0) {
-      value += text.slice(i);
-      break;
-    }
-    value += text.slice(i, dollar);
-    let name: string;
-    if (text[dollar + 1] === '$') {
-      value += '$';
-      i = dollar + 2;
-      continue;
-    } else if (text[dollar + 1] === '{') {
-      const close = text.indexOf('}', dollar + 2);
-      if (close < 0) fail('"${" has no closing "}" (write $$ for a literal $)');
-      name = text.slice(dollar + 2, close);
-      if (!VARIABLE_NAME.test(name)) fail('"${...}" must hold an environment variable name (write $$ for a literal $)');
-      i = close + 1;
-    } else {
-      BARE_VARIABLE.lastIndex = dollar + 1;
-      const match = BARE_VARIABLE.exec(text);
-      if (!match) {
-        value += '$';
-        i = dollar + 1;
-        continue;
-      }
-      name = match[0];
-      i = dollar + 1 + name.length;
-    }
-    const expanded = env[name];
-    if (expanded === undefined) fail(`environment variable ${name} is not set`);
-    value += expanded;
-    variables.push(name);
-  }
-  return { value, variables };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

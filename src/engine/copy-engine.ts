@@ -4,7 +4,8 @@ import { withRetries } from '../client/retry.js';
 import { describeError, isSwrSyncError, SwrSyncError } from '../errors.js';
 import { digestOf } from '../oci/digest.js';
 import { isNonDistributable, parseManifest, type Descriptor, type ImageManifest, type Manifest } from '../oci/manifest.js';
-import { formatPlatform, isAttestation, platformMatches, type Platform } from '../oci/platform.js';
+import { formatPlatform, isAttestation, type Platform } from '../oci/platform.js';
+import { filterIndex } from './platform-filter.js';
 import type { Reference } from '../oci/reference.js';
 import type { BlobCounts, ImageResult } from '../results/image-result.js';
 import { BlobCopier, type BlobOutcome, type RepositoryLocation } from './blob-copier.js';
@@ -140,13 +141,11 @@ export class CopyEngine {
     let platforms: string[];
 
     if (manifest.kind === 'index') {
-      let children = manifest.manifests;
-      if (filtering) {
-        children = selectPlatforms(manifest.manifests, options.platforms!, src);
-        if (children.length !== manifest.manifests.length) {
-          bytes = rewriteIndex(fetched.bytes, children);
-          note = `platform filter kept ${children.length} of ${manifest.manifests.length} index entries; the destination index ${digestOf(bytes)} differs from the source index ${fetched.digest}`;
-        }
+      const selected = filterIndex(fetched.bytes, manifest.manifests, options.platforms, src);
+      const children = selected.children;
+      if (selected.filtered) {
+        bytes = selected.bytes;
+        note = `platform filter kept ${children.length} of ${manifest.manifests.length} index entries; the destination index ${digestOf(bytes)} differs from the source index ${fetched.digest}`;
       }
       platforms = children.filter((c) => !isAttestation(c.annotations, c.platform) && c.platform).map((c) => formatPlatform(c.platform!));
       const newDigest = digestOf(bytes);
@@ -252,28 +251,3 @@ function platformOfConfig(bytes: Buffer): string[] {
   }
   return [];
 }
-
-/**
- * Children of an index that match the wanted platforms, plus the attestation manifests (BuildKit
- * `vnd.docker.reference.digest`) that describe a kept child, so provenance and SBOMs stay with their image.
- */
-function selectPlatforms(manifests: readonly Descriptor[], wanted: readonly Platform[], src: Reference): Descriptor[] {
-  const images = manifests.filter((m) => !isAttestation(m.annotations, m.platform) && wanted.some((w) => platformMatches(w, m.platform)));
-  if (images.length === 0) {
-    const available = manifests.filter((m) => m.platform && !isAttestation(m.annotations, m.platform)).map((m) => formatPlatform(m.platform!));
-    throw new SwrSyncError('ERR_PLATFORM_NOT_FOUND',
-      `${src}: none of the requested platforms (${wanted.map(formatPlatform).join(', ')}) is in the index; it has ${available.join(', ') || 'no platform entries'}`,
-      { registry: src.registry, repository: src.repository });
-  }
-  const kept = new Set(images.map((m) => m.digest));
-  return manifests.filter((m) => kept.has(m.digest) || (isAttestation(m.annotations, m.platform) && kept.has(m.annotations?.['vnd.docker.reference.digest'] ?? '')));
-}
-
-/** A new index holding only `children`, every other field kept as the source wrote it. */
-function rewriteIndex(original: Buffer, children: readonly Descriptor[]): Buffer {
-  const index = JSON.parse(original.toString('utf8')) as Record<string, unknown> & { manifests: Descriptor[] };
-  const keep = new Set(children.map((c) => c.digest));
-  index.manifests = index.manifests.filter((m) => keep.has(m.digest));
-  return Buffer.from(JSON.stringify(index));
-}
-

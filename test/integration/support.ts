@@ -27,7 +27,7 @@ export async function runCli(args: string[], options: { env?: Record<string, str
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, ...(process.env.TEST_NODE_OPTIONS ? { NODE_OPTIONS: process.env.TEST_NODE_OPTIONS } : {}) };
   for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
   if (options.measureRss) env.SWR_SYNC_RSS_REPORT = rssFile;
-  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], { env, cwd: home, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));

@@ -1,0 +1,92 @@
+import { Option, type Command } from 'commander';
+import { CopyEngine } from '../../engine/copy-engine.js';
+import { SwrSyncError } from '../../errors.js';
+import { runTasks } from '../../engine/sync-runner.js';
+import { formatImageLine } from '../../results/format.js';
+import { updateLock, writeLockFile } from '../../results/lock-file.js';
+import { finishingLine, summarize, summaryTable } from '../../results/run-summary.js';
+import { RunLog } from '../../results/run-log.js';
+import { ExitCode } from '../exit-codes.js';
+import { openJob, unresolvedSources } from '../job.js';
+import { integerOption } from '../options.js';
+import { Progress } from '../progress.js';
+import { lockScope, type SyncFlags } from '../sync-inputs.js';
+import { plan } from './plan.js';
+
+/** The flags `sync` and `plan` share (DESIGN §3), image-migrator's names and defaults first. */
+export function addJobOptions(command: Command): Command {
+  return command
+    .option('--auth <file>', 'auth.json (registry or registry/namespace keys; ${VAR} expanded) (default: ./auth.json when present)')
+    .option('--images <file>', 'images.json (image-migrator / image-syncer rules) or a swr-mirror.json mirror spec, JSON or YAML', './images.json')
+    .addOption(new Option('--registry <host>', 'default destination registry for empty destinations').env('DEFAULT_REGISTRY'))
+    .addOption(new Option('--namespace <ns>', 'default destination namespace for empty destinations').env('DEFAULT_NAMESPACE'))
+    .option('--workers <n>', 'images copied at once', integerOption('--workers', 1, 256), 7)
+    .option('--retries <n>', 'retries of a failed request or blob transfer', integerOption('--retries', 0, 20), 3)
+    .option('--platform <list>', 'only these platforms of multi-arch images, os/arch[/variant],... (rules may set their own)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
+    .option('--lock <file>', 'lock file to read (and, after sync, update): destination → digests')
+    .option('--shard <I/N>', 'take share I of N of the work, grouped by source repository')
+    .option('--json', 'print results as JSON on stdout (progress stays on stderr)');
+}
+
+export function registerSync(program: Command): void {
+  addJobOptions(program.command('sync', { isDefault: true }))
+    .description('mirror every image of an images.json / mirror spec (the default command)')
+    .option('--log <file>', 'log file: one line per image', './swr-sync.log')
+    .option('--dry-run', 'print the plan instead of copying (same as `swr-sync plan`)')
+    // As the default command, sync would otherwise read a mistyped command name as a stray argument.
+    .allowExcessArguments(true)
+    .action(async (flags: SyncFlags, command: Command) => {
+      const unexpected = command.args[0];
+      if (unexpected !== undefined) {
+        const known = command.parent?.commands.map((c) => c.name()).join(', ') ?? '';
+        throw new SwrSyncError('ERR_INVALID_ARGUMENT', `unknown command '${unexpected}' (commands: ${known})`);
+      }
+      process.exitCode = flags.dryRun ? await plan(flags) : await sync(flags);
+    });
+}
+
+async function sync(flags: SyncFlags): Promise<number> {
+  const started = Date.now();
+  const job = await openJob(flags);
+  const log = flags.log ? new RunLog(flags.log) : undefined;
+  try {
+    const { tasks, failures, warnings } = job.expanded;
+    log?.start(`sync of ${tasks.length} images from ${flags.images ?? './images.json'}`);
+    for (const f of failures) log?.generateFailure(f);
+    for (const w of warnings) process.stderr.write(`swr-sync: warning: ${w}\n`);
+    const progress = new Progress({ total: tasks.length });
+    const engine = new CopyEngine({ source: job.source, destination: job.destination, onBytes: (n) => progress.addBytes(n) });
+    const results = await runTasks(tasks, engine, {
+      workers: flags.workers,
+      onStart: (task) => progress.imageStarted(task),
+      onResult: (task, result) => {
+        progress.imageFinished(task, result);
+        log?.image(result);
+      },
+    });
+    progress.stop();
+
+    if (job.inputs.lockFile) {
+      const planned = new Set(tasks.map((t) => t.destination.toString()));
+      const inScope = lockScope(job.inputs.shard, unresolvedSources(job));
+      const previous = job.inputs.lock;
+      const next = updateLock(previous, results, (destination) => !planned.has(destination) && inScope(previous!.images[destination]!));
+      await writeLockFile(job.inputs.lockFile, next);
+    }
+    const summary = summarize(results, failures, Date.now() - started);
+    log?.line(finishingLine(summary));
+    await log?.flush();
+
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify({ summary, images: results, generateFailures: failures, warnings }, null, 2)}\n`);
+    } else {
+      for (const f of failures) process.stdout.write(`failed     ${f.source} (${f.rule.file}: "${f.rule.key}"): ${f.error.message}\n`);
+      for (const r of results) if (r.status !== 'unchanged') process.stdout.write(`${formatImageLine(r)}\n`);
+      if (summary.unchanged > 0) process.stdout.write(`unchanged  ${summary.unchanged} images already had the source digest\n`);
+      process.stdout.write(`${finishingLine(summary)}\n${summaryTable(summary)}\n`);
+    }
+    return summary.failed > 0 || summary.generateFailed > 0 ? ExitCode.Failed : ExitCode.Ok;
+  } finally {
+    await job.close();
+  }
+}

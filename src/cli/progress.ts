@@ -1,0 +1,77 @@
+import { createLogUpdate } from 'log-update';
+import type { ImageTask } from '../plan/image-task.js';
+import { formatBytes } from '../results/format.js';
+import type { ImageResult } from '../results/image-result.js';
+
+export interface ProgressOptions {
+  readonly total: number;
+  readonly stream?: NodeJS.WriteStream;
+  /** Plain lines instead of a live display (no TTY, or CI=true). */
+  readonly plain?: boolean;
+  /** Seconds between plain lines. @default 5 */
+  readonly intervalSeconds?: number;
+}
+
+/**
+ * Progress on stderr, so stdout stays clean for `--json`: a live display on a terminal (log-update redraws it in
+ * place), a plain line every few seconds in CI logs.
+ */
+export class Progress {
+  private done = 0;
+  private failed = 0;
+  private bytes = 0;
+  private readonly started = Date.now();
+  private readonly current = new Set<string>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly stream: NodeJS.WriteStream;
+  private readonly live: ReturnType<typeof createLogUpdate> | undefined;
+
+  constructor(private readonly options: ProgressOptions) {
+    this.stream = options.stream ?? process.stderr;
+    const plain = options.plain ?? (!this.stream.isTTY || process.env.CI === 'true');
+    this.live = plain ? undefined : createLogUpdate(this.stream, { showCursor: true });
+    this.timer = setInterval(() => this.render(), plain ? (options.intervalSeconds ?? 5) * 1000 : 100);
+    this.timer.unref();
+  }
+
+  imageStarted(task: ImageTask): void {
+    this.current.add(label(task));
+  }
+
+  imageFinished(task: ImageTask, result: ImageResult): void {
+    this.current.delete(label(task));
+    this.done++;
+    if (result.status === 'failed') this.failed++;
+  }
+
+  addBytes(n: number): void {
+    this.bytes += n;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    if (this.live) {
+      this.render();
+      this.live.done();
+    }
+  }
+
+  private line(): string {
+    const seconds = Math.max((Date.now() - this.started) / 1000, 0.001);
+    return `${this.done}/${this.options.total} images${this.failed ? ` (${this.failed} failed)` : ''}, ${formatBytes(this.bytes)} transferred, ${formatBytes(this.bytes / seconds)}/s`;
+  }
+
+  private render(): void {
+    if (this.live) {
+      const current = [...this.current].slice(0, 5).map((c) => `  ${c}`);
+      const more = this.current.size > 5 ? [`  … and ${this.current.size - 5} more`] : [];
+      this.live([this.line(), ...current, ...more].join('\n'));
+    } else if (this.done < this.options.total) {
+      this.stream.write(`progress: ${this.line()}\n`);
+    }
+  }
+}
+
+function label(task: ImageTask): string {
+  return `${task.source} -> ${task.destination}`;
+}

@@ -1,0 +1,173 @@
+import { ConfigError, ConfigErrors } from '../errors.js';
+import type { MirrorRule, RuleDestination } from './mirror-rule.js';
+import {
+  defaultDestination,
+  destinationDefaults,
+  DestinationTracker,
+  lastComponent,
+  looksLikeMirrorSpec,
+  parseImageRef,
+  parseMirrorSpec,
+  ruleDestination,
+  selectionOfSource,
+  type ImagesFileOptions,
+} from './mirror-spec.js';
+import { isRecord, parseDocument, ProblemList, readConfigFile, tryExpandVariables } from './parse-text.js';
+
+export type { ImagesFileOptions } from './mirror-spec.js';
+
+/**
+ * `--images`: image-migrator's / image-syncer's images file, or a mirror spec (swr-mirror.json, see
+ * mirror-spec.ts), in JSON or YAML (chosen by content).
+ *
+ * The images file maps a source to a destination, a list of destinations (fan-out), or "" / null (rule 8):
+ *
+ * ```
+ * { "quay.io/coreos/etcd:1.0.0": "swr.cn-north-4.myhuaweicloud.com/test/etcd:1.0.0",
+ *   "quay.io/coreos/etcd": "swr.cn-north-4.myhuaweicloud.com/test/etcd",
+ *   "quay.io/coreos/etcd:2.7.3": "" }
+ * ```
+ *
+ * image-migrator's eight rules, each reported with its number:
+ *  1. a rule copies at most one repository (a key naming only a registry, ending with "/" or holding "*" is an error);
+ *  2. sources and destinations follow `registry/namespace/repository[:tag]` (distribution's reference grammar);
+ *  3. a non-empty destination names at least a registry and a repository;
+ *  4. the source (key) is never empty;
+ *  5. the destination repository may have another name than the source;
+ *  6. a source without a tag copies every tag, and the destination then has no tag;
+ *  7. a source tag copies that one tag, under the destination's tag if it has one;
+ *  8. an empty destination is `<registry>/<namespace>/<last source path component>` with the source's tag,
+ *     registry and namespace from `--registry` / `--namespace` or DEFAULT_REGISTRY / DEFAULT_NAMESPACE.
+ *
+ * Extensions, from image-syncer: a list of destinations; tag lists `repo:a,b` (a destination tag list renames by
+ * position and must have as many tags); a tag regex `repo:/regex/` (unanchored, JavaScript syntax; the
+ * destination has no tag); a digest `repo@sha256:…` (the destination may have tags; `repo:tag@sha256:…` copies the
+ * digest and writes `tag` at the destination unless the destination names its own); `${VAR}` / `$VAR` in keys and
+ * destinations. And: a source without a registry is on Docker Hub (`nginx` = `docker.io/library/nginx`), and
+ * `registry/repository` without a namespace is accepted on either side.
+ *
+ * A destination written by two rules (or twice by one), or one that is its own source, is an error naming both
+ * keys. Every problem of the file is collected and thrown as one `ConfigErrors`.
+ */
+
+/**
+ * Reads and parses `file`. A missing or unreadable file throws `ConfigError` (code ERR_CONFIG_READ); any problem
+ * in its content throws `ConfigErrors` (code ERR_INVALID_CONFIG) listing all of them.
+ */
+export async function loadImagesFile(file: string, options: ImagesFileOptions = {}): Promise<MirrorRule[]> {
+  return parseImagesFile(await readConfigFile(file), file, options);
+}
+
+/** `file` names the text in messages. Throws `ConfigErrors` listing every problem. */
+export function parseImagesFile(text: string, file: string, options: ImagesFileOptions = {}): MirrorRule[] {
+  let document: unknown;
+  try {
+    document = parseDocument(text, file, { uniqueKeys: true });
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigErrors([e], { file });
+    throw e;
+  }
+  if (looksLikeMirrorSpec(document)) return parseMirrorSpec(document, file, options);
+  return parseImagesMap(document, file, options);
+}
+
+/** Rules from a parsed images.json map (image-migrator / image-syncer). */
+export function parseImagesMap(document: unknown, file: string, options: ImagesFileOptions = {}): MirrorRule[] {
+  const problems = new ProblemList(file);
+  if (document === null || document === undefined || (isRecord(document) && Object.keys(document).length === 0)) {
+    problems.add(undefined, 'no images: the file maps no source to a destination');
+    problems.throwIfAny();
+  }
+  if (!isRecord(document)) {
+    problems.add(undefined, 'must be an object mapping each source "registry/namespace/repository[:tag]" to a destination');
+    problems.throwIfAny();
+  }
+  const map = document as Record<string, unknown>;
+  if (isRecord(map.images) && Object.keys(map).every((k) => k === 'images' || k === 'auth')) {
+    problems.add(undefined, "looks like image-syncer's legacy --config file (auth and images together): put the images map in a file of its own");
+    problems.throwIfAny();
+  }
+
+  const env = options.env ?? process.env;
+  const defaults = destinationDefaults(options);
+  const tracker = new DestinationTracker();
+  const rules: MirrorRule[] = [];
+
+  for (const [key, value] of Object.entries(map)) {
+    const add = (message: string): void => problems.add(key, message);
+    const before = problems.size;
+
+    // Rule 4, then ${VAR}, then rules 1 and 2 on the source.
+    if (key.trim() === '') {
+      add('the source is empty: each key names a source repository (rule 4)');
+      continue;
+    }
+    const expandedKey = tryExpandVariables(key, env);
+    if ('problem' in expandedKey) {
+      add(`source: ${expandedKey.problem}`);
+      continue;
+    }
+    const sourceText = expandedKey.value;
+    const source = parseImageRef(sourceText, 'source');
+    if ('problem' in source) {
+      add(source.problem);
+      continue;
+    }
+    const selection = selectionOfSource(source, sourceText);
+    if ('problem' in selection) {
+      add(selection.problem);
+      continue;
+    }
+    const pinned = source.digest !== undefined ? source.tags : undefined;
+
+    // The destinations: a string, "" / null (rule 8), or a list of those.
+    let written: unknown[];
+    if (Array.isArray(value)) {
+      written = value;
+      if (written.length === 0) add('lists no destinations: give one, or "" for the default (rule 8)');
+    } else {
+      written = [value];
+    }
+    const destinations: RuleDestination[] = [];
+    written.forEach((raw, i) => {
+      const where = Array.isArray(value) ? `destination [${i}]` : 'destination';
+      if (raw !== null && raw !== undefined && typeof raw !== 'string') {
+        add(`${where} must be a string "registry/namespace/repository[:tag]", "" for the default (rule 8)${Array.isArray(value) ? '' : ', or a list of them'}`);
+        return;
+      }
+      let text = raw ?? '';
+      if (text !== '') {
+        const expanded = tryExpandVariables(text, env);
+        if ('problem' in expanded) {
+          add(`${where}: ${expanded.problem}`);
+          return;
+        }
+        text = expanded.value;
+      }
+      if (text === '') {
+        const result = defaultDestination(defaults, lastComponent(source.repository), `${where} is empty`);
+        if ('problem' in result) add(result.problem);
+        else destinations.push(pinned ? { ...result, tags: pinned } : result);
+        return;
+      }
+      const ref = parseImageRef(text, 'destination');
+      const result = 'problem' in ref ? ref : ruleDestination(selection, ref, text, pinned);
+      if ('problem' in result) add(result.problem);
+      else destinations.push(result);
+    });
+    if (problems.size > before) continue;
+
+    const rule: MirrorRule = {
+      file,
+      key,
+      source: { registry: source.registry, repository: source.repository },
+      selection,
+      destinations,
+    };
+    for (const conflict of tracker.claim(rule)) add(conflict);
+    if (problems.size === before) rules.push(rule);
+  }
+
+  problems.throwIfAny();
+  return rules;
+}

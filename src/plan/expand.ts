@@ -1,0 +1,66 @@
+import type { RegistryClient } from '../client/registry-client.js';
+import type { MirrorRule, RuleDestination } from '../config/mirror-rule.js';
+import { needsTagList, selectTags } from '../config/tag-selection.js';
+import { describeError, isSwrSyncError } from '../errors.js';
+import { Limiter } from '../engine/limiter.js';
+import type { Platform } from '../oci/platform.js';
+import { Reference } from '../oci/reference.js';
+import type { ExpandedJob, GenerateFailure, ImageTask, RuleOrigin } from './image-task.js';
+
+export interface ExpandOptions {
+  /** Platform filter for rules that set none (the CLI's `--platform`). */
+  readonly platforms?: readonly Platform[];
+  /** Tag lists fetched at once. @default 8 */
+  readonly concurrency?: number;
+}
+
+/**
+ * Rules → image tasks: exact tags and digests need no request; "all tags" and tag filters list the source
+ * repository's tags (one paginated GET per repository, never a manifest GET). A rule whose tags cannot be listed
+ * is a generate failure; the others go on.
+ */
+export async function expandRules(rules: readonly MirrorRule[], source: RegistryClient, options: ExpandOptions = {}): Promise<ExpandedJob> {
+  const limiter = new Limiter(options.concurrency ?? 8);
+  const tasks: ImageTask[][] = [];
+  const failures: GenerateFailure[] = [];
+  const warnings: string[] = [];
+  await Promise.all(rules.map(async (rule, i) => {
+    const origin: RuleOrigin = { file: rule.file, key: rule.key, ...(rule.id !== undefined ? { id: rule.id } : {}) };
+    const src = `${rule.source.registry}/${rule.source.repository}`;
+    try {
+      const platforms = rule.platforms ?? options.platforms;
+      const make = (sourceRef: Reference, destination: Reference): ImageTask => ({
+        rule: origin, source: sourceRef, destination, ...(platforms ? { platforms } : {}),
+      });
+      const selection = rule.selection;
+      if (selection.kind === 'digest') {
+        const sourceRef = new Reference(rule.source.registry, rule.source.repository, undefined, selection.digest);
+        tasks[i] = rule.destinations.map((d) => make(sourceRef, destinationRef(d, undefined, 0, selection.digest)));
+        return;
+      }
+      let tags: readonly string[];
+      if (selection.kind === 'tags') {
+        tags = selection.tags;
+      } else {
+        const available = await limiter.run(() => source.listTags(rule.source.registry, rule.source.repository));
+        if (available.length === 0) {
+          failures.push({ rule: origin, source: src, error: { code: 'ERR_NOT_FOUND', message: `source repository ${src} has no tags (or does not exist)` } });
+          return;
+        }
+        tags = needsTagList(selection) ? selectTags(selection, available) : available;
+        if (tags.length === 0) warnings.push(`${rule.file}: "${rule.key}": no tag of ${src} matches the rule's tag filter (${available.length} tags listed)`);
+      }
+      tasks[i] = tags.flatMap((tag, position) => rule.destinations.map((d) =>
+        make(new Reference(rule.source.registry, rule.source.repository, tag, undefined), destinationRef(d, tag, position))));
+    } catch (error) {
+      failures.push({ rule: origin, source: src, error: { code: isSwrSyncError(error) ? error.code : 'ERR_UNEXPECTED', message: describeError(error) } });
+    }
+  }));
+  return { tasks: tasks.flatMap((t) => t ?? []), failures, warnings };
+}
+
+/** Destination tag: renamed by position (image-syncer), else the source tag; a digest-only source keeps its digest. */
+function destinationRef(d: RuleDestination, sourceTag: string | undefined, position: number, digest?: string): Reference {
+  const tag = d.tags ? (d.tags.length === 1 ? d.tags[0] : d.tags[position]) : sourceTag;
+  return new Reference(d.registry, d.repository, tag, tag === undefined ? digest : undefined);
+}

@@ -1,0 +1,40 @@
+import type { GenerateFailure } from '../plan/image-task.js';
+import { formatBytes, formatDuration } from './format.js';
+import type { ImageResult } from './image-result.js';
+
+export interface RunSummary {
+  readonly images: number;
+  readonly copied: number;
+  readonly unchanged: number;
+  readonly failed: number;
+  readonly generateFailed: number;
+  readonly bytesTransferred: number;
+  readonly bytesSkipped: number;
+  readonly durationMs: number;
+}
+
+export function summarize(results: readonly ImageResult[], failures: readonly GenerateFailure[], durationMs: number): RunSummary {
+  return {
+    images: results.length,
+    copied: results.filter((r) => r.status === 'copied').length,
+    unchanged: results.filter((r) => r.status === 'unchanged').length,
+    failed: results.filter((r) => r.status === 'failed').length,
+    generateFailed: failures.length,
+    bytesTransferred: results.reduce((n, r) => n + r.bytesTransferred, 0),
+    bytesSkipped: results.reduce((n, r) => n + r.bytesSkipped, 0),
+    durationMs,
+  };
+}
+
+/** image-migrator's closing line, kept verbatim so scripts that grep it keep working. */
+export function finishingLine(s: RunSummary): string {
+  return `Images(${s.images}) migration finished, ${s.failed} images tasks failed, ${s.generateFailed} tasks generate failed`;
+}
+
+export function summaryTable(s: RunSummary): string {
+  const head = ['copied', 'unchanged', 'failed', 'bytes transferred', 'bytes skipped', 'time'];
+  const row = [String(s.copied), String(s.unchanged), String(s.failed), formatBytes(s.bytesTransferred), formatBytes(s.bytesSkipped), formatDuration(s.durationMs)];
+  const width = head.map((h, i) => Math.max(h.length, row[i]!.length));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(width[i]!)).join(' | ')} |`;
+  return [line(head), `|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`, line(row)].join('\n');
+}
