@@ -55,7 +55,9 @@ export class MirrorSet extends Construct {
     try {
       this.lock = readLockFile(this.lockFile);
     } catch (err) {
-      fail(this, 'lockFile', props.lockFile ?? LOCK_FILE, (err as Error).message);
+      // ConfigError already names the file; the rule is what follows it.
+      const { key, message } = err as { key?: string; message: string };
+      fail(this, 'lockFile', props.lockFile ?? LOCK_FILE, key ? `${message.slice(message.indexOf(`key "${key}"`))}` : message);
     }
     this.defaultDestination = props.defaultDestination;
     this.copyOnDeploy = props.copyOnDeploy;

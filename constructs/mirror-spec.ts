@@ -4,7 +4,7 @@
  * - `swr-mirror.lock.json`, written by `swr-sync sync --lock`, read here to pin images by digest.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { z } from 'zod';
+import { parseLockFile, type LockFile } from '../src/results/lock-file.js';
 
 export const MIRROR_SPEC_FILE = 'swr-mirror.json';
 export const LOCK_FILE = 'swr-mirror.lock.json';
@@ -28,50 +28,15 @@ export interface MirrorSpec {
   readonly images: MirrorSpecImage[];
 }
 
-export interface LockEntry {
-  readonly source: string;
-  readonly sourceDigest: string;
-  /** Digest stored at the destination (differs from `sourceDigest` when a platform filter rewrote the index). */
-  readonly digest: string;
-  readonly platforms: string[];
-}
+export type { LockEntry, LockFile } from '../src/results/lock-file.js';
 
-export interface LockFile {
-  readonly version: 1;
-  /** Keyed by destination reference `registry/path:tag`. */
-  readonly images: Record<string, LockEntry>;
-}
-
-const DIGEST = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'a sha256 digest');
-
-const LOCK_SCHEMA = z.object({
-  version: z.literal(1),
-  images: z.record(
-    z.string(),
-    z.looseObject({
-      source: z.string(),
-      sourceDigest: DIGEST,
-      digest: DIGEST,
-      platforms: z.array(z.string()).default([]),
-    }),
-  ),
-});
-
-/** The lock file at `path`, or undefined when there is none yet (before the first sync). */
+/**
+ * The lock file at `path`, or undefined when there is none yet (before the first sync). Read synchronously
+ * (construction is synchronous) and validated by the same schema swr-sync writes with.
+ */
 export function readLockFile(path: string): LockFile | undefined {
   if (!existsSync(path)) return undefined;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`${path}: not valid JSON (${(err as Error).message})`);
-  }
-  const parsed = LOCK_SCHEMA.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`${path}: not a swr-mirror lock file: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
-  }
-  return parsed.data as LockFile;
+  return parseLockFile(readFileSync(path, 'utf8'), path);
 }
 
 /** Two-space indent and a trailing newline, fields in the DESIGN §5 order, so diffs stay small. */

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { parseImagesFile } from '../../src/config/images-file.js';
 
 const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const compiled = join(root, 'examples', 'lib', 'main.js');
@@ -66,7 +67,16 @@ describe('examples/ app', () => {
       env: { ...process.env, CDKTF_OUTDIR: outdir, EXAMPLE_SOURCE_REGISTRY: '127.0.0.1:5000', EXAMPLE_DESTINATION: '127.0.0.1:5001/mirror' },
     });
     assert.equal(run.status, 0, run.stderr);
-    const spec = JSON.parse(readFileSync(join(outdir, 'stacks', 'swr-example', 'swr-mirror.json'), 'utf8'));
+    const specFile = join(outdir, 'stacks', 'swr-example', 'swr-mirror.json');
+    const spec = JSON.parse(readFileSync(specFile, 'utf8'));
+    // swr-sync reads what the constructs write: the same rules come back.
+    const rules = parseImagesFile(readFileSync(specFile, 'utf8'), specFile);
+    assert.deepEqual(rules.map((r) => [r.id, `${r.source.registry}/${r.source.repository}`, r.selection, r.destinations.map((d) => `${d.registry}/${d.repository}`)]), [
+      ['nginx', '127.0.0.1:5000/library/nginx', { kind: 'tags', tags: ['1.27'] }, ['127.0.0.1:5001/mirror/nginx']],
+      ['redis', '127.0.0.1:5000/library/redis', { kind: 'tags', tags: ['7.4'] }, ['127.0.0.1:5001/mirror/redis']],
+      ['api', '127.0.0.1:5000/platform/api', { kind: 'tags', tags: ['2.3'] }, ['127.0.0.1:5001/mirror/api']],
+    ]);
+    assert.deepEqual(rules[0]!.platforms, [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64' }]);
     assert.deepEqual(
       spec.images.map((i: { source: string; destination: string }) => [i.source, i.destination]),
       [

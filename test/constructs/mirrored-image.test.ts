@@ -116,7 +116,7 @@ describe('MirroredImage and swr-mirror.json', () => {
       path: 'MyStack/Mirror',
       prop: 'lockFile',
       value: JSON.stringify(bad),
-      rule: /not a swr-mirror lock file: images\.r\.example\/a:1\.sourceDigest/,
+      rule: /key "images\.r\.example\/a:1\.sourceDigest": not a swr-mirror lock file: a digest such as sha256:<hex>/,
     });
   });
 
