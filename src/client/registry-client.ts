@@ -89,7 +89,7 @@ interface Endpoint {
   /** Host that serves the API: Docker Hub's is registry-1.docker.io. */
   readonly host: string;
   insecure: boolean;
-  scheme: 'https' | 'http';
+  readonly scheme: 'https' | 'http';
   challenge: Challenge | undefined;
   /** Set once a registry refused a monolithic upload; later uploads go straight to chunked. */
   chunkedOnly: boolean;
@@ -130,6 +130,7 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
 const ERROR_BODY_LIMIT = 16 * 1024;
 const TOKEN_MIN_LIFETIME_S = 60;
+const PROBE_TIMEOUT_MS = 10_000;
 
 export class RegistryClient {
   readonly retry: RetryPolicy;
@@ -138,7 +139,7 @@ export class RegistryClient {
   private readonly options: RegistryClientOptions;
   private readonly transport: Transport;
   private readonly ownsTransport: boolean;
-  private readonly endpoints = new Map<string, Endpoint>();
+  private readonly endpoints = new Map<string, Promise<Endpoint>>();
   private readonly accessCache = new Map<string, Promise<RegistryAccess | undefined>>();
   private readonly tokens = new Map<string, Promise<Token>>();
   /** Requests sent per registry host (token requests count under the registry they serve). */
@@ -383,22 +384,53 @@ export class RegistryClient {
 
   // ---- transport, auth, retries ----
 
-  private async endpoint(registry: string, repository: string): Promise<Endpoint> {
+  private endpoint(registry: string, repository: string): Promise<Endpoint> {
     let endpoint = this.endpoints.get(registry);
     if (!endpoint) {
-      const access = await this.access(registry, repository);
-      const insecure = access?.insecure === true || this.options.insecure?.(registry) === true;
-      endpoint = {
-        registry,
-        host: registry === DOCKER_HUB ? 'registry-1.docker.io' : registry,
-        insecure,
-        scheme: 'https',
-        challenge: undefined,
-        chunkedOnly: false,
-      };
+      endpoint = this.openEndpoint(registry, repository);
       this.endpoints.set(registry, endpoint);
+      endpoint.catch(() => this.endpoints.get(registry) === endpoint && this.endpoints.delete(registry));
     }
     return endpoint;
+  }
+
+  private async openEndpoint(registry: string, repository: string): Promise<Endpoint> {
+    const access = await this.access(registry, repository);
+    const insecure = access?.insecure === true || this.options.insecure?.(registry) === true;
+    const host = registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;
+    return {
+      registry,
+      host,
+      insecure,
+      scheme: insecure ? await this.probeScheme(registry, host) : 'https',
+      challenge: undefined,
+      chunkedOnly: false,
+    };
+  }
+
+  /**
+   * `insecure` means "plain HTTP or unverified TLS" (image-migrator auth.json). One unauthenticated ping decides:
+   * plain `GET /v2/` first, because every server answers it at once (a TLS port rejects it immediately), whereas
+   * a TLS ClientHello sent to a plain-HTTP port can go unanswered until a timeout. A registry answers /v2/ with 200
+   * or 401 and `Docker-Distribution-API-Version` (distribution-spec "Determining support"); anything else means TLS.
+   */
+  private async probeScheme(registry: string, host: string): Promise<'http' | 'https'> {
+    const url = new URL(`http://${host}/v2/`);
+    try {
+      const res = await request(url, {
+        dispatcher: this.transport.unverified,
+        method: 'GET',
+        headers: { 'user-agent': this.options.userAgent ?? 'swr-sync' },
+        signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+      });
+      this.count(registry, 'GET', url, res.statusCode);
+      await res.body.dump();
+      const registryAnswer = res.statusCode === 200 || res.statusCode === 401 || res.headers['docker-distribution-api-version'] !== undefined;
+      return registryAnswer ? 'http' : 'https';
+    } catch {
+      this.count(registry, 'GET', url, undefined);
+      return 'https';
+    }
   }
 
   private access(registry: string, repository: string): Promise<RegistryAccess | undefined> {
@@ -442,13 +474,7 @@ export class RegistryClient {
           signal: this.options.signal,
         });
       } catch (error) {
-        this.count(op, target, undefined);
-        if (endpoint.insecure && target.protocol === 'https:' && !crossOrigin && isTlsFailure(error)) {
-          // `insecure` means "plain HTTP or unverified TLS" (image-migrator auth.json): fall back as docker does.
-          // Concurrent first requests may all fail over TLS; each retries on plain HTTP.
-          endpoint.scheme = 'http';
-          if (replayable) continue;
-        }
+        this.count(op.registry, op.method, target, undefined);
         if (this.options.signal?.aborted) {
           throw new SwrSyncError('ERR_ABORTED', `${op.method} ${op.registry}/${op.repository} aborted`, { registry: op.registry, repository: op.repository, cause: error });
         }
@@ -461,7 +487,7 @@ export class RegistryClient {
           { registry: op.registry, repository: op.repository, cause: error, retryable: isRetryableNetworkError(error) });
       }
       const status = res.statusCode;
-      this.count(op, target, status);
+      this.count(op.registry, op.method, target, status);
       const response: Response = { status, headers: res.headers, body: res.body, url: target };
 
       if (status === 401 && !crossOrigin) {
@@ -506,9 +532,9 @@ export class RegistryClient {
     }
   }
 
-  private count(op: Exchange, target: URL, status: number | undefined): void {
-    this.requestCounts.set(op.registry, (this.requestCounts.get(op.registry) ?? 0) + 1);
-    this.options.onRequest?.({ registry: op.registry, method: op.method, path: target.pathname + target.search, status });
+  private count(registry: string, method: string, target: URL, status: number | undefined): void {
+    this.requestCounts.set(registry, (this.requestCounts.get(registry) ?? 0) + 1);
+    this.options.onRequest?.({ registry, method, path: target.pathname + target.search, status });
   }
 
   private async unauthorized(op: Exchange, status: 401 | 403, retryable: boolean): Promise<SwrSyncError> {
@@ -591,14 +617,14 @@ export class RegistryClient {
           method, headers, body, signal: this.options.signal,
         });
       } catch (error) {
-        this.count(op, url, undefined);
+        this.count(op.registry, method, url, undefined);
         if (attempt < this.retry.retries && isRetryableNetworkError(error)) {
           await sleep(backoffDelay(this.retry, attempt), this.options.signal);
           continue;
         }
         throw new SwrSyncError('ERR_TOKEN', `token server ${realm.origin} for registry ${op.registry} unreachable: ${networkCause(error)}`, { ...where, cause: error, retryable: true });
       }
-      this.count(op, url, res.statusCode);
+      this.count(op.registry, method, url, res.statusCode);
       if (res.statusCode === 200) {
         const text = (await readLimited(res.body, 1024 * 1024, () => new SwrSyncError('ERR_TOKEN', `token response from ${realm.origin} is too large`, where))).toString('utf8');
         let parsed: { token?: string; access_token?: string; expires_in?: number; issued_at?: string };
@@ -648,15 +674,6 @@ function withQuery(location: string, key: string, value: string): string {
 
 function describeTarget(op: Exchange, target: URL): string {
   return `${op.registry}${target.pathname}`.replace(/\/v2\//, ' /v2/');
-}
-
-function isTlsFailure(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 4; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && (code === 'EPROTO' || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || code === 'DEPTH_ZERO_SELF_SIGNED_CERT')) return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
 }
 
 /** The system or TLS cause of a network failure in one line: `ECONNREFUSED connect ...`, `CERT_HAS_EXPIRED (...)`. */
