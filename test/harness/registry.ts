@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { get as getHttps } from 'node:https';
@@ -218,17 +218,21 @@ function renderConfig(c: { port: number; storageDir: string; secret: string; non
 async function spawnRegistry(configPath: string, port: number, nonce: string, tls: boolean): Promise<Instance> {
   // REGISTRY_* variables override the config file (e.g. REGISTRY_HTTP_ADDR): keep the caller's out.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REGISTRY_')));
-  const child = spawn(REGISTRY_BINARY, ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  let tail = '';
-  const collect = (chunk: Buffer): void => {
-    tail = (tail + chunk.toString('utf8')).slice(-4096);
+  // Output goes to a file, not a pipe: a registry logs every 404 at level error, and a pipe the test process does
+  // not drain (e.g. while it blocks in spawnSync) fills up and stalls the registry mid-request.
+  const logPath = `${configPath}.log`;
+  const logFd = openSync(logPath, 'w');
+  const child = spawn(REGISTRY_BINARY, ['serve', configPath], { stdio: ['ignore', logFd, logFd], env });
+  closeSync(logFd);
+  const tailOf = (): string => {
+    try {
+      return readFileSync(logPath, 'utf8').slice(-4096);
+    } catch {
+      return '';
+    }
   };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
   // A forgotten registry must not keep the test process alive; the exit hook and the watchdog end it.
   child.unref();
-  (child.stdout as Socket).unref();
-  (child.stderr as Socket).unref();
 
   let exitedEarly: Error | undefined;
   const exited = new Promise<void>((resolve) => {
@@ -243,13 +247,12 @@ async function spawnRegistry(configPath: string, port: number, nonce: string, tl
     });
   });
   if (child.pid !== undefined) watchdog.track('pid', String(child.pid));
-  const instance: Instance = { process: child, exited, output: () => tail };
+  const instance: Instance = { process: child, exited, output: tailOf };
 
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (exitedEarly !== undefined) {
-      // Let the pipes drain so the message is in the tail.
-      await delay(20);
+      const tail = tailOf();
       if (/address already in use/i.test(tail)) throw new BindConflict(`port ${port} is taken`);
       throw new Error(`docker-registry did not start on port ${port}: ${exitedEarly.message}\n${tail.trim()}`);
     }
@@ -257,7 +260,7 @@ async function spawnRegistry(configPath: string, port: number, nonce: string, tl
     await delay(25);
   }
   await terminate(instance);
-  throw new Error(`docker-registry did not answer GET /v2/ on port ${port} within ${READY_TIMEOUT_MS} ms\n${tail.trim()}`);
+  throw new Error(`docker-registry did not answer GET /v2/ on port ${port} within ${READY_TIMEOUT_MS} ms\n${tailOf().trim()}`);
 }
 
 /** distribution answers /v2/ with 200 without auth and 401 with it; both mean it is serving. */

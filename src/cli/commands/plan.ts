@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { formatPlanMarkdown, planCounts } from '../../results/plan-report.js';
 import { ExitCode } from '../exit-codes.js';
-import { buildPlan, openJob } from '../job.js';
-import type { SyncFlags } from '../sync-inputs.js';
+import { openJob, planJob } from '../../job/job.js';
+import { jobConfigFromFlags, type SyncFlags } from '../sync-inputs.js';
 import { addJobOptions } from './sync.js';
 
 /** `swr-sync plan`: what `sync` would do, resolved with HEAD requests only; copies nothing. */
@@ -15,9 +15,9 @@ export function registerPlan(program: Command): void {
 }
 
 export async function plan(flags: SyncFlags): Promise<number> {
-  const job = await openJob(flags);
+  const job = await openJob(await jobConfigFromFlags(flags));
   try {
-    const report = await buildPlan(job);
+    const report = await planJob(job);
     const counts = planCounts(report);
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ summary: counts, ...report }, null, 2)}\n`);

@@ -1,16 +1,13 @@
 import { Option, type Command } from 'commander';
-import { CopyEngine } from '../../engine/copy-engine.js';
 import { SwrSyncError } from '../../errors.js';
-import { runTasks } from '../../engine/sync-runner.js';
+import { openJob, syncJob } from '../../job/job.js';
 import { formatImageLine } from '../../results/format.js';
-import { updateLock, writeLockFile } from '../../results/lock-file.js';
-import { finishingLine, summarize, summaryTable } from '../../results/run-summary.js';
+import { finishingLine, summaryTable } from '../../results/run-summary.js';
 import { RunLog } from '../../results/run-log.js';
 import { ExitCode } from '../exit-codes.js';
-import { openJob, unresolvedSources } from '../job.js';
 import { integerOption } from '../options.js';
 import { Progress } from '../progress.js';
-import { lockScope, type SyncFlags } from '../sync-inputs.js';
+import { jobConfigFromFlags, type SyncFlags } from '../sync-inputs.js';
 import { plan } from './plan.js';
 
 /** The flags `sync` and `plan` share (DESIGN §3), image-migrator's names and defaults first. */
@@ -46,8 +43,7 @@ export function registerSync(program: Command): void {
 }
 
 async function sync(flags: SyncFlags): Promise<number> {
-  const started = Date.now();
-  const job = await openJob(flags);
+  const job = await openJob(await jobConfigFromFlags(flags));
   const log = flags.log ? new RunLog(flags.log) : undefined;
   try {
     const { tasks, failures, warnings } = job.expanded;
@@ -55,25 +51,14 @@ async function sync(flags: SyncFlags): Promise<number> {
     for (const f of failures) log?.generateFailure(f);
     for (const w of warnings) process.stderr.write(`swr-sync: warning: ${w}\n`);
     const progress = new Progress({ total: tasks.length });
-    const engine = new CopyEngine({ source: job.source, destination: job.destination, onBytes: (n) => progress.addBytes(n) });
-    const results = await runTasks(tasks, engine, {
-      workers: flags.workers,
+    const { results, summary } = await syncJob(job, {
       onStart: (task) => progress.imageStarted(task),
       onResult: (task, result) => {
         progress.imageFinished(task, result);
         log?.image(result);
       },
-    });
-    progress.stop();
-
-    if (job.inputs.lockFile) {
-      const planned = new Set(tasks.map((t) => t.destination.toString()));
-      const inScope = lockScope(job.inputs.shard, unresolvedSources(job));
-      const previous = job.inputs.lock;
-      const next = updateLock(previous, results, (destination) => !planned.has(destination) && inScope(previous!.images[destination]!));
-      await writeLockFile(job.inputs.lockFile, next);
-    }
-    const summary = summarize(results, failures, Date.now() - started);
+      onBytes: (n) => progress.addBytes(n),
+    }).finally(() => progress.stop());
     log?.line(finishingLine(summary));
     await log?.flush();
 

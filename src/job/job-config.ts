@@ -1,0 +1,27 @@
+import type { Platform } from '../oci/platform.js';
+import type { Shard } from '../plan/shard.js';
+
+/**
+ * Everything a batch job needs, independent of the frontend (CLI flags, Action inputs). Plain data: the files are
+ * read by `openJob`, which validates all of them before any request is sent.
+ */
+export interface JobConfig {
+  /** Images files: image-migrator / image-syncer images.json or mirror specs, JSON or YAML; several are merged. */
+  readonly images: readonly string[];
+  /** auth.json (image-migrator format). */
+  readonly auth?: string;
+  /** Default destination registry / namespace for empty destinations (rule 8). */
+  readonly registry?: string;
+  readonly namespace?: string;
+  /** Images copied at once. @default 7 */
+  readonly workers?: number;
+  /** Retries of a failed request or transfer. @default 3 */
+  readonly retries?: number;
+  /** Platform filter where a rule sets none. */
+  readonly platforms?: readonly Platform[];
+  /** Lock file to read, and to write after a sync. */
+  readonly lockFile?: string;
+  readonly shard?: Shard;
+  /** Environment for `${VAR}` expansion and DEFAULT_REGISTRY / DEFAULT_NAMESPACE. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+}
