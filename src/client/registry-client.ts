@@ -270,7 +270,7 @@ export class RegistryClient {
    */
   async mountBlob(registry: string, repository: string, digest: string, from: string): Promise<{ mounted: true } | { mounted: false; location: string }> {
     const res = await this.exchange({
-      registry, repository, access: 'push', extraScopes: [`repository:${from}:pull`], method: 'POST',
+      registry, repository, access: 'push', extraScopes: from === repository ? [] : [`repository:${from}:pull`], method: 'POST',
       target: `/v2/${repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`,
       headers: { 'content-length': '0' }, body: Buffer.alloc(0), expect: [201, 202],
     });

@@ -8,6 +8,13 @@ import { VerifyStream } from './verify-stream.js';
 
 export type BlobOutcome = 'copied' | 'mounted' | 'present';
 
+/**
+ * Blobs at least this large are checked with HEAD before an upload (re-sending them would cost more than a
+ * request); smaller ones go straight to a POST that doubles as the existence check. ocync's finding: a new blob
+ * should cost 2 requests (POST + PUT), not 3.
+ */
+const HEAD_FIRST_BYTES = 8 * 1024 * 1024;
+
 export interface RepositoryLocation {
   readonly registry: string;
   readonly repository: string;
@@ -56,7 +63,8 @@ export class BlobCopier {
     const key = `${to.registry}/${to.repository}@${descriptor.digest}`;
     let outcome = this.repositoryBlobs.get(key);
     if (!outcome) {
-      outcome = this.limiter.run(() => this.place(from, to, descriptor, bytes));
+      // Wait for another repository's transfer of this digest before taking a slot, so slots are never held idle.
+      outcome = this.settled(`${to.registry}@${descriptor.digest}`).then(() => this.limiter.run(() => this.place(from, to, descriptor, bytes)));
       this.repositoryBlobs.set(key, outcome);
       // A failed attempt is not remembered: a later image (or a rerun of this one) tries again.
       outcome.catch(() => this.repositoryBlobs.get(key) === outcome && this.repositoryBlobs.delete(key));
@@ -66,12 +74,17 @@ export class BlobCopier {
     return outcome.then(() => 'present' as const);
   }
 
+  private async settled(registryKey: string): Promise<void> {
+    for (let known = this.registryBlobs.get(registryKey); known?.inFlight; known = this.registryBlobs.get(registryKey)) {
+      await known.inFlight.catch(() => undefined);
+    }
+  }
+
   private async place(from: RepositoryLocation, to: RepositoryLocation, descriptor: Descriptor, bytes?: Buffer): Promise<BlobOutcome> {
     const { destination } = this.options;
     const registryKey = `${to.registry}@${descriptor.digest}`;
+    await this.settled(registryKey);
     let known = this.registryBlobs.get(registryKey);
-    while (known?.inFlight) await known.inFlight.catch(() => undefined);
-    known = this.registryBlobs.get(registryKey);
     if (!known) {
       known = { repositories: new Set(), inFlight: undefined };
       this.registryBlobs.set(registryKey, known);
@@ -90,9 +103,21 @@ export class BlobCopier {
           return 'mounted';
         }
         location = mount.location;
-      } else if (await destination.hasBlob(to.registry, to.repository, descriptor.digest, 'push')) {
-        known.repositories.add(to.repository);
-        return 'present';
+      } else if (descriptor.size >= HEAD_FIRST_BYTES) {
+        if (await destination.hasBlob(to.registry, to.repository, descriptor.digest, 'push')) {
+          known.repositories.add(to.repository);
+          return 'present';
+        }
+      } else {
+        // A mount from the repository itself is an existence check and the upload POST in one request:
+        // distribution links a blob the repository already has (201) and opens an upload session otherwise (202).
+        // A registry that never mounts answers 202 and the small blob is sent again, which is harmless.
+        const mount = await destination.mountBlob(to.registry, to.repository, descriptor.digest, to.repository);
+        if (mount.mounted) {
+          known.repositories.add(to.repository);
+          return 'present';
+        }
+        location = mount.location;
       }
       await this.transfer(from, to, descriptor, bytes, location);
       known.repositories.add(to.repository);

@@ -111,23 +111,33 @@ export class CopyEngine {
     const from: RepositoryLocation = { registry: src.registry, repository: src.repository };
     const to: RepositoryLocation = { registry: dst.registry, repository: dst.repository };
 
-    const head = await source.headManifest(src.registry, src.repository, src.ref);
-    if (!head) throw new SwrSyncError('ERR_NOT_FOUND', `source image ${src} not found (manifest unknown)`, from);
-    if (head.digest) onSourceDigest(head.digest);
     const filtering = options.platforms !== undefined && options.platforms.length > 0;
     // The tag the destination gets: its own, else the source's; a digest-only copy is stored by digest.
     const dstTag = dst.tag ?? (dst.digest ? undefined : src.tag);
 
-    // Skip-unchanged costs one HEAD on each side: no manifest GET (a Docker Hub pull) when digests match.
-    if (!filtering && head.digest) {
-      const existing = await destination.headManifest(dst.registry, dst.repository, dstTag ?? head.digest, 'push');
-      if (existing?.digest === head.digest) {
-        return { sourceDigest: head.digest, digest: head.digest, mediaType: head.mediaType ?? existing.mediaType ?? '', platforms: [], unchanged: true };
+    // Skip-unchanged: the destination first. When it has nothing there the image is copied anyway, so the source
+    // is not asked twice; when it has something, a HEAD of the source (not a Docker Hub pull) decides.
+    let sourceDigest = src.digest;
+    const dstRef = dstTag ?? dst.digest ?? src.digest;
+    if (!filtering && dstRef !== undefined) {
+      const existing = await destination.headManifest(dst.registry, dst.repository, dstRef, 'push');
+      if (existing?.digest) {
+        if (sourceDigest === undefined) {
+          const head = await source.headManifest(src.registry, src.repository, src.ref);
+          if (!head) throw notFound(src);
+          sourceDigest = head.digest;
+        }
+        if (sourceDigest !== undefined) onSourceDigest(sourceDigest);
+        if (existing.digest === sourceDigest) {
+          return { sourceDigest, digest: sourceDigest, mediaType: existing.mediaType ?? '', platforms: [], unchanged: true };
+        }
       }
     }
 
-    // GET by digest when known, so the bytes are exactly the ones the HEAD named even if the tag moves meanwhile.
-    const fetched = await source.getManifest(src.registry, src.repository, head.digest ?? src.ref);
+    // By digest when it is known, so the bytes are exactly the ones compared above even if the tag moves meanwhile.
+    const fetched = await source.getManifest(src.registry, src.repository, sourceDigest ?? src.ref).catch((error: unknown) => {
+      throw isSwrSyncError(error) && error.code === 'ERR_NOT_FOUND' ? notFound(src) : error;
+    });
     onSourceDigest(fetched.digest);
     if (src.digest && fetched.digest !== src.digest) {
       throw new SwrSyncError('ERR_DIGEST_MISMATCH', `source ${src}: expected digest ${src.digest}, found ${fetched.digest}`, from);
@@ -238,6 +248,10 @@ async function readBlob(source: RegistryClient, from: RepositoryLocation, descri
     for await (const chunk of verify) parts.push(chunk as Buffer);
     return Buffer.concat(parts);
   });
+}
+
+function notFound(src: Reference): SwrSyncError {
+  return new SwrSyncError('ERR_NOT_FOUND', `source image ${src} not found (manifest unknown)`, { registry: src.registry, repository: src.repository });
 }
 
 function platformOfConfig(bytes: Buffer): string[] {

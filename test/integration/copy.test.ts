@@ -162,7 +162,8 @@ for (const mode of ['none', 'basic', 'token'] as RegistryAuth[]) {
       test('no credentials: says none are configured for the host', async () => {
         const run = await runCli(['copy', `${src.host}/team/docker-app:v1`, `${dst.host}/mirror/anon:v1`, '--insecure']);
         assert.equal(run.code, 1);
-        assert.match(run.stdout + run.stderr, new RegExp(`no credentials are configured for ${src.host.replace(/\./g, '\\.')}`));
+        // The destination is asked first (is the image already there?), so it is the host named.
+        assert.match(run.stdout + run.stderr, new RegExp(`no credentials are configured for ${dst.host.replace(/\./g, '\\.')}`));
       });
 
       test('a skopeo-style authfile per side works, and ${VAR} passwords never reach argv', async () => {

@@ -235,8 +235,11 @@ describe('engine on the wire (token auth, through proxies)', () => {
   test('an unreachable registry is named with the cause (exit 1)', async () => {
     const { freePort } = await import('../harness/index.js');
     const port = await freePort();
-    const run = await runCli(['copy', `127.0.0.1:${port}/lib/app:v1`, `${dstProxy.host}/x/app:v1`, '--insecure', '--retries', '1']);
+    const run = await runCli(['copy', `${srcProxy.host}/lib/app:v1`, `127.0.0.1:${port}/x/app:v1`, '--insecure', '--retries', '1']);
     assert.equal(run.code, 1);
     assert.match(run.stdout + run.stderr, new RegExp(`registry 127\\.0\\.0\\.1:${port} unreachable: ECONNREFUSED`));
+    const fromNowhere = await engine().copy(parseReference(`127.0.0.1:${port}/lib/app:v1`), ref(dstProxy, 'nowhere/app:v1'));
+    assert.equal(fromNowhere.error?.code, 'ERR_REGISTRY_UNREACHABLE');
+    assert.match(fromNowhere.error!.message, new RegExp(`registry 127\\.0\\.0\\.1:${port} unreachable: ECONNREFUSED`));
   });
 });

@@ -1,0 +1,14 @@
+/**
+ * Entry point of the GitHub Action (action.yml `runs.main`, bundled into dist/index.js by scripts/build-action.ts).
+ * The only place that fails the step: `core.setFailed` prints the `::error::` annotation and sets exit code 1.
+ */
+import * as core from '@actions/core';
+import { describeError } from '../errors.js';
+import { run } from './run.js';
+
+try {
+  const failure = await run();
+  if (failure !== undefined) core.setFailed(failure);
+} catch (error) {
+  core.setFailed(describeError(error));
+}

@@ -1,0 +1,187 @@
+import * as core from '@actions/core';
+import { describeError } from '../errors.js';
+import { openJob, planJob, syncJob, type Job } from '../job/job.js';
+import { formatBytes, formatImageLine } from '../results/format.js';
+import type { ImageResult } from '../results/image-result.js';
+import { formatPlanMarkdown, planCounts } from '../results/plan-report.js';
+import { finishingLine } from '../results/run-summary.js';
+import { commentBody, commentFooter, commentMarker, pullRequestOfEvent, upsertComment } from './comment.js';
+import { display, jobConfigOf, readInputs, type ActionInputs } from './inputs.js';
+import { planOutputs, setOutputs, syncOutputs } from './outputs.js';
+import { planSummaryHtml, syncSummaryHtml } from './summary.js';
+
+/**
+ * The Action's phases, each in a log group: read inputs (secrets masked first), resolve the images, then plan or
+ * sync, then outputs, job summary and (plan on a pull request) the PR comment. Returns the failure message for the
+ * step, or undefined; main.ts is the only place that calls `core.setFailed`.
+ */
+export async function run(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const inputs = await readInputs({ env });
+  try {
+    const workspace = env.GITHUB_WORKSPACE || process.cwd();
+    logInputs(inputs, workspace);
+    const opened = await core.group('Resolving images', () => resolve(inputs, env));
+    // Rules are named by file in messages: the workspace-relative path, or the input an inline document came from.
+    const fileLabel = (file: string) => (file === inputs.inlineImagesFile ? 'input "images"' : display(file, workspace));
+    const failures = opened.expanded.failures.map((f) => ({ ...f, rule: { ...f.rule, file: fileLabel(f.rule.file) } }));
+    const job: Job = { ...opened, expanded: { ...opened.expanded, failures } };
+    try {
+      reportResolution(job, inputs);
+      return inputs.mode === 'plan' ? await plan(job, inputs) : await sync(job, inputs, workspace);
+    } finally {
+      await job.close();
+    }
+  } finally {
+    await inputs.cleanup();
+  }
+}
+
+function logInputs(inputs: ActionInputs, workspace: string): void {
+  const parts = [
+    `mode ${inputs.mode}`,
+    `images from ${inputs.imagesOrigin}`,
+    `workers ${inputs.workers}`,
+    `retries ${inputs.retries}`,
+    `platforms ${inputs.platformsText ?? 'all'}`,
+    ...(inputs.lockFile ? [`lock file ${display(inputs.lockFile, workspace)}`] : []),
+    ...(inputs.shard ? [`shard ${inputs.shard.index}/${inputs.shard.count}`] : []),
+    ...(inputs.authFile ? ['auth given'] : []),
+  ];
+  core.info(`swr-sync: ${parts.join(', ')}`);
+}
+
+async function resolve(inputs: ActionInputs, env: NodeJS.ProcessEnv): Promise<Job> {
+  const job = await openJob(jobConfigOf(inputs, env));
+  core.info(`${job.rules.length} rules from ${inputs.imageFiles.length} file${inputs.imageFiles.length === 1 ? '' : 's'} → ${job.expanded.tasks.length} images`);
+  return job;
+}
+
+function reportResolution(job: Job, inputs: ActionInputs): void {
+  const { tasks, failures, warnings } = job.expanded;
+  for (const w of warnings) core.warning(w);
+  for (const f of failures) {
+    core.error(`${f.source} (${f.rule.file}, key "${f.rule.key}"): ${f.error.message}`, { title: 'swr-sync: rule could not be resolved' });
+  }
+  if (tasks.length === 0 && failures.length === 0) {
+    const where = inputs.shard ? ` in shard ${inputs.shard.index}/${inputs.shard.count}` : '';
+    core.warning(`nothing to do: the images${where} select no image (${inputs.imagesOrigin})`, { title: 'swr-sync' });
+  }
+}
+
+async function sync(job: Job, inputs: ActionInputs, workspace: string): Promise<string | undefined> {
+  const total = job.expanded.tasks.length;
+  const outcome = await core.group(`Copying ${total} images (${inputs.workers} at a time)`, async () => {
+    let done = 0;
+    let bytes = 0;
+    const timer = setInterval(() => core.info(`… ${done}/${total} images done, ${formatBytes(bytes)} transferred`), 10_000);
+    timer.unref();
+    try {
+      return await syncJob(job, {
+        onResult: (_task, result) => {
+          done++;
+          core.info(formatImageLine(result));
+        },
+        onBytes: (n) => (bytes += n),
+      });
+    } finally {
+      clearInterval(timer);
+    }
+  });
+  const { results, summary } = outcome;
+  core.info(finishingLine(summary));
+  if (inputs.lockFile && outcome.lock) {
+    core.info(`lock file ${display(inputs.lockFile, workspace)} updated (${Object.keys(outcome.lock.images).length} entries)`);
+  }
+  if (total > 0 && summary.copied === 0 && summary.failed === 0) core.info(`all ${total} images already had the source digest: nothing copied`);
+  if (inputs.comment) core.warning('"comment" applies in plan mode only: no pull request comment in sync mode', { title: 'swr-sync' });
+
+  const failed = results.filter((r) => r.status === 'failed');
+  for (const r of failed) core.error(imageFailure(r), { title: 'swr-sync: image failed' });
+
+  await core.group('Outputs and summary', async () => {
+    const outputs = syncOutputs(results);
+    setOutputs(outputs);
+    core.info(`outputs: ${Object.keys(outputs.digests).length} digests, changed ${outputs.changed}${outputs.digest ? `, digest ${outputs.digest}` : ''}`);
+    if (inputs.summary) {
+      await writeSummary(syncSummaryHtml({
+        results,
+        summary,
+        failures: job.expanded.failures,
+        warnings: job.expanded.warnings,
+        ...(inputs.lockFile && outcome.lock ? { lockFile: display(inputs.lockFile, workspace) } : {}),
+      }));
+    }
+  });
+  return failureMessage(failed.map(imageFailure), job.expanded.failures.length, total);
+}
+
+async function plan(job: Job, inputs: ActionInputs): Promise<string | undefined> {
+  const report = await core.group(`Planning ${job.expanded.tasks.length} images (HEAD requests only, nothing is copied)`, async () => {
+    const planned = await planJob(job);
+    core.info(formatPlanMarkdown(planned).trimEnd());
+    return planned;
+  });
+  const counts = planCounts(report);
+  const failedEntries = report.entries.filter((e) => e.status === 'failed');
+  const failures = failedEntries.map((e) => `${e.source} -> ${e.destination}: ${e.error?.message ?? 'unknown error'}`);
+  for (const f of failures) core.error(f, { title: 'swr-sync: image could not be planned' });
+  if (report.entries.length > 0 && counts.new + counts.changed === 0 && counts.failed === 0) {
+    core.info(`all ${report.entries.length} images are up to date: a sync would copy nothing`);
+  }
+
+  await core.group('Outputs, summary and comment', async () => {
+    const markdown = formatPlanMarkdown(report);
+    const outputs = planOutputs(report, markdown);
+    setOutputs(outputs);
+    core.info(`outputs: ${Object.keys(outputs.digests).length} digests, changed ${outputs.changed} (new ${counts.new}, changed ${counts.changed})`);
+    if (inputs.summary) await writeSummary(planSummaryHtml(report));
+    if (inputs.comment) await comment(report, inputs);
+  });
+  return failureMessage(failures, counts.generateFailed, report.entries.length);
+}
+
+async function comment(report: Parameters<typeof commentBody>[0], inputs: ActionInputs): Promise<void> {
+  const event = process.env.GITHUB_EVENT_NAME ?? '';
+  const target = pullRequestOfEvent();
+  if (!target) {
+    core.info(`comment: not a pull request event (${event || 'no event'}): no comment written`);
+    return;
+  }
+  if (!inputs.githubToken) {
+    core.warning('comment: "github-token" is empty, so the plan cannot be posted on the pull request', { title: 'swr-sync' });
+    return;
+  }
+  const marker = commentMarker(inputs.shard);
+  try {
+    const result = await upsertComment({ token: inputs.githubToken, target, marker, body: commentBody(report, marker, commentFooter(target)) });
+    core.info(`comment ${result.action} on pull request #${target.number}${result.url ? `: ${result.url}` : ''}`);
+  } catch (error) {
+    // A pull request from a fork gets a read-only token: the plan is still in the log, summary and outputs.
+    const status = (error as { status?: unknown }).status;
+    const hint = status === 403 || status === 404 ? ' (the token needs "pull-requests: write" or "issues: write"; pull requests from forks get a read-only token)' : '';
+    core.warning(`comment on pull request #${target.number} failed: ${describeError(error)}${hint}`, { title: 'swr-sync' });
+  }
+}
+
+async function writeSummary(html: string): Promise<void> {
+  try {
+    await core.summary.addRaw(html).write();
+  } catch (error) {
+    core.summary.emptyBuffer();
+    core.warning(`job summary not written: ${describeError(error)}`);
+  }
+}
+
+function imageFailure(r: ImageResult): string {
+  return `${r.source} -> ${r.destination}: ${r.error?.message ?? 'unknown error'}`;
+}
+
+/** The step's failure: images (named, with the cause) and rules that could not be resolved. */
+function failureMessage(failures: readonly string[], generateFailed: number, total: number): string | undefined {
+  if (failures.length === 0 && generateFailed === 0) return undefined;
+  const parts: string[] = [];
+  if (failures.length === 1) parts.push(`1 of ${total} images failed: ${failures[0]}`);
+  else if (failures.length > 1) parts.push(`${failures.length} of ${total} images failed (see the errors above); first: ${failures[0]}`);
+  if (generateFailed > 0) parts.push(`${generateFailed} rule${generateFailed === 1 ? '' : 's'} could not be resolved (tags could not be listed; see the errors above)`);
+  return parts.join('; ');
+}
