@@ -1,7 +1,11 @@
-import { createLogUpdate } from 'log-update';
 import type { ImageTask } from '../plan/image-task.js';
 import { formatBytes } from '../results/format.js';
 import type { ImageResult } from '../results/image-result.js';
+
+interface LiveRenderer {
+  (text: string): void;
+  done(): void;
+}
 
 export interface ProgressOptions {
   readonly total: number;
@@ -24,13 +28,20 @@ export class Progress {
   private readonly current = new Set<string>();
   private readonly timer: NodeJS.Timeout;
   private readonly stream: NodeJS.WriteStream;
-  private readonly live: ReturnType<typeof createLogUpdate> | undefined;
+  private readonly live: LiveRenderer | undefined;
 
-  constructor(private readonly options: ProgressOptions) {
-    this.stream = options.stream ?? process.stderr;
-    const plain = options.plain ?? (!this.stream.isTTY || process.env.CI === 'true');
-    this.live = plain ? undefined : createLogUpdate(this.stream, { showCursor: true });
-    this.timer = setInterval(() => this.render(), plain ? (options.intervalSeconds ?? 5) * 1000 : 100);
+  /** log-update is loaded only for a terminal: CI runs and `--json` pipelines do not pay for it at start-up. */
+  static async start(options: ProgressOptions): Promise<Progress> {
+    const stream = options.stream ?? process.stderr;
+    const plain = options.plain ?? (!stream.isTTY || process.env.CI === 'true');
+    const live = plain ? undefined : (await import('log-update')).createLogUpdate(stream, { showCursor: true });
+    return new Progress(options, stream, live);
+  }
+
+  private constructor(private readonly options: ProgressOptions, stream: NodeJS.WriteStream, live: LiveRenderer | undefined) {
+    this.stream = stream;
+    this.live = live;
+    this.timer = setInterval(() => this.render(), live ? 100 : (options.intervalSeconds ?? 5) * 1000);
     this.timer.unref();
   }
 

@@ -50,7 +50,7 @@ async function sync(flags: SyncFlags): Promise<number> {
     log?.start(`sync of ${tasks.length} images from ${flags.images ?? './images.json'}`);
     for (const f of failures) log?.generateFailure(f);
     for (const w of warnings) process.stderr.write(`swr-sync: warning: ${w}\n`);
-    const progress = new Progress({ total: tasks.length });
+    const progress = await Progress.start({ total: tasks.length });
     const { results, summary } = await syncJob(job, {
       onStart: (task) => progress.imageStarted(task),
       onResult: (task, result) => {
