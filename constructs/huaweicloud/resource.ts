@@ -12,6 +12,17 @@ export interface RegionalConfig extends TerraformMetaArguments {
 
 export const REGION: BlockSchema = { region: { tf: 'region', type: 'string' } };
 
+/** The `timeouts { create, update, delete }` block several SWR resources share. */
+export const TIMEOUTS: BlockSchema[string] = {
+  tf: 'timeouts',
+  list: false,
+  block: {
+    create: { tf: 'create', type: 'string' },
+    update: { tf: 'update', type: 'string' },
+    delete: { tf: 'delete', type: 'string' },
+  },
+};
+
 /** Shared behaviour of the hand-written bindings: config held as given, converted through the schema at synth. */
 export abstract class HuaweicloudResource<C extends TerraformMetaArguments> extends TerraformResource {
   /** The config as passed in (the generated bindings expose the same as `xxxInput` getters). */

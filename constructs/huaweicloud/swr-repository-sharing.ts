@@ -1,5 +1,5 @@
 import type { Construct, IResolvable } from '../lib/cdktf.js';
-import { HuaweicloudResource, REGION } from './resource.js';
+import { HuaweicloudResource, REGION, TIMEOUTS } from './resource.js';
 import type { RegionalConfig } from './resource.js';
 import type { BlockSchema } from './schema.js';
 
@@ -31,15 +31,7 @@ const SCHEMA: BlockSchema = {
   deadline: { tf: 'deadline', type: 'string' },
   permission: { tf: 'permission', type: 'string' },
   description: { tf: 'description', type: 'string' },
-  timeouts: {
-    tf: 'timeouts',
-    list: false,
-    block: {
-      create: { tf: 'create', type: 'string' },
-      update: { tf: 'update', type: 'string' },
-      delete: { tf: 'delete', type: 'string' },
-    },
-  },
+  timeouts: TIMEOUTS,
 };
 
 export class SwrRepositorySharing extends HuaweicloudResource<SwrRepositorySharingConfig> {
