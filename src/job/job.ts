@@ -96,11 +96,17 @@ export async function syncJob(job: Job, hooks: SyncHooks = {}): Promise<SyncOutc
   const started = Date.now();
   const { tasks, failures } = job.expanded;
   const engine = new CopyEngine({ source: job.source, destination: job.destination, ...(hooks.onBytes ? { onBytes: hooks.onBytes } : {}) });
-  const results = await runTasks(tasks, engine, {
+  // An unchanged image costs two HEADs and no manifest read, so its platforms come from the lock when it knows them.
+  const withLockedPlatforms = (result: ImageResult): ImageResult => {
+    const locked = job.lock?.images[result.destination];
+    if (result.status !== 'unchanged' || result.platforms.length > 0 || !locked || locked.digest !== result.digest) return result;
+    return { ...result, platforms: [...locked.platforms] };
+  };
+  const results = (await runTasks(tasks, engine, {
     ...(job.config.workers !== undefined ? { workers: job.config.workers } : {}),
     ...(hooks.onStart ? { onStart: hooks.onStart } : {}),
-    ...(hooks.onResult ? { onResult: hooks.onResult } : {}),
-  });
+    ...(hooks.onResult ? { onResult: (task, result) => hooks.onResult!(task, withLockedPlatforms(result)) } : {}),
+  })).map(withLockedPlatforms);
   let lock: LockFile | undefined;
   if (job.config.lockFile) {
     const planned = new Set(tasks.map((t) => t.destination.toString()));

@@ -145,6 +145,7 @@ for (const mode of ['none', 'basic', 'token'] as RegistryAuth[]) {
       assert.equal(again.code, 0, again.stderr);
       const second = parseJsonOutput<SyncJson>(again);
       assert.equal(second.summary.unchanged, 8);
+      assert.deepEqual(second.images.find((r) => r.destination.endsWith('/mirror/multi:1.0'))!.platforms.sort(), ['linux/amd64', 'linux/arm64/v8'], 'unchanged images report the platforms the lock file knows');
       assert.equal(second.summary.bytesTransferred, 0);
       assert.equal(await readFile(lockFile, 'utf8'), lockText, 'an unchanged rerun leaves the lock file byte-identical');
     });
