@@ -135,3 +135,17 @@ export function describeError(e: unknown): string {
   }
   return text;
 }
+
+/**
+ * Whether a thrown value (or its causes) is the abort of a signal: undici rejects with the signal's reason, a
+ * `TimeoutError` for `AbortSignal.timeout`, or an `AbortError`. `timedOut` tells the two apart for messages.
+ */
+export function abortOf(e: unknown): { timedOut: boolean } | undefined {
+  for (let x: unknown = e, depth = 0; x && depth < 5; depth++) {
+    const { name, code } = x as { name?: unknown; code?: unknown };
+    if (name === 'TimeoutError') return { timedOut: true };
+    if (name === 'AbortError' || code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED' || code === 'ERR_ABORTED') return { timedOut: /time limit/.test(String((x as Error).message)) };
+    x = (x as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

@@ -18,6 +18,8 @@ export interface SyncFlags {
   shard?: string;
   dryRun?: boolean;
   json?: boolean;
+  timeout?: number;
+  stallTimeout?: number;
 }
 
 /** image-migrator's defaults: `./auth.json` and `./images.json` beside where it runs. */
@@ -46,6 +48,8 @@ export async function jobConfigFromFlags(flags: SyncFlags, env: NodeJS.ProcessEn
     ...(platforms ? { platforms } : {}),
     ...(flags.lock ? { lockFile: flags.lock } : {}),
     ...(shard ? { shard } : {}),
+    ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout } : {}),
+    ...(flags.stallTimeout !== undefined ? { stallTimeoutMs: flags.stallTimeout } : {}),
     env,
   };
 }

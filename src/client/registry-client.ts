@@ -476,7 +476,8 @@ export class RegistryClient {
       } catch (error) {
         this.count(op.registry, op.method, target, undefined);
         if (this.options.signal?.aborted) {
-          throw new SwrSyncError('ERR_ABORTED', `${op.method} ${op.registry}/${op.repository} aborted`, { registry: op.registry, repository: op.repository, cause: error });
+          const reason = (this.options.signal.reason as { name?: string } | undefined)?.name === 'TimeoutError' ? 'the run reached its time limit (--timeout)' : 'the run was cancelled';
+          throw new SwrSyncError('ERR_ABORTED', `${op.method} ${describeTarget(op, target)} aborted: ${reason}`, { registry: op.registry, repository: op.repository });
         }
         if (replayable && attempt < this.retry.retries && isRetryableNetworkError(error)) {
           await sleep(backoffDelay(this.retry, attempt++), this.options.signal);

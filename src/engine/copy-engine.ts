@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream';
 import type { RegistryClient } from '../client/registry-client.js';
 import { withRetries } from '../client/retry.js';
-import { describeError, isSwrSyncError, SwrSyncError } from '../errors.js';
+import { abortOf, describeError, isSwrSyncError, SwrSyncError } from '../errors.js';
 import { digestOf } from '../oci/digest.js';
 import { isNonDistributable, parseManifest, type Descriptor, type ImageManifest, type Manifest } from '../oci/manifest.js';
 import { formatPlatform, isAttestation, type Platform } from '../oci/platform.js';
@@ -94,7 +94,7 @@ export class CopyEngine {
         bytesSkipped: tally.bytesSkipped,
         blobs: tally.blobs,
         status: 'failed',
-        error: { code: isSwrSyncError(error) ? error.code : 'ERR_UNEXPECTED', message: describeError(error) },
+        error: errorOfCopy(error, src, dst),
         durationMs: Date.now() - started,
       };
     }
@@ -248,6 +248,14 @@ async function readBlob(source: RegistryClient, from: RepositoryLocation, descri
     for await (const chunk of verify) parts.push(chunk as Buffer);
     return Buffer.concat(parts);
   });
+}
+
+/** The `error` of a failed result: typed errors as they are; an abort (e.g. `--timeout`) named as such. */
+function errorOfCopy(error: unknown, src: Reference, dst: Reference): { code: string; message: string } {
+  if (isSwrSyncError(error)) return { code: error.code, message: describeError(error) };
+  const abort = abortOf(error);
+  if (abort) return { code: 'ERR_ABORTED', message: `${src} -> ${dst} aborted: ${abort.timedOut ? 'the run reached its time limit (--timeout)' : 'the run was cancelled'}` };
+  return { code: 'ERR_UNEXPECTED', message: describeError(error) };
 }
 
 function notFound(src: Reference): SwrSyncError {

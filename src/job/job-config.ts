@@ -22,6 +22,10 @@ export interface JobConfig {
   /** Lock file to read, and to write after a sync. */
   readonly lockFile?: string;
   readonly shard?: Shard;
+  /** Bound on the whole run; when it passes, requests under way are aborted and unfinished images fail. */
+  readonly timeoutMs?: number;
+  /** A request that receives nothing (headers or body bytes) for this long fails and is retried. @default 60 s */
+  readonly stallTimeoutMs?: number;
   /** Environment for `${VAR}` expansion and DEFAULT_REGISTRY / DEFAULT_NAMESPACE. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
 }

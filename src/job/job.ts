@@ -59,10 +59,15 @@ export async function openJob(config: JobConfig): Promise<Job> {
   ]);
   const credentials = chainCredentialSources(...[authJson, dockerConfig].filter((s): s is NonNullable<typeof s> => s !== undefined));
   const rules = ruleSets.flat().filter((r) => inShard(`${r.source.registry}/${r.source.repository}`, config.shard));
-  const transport = new Transport();
-  const retry = { retries: config.retries ?? 3 };
-  const source = new RegistryClient({ credentials, transport, retry });
-  const destination = new RegistryClient({ credentials, transport, retry });
+  const transport = new Transport(config.stallTimeoutMs !== undefined ? { stallTimeoutMs: config.stallTimeoutMs } : {});
+  const common = {
+    credentials,
+    transport,
+    retry: { retries: config.retries ?? 3 },
+    ...(config.timeoutMs !== undefined ? { signal: AbortSignal.timeout(config.timeoutMs) } : {}),
+  };
+  const source = new RegistryClient(common);
+  const destination = new RegistryClient(common);
   try {
     const expanded = await expandRules(rules, source, config.platforms ? { platforms: config.platforms } : {});
     return { config, rules, credentials, lock, source, destination, expanded: dedupeTasks(expanded), close: () => transport.close() };

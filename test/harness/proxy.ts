@@ -25,6 +25,8 @@ export type Fault =
   | { status: number; headers?: Record<string, string>; body?: string }
   | { reset: true }
   | { resetAfterBytes: number }
+  /** Forward the headers and the first N body bytes, then send nothing more and keep the connection open. */
+  | { stallAfterBytes: number }
   | { redirect: string; status?: 301 | 302 | 303 | 307 | 308 };
 
 export interface Proxy {
@@ -99,6 +101,18 @@ export async function startProxy(opts: ProxyOptions): Promise<Proxy> {
       (upstreamRes) => {
         record.status = upstreamRes.statusCode ?? 0;
         res.writeHead(upstreamRes.statusCode ?? 502, withoutHopByHop(upstreamRes.headers));
+        if (fault !== undefined && 'stallAfterBytes' in fault) {
+          let sent = 0;
+          upstreamRes.on('data', (chunk: Buffer) => {
+            const room = fault.stallAfterBytes - sent;
+            if (room > 0) res.write(chunk.subarray(0, room));
+            sent += chunk.length;
+            // Stop reading too: the upstream registry sees a slow client, the downstream one a silent server.
+            if (sent >= fault.stallAfterBytes) upstreamRes.pause();
+          });
+          res.on('close', () => upstreamRes.destroy());
+          return;
+        }
         const limit = fault !== undefined && 'resetAfterBytes' in fault ? fault.resetAfterBytes : undefined;
         if (limit === undefined) {
           upstreamRes.pipe(res);

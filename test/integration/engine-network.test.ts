@@ -66,10 +66,11 @@ describe('engine on the wire (token auth, through proxies)', () => {
     dstProxy.reset();
   });
 
-  function engine(options: { uploadMode?: 'auto' | 'chunked'; chunkSize?: number } = {}) {
+  function engine(options: { uploadMode?: 'auto' | 'chunked'; chunkSize?: number } = {}, limits: { transport?: Transport; signal?: AbortSignal } = {}) {
     const retry = { retries: 3, baseDelayMs: 20, maxDelayMs: 200 };
-    const source = new RegistryClient({ credentials: credentialsFor(via(src, srcProxy)), transport, retry });
-    const destination = new RegistryClient({ credentials: credentialsFor(via(dst, dstProxy)), transport, retry, ...options });
+    const shared = { transport: limits.transport ?? transport, retry, ...(limits.signal ? { signal: limits.signal } : {}) };
+    const source = new RegistryClient({ credentials: credentialsFor(via(src, srcProxy)), ...shared });
+    const destination = new RegistryClient({ credentials: credentialsFor(via(dst, dstProxy)), ...shared, ...options });
     return new CopyEngine({ source, destination });
   }
   const ref = (proxy: Proxy, path: string) => parseReference(`${proxy.host}/${path}`);
@@ -186,6 +187,40 @@ describe('engine on the wire (token auth, through proxies)', () => {
     assert.equal(result.status, 'copied', result.error?.message);
     assert.equal(gets, 2);
     assert.deepEqual((await verifyImageComplete(dst, 'reset/app', 'v1')).missing, []);
+  });
+
+  test('a blob download that stalls is aborted after the stall timeout and retried', async () => {
+    const stalling = new Transport({ stallTimeoutMs: 700 });
+    let gets = 0;
+    const layer = image.layers[2]!;
+    srcFault = (r) => (r.method === 'GET' && r.path.endsWith(layer.digest) && r.headers.authorization !== undefined && ++gets === 1 ? { stallAfterBytes: 1000 } : undefined);
+    try {
+      const started = Date.now();
+      const result = await engine({}, { transport: stalling }).copy(ref(srcProxy, 'lib/app:v1'), ref(dstProxy, 'stalled/app:v1'));
+      assert.equal(result.status, 'copied', result.error?.message);
+      assert.equal(gets, 2, 'the stalled download was retried');
+      assert.ok(Date.now() - started >= 700, 'waited for the stall timeout');
+      assert.deepEqual((await verifyImageComplete(dst, 'stalled/app', 'v1')).missing, []);
+    } finally {
+      await stalling.close();
+    }
+  });
+
+  test('a time limit on the run aborts a copy that cannot finish and leaves no tag', async () => {
+    srcFault = (r) => (r.method === 'GET' && r.path.includes('/blobs/') && r.headers.authorization !== undefined ? { stallAfterBytes: 100 } : undefined);
+    const bounded = new Transport({ stallTimeoutMs: 60_000 });
+    try {
+      const started = Date.now();
+      const result = await engine({}, { transport: bounded, signal: AbortSignal.timeout(1500) }).copy(ref(srcProxy, 'lib/app:v1'), ref(dstProxy, 'bounded/app:v1'));
+      const elapsed = Date.now() - started;
+      assert.equal(result.status, 'failed');
+      assert.equal(result.error?.code, 'ERR_ABORTED');
+      assert.match(result.error!.message, /time limit/);
+      assert.ok(elapsed < 10_000, `stopped soon after the limit (${elapsed} ms)`);
+      assert.deepEqual(await listTags(dst, 'bounded/app'), [], 'no tag written');
+    } finally {
+      await bounded.close();
+    }
   });
 
   test('a lost upload session (404 on PUT) starts a new one', async () => {

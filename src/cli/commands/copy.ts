@@ -6,7 +6,7 @@ import { parseReference } from '../../oci/reference.js';
 import { formatImageLine } from '../../results/format.js';
 import { loadCopyCredentials } from '../credentials.js';
 import { ExitCode } from '../exit-codes.js';
-import { integerOption } from '../options.js';
+import { durationOption, integerOption } from '../options.js';
 
 interface CopyFlags {
   platform?: string[];
@@ -16,6 +16,8 @@ interface CopyFlags {
   insecure?: boolean;
   retries: number;
   json?: boolean;
+  timeout?: number;
+  stallTimeout: number;
 }
 
 /** `swr-sync copy SRC DST`: one reference (tag or digest) with everything under it. */
@@ -31,6 +33,8 @@ export function registerCopy(program: Command): void {
     .option('--dest-authfile <file>', 'docker config / skopeo authfile with destination credentials')
     .option('--insecure', 'allow plain HTTP and unverified TLS for both registries')
     .option('--retries <n>', 'retries of a failed request or blob transfer', integerOption('--retries', 0, 20), 3)
+    .option('--timeout <duration>', 'bound the whole copy (e.g. 10m); no tag is left on an incomplete image', durationOption('--timeout'))
+    .option('--stall-timeout <duration>', 'abort and retry a transfer that receives nothing for this long', durationOption('--stall-timeout'), 60_000)
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nCredentials are never taken on the command line: use --auth, the authfiles, or ~/.docker/config.json.\n')
     .action(async (srcText: string, dstText: string, flags: CopyFlags) => {
@@ -39,10 +43,15 @@ export function registerCopy(program: Command): void {
       const platforms = flags.platform ? parsePlatforms(flags.platform) : undefined;
       const credentials = await loadCopyCredentials(flags);
       const insecure = flags.insecure ? () => true : undefined;
-      const transport = new Transport();
-      const retry = { retries: flags.retries };
-      const source = new RegistryClient({ credentials: credentials.source, transport, retry, ...(insecure ? { insecure } : {}) });
-      const destination = new RegistryClient({ credentials: credentials.destination, transport, retry, ...(insecure ? { insecure } : {}) });
+      const transport = new Transport({ stallTimeoutMs: flags.stallTimeout });
+      const common = {
+        transport,
+        retry: { retries: flags.retries },
+        ...(insecure ? { insecure } : {}),
+        ...(flags.timeout !== undefined ? { signal: AbortSignal.timeout(flags.timeout) } : {}),
+      };
+      const source = new RegistryClient({ credentials: credentials.source, ...common });
+      const destination = new RegistryClient({ credentials: credentials.destination, ...common });
       try {
         const engine = new CopyEngine({ source, destination });
         const result = await engine.copy(src, dst, platforms ? { platforms } : {});

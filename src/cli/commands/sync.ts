@@ -5,7 +5,7 @@ import { formatImageLine } from '../../results/format.js';
 import { finishingLine, summaryTable } from '../../results/run-summary.js';
 import { RunLog } from '../../results/run-log.js';
 import { ExitCode } from '../exit-codes.js';
-import { integerOption } from '../options.js';
+import { durationOption, integerOption } from '../options.js';
 import { Progress } from '../progress.js';
 import { jobConfigFromFlags, type SyncFlags } from '../sync-inputs.js';
 import { plan } from './plan.js';
@@ -22,6 +22,8 @@ export function addJobOptions(command: Command): Command {
     .option('--platform <list>', 'only these platforms of multi-arch images, os/arch[/variant],... (rules may set their own)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
     .option('--lock <file>', 'lock file to read (and, after sync, update): destination → digests')
     .option('--shard <I/N>', 'take share I of N of the work, grouped by source repository')
+    .option('--timeout <duration>', 'bound the whole run (e.g. 30m); unfinished images fail, no tag is left on an incomplete image', durationOption('--timeout'))
+    .option('--stall-timeout <duration>', 'abort and retry a transfer that receives nothing for this long', durationOption('--stall-timeout'), 60_000)
     .option('--json', 'print results as JSON on stdout (progress stays on stderr)');
 }
 
