@@ -223,6 +223,24 @@ describe('engine on the wire (token auth, through proxies)', () => {
     }
   });
 
+  test('a token that expires mid-run (401 on a blob PUT and on the manifest PUT) is renewed and the copy completes', async () => {
+    const challenge = `Bearer realm="${dst.tokenServer!.url}",service="test-registry"`;
+    let blobPuts = 0;
+    let manifestPuts = 0;
+    dstFault = (r) => {
+      if (r.headers.authorization === undefined) return undefined;
+      if (isBlobPut(r) && ++blobPuts === 2) return { status: 401, headers: { 'www-authenticate': challenge }, body: '{"errors":[{"code":"UNAUTHORIZED","message":"token expired"}]}' };
+      if (r.method === 'PUT' && r.path.includes('/manifests/') && ++manifestPuts === 1) return { status: 401, headers: { 'www-authenticate': challenge } };
+      return undefined;
+    };
+    const tokensBefore = dst.tokenServer!.requests.length;
+    const result = await engine().copy(ref(srcProxy, 'lib/app:v1'), ref(dstProxy, 'expired/app:v1'));
+    assert.equal(result.status, 'copied', result.error?.message);
+    assert.ok(dst.tokenServer!.requests.length - tokensBefore >= 3, 'new tokens were fetched after each 401');
+    assert.equal(dstProxy.requests.filter((r) => r.status === 401 && r.authorization === 'Bearer').length, 2);
+    assert.deepEqual((await verifyImageComplete(dst, 'expired/app', 'v1')).missing, []);
+  });
+
   test('a lost upload session (404 on PUT) starts a new one', async () => {
     let puts = 0;
     dstFault = (r) => (isBlobPut(r) && ++puts === 1 ? { status: 404, body: '{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown to registry"}]}' } : undefined);
