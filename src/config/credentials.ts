@@ -436,15 +436,23 @@ function parseHelperOutput(out: string): Credential | undefined | null {
 // ---------------------------------------------------------------------------------------------------------------
 // Chains
 
-/** Asks each source in turn; the first that knows the registry answers. */
+/**
+ * Asks each source in turn. The first one that has a credential for the registry supplies it; an entry without one
+ * (an auth.json key like `"127.0.0.1:5000": { "insecure": true }`) marks the registry insecure but lets a later
+ * source (the docker config, a credential helper) supply the login, as image-syncer's fallback to the default auth
+ * files does.
+ */
 export function chainCredentialSources(...sources: readonly CredentialSource[]): CredentialSource {
   return {
     async lookup(registry, repository) {
+      let first: RegistryAccess | undefined;
       for (const source of sources) {
         const access = await source.lookup(registry, repository);
-        if (access !== undefined) return access;
+        if (access === undefined) continue;
+        if (access.credential) return { ...access, insecure: access.insecure || first?.insecure === true };
+        first ??= access;
       }
-      return undefined;
+      return first;
     },
   };
 }

@@ -181,3 +181,63 @@ for (const mode of ['none', 'basic', 'token'] as RegistryAuth[]) {
     }
   });
 }
+
+/**
+ * Credentials from ~/.docker/config.json through a real credential helper, end to end: the helper is called with
+ * `get` only (the host on stdin), and no password appears in output, the log file or the JSON result.
+ */
+describe('swr-sync with docker config credential helpers', () => {
+  let src: RunningRegistry;
+  let dst: RunningRegistry;
+  let builder: ImageBuilder;
+  let image: BuiltManifest;
+
+  before(async () => {
+    [src, dst, builder] = await Promise.all([startRegistry({ auth: 'basic' }), startRegistry({ auth: 'token' }), ImageBuilder.temporary()]);
+    image = await builder.image({ format: 'oci', layers: 1, layerSize: 64 * 1024 });
+    await pushImage(src, 'helper/app', 'v1', image, builder);
+  });
+  after(async () => {
+    await Promise.all([src?.stop(), dst?.stop(), builder?.dispose()]);
+  });
+
+  test('credHelpers for one host, credsStore for the other; argv is `get`, secrets stay out of every output', async () => {
+    const { mkdtemp, writeFile, readFile, chmod, mkdir } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(join(tmpdir(), 'swr-sync-helpers-'));
+    const bin = join(dir, 'bin');
+    const dockerDir = join(dir, 'docker');
+    await mkdir(bin);
+    await mkdir(dockerDir);
+    // Each helper answers from its own environment variables and records its argv.
+    for (const [name, user, password] of [['srchelper', src.username!, 'SRC_CANARY'], ['dststore', dst.username!, 'DST_CANARY']] as const) {
+      const script = `#!/bin/sh\necho "$@" >> ${join(dir, `${name}.argv`)}\nread host\nprintf '{"ServerURL":"%s","Username":"${user}","Secret":"%s"}' "$host" "$${password}"\n`;
+      await writeFile(join(bin, `docker-credential-${name}`), script);
+      await chmod(join(bin, `docker-credential-${name}`), 0o755);
+    }
+    await writeFile(join(dockerDir, 'config.json'), JSON.stringify({ credsStore: 'dststore', credHelpers: { [src.host]: 'srchelper' } }));
+    const log = join(dir, 'run.log');
+    const images = join(dir, 'images.json');
+    await writeFile(images, JSON.stringify({ [`${src.host}/helper/app:v1`]: `${dst.host}/helper/app:v1` }));
+    const auth = join(dir, 'auth.json');
+    await writeFile(auth, JSON.stringify({ [src.host]: { insecure: true }, [dst.host]: { insecure: true } }));
+    const run = await runCli(['sync', '--images', images, '--log', log, '--json'], {
+      env: { PATH: `${bin}:${process.env.PATH}`, DOCKER_CONFIG: dockerDir, SRC_CANARY: src.password!, DST_CANARY: dst.password! },
+    });
+    // auth.json is not given, so plain HTTP must come from somewhere: the loopback registries need `insecure`.
+    assert.equal(run.code, 1, 'without insecure the plain-HTTP registries are refused');
+    const insecureRun = await runCli(['sync', '--auth', auth, '--images', images, '--log', log, '--json'], {
+      env: { PATH: `${bin}:${process.env.PATH}`, DOCKER_CONFIG: dockerDir, SRC_CANARY: src.password!, DST_CANARY: dst.password! },
+    });
+    assert.equal(insecureRun.code, 0, insecureRun.stdout + insecureRun.stderr);
+    const out = parseJsonOutput<{ images: ImageResult[] }>(insecureRun);
+    assert.equal(out.images[0]!.digest, image.digest);
+    for (const name of ['srchelper', 'dststore']) {
+      const argv = (await readFile(join(dir, `${name}.argv`), 'utf8')).trim().split('\n');
+      assert.ok(argv.length >= 1 && argv.every((line) => line === 'get'), `${name} argv: ${argv.join(' | ')}`);
+    }
+    const everything = run.stdout + run.stderr + insecureRun.stdout + insecureRun.stderr + (await readFile(log, 'utf8'));
+    for (const secret of [src.password!, dst.password!]) assert.ok(!everything.includes(secret), 'no secret in any output');
+  });
+});

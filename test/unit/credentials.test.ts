@@ -565,7 +565,7 @@ describe('credential helpers (real docker-credential-* programs on PATH)', () =>
 });
 
 describe('chainCredentialSources', () => {
-  it('asks sources in order; the first that knows the registry answers', async () => {
+  it('asks sources in order; the first with a login supplies it', async () => {
     const auth = authJson({ 'a.example.com': { username: 'from-auth', password: 'p1' }, 'anon.example.com': {} });
     const docker = parseDockerConfig(
       JSON.stringify({ auths: { 'a.example.com': { auth: b64('from-docker:p2') }, 'b.example.com': { auth: b64('docker-b:p3') }, 'anon.example.com': { auth: b64('x:y') } } }),
@@ -574,8 +574,13 @@ describe('chainCredentialSources', () => {
     const chain = chainCredentialSources(auth, docker);
     assert.equal((await chain.lookup('a.example.com', 'x/y'))?.credential?.username, 'from-auth');
     assert.equal((await chain.lookup('b.example.com', 'x/y'))?.credential?.username, 'docker-b');
-    // An auth.json key that says "anonymous" is an answer, not a gap.
-    assert.deepEqual(await chain.lookup('anon.example.com', 'x/y'), { insecure: false, source: 'auth.json key "anon.example.com"' });
+    // An auth.json key without a login lets a later source supply one, keeping its own `insecure`.
+    assert.equal((await chain.lookup('anon.example.com', 'x/y'))?.credential?.username, 'x');
+    const insecureOnly = chainCredentialSources(authJson({ 'anon.example.com': { insecure: true } }), docker);
+    assert.equal((await insecureOnly.lookup('anon.example.com', 'x/y'))?.insecure, true);
+    assert.equal((await insecureOnly.lookup('anon.example.com', 'x/y'))?.credential?.username, 'x');
+    // Nobody has a login: the entry that matched answers (anonymous).
+    assert.deepEqual(await chainCredentialSources(authJson({ 'anon.example.com': {} })).lookup('anon.example.com', 'x/y'), { insecure: false, source: 'auth.json key "anon.example.com"' });
     assert.equal(await chain.lookup('c.example.com', 'x/y'), undefined);
     assert.equal(await chainCredentialSources().lookup('a.example.com', 'x/y'), undefined);
   });
