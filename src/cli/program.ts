@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, isSwrSyncError } from '../errors.js';
 import { registerCopy } from './commands/copy.js';
+import { registerLock } from './commands/lock.js';
 import { registerLoginKey } from './commands/login-key.js';
 import { registerPlan } from './commands/plan.js';
 import { registerSync } from './commands/sync.js';
@@ -19,7 +20,12 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerCopy(program);
   registerLoginKey(program);
-  for (const command of program.commands) command.exitOverride();
+  registerLock(program);
+  const override = (c: Command): void => {
+    c.exitOverride();
+    c.commands.forEach(override);
+  };
+  program.commands.forEach(override);
   return program;
 }
 

@@ -110,3 +110,24 @@ export function updateLock(previous: LockFile | undefined, results: readonly Ima
   }
   return { version: 1, images };
 }
+
+/**
+ * Merges the lock files of a job's shards. Shards own disjoint source repositories, so a destination appears in
+ * one file only; the same destination with different content in two files means the shards disagree, which is an
+ * error naming both files rather than a silent pick.
+ */
+export function mergeLockFiles(locks: ReadonlyArray<{ readonly file: string; readonly lock: LockFile }>): LockFile {
+  const images: Record<string, LockEntry> = {};
+  const owner: Record<string, string> = {};
+  for (const { file, lock } of locks) {
+    for (const [destination, entry] of Object.entries(lock.images)) {
+      const before = images[destination];
+      if (before && serializeLockFile({ version: 1, images: { x: before } }) !== serializeLockFile({ version: 1, images: { x: entry } })) {
+        throw new ConfigError(`"${destination}" is ${entry.digest} here but ${before.digest} in ${owner[destination]}: the shards disagree`, { file });
+      }
+      images[destination] = entry;
+      owner[destination] = file;
+    }
+  }
+  return { version: 1, images };
+}

@@ -286,6 +286,37 @@ describe('swr-sync plan, tag filters, shards and failures (token auth)', () => {
     assert.match(bad.stderr, /--shard "4\/3" must be I\/N/);
   });
 
+  test('shards sync with their own lock files; `lock merge` joins them, and refuses shards that disagree', async () => {
+    const file = join(dir, 'shard-sync.json');
+    const images: Record<string, string> = {};
+    for (const [repo, tag] of [['team/app', '2.0.0'], ['team/tool', 'v1'], ['team/tool', 'v2'], ['other/lib', '3.1'], ['team/multi', '1.0']] as const) {
+      images[`${src.host}/${repo}:${tag}`] = `${dstProxy.host}/mirror/merged-${repo.replace('/', '-')}:${tag}`;
+    }
+    await writeFile(file, JSON.stringify(images));
+    const locks = [1, 2].map((i) => join(dir, `shard-${i}.lock.json`));
+    for (const [i, lock] of locks.entries()) {
+      const run = await runCli(['sync', ...job(file, ['--shard', `${i + 1}/2`, '--lock', lock])], { env: auth.env });
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+    }
+    const merged = join(dir, 'merged.lock.json');
+    const merge = await runCli(['lock', 'merge', ...locks, '-o', merged]);
+    assert.equal(merge.code, 0, merge.stderr);
+    const lock = JSON.parse(await readFile(merged, 'utf8')) as { images: Record<string, { digest: string }> };
+    assert.deepEqual(Object.keys(lock.images).sort(), Object.values(images).sort(), 'every destination, once');
+    const parts = await Promise.all(locks.map(async (l) => Object.keys((JSON.parse(await readFile(l, 'utf8')) as { images: object }).images)));
+    assert.equal(parts[0]!.length + parts[1]!.length, Object.keys(images).length, 'the shards did not overlap');
+    const stdout = await runCli(['lock', 'merge', ...locks]);
+    assert.equal(stdout.stdout, await readFile(merged, 'utf8'), 'stdout and -o give the same bytes');
+    // A shard that recorded another digest for the same destination is an error naming both files.
+    const conflicting = join(dir, 'conflict.lock.json');
+    const [someDestination] = Object.keys(lock.images);
+    await writeFile(conflicting, JSON.stringify({ version: 1, images: { [someDestination!]: { ...lock.images[someDestination!], digest: `sha256:${'0'.repeat(64)}` } } }));
+    const refused = await runCli(['lock', 'merge', merged, conflicting]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /conflict\.lock\.json.*the shards disagree/);
+    assert.match(refused.stderr, /merged\.lock\.json/);
+  });
+
   test('a missing source fails that image only; the others complete; exit 1 names it', async () => {
     const file = join(dir, 'missing.json');
     await writeFile(file, JSON.stringify({
