@@ -1,9 +1,8 @@
 import semver from 'semver';
 import { z } from 'zod';
 import { InvalidReferenceError, SwrSyncError } from '../errors.js';
-import { digestProblem } from '../oci/digest.js';
 import { parsePlatforms, type Platform } from '../oci/platform.js';
-import { parseReference, tagProblem } from '../oci/reference.js';
+import { parseReference, splitDigest, tagProblem } from '../oci/reference.js';
 import type { MirrorRule, RuleDestination, TagSelection } from './mirror-rule.js';
 import { isRecord, ProblemList, tryExpandVariables } from './parse-text.js';
 
@@ -135,15 +134,11 @@ export function parseImageRef(text: string, role: 'source' | 'destination'): Ima
     return bad('ends with "/": a rule copies one repository, not a whole namespace or registry', 1);
   }
 
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    const problem = digestProblem(digest);
-    if (problem) return bad(`has an invalid digest: ${problem}`, 2);
-    if (regex !== undefined) return bad('has both a digest and a tag regex', 2);
-  }
+  const split = splitDigest(rest);
+  const digest = split.digest;
+  rest = split.name;
+  if (split.problem) return bad(`has an invalid digest: ${split.problem}`, 2);
+  if (digest !== undefined && regex !== undefined) return bad('has both a digest and a tag regex', 2);
 
   let tags: string[] | undefined;
   const colon = rest.lastIndexOf(':');

@@ -80,6 +80,15 @@ export function normalizeRegistry(host: string): string {
   return DOCKER_HUB_ALIASES.has(lower) ? DOCKER_HUB : lower;
 }
 
+/** `name[:tag]@digest` → its parts; `problem` says why the digest is invalid. */
+export function splitDigest(text: string): { name: string; digest?: string; problem?: string } {
+  const at = text.indexOf('@');
+  if (at < 0) return { name: text };
+  const digest = text.slice(at + 1);
+  const problem = digestProblem(digest);
+  return { name: text.slice(0, at), digest, ...(problem ? { problem } : {}) };
+}
+
 export function tagProblem(tag: string): string | undefined {
   if (TAG.test(tag)) return undefined;
   if (tag.length > 128) return `a tag is at most 128 characters (found ${tag.length})`;
@@ -105,15 +114,10 @@ export function parseReference(input: string, options: ParseReferenceOptions = {
     throw new InvalidReferenceError(input, 'a reference has no URL scheme: write "host[:port]/path[:tag][@digest]"');
   }
 
-  let rest = input;
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    const problem = digestProblem(digest);
-    if (problem) throw new InvalidReferenceError(input, problem);
-  }
+  const split = splitDigest(input);
+  if (split.problem) throw new InvalidReferenceError(input, split.problem);
+  let rest = split.name;
+  const digest = split.digest;
 
   let tag: string | undefined;
   const colon = rest.lastIndexOf(':');
