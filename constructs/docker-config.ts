@@ -4,6 +4,7 @@
  * `kubectl create secret docker-registry` writes. When any value is a token the document is built with Terraform's
  * `jsonencode` / `base64encode`, so the secret stays out of `cdk.tf.json`.
  */
+import { dockerConfigAuths } from '../src/kubernetes/pull-secret.js';
 import { Fn, Token } from './lib/cdktf.js';
 
 /** Credentials for one registry in a pull secret. */
@@ -20,18 +21,13 @@ export function dockerConfigJson(credentials: readonly RegistryCredential[]): st
   const dynamic = credentials.some((c) =>
     [c.server, c.username, c.password, c.email].some((v) => v !== undefined && Token.isUnresolved(v)),
   );
-  const auths: Record<string, Record<string, string>> = {};
-  for (const c of credentials) {
-    const entry: Record<string, string> = {
-      username: c.username,
-      password: c.password,
-      auth: dynamic
-        ? // join, not a template string: cdktf cannot nest "${…}" inside a function argument
-          Fn.base64encode(Fn.join(':', [c.username, c.password]))
-        : Buffer.from(`${c.username}:${c.password}`, 'utf8').toString('base64'),
-    };
-    if (c.email !== undefined) entry.email = c.email;
-    auths[c.server] = entry;
-  }
+  // The document's shape lives in src/ (shared with `swr-sync pull-secret`); only the encoding differs for tokens.
+  const auths = dockerConfigAuths(
+    credentials,
+    dynamic
+      ? // join, not a template string: cdktf cannot nest "${…}" inside a function argument
+        (username, password) => Fn.base64encode(Fn.join(':', [username, password]))
+      : undefined,
+  );
   return dynamic ? Fn.jsonencode({ auths }) : JSON.stringify({ auths });
 }

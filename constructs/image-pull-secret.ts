@@ -1,3 +1,4 @@
+import { REGISTRY_HOST } from '../src/kubernetes/pull-secret.js';
 import { swrLoginKey, swrLoginUser } from '../src/swr/login-key.js';
 import { Annotations, Construct, Fn, SecretV1, Token } from './lib/cdktf.js';
 import type { KubernetesProvider } from './lib/cdktf.js';
@@ -62,10 +63,7 @@ const LOGIN_KEY: Rule<string> = {
   test: (v) => /^[0-9a-f]{64}$/.test(v),
 };
 
-const SERVER: Rule<string> = {
-  text: 'must be a registry host[:port] without scheme or path',
-  test: (v) => /^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9a-fA-F:]+\](:[0-9]{1,5})?$/.test(v),
-};
+const SERVER: Rule<string> = REGISTRY_HOST;
 
 function isLiteral(v: unknown): v is string {
   return typeof v === 'string' && !Token.isUnresolved(v);

@@ -21,7 +21,7 @@ export const OUTFILE = 'dist/index.js';
  * zod's classic API re-exports every message locale (`z.locales`, ~260 KB minified) though only English, which
  * zod configures through its own import of locales/en.js, is ever used: the bundle gets English only.
  */
-const zodEnglishOnly: Plugin = {
+export const zodEnglishOnly: Plugin = {
   name: 'zod-english-only',
   setup(b) {
     b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => {

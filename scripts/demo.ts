@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { ImageBuilder, pushImage, startRegistry } from '../test/harness/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const CLI = resolve(here, '../src/cli/main.js');
+const CLI = resolve(here, '../bin/swr-sync.js');
 const EXAMPLE = resolve(here, '../../examples/lib/main.js');
 
 function step(title: string): void {

@@ -24,6 +24,11 @@ export type ErrorCode =
   | 'ERR_CREDENTIAL_HELPER'
   | 'ERR_TOKEN'
   | 'ERR_PLATFORM_NOT_FOUND'
+  // a Kubernetes API server (swr-sync config): cannot be reached, or answered with an error
+  | 'ERR_CLUSTER_UNREACHABLE'
+  | 'ERR_CLUSTER_RESPONSE'
+  // an OCI image layout (oci: / oci-archive:) that cannot be read or written as one
+  | 'ERR_LAYOUT'
   | 'ERR_ABORTED';
 
 export interface SwrSyncErrorOptions {
@@ -65,6 +70,11 @@ const INPUT_CODES: ReadonlySet<ErrorCode> = new Set([
   'ERR_INVALID_CONFIG',
   'ERR_CONFIG_READ',
 ]);
+
+/** Whether an error code means invalid input (exit status 2), e.g. the code in an image result's `error`. */
+export function isInputErrorCode(code: string | undefined): boolean {
+  return code !== undefined && INPUT_CODES.has(code as ErrorCode);
+}
 
 /** A reference string that breaks the grammar of distribution's `reference` package. */
 export class InvalidReferenceError extends SwrSyncError {

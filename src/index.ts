@@ -2,8 +2,16 @@
 export { RegistryClient, Transport } from './client/registry-client.js';
 export type { Access, FetchedManifest, ManifestHead, RegistryClientOptions, RequestEvent, TransportOptions, UploadMode } from './client/registry-client.js';
 export type { RetryPolicy } from './client/retry.js';
+export type { ImageStore } from './client/image-store.js';
+export { applyArchiveOutcomes, OciLayoutStore } from './client/oci-layout.js';
+export type { ArchiveOutcome, OciLayoutStoreOptions } from './client/oci-layout.js';
+export { StoreRouter } from './client/store-router.js';
+export { RegistryLimiter } from './client/rate-limit.js';
+export type { HostLimits, PacingNotice, RegistryLimiterOptions } from './client/rate-limit.js';
 export { CopyEngine } from './engine/copy-engine.js';
 export type { CopyEngineOptions, CopyOptions } from './engine/copy-engine.js';
+export { ReferrerCopier, cosignTags, referrersTag } from './engine/referrers.js';
+export type { ReferrerCopierOptions } from './engine/referrers.js';
 export {
   chainCredentialSources,
   loadAuthJson,
@@ -21,7 +29,7 @@ export type { Descriptor, ImageIndex, ImageManifest, Manifest } from './oci/mani
 export { formatPlatform, parsePlatform, parsePlatforms } from './oci/platform.js';
 export type { Platform } from './oci/platform.js';
 export { parseReference, Reference } from './oci/reference.js';
-export type { ImageResult, ImageStatus } from './results/image-result.js';
+export type { ImageResult, ImageStatus, ReferrerCounts } from './results/image-result.js';
 export { swrLoginKey, swrLoginUser } from './swr/login-key.js';
 export { openJob, planJob, syncJob } from './job/job.js';
 export type { Job, SyncHooks, SyncOutcome } from './job/job.js';

@@ -43,19 +43,11 @@ export const REPOSITORY_NAME = rule<string>(
     separatorsOk(v, /[./_-]+/g),
 );
 
-/** Kubernetes object names (Secrets, Deployments): RFC 1123 DNS subdomain. */
-export const K8S_SUBDOMAIN = rule<string>(
-  "must be at most 253 lowercase letters, digits, '-' or '.', starting and ending with a letter or digit " +
-    '(Kubernetes DNS subdomain)',
-  (v) => v.length >= 1 && v.length <= 253 && /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(v),
-);
-
-/** Namespaces, container names and StatefulSet service names: RFC 1123 DNS label. */
-export const K8S_LABEL_NAME = rule<string>(
-  "must be at most 63 lowercase letters, digits or '-', starting and ending with a letter or digit " +
-    '(Kubernetes DNS label)',
-  (v) => v.length >= 1 && v.length <= 63 && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(v),
-);
+/**
+ * Kubernetes object names (Secrets, Deployments: RFC 1123 DNS subdomain) and namespaces, container names and
+ * StatefulSet service names (RFC 1123 DNS label): one definition, shared with the CLI.
+ */
+export { DNS1123_SUBDOMAIN as K8S_SUBDOMAIN, DNS1123_LABEL as K8S_LABEL_NAME } from '../../src/kubernetes/names.js';
 
 /** `yangtse.io/eip-bandwidth-name` (swr-facts §9.1; cce-autopilot doc table 2). */
 export const BANDWIDTH_NAME = rule<string>(

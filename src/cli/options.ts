@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { BYTE_RATE_RULE, parseByteRate, parseRequestRate, RATE_RULE } from '../config/registry-limits.js';
 import { SwrSyncError } from '../errors.js';
 
 /** commander argument parsers that turn bad values into exit-2 errors naming the flag, the value and the rule. */
@@ -26,5 +27,23 @@ export function durationOption(flag: string): (value: string) => number {
       throw new InvalidArgumentError(`${flag} must be a duration such as 90s, 30m or 2h (at most 7 days)`);
     }
     return Math.round(ms);
+  };
+}
+
+/** `--rate`: requests per second, a positive number (fractions allowed: 0.5 is one request every two seconds). */
+export function rateOption(flag: string): (value: string) => number {
+  return (value: string) => {
+    const rate = parseRequestRate(value);
+    if (rate === undefined) throw new InvalidArgumentError(`${flag} must be ${RATE_RULE}`);
+    return rate;
+  };
+}
+
+/** `--bandwidth`: bytes per second, `20M`, `512k`, `1.5MiB` (see registry-limits.ts for the units). */
+export function byteRateOption(flag: string): (value: string) => number {
+  return (value: string) => {
+    const bytes = parseByteRate(value);
+    if (bytes === undefined) throw new InvalidArgumentError(`${flag} must be ${BYTE_RATE_RULE}`);
+    return bytes;
   };
 }

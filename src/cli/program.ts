@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, isSwrSyncError } from '../errors.js';
+import { registerConfig } from './commands/config.js';
 import { registerCopy } from './commands/copy.js';
 import { registerLock } from './commands/lock.js';
 import { registerLoginKey } from './commands/login-key.js';
 import { registerPlan } from './commands/plan.js';
+import { registerPullSecret } from './commands/pull-secret.js';
 import { registerSync } from './commands/sync.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 
@@ -19,8 +21,10 @@ export function buildProgram(): Command {
   registerSync(program);
   registerPlan(program);
   registerCopy(program);
+  registerConfig(program);
   registerLoginKey(program);
   registerLock(program);
+  registerPullSecret(program);
   const override = (c: Command): void => {
     c.exitOverride();
     c.commands.forEach(override);

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { SwrSyncError } from '../errors.js';
 
 /** Reads a secret from standard input (first line, trailing newline removed), refusing a terminal-less empty value. */
@@ -14,5 +15,21 @@ export function readSecretFromEnv(variable: string, what: string, env: NodeJS.Pr
   if (value === undefined || value === '') {
     throw new SwrSyncError('ERR_INVALID_ARGUMENT', `${what}: environment variable ${variable} is not set`);
   }
+  return value;
+}
+
+/**
+ * Reads a secret from a file (a mounted Kubernetes or Docker secret, a CI secret file): the whole content with one
+ * trailing newline removed, so a password may contain anything but a line break. Errors name the flag and the file.
+ */
+export async function readSecretFromFile(file: string, what: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new SwrSyncError('ERR_CONFIG_READ', `${what} ${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const value = text.replace(/\r?\n$/, '');
+  if (value === '') throw new SwrSyncError('ERR_INVALID_ARGUMENT', `${what} ${file}: the file is empty`);
   return value;
 }

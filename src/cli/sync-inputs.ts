@@ -17,9 +17,13 @@ export interface SyncFlags {
   lock?: string;
   shard?: string;
   dryRun?: boolean;
+  withReferrers?: boolean;
+  verifyDestination?: boolean;
   json?: boolean;
   timeout?: number;
   stallTimeout?: number;
+  rate?: number;
+  bandwidth?: number;
 }
 
 /** image-migrator's defaults: `./auth.json` and `./images.json` beside where it runs. */
@@ -47,9 +51,13 @@ export async function jobConfigFromFlags(flags: SyncFlags, env: NodeJS.ProcessEn
     retries: flags.retries,
     ...(platforms ? { platforms } : {}),
     ...(flags.lock ? { lockFile: flags.lock } : {}),
+    ...(flags.withReferrers ? { withReferrers: true } : {}),
+    ...(flags.verifyDestination ? { verifyDestination: true } : {}),
     ...(shard ? { shard } : {}),
     ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout } : {}),
     ...(flags.stallTimeout !== undefined ? { stallTimeoutMs: flags.stallTimeout } : {}),
+    ...(flags.rate !== undefined ? { rate: flags.rate } : {}),
+    ...(flags.bandwidth !== undefined ? { bandwidth: flags.bandwidth } : {}),
     env,
   };
 }

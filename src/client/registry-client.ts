@@ -1,11 +1,13 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { CredentialSource, RegistryAccess } from '../config/credentials.js';
 import { describeError, SwrSyncError } from '../errors.js';
 import { digestAlgorithm, digestOf } from '../oci/digest.js';
-import { MANIFEST_ACCEPT, MANIFEST_MAX_BYTES } from '../oci/manifest.js';
+import { MANIFEST_ACCEPT, MANIFEST_MAX_BYTES, MediaType, parseManifest, type Descriptor } from '../oci/manifest.js';
 import { DOCKER_HUB } from '../oci/reference.js';
 import { parseChallenge, type Challenge } from './challenge.js';
+import { isQuotaRequest, RegistryLimiter } from './rate-limit.js';
+import { HeadAgents } from './head-request.js';
 import { backoffDelay, DEFAULT_RETRY_POLICY, isRetryableNetworkError, isRetryableStatus, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
 
 /**
@@ -55,6 +57,8 @@ export interface RegistryClientOptions {
   readonly userAgent?: string;
   readonly onRequest?: (event: RequestEvent) => void;
   readonly signal?: AbortSignal;
+  /** Per-host rates, bandwidth and quota pacing; share one between the clients of a run. @default unlimited, with pacing */
+  readonly limiter?: RegistryLimiter;
 }
 
 export interface TransportOptions {
@@ -68,6 +72,7 @@ export interface TransportOptions {
 export class Transport {
   readonly verified: Agent;
   readonly unverified: Agent;
+  readonly heads: HeadAgents;
   constructor(options: TransportOptions = {}) {
     const common = {
       connections: options.connections ?? 32,
@@ -78,8 +83,10 @@ export class Transport {
     };
     this.verified = new Agent(common);
     this.unverified = new Agent({ ...common, connect: { rejectUnauthorized: false } });
+    this.heads = new HeadAgents({ connections: common.connections, timeoutMs: common.headersTimeout });
   }
   async close(): Promise<void> {
+    this.heads.close();
     await Promise.all([this.verified.close(), this.unverified.close()]);
   }
 }
@@ -144,14 +151,29 @@ export class RegistryClient {
   private readonly tokens = new Map<string, Promise<Token>>();
   /** Requests sent per registry host (token requests count under the registry they serve). */
   readonly requestCounts = new Map<string, number>();
+  readonly limiter: RegistryLimiter;
+  private retried = 0;
 
   constructor(options: RegistryClientOptions = {}) {
     this.options = options;
-    this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.retry = {
+      ...DEFAULT_RETRY_POLICY,
+      ...options.retry,
+      onRetry: () => {
+        this.retried++;
+        options.retry?.onRetry?.();
+      },
+    };
     this.uploadMode = options.uploadMode ?? 'auto';
     this.chunkSize = options.chunkSize ?? 16 * 1024 * 1024;
     this.ownsTransport = options.transport === undefined;
     this.transport = options.transport ?? new Transport();
+    this.limiter = options.limiter ?? new RegistryLimiter();
+  }
+
+  /** Requests, and whole transfers (through `retry.onRetry`), tried again after a transient failure so far. */
+  get retryCount(): number {
+    return this.retried;
   }
 
   async close(): Promise<void> {
@@ -243,6 +265,34 @@ export class RegistryClient {
     return tags;
   }
 
+  /**
+   * Referrers of a manifest (distribution-spec v1.1 "Listing Referrers"): descriptors of the manifests in this
+   * repository whose `subject` is `digest`, following `Link` pagination. Undefined when the registry answers 404: a
+   * registry with the API never does, so the caller falls back to the referrers tag schema (`sha256-<hex>`).
+   */
+  async listReferrers(registry: string, repository: string, digest: string, access: Access = 'pull'): Promise<Descriptor[] | undefined> {
+    const where = { registry, repository };
+    const referrers: Descriptor[] = [];
+    let target: string | undefined = `/v2/${repository}/referrers/${digest}`;
+    for (let page = 0; target !== undefined && page < 10_000; page++) {
+      const res: Response = await this.exchange({
+        registry, repository, access, method: 'GET', target, headers: { accept: MediaType.OciIndex }, expect: page === 0 ? [200, 404] : [200],
+      });
+      if (res.status === 404) {
+        await res.body.dump();
+        return undefined;
+      }
+      const bytes = await readLimited(res.body, MANIFEST_MAX_BYTES, () =>
+        new SwrSyncError('ERR_MANIFEST_TOO_LARGE', `referrers list of ${display(registry, repository, digest)} exceeds ${MANIFEST_MAX_BYTES} bytes per page`, where));
+      const index = parseManifest(bytes, MediaType.OciIndex, where);
+      if (index.kind !== 'index') throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `referrers list of ${display(registry, repository, digest)} is not an image index`, where);
+      referrers.push(...index.manifests);
+      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header(res.headers, 'link') ?? '')?.[1];
+      target = next === undefined ? undefined : new URL(next, res.url).toString();
+    }
+    return referrers;
+  }
+
   // ---- blobs (distribution-spec "Pulling blobs", "Pushing blobs") ----
 
   async hasBlob(registry: string, repository: string, digest: string, access: Access = 'pull'): Promise<boolean> {
@@ -260,7 +310,7 @@ export class RegistryClient {
       expect: [200], followRedirects: true,
     });
     const length = header(res.headers, 'content-length');
-    return { body: res.body, size: length === undefined ? undefined : Number(length) };
+    return { body: this.limiter.pace(registry, res.body), size: length === undefined ? undefined : Number(length) };
   }
 
   /**
@@ -297,7 +347,7 @@ export class RegistryClient {
       return this.uploadChunked(registry, repository, digest, size, open, location);
     }
     const start = location ?? (await this.startUpload(registry, repository)).location;
-    const body = await open();
+    const body = this.limiter.pace(registry, await open());
     let res: Response;
     try {
       res = await this.exchange({
@@ -345,7 +395,7 @@ export class RegistryClient {
     const chunkSize = Math.max(this.chunkSize, session.minChunk || 0);
     let location = session.location;
     let offset = 0;
-    const body = await open();
+    const body = this.limiter.pace(registry, await open());
     try {
       for await (const chunk of chunks(body, chunkSize)) {
         const res = await this.exchange({
@@ -416,6 +466,7 @@ export class RegistryClient {
    */
   private async probeScheme(registry: string, host: string): Promise<'http' | 'https'> {
     const url = new URL(`http://${host}/v2/`);
+    await this.limiter.beforeRequest(registry, false, this.options.signal);
     try {
       const res = await request(url, {
         dispatcher: this.transport.unverified,
@@ -425,7 +476,10 @@ export class RegistryClient {
       });
       this.count(registry, 'GET', url, res.statusCode);
       await res.body.dump();
-      const registryAnswer = res.statusCode === 200 || res.statusCode === 401 || res.headers['docker-distribution-api-version'] !== undefined;
+      // 429 and 5xx are plain-HTTP answers too (a TLS port answers plain HTTP with 400 or hangs up): a registry that is
+      // throttling or briefly failing when first asked must not be taken for TLS for the rest of the run.
+      const registryAnswer = res.statusCode === 200 || res.statusCode === 401 || res.statusCode === 429 || res.statusCode >= 500
+        || res.headers['docker-distribution-api-version'] !== undefined;
       return registryAnswer ? 'http' : 'https';
     } catch {
       this.count(registry, 'GET', url, undefined);
@@ -464,15 +518,19 @@ export class RegistryClient {
           usedToken = auth.tokenKey;
         }
       }
+      // Requests that leave the registry's origin (redirected blob reads) are limited under the host they go to.
+      await this.limiter.beforeRequest(crossOrigin ? target.host : op.registry, isQuotaRequest(op.method, target.pathname), this.options.signal);
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(target, {
-          dispatcher: endpoint.insecure ? this.transport.unverified : this.transport.verified,
-          method: op.method,
-          headers,
-          body: op.body === undefined ? undefined : typeof op.body === 'function' ? op.body() : op.body,
-          signal: this.options.signal,
-        });
+        res = op.method === 'HEAD'
+          ? headResponse(await this.transport.heads.head(target, { headers, insecure: endpoint.insecure, signal: this.options.signal }))
+          : await request(target, {
+            dispatcher: endpoint.insecure ? this.transport.unverified : this.transport.verified,
+            method: op.method,
+            headers,
+            body: op.body === undefined ? undefined : typeof op.body === 'function' ? op.body() : op.body,
+            signal: this.options.signal,
+          });
       } catch (error) {
         this.count(op.registry, op.method, target, undefined);
         if (this.options.signal?.aborted) {
@@ -480,6 +538,7 @@ export class RegistryClient {
           throw new SwrSyncError('ERR_ABORTED', `${op.method} ${describeTarget(op, target)} aborted: ${reason}`, { registry: op.registry, repository: op.repository });
         }
         if (replayable && attempt < this.retry.retries && isRetryableNetworkError(error)) {
+          this.retry.onRetry?.();
           await sleep(backoffDelay(this.retry, attempt++), this.options.signal);
           continue;
         }
@@ -489,6 +548,7 @@ export class RegistryClient {
       }
       const status = res.statusCode;
       this.count(op.registry, op.method, target, status);
+      const quotaWait = crossOrigin ? undefined : this.limiter.afterResponse(op.registry, status, res.headers);
       const response: Response = { status, headers: res.headers, body: res.body, url: target };
 
       if (status === 401 && !crossOrigin) {
@@ -519,8 +579,9 @@ export class RegistryClient {
       if (op.expect.includes(status)) return response;
       if (replayable && attempt < this.retry.retries && isRetryableStatus(status)) {
         await res.body.dump();
-        const retryAfter = parseRetryAfter(header(res.headers, 'retry-after'));
+        const retryAfter = quotaWait ?? parseRetryAfter(header(res.headers, 'retry-after'));
         if (retryAfter === undefined || retryAfter <= this.retry.maxRetryAfterMs) {
+          this.retry.onRetry?.();
           await sleep(backoffDelay(this.retry, attempt++, retryAfter), this.options.signal);
           continue;
         }
@@ -611,6 +672,8 @@ export class RegistryClient {
       }
     }
     for (let attempt = 0; ; attempt++) {
+      // The token server is limited under its own host.
+      await this.limiter.beforeRequest(url.host, false, this.options.signal);
       let res: Dispatcher.ResponseData;
       try {
         res = await request(url, {
@@ -620,6 +683,7 @@ export class RegistryClient {
       } catch (error) {
         this.count(op.registry, method, url, undefined);
         if (attempt < this.retry.retries && isRetryableNetworkError(error)) {
+          this.retry.onRetry?.();
           await sleep(backoffDelay(this.retry, attempt), this.options.signal);
           continue;
         }
@@ -644,6 +708,7 @@ export class RegistryClient {
       }
       await res.body.dump();
       if (attempt < this.retry.retries && isRetryableStatus(res.statusCode)) {
+        this.retry.onRetry?.();
         await sleep(backoffDelay(this.retry, attempt, parseRetryAfter(header(res.headers, 'retry-after'))), this.options.signal);
         continue;
       }
@@ -655,6 +720,12 @@ export class RegistryClient {
         { ...where, status: res.statusCode, retryable: isRetryableStatus(res.statusCode) });
     }
   }
+}
+
+/** A HEAD answer in undici's shape: the same handling (status, headers, an empty body to dump) for every method. */
+function headResponse(res: { statusCode: number; headers: Record<string, string | string[] | undefined> }): Dispatcher.ResponseData {
+  const body = Object.assign(Readable.from([]), { dump: async () => undefined });
+  return { statusCode: res.statusCode, headers: res.headers, body, trailers: {}, opaque: undefined, context: {} } as unknown as Dispatcher.ResponseData;
 }
 
 /** `registry/repository:tag` or `registry/repository@digest`, for messages. */

@@ -12,6 +12,8 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
   /** Longest `Retry-After` honoured; a registry asking for more fails the request instead of stalling the run. @default 120 s */
   readonly maxRetryAfterMs: number;
+  /** Told of every retry (request or whole operation), so a run can report how many it needed. */
+  readonly onRetry?: () => void;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { retries: 3, baseDelayMs: 500, maxDelayMs: 15_000, maxRetryAfterMs: 120_000 };
@@ -96,6 +98,7 @@ export async function withRetries<T>(policy: RetryPolicy, operation: (attempt: n
     } catch (error) {
       const cause = classify(error);
       if (!isRetryable(cause) || attempt >= policy.retries) throw cause;
+      policy.onRetry?.();
       await sleep(backoffDelay(policy, attempt));
     }
   }

@@ -1,3 +1,4 @@
+import type { HostLimits } from '../client/rate-limit.js';
 import { ConfigError, ConfigErrors } from '../errors.js';
 import type { MirrorRule, RuleDestination } from './mirror-rule.js';
 import {
@@ -13,6 +14,7 @@ import {
   type ImagesFileOptions,
 } from './mirror-spec.js';
 import { isRecord, parseDocument, ProblemList, readConfigFile, tryExpandVariables } from './parse-text.js';
+import { parseRegistryLimits } from './registry-limits.js';
 
 export type { ImagesFileOptions } from './mirror-spec.js';
 
@@ -56,6 +58,16 @@ export type { ImagesFileOptions } from './mirror-spec.js';
  */
 export async function loadImagesFile(file: string, options: ImagesFileOptions = {}): Promise<MirrorRule[]> {
   return parseImagesFile(await readConfigFile(file), file, options);
+}
+
+/** `loadImagesFile`, plus a mirror spec's per-registry limits (`registries`; none for images.json). */
+export async function loadImagesFileWithLimits(file: string, options: ImagesFileOptions = {}): Promise<{ rules: MirrorRule[]; limits: Map<string, HostLimits> }> {
+  const text = await readConfigFile(file);
+  const rules = parseImagesFile(text, file, options);
+  // The text parsed without problems above, `registries` included.
+  const document = parseDocument(text, file);
+  const limits = looksLikeMirrorSpec(document) ? parseRegistryLimits((document as { registries?: unknown }).registries, options.env ?? process.env).limits : new Map<string, HostLimits>();
+  return { rules, limits };
 }
 
 /** `file` names the text in messages. Throws `ConfigErrors` listing every problem. */

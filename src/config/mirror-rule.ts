@@ -49,4 +49,6 @@ export interface MirrorRule {
   readonly destinations: readonly RuleDestination[];
   /** Platform filter for this rule (mirror spec `platforms`); the CLI `--platform` applies where this is unset. */
   readonly platforms?: readonly Platform[];
+  /** Also copy signatures, attestations and SBOMs (mirror spec `referrers`); `--with-referrers` applies where unset. */
+  readonly referrers?: boolean;
 }

@@ -2,8 +2,10 @@ import semver from 'semver';
 import { z } from 'zod';
 import { InvalidReferenceError, SwrSyncError } from '../errors.js';
 import { parsePlatforms, type Platform } from '../oci/platform.js';
-import { parseReference, splitDigest, tagProblem } from '../oci/reference.js';
+import { resolve } from 'node:path';
+import { isLayoutRegistry, layoutTransportOf, parseReference, Reference, refNameProblem, splitDigest, tagProblem } from '../oci/reference.js';
 import type { MirrorRule, RuleDestination, TagSelection } from './mirror-rule.js';
+import { MirrorSpecRegistriesSchema, parseRegistryLimits } from './registry-limits.js';
 import { isRecord, ProblemList, tryExpandVariables } from './parse-text.js';
 
 /**
@@ -18,8 +20,11 @@ import { isRecord, ProblemList, tryExpandVariables } from './parse-text.js';
  *     "destination"?: "swr.../ns/nginx",       // default: <registry>/<namespace>/<last component> (rule 8)
  *     "tags"?: ["1.27", "/^1\\.28\\./"] | { "include"?, "exclude"?, "semver"?, "latest"? },
  *     "platforms"?: ["linux/amd64"],
- *     "flatten"?: "all" | "none" | N         // destination is registry[/namespace]; see below
- * } ] }
+ *     "flatten"?: "all" | "none" | N,        // destination is registry[/namespace]; see below
+ *     "referrers"?: true                      // also signatures, attestations, SBOMs (engine/referrers.ts)
+ * } ],
+ *   "registries"?: { "docker.io": { "rate"?: 2, "bandwidth"?: "20M" } }   // per-registry limits (registry-limits.ts)
+ * }
  * ```
  *
  * `flatten` (Harbor's replication flattening): without it the destination is a whole repository; with it the
@@ -52,6 +57,8 @@ export const MirrorSpecImageSchema = z.strictObject({
   tags: z.union([z.array(z.string()), MirrorSpecTagFilterSchema]).optional(),
   platforms: z.array(z.string()).optional(),
   flatten: z.union([z.enum(['all', 'none']), z.number().int().positive()]).optional(),
+  /** Also copy what refers to each image: OCI 1.1 referrers and cosign tags. @default `--with-referrers` */
+  referrers: z.boolean().optional(),
 });
 
 export const MirrorSpecFileSchema = z.strictObject({
@@ -59,6 +66,8 @@ export const MirrorSpecFileSchema = z.strictObject({
   version: z.literal(MIRROR_SPEC_VERSION),
   stack: z.string().optional(),
   images: z.array(MirrorSpecImageSchema),
+  /** Requests/s and bytes/s per registry host; override `--rate` / `--bandwidth` for that registry. */
+  registries: MirrorSpecRegistriesSchema.optional(),
 });
 
 export type MirrorSpecTagFilter = z.infer<typeof MirrorSpecTagFilterSchema>;
@@ -118,6 +127,7 @@ export function parseImageRef(text: string, role: 'source' | 'destination'): Ima
   const bad = (why: string, rule: number): Problem => ({ problem: `${role} "${text}" ${why} (rule ${rule})` });
   if (text === '') return bad('is empty', role === 'source' ? 4 : 3);
   if (/\s/.test(text)) return bad('contains whitespace', 2);
+  if (layoutTransportOf(text) !== undefined) return parseLayoutImageRef(text, role, bad);
   if (URL_SCHEME.test(text)) return bad('must not have a URL scheme: write registry/namespace/repository[:tag]', 2);
   if (text.includes('*')) return bad('contains "*": a rule copies one repository, wildcards are not supported', 1);
 
@@ -183,6 +193,38 @@ export function parseImageRef(text: string, role: 'source' | 'destination'): Ima
   }
 }
 
+/**
+ * An OCI image layout in a rule file: `oci:DIR[:REF]` or `oci-archive:FILE[:REF]` (reference.ts), where REF may be
+ * a comma list of ref names or, for a source, a `/regex/`, as a tag is for a registry. A layout without REF is every
+ * ref name of its index.json, as a repository without tag is every tag (rule 6). The path is absolute against the
+ * working directory. skopeo's `@N` (an unnamed entry) is for `swr-sync copy`: a file names images by ref name.
+ */
+function parseLayoutImageRef(text: string, role: 'source' | 'destination', bad: (why: string, rule: number) => Problem): ImageRef | Problem {
+  const transport = layoutTransportOf(text)!;
+  const form = transport === 'oci' ? 'oci:DIR[:REF]' : 'oci-archive:FILE[:REF]';
+  const rest = text.slice(transport.length + 1);
+  const colon = rest.indexOf(':');
+  const path = colon < 0 ? rest : rest.slice(0, colon);
+  const written = colon < 0 ? '' : rest.slice(colon + 1);
+  if (path === '') return bad(`names no ${transport === 'oci' ? 'layout directory' : 'archive file'}: write ${form}`, 2);
+  if (path.startsWith('//')) return bad(`takes a file system path, not a URL: write ${form}`, 2);
+  const base = { registry: transport, repository: resolve(path) };
+  if (written === '') return base;
+  if (written.length > 2 && written.startsWith('/') && written.endsWith('/')) {
+    if (role === 'destination') return bad('cannot select tags by a regex: a regex selects source tags', 2);
+    return { ...base, regex: written.slice(1, -1) };
+  }
+  const tags = written.split(',');
+  for (const [i, tag] of tags.entries()) {
+    if (tag === '') return bad(tags.length > 1 ? 'has an empty ref name in its list' : 'has an empty ref name after ":"', 2);
+    if (tag.startsWith('@')) return bad(`names "${tag}": a source index (@N) is for swr-sync copy; in a file, name the image by its ref name`, 2);
+    const problem = refNameProblem(tag);
+    if (problem) return bad(`has an invalid ref name "${tag}": ${problem}`, 2);
+    if (tags.indexOf(tag) !== i) return bad(`lists ref name "${tag}" twice`, 2);
+  }
+  return { ...base, tags };
+}
+
 /** A tag regex from a rule file (unanchored, JavaScript syntax), or the problem with it. */
 export function compileTagRegex(source: string, where: string): RegExp | Problem {
   try {
@@ -238,7 +280,10 @@ export function ruleDestination(
       return { ...base, tags };
     case 'digest':
       if (tags) return { ...base, tags };
-      return pinnedTags ? { ...base, tags: pinnedTags } : base;
+      if (pinnedTags) return { ...base, tags: pinnedTags };
+      // index.json lists images by ref name: an image stored by digest alone would not be listed at all.
+      if (isLayoutRegistry(base.registry)) return { problem: `${what} needs a :REF: the source is pinned by digest and has no tag to reuse (rule 7)` };
+      return base;
   }
 }
 
@@ -314,10 +359,10 @@ export class DestinationTracker {
   /** Returns one problem per conflicting destination. */
   claim(rule: MirrorRule): string[] {
     const problems: string[] = [];
-    const source = `${rule.source.registry}/${rule.source.repository}`;
+    const source = new Reference(rule.source.registry, rule.source.repository).name;
     const seenInRule = new Set<string>();
     for (const destination of rule.destinations) {
-      const repo = `${destination.registry}/${destination.repository}`;
+      const repo = new Reference(destination.registry, destination.repository).name;
       const selection = rule.selection;
       if (selection.kind === 'all' || selection.kind === 'filter') {
         if (seenInRule.has(repo)) {
@@ -429,7 +474,8 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
 // The mirror spec
 
 const ImageListSchema = z.array(z.unknown());
-const TopSchema = MirrorSpecFileSchema.extend({ images: ImageListSchema });
+// `images` and `registries` are checked entry by entry below, with messages naming the entry.
+const TopSchema = MirrorSpecFileSchema.extend({ images: ImageListSchema, registries: z.unknown().optional() });
 
 /** `images[2] (id "nginx")`: how messages and rules name an image of a mirror spec. */
 export function mirrorSpecKey(index: number, id: string | undefined): string {
@@ -468,6 +514,7 @@ export function parseMirrorSpec(value: unknown, file: string, options: ImagesFil
   if (images.length === 0) problems.add(undefined, '"images" lists no images: nothing to copy');
 
   const env = options.env ?? process.env;
+  for (const problem of parseRegistryLimits(document.registries, env).problems) problems.add(undefined, problem);
   const defaults = destinationDefaults(options);
   const tracker = new DestinationTracker();
   const ids = new Map<string, number>();
@@ -601,6 +648,7 @@ function imageRule(image: MirrorSpecFileImage, context: ImageContext): MirrorRul
     selection,
     destinations: [destination],
     ...(platforms !== undefined ? { platforms } : {}),
+    ...(image.referrers !== undefined ? { referrers: image.referrers } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { pipeline, Readable } from 'node:stream';
-import type { RegistryClient } from '../client/registry-client.js';
+import type { ImageStore } from '../client/image-store.js';
 import { ContentMismatchError } from '../errors.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { withRetries } from '../client/retry.js';
@@ -28,8 +28,8 @@ interface RegistryBlob {
 }
 
 export interface BlobCopierOptions {
-  readonly source: RegistryClient;
-  readonly destination: RegistryClient;
+  readonly source: ImageStore;
+  readonly destination: ImageStore;
   /** Blob transfers at once, across all images. @default 8 */
   readonly concurrency?: number;
   /** Called with byte counts as they reach the destination, for progress display. */

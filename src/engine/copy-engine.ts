@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream';
-import type { RegistryClient } from '../client/registry-client.js';
+import type { ImageStore } from '../client/image-store.js';
 import { withRetries } from '../client/retry.js';
 import { abortOf, describeError, isSwrSyncError, SwrSyncError } from '../errors.js';
 import { digestOf } from '../oci/digest.js';
@@ -13,8 +13,8 @@ import { Limiter } from './limiter.js';
 import { VerifyStream } from './verify-stream.js';
 
 export interface CopyEngineOptions {
-  readonly source: RegistryClient;
-  readonly destination: RegistryClient;
+  readonly source: ImageStore;
+  readonly destination: ImageStore;
   /** Blob transfers at once, across all images of the run. @default 8 */
   readonly blobConcurrency?: number;
   readonly onBytes?: (bytes: number) => void;
@@ -23,6 +23,12 @@ export interface CopyEngineOptions {
 export interface CopyOptions {
   /** Copy only these platforms of an index, writing a new index of them (its digest differs from the source's). */
   readonly platforms?: readonly Platform[];
+  /**
+   * What the lock file recorded for this destination after the last sync. When it says the destination holds the
+   * source digest as is (no platform filter), one source HEAD decides whether anything changed and the destination
+   * is not asked (issue 7: at most one request per unchanged tag). Leave it out to check the destination too.
+   */
+  readonly locked?: { readonly sourceDigest: string; readonly digest: string };
 }
 
 const IMAGE_CONFIG_TYPES = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
@@ -118,6 +124,18 @@ export class CopyEngine {
     // Skip-unchanged: the destination first. When it has nothing there the image is copied anyway, so the source
     // is not asked twice; when it has something, a HEAD of the source (not a Docker Hub pull) decides.
     let sourceDigest = src.digest;
+    const locked = options.locked;
+    if (!filtering && locked && locked.digest === locked.sourceDigest) {
+      if (sourceDigest === undefined) {
+        const head = await source.headManifest(src.registry, src.repository, src.ref);
+        if (!head) throw notFound(src);
+        sourceDigest = head.digest;
+      }
+      if (sourceDigest !== undefined) onSourceDigest(sourceDigest);
+      if (sourceDigest === locked.sourceDigest) {
+        return { sourceDigest, digest: sourceDigest, mediaType: '', platforms: [], unchanged: true };
+      }
+    }
     const dstRef = dstTag ?? dst.digest ?? src.digest;
     if (!filtering && dstRef !== undefined) {
       const existing = await destination.headManifest(dst.registry, dst.repository, dstRef, 'push');
@@ -239,7 +257,7 @@ export class CopyEngine {
 }
 
 /** A small blob read whole and verified against its descriptor, retried like any transfer. */
-async function readBlob(source: RegistryClient, from: RepositoryLocation, descriptor: Descriptor): Promise<Buffer> {
+async function readBlob(source: ImageStore, from: RepositoryLocation, descriptor: Descriptor): Promise<Buffer> {
   return withRetries(source.retry, async () => {
     const blob = await source.getBlob(from.registry, from.repository, descriptor.digest);
     const verify = new VerifyStream(descriptor.digest, descriptor.size, from);

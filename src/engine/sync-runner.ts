@@ -1,6 +1,6 @@
 import type { ImageTask } from '../plan/image-task.js';
 import type { ImageResult } from '../results/image-result.js';
-import type { CopyEngine } from './copy-engine.js';
+import type { CopyEngine, CopyOptions } from './copy-engine.js';
 import { Limiter } from './limiter.js';
 
 export interface RunTasksOptions {
@@ -8,6 +8,10 @@ export interface RunTasksOptions {
   readonly workers?: number;
   readonly onStart?: (task: ImageTask) => void;
   readonly onResult?: (task: ImageTask, result: ImageResult) => void;
+  /** The lock file's record of a task's destination, when it may stand in for a destination HEAD. */
+  readonly lockedFor?: (task: ImageTask) => CopyOptions['locked'];
+  /** A step after each copy, in the same worker, that may add to the result (e.g. copying the image's referrers). */
+  readonly finish?: (task: ImageTask, result: ImageResult) => Promise<ImageResult>;
 }
 
 /**
@@ -22,7 +26,12 @@ export async function runTasks(tasks: readonly ImageTask[], engine: CopyEngine, 
   const results: ImageResult[] = new Array(tasks.length);
   await Promise.all(order.map(({ task, index }) => limiter.run(async () => {
     options.onStart?.(task);
-    const result = await engine.copy(task.source, task.destination, task.platforms ? { platforms: task.platforms } : {});
+    const locked = options.lockedFor?.(task);
+    const copied = await engine.copy(task.source, task.destination, {
+      ...(task.platforms ? { platforms: task.platforms } : {}),
+      ...(locked ? { locked } : {}),
+    });
+    const result = options.finish ? await options.finish(task, copied) : copied;
     results[index] = result;
     options.onResult?.(task, result);
   })));

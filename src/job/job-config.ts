@@ -19,9 +19,21 @@ export interface JobConfig {
   readonly retries?: number;
   /** Platform filter where a rule sets none. */
   readonly platforms?: readonly Platform[];
+  /** Also copy what refers to each image (signatures, attestations, SBOMs) where a rule does not say. @default false */
+  readonly withReferrers?: boolean;
   /** Lock file to read, and to write after a sync. */
   readonly lockFile?: string;
   readonly shard?: Shard;
+  /**
+   * HEAD the destination of every tag even when the lock file records it as holding the source digest. Without it a
+   * lock entry stands in for the destination (one request per unchanged tag); use it when tags may change at the
+   * destination behind the tool's back. @default false
+   */
+  readonly verifyDestination?: boolean;
+  /** Requests per second to each registry host; a mirror spec's `registries` entry overrides it. @default unlimited */
+  readonly rate?: number;
+  /** Bytes per second of blob transfers to and from each registry host; overridable likewise. @default unlimited */
+  readonly bandwidth?: number;
   /** Bound on the whole run; when it passes, requests under way are aborted and unfinished images fail. */
   readonly timeoutMs?: number;
   /** A request that receives nothing (headers or body bytes) for this long fails and is retried. @default 60 s */

@@ -1,10 +1,15 @@
+import { RegistryLimiter } from '../client/rate-limit.js';
+import { applyArchiveOutcomes, OciLayoutStore } from '../client/oci-layout.js';
 import { RegistryClient, Transport } from '../client/registry-client.js';
+import { StoreRouter } from '../client/store-router.js';
 import { chainCredentialSources, loadAuthJson, loadDefaultDockerConfig, type CredentialSource } from '../config/credentials.js';
-import { loadImagesFile } from '../config/images-file.js';
+import { loadImagesFileWithLimits } from '../config/images-file.js';
 import type { MirrorRule } from '../config/mirror-rule.js';
+import { mergeRegistryLimits } from '../config/registry-limits.js';
 import { CopyEngine } from '../engine/copy-engine.js';
+import { planReferrersOf, ReferrerCopier } from '../engine/referrers.js';
 import { runTasks } from '../engine/sync-runner.js';
-import { parseReference } from '../oci/reference.js';
+import { parseReference, Reference } from '../oci/reference.js';
 import { expandRules } from '../plan/expand.js';
 import type { ExpandedJob, ImageTask } from '../plan/image-task.js';
 import { planTasks, removedFromLock } from '../plan/planner.js';
@@ -15,15 +20,16 @@ import type { PlanReport } from '../results/plan-report.js';
 import { summarize, type RunSummary } from '../results/run-summary.js';
 import type { JobConfig } from './job-config.js';
 
-/** A loaded, validated job with its registry clients; `close()` releases the connections. */
+/** A loaded, validated job with its stores (registries and OCI layouts); `close()` releases the connections. */
 export interface Job {
   readonly config: JobConfig;
   /** The rules of this shard. */
   readonly rules: readonly MirrorRule[];
   readonly credentials: CredentialSource;
   readonly lock: LockFile | undefined;
-  readonly source: RegistryClient;
-  readonly destination: RegistryClient;
+  readonly source: StoreRouter;
+  /** Its `finish()` writes the run's oci-archive destinations. */
+  readonly destination: StoreRouter;
   readonly expanded: ExpandedJob;
   close(): Promise<void>;
 }
@@ -47,10 +53,10 @@ export interface SyncOutcome {
  */
 export async function openJob(config: JobConfig): Promise<Job> {
   const env = config.env ?? process.env;
-  const [authJson, dockerConfig, ruleSets, lock] = await Promise.all([
+  const [authJson, dockerConfig, imageFiles, lock] = await Promise.all([
     config.auth ? loadAuthJson(config.auth, env) : undefined,
     loadDefaultDockerConfig(env),
-    Promise.all(config.images.map((file) => loadImagesFile(file, {
+    Promise.all(config.images.map((file) => loadImagesFileWithLimits(file, {
       ...(config.registry !== undefined ? { registry: config.registry } : {}),
       ...(config.namespace !== undefined ? { namespace: config.namespace } : {}),
       env,
@@ -58,19 +64,33 @@ export async function openJob(config: JobConfig): Promise<Job> {
     config.lockFile ? readLockFile(config.lockFile) : undefined,
   ]);
   const credentials = chainCredentialSources(...[authJson, dockerConfig].filter((s): s is NonNullable<typeof s> => s !== undefined));
-  const rules = ruleSets.flat().filter((r) => inShard(`${r.source.registry}/${r.source.repository}`, config.shard));
+  const rules = imageFiles.flatMap((f) => f.rules).filter((r) => inShard(new Reference(r.source.registry, r.source.repository).name, config.shard));
   const transport = new Transport(config.stallTimeoutMs !== undefined ? { stallTimeoutMs: config.stallTimeoutMs } : {});
+  // One limiter for both clients: a registry that is source and destination is limited once. Pacing starts while at
+  // least one request per worker is still left, so requests already in flight cannot overdraw the quota.
+  const limiter = new RegistryLimiter({
+    defaults: { ...(config.rate !== undefined ? { rate: config.rate } : {}), ...(config.bandwidth !== undefined ? { bandwidth: config.bandwidth } : {}) },
+    hosts: mergeRegistryLimits(imageFiles.map((f) => f.limits)),
+    paceThreshold: Math.max(config.workers ?? 7, 1),
+  });
   const common = {
     credentials,
     transport,
+    limiter,
     retry: { retries: config.retries ?? 3 },
     ...(config.timeoutMs !== undefined ? { signal: AbortSignal.timeout(config.timeoutMs) } : {}),
   };
-  const source = new RegistryClient(common);
-  const destination = new RegistryClient(common);
+  const source = new StoreRouter(new RegistryClient(common), new OciLayoutStore({ archives: 'read', retry: common.retry }));
+  const destination = new StoreRouter(new RegistryClient(common), new OciLayoutStore({ archives: 'write', retry: common.retry }));
   try {
-    const expanded = await expandRules(rules, source, config.platforms ? { platforms: config.platforms } : {});
-    return { config, rules, credentials, lock, source, destination, expanded: dedupeTasks(expanded), close: () => transport.close() };
+    const expanded = await expandRules(rules, source, {
+      ...(config.platforms ? { platforms: config.platforms } : {}),
+      ...(config.withReferrers ? { referrers: true } : {}),
+    });
+    return { config, rules, credentials, lock, source, destination, expanded: dedupeTasks(expanded), close: async () => {
+      await destination.discard();
+      await transport.close();
+    } };
   } catch (error) {
     await transport.close();
     throw error;
@@ -91,7 +111,8 @@ function dedupeTasks(job: ExpandedJob): ExpandedJob {
 
 /** What a sync would do, with HEAD requests only (see planTasks). */
 export async function planJob(job: Job): Promise<PlanReport> {
-  const entries = await planTasks(job.expanded.tasks, job, job.lock);
+  const planned = await planTasks(job.expanded.tasks, job, job.lock);
+  const entries = job.expanded.tasks.some((t) => t.referrers) ? await planReferrersOf(job.expanded.tasks, planned, job) : planned;
   const removed = removedFromLock(job.lock, job.expanded.tasks, lockScope(job));
   return { entries, removed, generateFailures: job.expanded.failures, warnings: job.expanded.warnings };
 }
@@ -101,26 +122,58 @@ export async function syncJob(job: Job, hooks: SyncHooks = {}): Promise<SyncOutc
   const started = Date.now();
   const { tasks, failures } = job.expanded;
   const engine = new CopyEngine({ source: job.source, destination: job.destination, ...(hooks.onBytes ? { onBytes: hooks.onBytes } : {}) });
-  // An unchanged image costs two HEADs and no manifest read, so its platforms come from the lock when it knows them.
+  // An unchanged image costs a HEAD or two and no manifest read, so its platforms come from the lock when it knows them.
   const withLockedPlatforms = (result: ImageResult): ImageResult => {
     const locked = job.lock?.images[result.destination];
     if (result.status !== 'unchanged' || result.platforms.length > 0 || !locked || locked.digest !== result.digest) return result;
     return { ...result, platforms: [...locked.platforms] };
   };
-  const results = (await runTasks(tasks, engine, {
+  const referrers = tasks.some((t) => t.referrers) ? new ReferrerCopier({ engine, source: job.source, destination: job.destination }) : undefined;
+  const copied = (await runTasks(tasks, engine, {
     ...(job.config.workers !== undefined ? { workers: job.config.workers } : {}),
+    ...(referrers ? { finish: (task: ImageTask, result: ImageResult) => (task.referrers ? referrers.copy(task.source, task.destination, result) : Promise.resolve(result)) } : {}),
     ...(hooks.onStart ? { onStart: hooks.onStart } : {}),
+    ...(job.lock && !job.config.verifyDestination ? { lockedFor: (task: ImageTask) => lockedDestination(job.lock!, task) } : {}),
     ...(hooks.onResult ? { onResult: (task, result) => hooks.onResult!(task, withLockedPlatforms(result)) } : {}),
   })).map(withLockedPlatforms);
+  // oci-archive destinations are written once, now that every image is in their staging layouts.
+  const results = applyArchiveOutcomes(copied, await job.destination.finish());
   let lock: LockFile | undefined;
   if (job.config.lockFile) {
     const planned = new Set(tasks.map((t) => t.destination.toString()));
     const inScope = lockScope(job);
     const previous = job.lock;
-    lock = updateLock(previous, results, (destination) => !planned.has(destination) && inScope(previous!.images[destination]!));
+    // A shard writes its own share only: it may start from the whole lock (platforms, skip-by-lock), but entries of
+    // other shards' repositories are theirs to update, and carrying stale copies would make `lock merge` see the
+    // shards disagree whenever another shard copied something new.
+    const otherShard = ownedByAnotherShard(job);
+    lock = updateLock(previous, results, (destination) => !planned.has(destination) && (inScope(previous!.images[destination]!) || otherShard(previous!.images[destination]!)));
     await writeLockFile(job.config.lockFile, lock);
   }
-  return { results, summary: summarize(results, failures, Date.now() - started), ...(lock ? { lock } : {}) };
+  const retries = job.source.retryCount + job.destination.retryCount;
+  return { results, summary: summarize(results, failures, Date.now() - started, retries), ...(lock ? { lock } : {}) };
+}
+
+/** The lock's record of a task's destination, when it was written for this same source. */
+function lockedDestination(lock: LockFile, task: ImageTask): { sourceDigest: string; digest: string } | undefined {
+  // An oci-archive is rewritten whole by every run: what the lock says it held must be copied into it again.
+  if (task.destination.registry === 'oci-archive') return undefined;
+  const entry = lock.images[task.destination.toString()];
+  if (!entry || entry.source !== task.source.toString()) return undefined;
+  return { sourceDigest: entry.sourceDigest, digest: entry.digest };
+}
+
+/** Whether a lock entry's source repository belongs to a shard other than this run's (never without `--shard`). */
+function ownedByAnotherShard(job: Job): (entry: LockEntry) => boolean {
+  const shard = job.config.shard;
+  return (entry) => {
+    if (shard === undefined) return false;
+    try {
+      return !inShard(parseReference(entry.source).name, shard);
+    } catch {
+      return false;
+    }
+  };
 }
 
 /**

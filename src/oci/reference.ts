@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { InvalidReferenceError } from '../errors.js';
 import { digestProblem } from './digest.js';
 
@@ -10,6 +11,12 @@ import { digestProblem } from './digest.js';
  *
  * With Docker Hub defaults: no domain means `docker.io`, a one-component path on Docker Hub gets `library/`,
  * and `index.docker.io` / `registry-1.docker.io` fold into `docker.io` so credentials and results use one name.
+ *
+ * Also OCI image layouts, as skopeo's `oci:` and `oci-archive:` transports name them (containers-transports(5)):
+ * `oci:DIR[:REF]` and `oci-archive:FILE[:REF]`. The path ends at the first ':' (so it holds none), REF is an
+ * image-spec ref name (annotation `org.opencontainers.image.ref.name`) or `@N`, the N-th entry of index.json.
+ * A layout Reference has the transport as `registry` and the absolute path as `repository`; `tag` holds REF.
+ * Neither is a valid registry host, so a layout is never mistaken for a registry.
  */
 
 export const DOCKER_HUB = 'docker.io';
@@ -21,6 +28,18 @@ const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
 const DOMAIN = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]{1,5})?$`);
 const TAG = /^[\w][\w.-]{0,127}$/;
+
+/** The transports that name an OCI image layout: a directory, or a tar of one. */
+export const LAYOUT_TRANSPORTS = ['oci', 'oci-archive'] as const;
+export type LayoutTransport = (typeof LAYOUT_TRANSPORTS)[number];
+
+/**
+ * image-spec annotations.md, `org.opencontainers.image.ref.name`: components of alphanumerics joined by one of
+ * `-._:@+` or `--`, separated by '/'. containers/image validates oci: references with the same grammar.
+ */
+const REF_NAME = /^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:\/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*$/;
+/** skopeo's `oci:DIR:@N`: the N-th (zero-based) entry of index.json's `manifests`. */
+const SOURCE_INDEX = /^@(\d{1,9})$/;
 
 export interface ParseReferenceOptions {
   /** Tag to assume when the reference has neither tag nor digest. `false` keeps the tag undefined. @default 'latest' */
@@ -46,16 +65,25 @@ export class Reference {
     return parseReference(input, options);
   }
 
-  /** `registry/repository`, without tag or digest. */
+  /** `registry/repository`, without tag or digest; `oci:/path` for a layout. */
   get name(): string {
-    return `${this.registry}/${this.repository}`;
+    return isLayoutRegistry(this.registry) ? `${this.registry}:${this.repository}` : `${this.registry}/${this.repository}`;
   }
 
-  /** What a manifest request addresses: the digest when pinned, else the tag. */
+  /** Whether this names an OCI image layout (`oci:` / `oci-archive:`) rather than a registry repository. */
+  get isLayout(): boolean {
+    return isLayoutRegistry(this.registry);
+  }
+
+  /**
+   * What a manifest request addresses: the digest when pinned, else the tag. For a layout named without REF it is
+   * '', which the layout store reads as "the only manifest of index.json" (skopeo's rule).
+   */
   get ref(): string {
     const ref = this.digest ?? this.tag;
-    if (ref === undefined) throw new InvalidReferenceError(this.toString(), 'a tag or digest is required here');
-    return ref;
+    if (ref !== undefined) return ref;
+    if (this.isLayout) return '';
+    throw new InvalidReferenceError(this.toString(), 'a tag or digest is required here');
   }
 
   withTag(tag: string | undefined): Reference {
@@ -73,6 +101,61 @@ export class Reference {
   toJSON(): string {
     return this.toString();
   }
+}
+
+export function isLayoutRegistry(registry: string): registry is LayoutTransport {
+  return registry === 'oci' || registry === 'oci-archive';
+}
+
+/** Why `ref` cannot be a layout ref name (annotation `org.opencontainers.image.ref.name`), or undefined. */
+export function refNameProblem(ref: string): string | undefined {
+  if (REF_NAME.test(ref)) return undefined;
+  return "a ref name is letters and digits in components joined by '-', '.', '_', ':', '@', '+' or '--', separated by '/' (image-spec annotation org.opencontainers.image.ref.name)";
+}
+
+/** `@N` → N, for skopeo's source index; undefined for anything else. */
+export function sourceIndexOf(ref: string): number | undefined {
+  const match = SOURCE_INDEX.exec(ref);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** The transport prefix `input` starts with (`oci:` / `oci-archive:`), if any. */
+export function layoutTransportOf(input: string): LayoutTransport | undefined {
+  if (input.startsWith('oci-archive:')) return 'oci-archive';
+  if (input.startsWith('oci:')) return 'oci';
+  return undefined;
+}
+
+/**
+ * `oci:DIR[:REF]` / `oci-archive:FILE[:REF]` (containers/image `oci/internal/oci_util.go`: the path ends at the
+ * first ':'; REF is a ref name or `@N`). The path is made absolute against the working directory, so the reference
+ * names the same layout wherever it is printed. `oci:DIR:` is `oci:DIR`, as in skopeo.
+ */
+export function parseLayoutReference(input: string): Reference {
+  const transport = layoutTransportOf(input);
+  if (transport === undefined) throw new InvalidReferenceError(input, 'an OCI layout reference starts with "oci:" or "oci-archive:"');
+  const form = transport === 'oci' ? 'oci:DIR[:REF]' : 'oci-archive:FILE[:REF]';
+  if (input !== input.trim() || /\s/.test(input)) throw new InvalidReferenceError(input, 'a reference contains no whitespace');
+  const rest = input.slice(transport.length + 1);
+  const colon = rest.indexOf(':');
+  const path = colon < 0 ? rest : rest.slice(0, colon);
+  const ref = colon < 0 ? '' : rest.slice(colon + 1);
+  if (path === '') throw new InvalidReferenceError(input, `the ${transport === 'oci' ? 'layout directory' : 'archive file'} path is missing: write ${form}`);
+  if (path.startsWith('//')) throw new InvalidReferenceError(input, `${transport}: takes a file system path, not a URL: write ${form}`);
+  // skopeo would take `oci:/d@sha256:<hex>` as directory "/d@sha256" and ref "<hex>": surely not what was meant.
+  if (/@(?:sha256|sha512)$/.test(path)) throw new InvalidReferenceError(input, `${transport}: names an image by ref name or @N, not by digest: write ${form}`);
+  if (ref !== '') {
+    if (ref.startsWith('@')) {
+      if (sourceIndexOf(ref) === undefined) {
+        throw new InvalidReferenceError(input, `"${ref}" is not a source index: write @N with N a zero-based index into index.json (digests are not accepted after ${transport}:)`);
+      }
+    } else {
+      const problem = refNameProblem(ref);
+      if (problem) throw new InvalidReferenceError(input, `REF "${ref}" is invalid: ${problem}`);
+    }
+  }
+  const canonical = ref.startsWith('@') ? `@${sourceIndexOf(ref)}` : ref;
+  return new Reference(transport, resolve(path), canonical === '' ? undefined : canonical, undefined);
 }
 
 export function normalizeRegistry(host: string): string {
@@ -109,6 +192,7 @@ export function repositoryProblem(repository: string): string | undefined {
 
 export function parseReference(input: string, options: ParseReferenceOptions = {}): Reference {
   if (typeof input !== 'string' || input.trim() === '') throw new InvalidReferenceError(String(input ?? ''), 'the reference is empty');
+  if (layoutTransportOf(input) !== undefined) return parseLayoutReference(input);
   if (input !== input.trim() || /\s/.test(input)) throw new InvalidReferenceError(input, 'a reference contains no whitespace');
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input)) {
     throw new InvalidReferenceError(input, 'a reference has no URL scheme: write "host[:port]/path[:tag][@digest]"');

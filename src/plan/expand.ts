@@ -1,4 +1,4 @@
-import type { RegistryClient } from '../client/registry-client.js';
+import type { ImageStore } from '../client/image-store.js';
 import type { MirrorRule, RuleDestination } from '../config/mirror-rule.js';
 import { needsTagList, selectTags } from '../config/tag-selection.js';
 import { describeError, isSwrSyncError } from '../errors.js';
@@ -10,6 +10,8 @@ import type { ExpandedJob, GenerateFailure, ImageTask, RuleOrigin } from './imag
 export interface ExpandOptions {
   /** Platform filter for rules that set none (the CLI's `--platform`). */
   readonly platforms?: readonly Platform[];
+  /** Copy referrers for rules that do not say (the CLI's `--with-referrers`). */
+  readonly referrers?: boolean;
   /** Tag lists fetched at once. @default 8 */
   readonly concurrency?: number;
 }
@@ -19,18 +21,19 @@ export interface ExpandOptions {
  * repository's tags (one paginated GET per repository, never a manifest GET). A rule whose tags cannot be listed
  * is a generate failure; the others go on.
  */
-export async function expandRules(rules: readonly MirrorRule[], source: RegistryClient, options: ExpandOptions = {}): Promise<ExpandedJob> {
+export async function expandRules(rules: readonly MirrorRule[], source: ImageStore, options: ExpandOptions = {}): Promise<ExpandedJob> {
   const limiter = new Limiter(options.concurrency ?? 8);
   const tasks: ImageTask[][] = [];
   const failures: GenerateFailure[] = [];
   const warnings: string[] = [];
   await Promise.all(rules.map(async (rule, i) => {
     const origin: RuleOrigin = { file: rule.file, key: rule.key, ...(rule.id !== undefined ? { id: rule.id } : {}) };
-    const src = `${rule.source.registry}/${rule.source.repository}`;
+    const src = new Reference(rule.source.registry, rule.source.repository).name;
     try {
       const platforms = rule.platforms ?? options.platforms;
+      const referrers = rule.referrers ?? options.referrers ?? false;
       const make = (sourceRef: Reference, destination: Reference): ImageTask => ({
-        rule: origin, source: sourceRef, destination, ...(platforms ? { platforms } : {}),
+        rule: origin, source: sourceRef, destination, ...(platforms ? { platforms } : {}), ...(referrers ? { referrers } : {}),
       });
       const selection = rule.selection;
       if (selection.kind === 'digest') {

@@ -14,6 +14,8 @@ export interface ImageTask {
   readonly source: Reference;
   readonly destination: Reference;
   readonly platforms?: readonly Platform[];
+  /** Copy what refers to the image too (signatures, attestations, SBOMs). */
+  readonly referrers?: boolean;
 }
 
 /** A rule that produced no tasks because its source could not be resolved (image-migrator: "tasks generate failed"). */

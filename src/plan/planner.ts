@@ -1,4 +1,4 @@
-import type { RegistryClient } from '../client/registry-client.js';
+import type { ImageStore } from '../client/image-store.js';
 import { describeError, isSwrSyncError, SwrSyncError } from '../errors.js';
 import { Limiter } from '../engine/limiter.js';
 import { filterIndex } from '../engine/platform-filter.js';
@@ -22,6 +22,8 @@ export interface PlanEntry {
   /** Digest the destination holds now (for `changed`: the old one). */
   readonly currentDigest?: string;
   readonly platforms?: readonly string[];
+  /** With `--with-referrers`: referrer manifests found at the source, and how many the destination lacks. */
+  readonly referrers?: { readonly found: number; readonly missing: number; readonly skipped: number };
   readonly error?: { readonly code: string; readonly message: string };
 }
 
@@ -42,7 +44,7 @@ export interface PlanOptions {
  */
 export async function planTasks(
   tasks: readonly ImageTask[],
-  clients: { readonly source: RegistryClient; readonly destination: RegistryClient },
+  clients: { readonly source: ImageStore; readonly destination: ImageStore },
   lock: LockFile | undefined,
   options: PlanOptions = {},
 ): Promise<PlanEntry[]> {
@@ -50,7 +52,7 @@ export async function planTasks(
   return Promise.all(tasks.map((task) => limiter.run(() => planOne(task, clients, lock))));
 }
 
-async function planOne(task: ImageTask, clients: { readonly source: RegistryClient; readonly destination: RegistryClient }, lock: LockFile | undefined): Promise<PlanEntry> {
+async function planOne(task: ImageTask, clients: { readonly source: ImageStore; readonly destination: ImageStore }, lock: LockFile | undefined): Promise<PlanEntry> {
   const { source: src, destination: dst } = task;
   const base = { rule: task.rule, source: src.toString(), destination: dst.toString() };
   try {

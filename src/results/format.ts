@@ -26,5 +26,7 @@ export function formatImageLine(result: ImageResult): string {
     ? ` (${formatBytes(result.bytesTransferred)} transferred, ${formatBytes(result.bytesSkipped)} skipped; blobs ${result.blobs.copied} copied, ${result.blobs.mounted} mounted, ${result.blobs.present} present)`
     : '';
   const note = result.note ? `\n           note: ${result.note}` : '';
-  return `${result.status.padEnd(10)} ${arrow} ${result.digest ? shortDigest(result.digest) : ''}${platforms}${bytes} in ${formatDuration(result.durationMs)}${note}`;
+  const r = result.referrers;
+  const referrers = r ? `; referrers ${r.found} found, ${r.copied} copied, ${r.tags} tags written${r.skipped ? `, ${r.skipped} skipped` : ''}` : '';
+  return `${result.status.padEnd(10)} ${arrow} ${result.digest ? shortDigest(result.digest) : ''}${platforms}${bytes}${referrers} in ${formatDuration(result.durationMs)}${note}`;
 }

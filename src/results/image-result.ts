@@ -10,6 +10,21 @@ export interface BlobCounts {
   present: number;
 }
 
+/** Signatures, attestations and SBOMs copied with an image (`--with-referrers`). */
+export interface ReferrerCounts {
+  /**
+   * Manifests found that refer to the image or to a child of its index: OCI 1.1 referrers (API or `sha256-<hex>`
+   * tag) and cosign's `.sig`/`.att`/`.sbom` tags, and one level of referrers of those.
+   */
+  found: number;
+  /** Of those, written to the destination by this run (the others were there already). */
+  copied: number;
+  /** Tags written by this run: referrers tag schema indexes and cosign tags. */
+  tags: number;
+  /** Found but left out on purpose: referrers of a source index that a platform filter replaced (see `note`). */
+  skipped: number;
+}
+
 export interface ImageResult {
   readonly source: string;
   readonly destination: string;
@@ -27,5 +42,7 @@ export interface ImageResult {
   /** Present when the destination digest differs from the source's on purpose (platform filter). */
   readonly note?: string;
   readonly error?: { readonly code: string; readonly message: string };
+  /** With `--with-referrers`: what refers to the image (its bytes and blobs are included in the counts above). */
+  readonly referrers?: ReferrerCounts;
   readonly durationMs: number;
 }

@@ -39,9 +39,11 @@ const ORDER: Record<PlanEntry['status'], number> = { failed: 0, changed: 1, new:
  */
 export function formatPlanMarkdown(report: PlanReport, options: { readonly maxRows?: number } = {}): string {
   const c = planCounts(report);
+  const referrersMissing = report.entries.reduce((n, e) => n + (e.referrers?.missing ?? 0), 0);
   const lines = [
     `**swr-sync plan**: ${c.new} new, ${c.changed} changed, ${c.unchanged} unchanged, ${c.removed} removed from the lock file` +
-      `${c.failed ? `, ${c.failed} failed` : ''}${c.generateFailed ? `, ${c.generateFailed} rules could not be resolved` : ''}`,
+      `${c.failed ? `, ${c.failed} failed` : ''}${c.generateFailed ? `, ${c.generateFailed} rules could not be resolved` : ''}` +
+      `${referrersMissing ? `, ${referrersMissing} referrers (signatures, attestations, SBOMs) to copy` : ''}`,
     '',
   ];
   const rows = [...report.entries].sort((a, b) => ORDER[a.status] - ORDER[b.status] || a.destination.localeCompare(b.destination));
@@ -52,7 +54,11 @@ export function formatPlanMarkdown(report: PlanReport, options: { readonly maxRo
       const digest = e.status === 'changed'
         ? `${shortDigest(e.currentDigest ?? '')} → ${shortDigest(e.digest ?? '')}`
         : e.status === 'failed' ? cell(e.error?.message ?? '') : shortDigest(e.digest ?? '');
-      lines.push(`| ${e.status} | ${cell(e.source)} | ${cell(e.destination)} | ${digest} |`);
+      const r = e.referrers;
+      const referrers = r && r.found + r.skipped > 0
+        ? ` (referrers: ${r.found}${r.missing ? `, ${r.missing} to copy` : ''}${r.skipped ? `, ${r.skipped} skipped by the platform filter` : ''})`
+        : '';
+      lines.push(`| ${e.status} | ${cell(e.source)} | ${cell(e.destination)} | ${digest}${referrers} |`);
     }
     if (rows.length > max) lines.push(`| … | ${rows.length - max} more | | |`);
   }

@@ -11,9 +11,11 @@ export interface RunSummary {
   readonly bytesTransferred: number;
   readonly bytesSkipped: number;
   readonly durationMs: number;
+  /** Requests and blob transfers tried again after a transient failure (429, 5xx, connection loss, stall). */
+  readonly retries: number;
 }
 
-export function summarize(results: readonly ImageResult[], failures: readonly GenerateFailure[], durationMs: number): RunSummary {
+export function summarize(results: readonly ImageResult[], failures: readonly GenerateFailure[], durationMs: number, retries = 0): RunSummary {
   return {
     images: results.length,
     copied: results.filter((r) => r.status === 'copied').length,
@@ -23,6 +25,7 @@ export function summarize(results: readonly ImageResult[], failures: readonly Ge
     bytesTransferred: results.reduce((n, r) => n + r.bytesTransferred, 0),
     bytesSkipped: results.reduce((n, r) => n + r.bytesSkipped, 0),
     durationMs,
+    retries,
   };
 }
 
@@ -32,8 +35,8 @@ export function finishingLine(s: RunSummary): string {
 }
 
 export function summaryTable(s: RunSummary): string {
-  const head = ['copied', 'unchanged', 'failed', 'bytes transferred', 'bytes skipped', 'time'];
-  const row = [String(s.copied), String(s.unchanged), String(s.failed), formatBytes(s.bytesTransferred), formatBytes(s.bytesSkipped), formatDuration(s.durationMs)];
+  const head = ['copied', 'unchanged', 'failed', 'bytes transferred', 'bytes skipped', 'time', 'retries'];
+  const row = [String(s.copied), String(s.unchanged), String(s.failed), formatBytes(s.bytesTransferred), formatBytes(s.bytesSkipped), formatDuration(s.durationMs), String(s.retries)];
   const width = head.map((h, i) => Math.max(h.length, row[i]!.length));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(width[i]!)).join(' | ')} |`;
   return [line(head), `|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`, line(row)].join('\n');

@@ -15,7 +15,7 @@ import { fullSynth, newStack } from './helpers.js';
 
 const TERRAFORM = process.env.TERRAFORM_BIN ?? '/usr/local/bin/terraform';
 const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const CLI = join(root, 'lib', 'src', 'cli', 'main.js');
+const CLI = join(root, 'lib', 'bin', 'swr-sync.js');
 const REGISTRY = '/usr/bin/docker-registry';
 const D1 = `sha256:${'a'.repeat(64)}`;
 

@@ -116,6 +116,18 @@ export interface ArtifactOptions {
   subject?: BuiltManifest | BuiltIndex;
   seed?: string;
   annotations?: Record<string, string>;
+  /** The one layer: by default a small SPDX-like SBOM (`application/vnd.example.sbom+json`). */
+  payload?: { mediaType: string; bytes: Buffer; annotations?: Record<string, string> };
+}
+
+/** cosign's tag-based attachments (cosign specs/SIGNATURE_SPEC.md): `.sig`, `.att`, `.sbom`. */
+export type CosignKind = 'sig' | 'att' | 'sbom';
+
+export interface CosignOptions {
+  kind: CosignKind;
+  /** What is signed or described. */
+  subject: BuiltManifest | BuiltIndex;
+  seed?: string;
 }
 
 export const EPOCH = '1970-01-01T00:00:00Z';
@@ -291,12 +303,17 @@ export class ImageBuilder {
     const seed = opts.seed ?? randomBytes(8).toString('hex');
     const artifactType = opts.artifactType ?? 'application/vnd.example.sbom.v1';
     const config: Descriptor = { ...descriptorOf(await this.writeBlob(MediaType.ociEmpty, EMPTY_JSON)), data: EMPTY_JSON.toString('base64') };
-    const sbom = await this.writeJson(
-      'application/vnd.example.sbom+json',
-      { spdxVersion: 'SPDX-2.3', name: `harness-${seed}`, packages: [{ name: 'example', versionInfo: '1.0.0' }] },
-      0,
-    );
-    const payload: Descriptor = { mediaType: sbom.mediaType, digest: sbom.digest, size: sbom.size };
+    const sbom = opts.payload
+      ? await this.writeBlob(opts.payload.mediaType, opts.payload.bytes)
+      : await this.writeJson(
+        'application/vnd.example.sbom+json',
+        { spdxVersion: 'SPDX-2.3', name: `harness-${seed}`, packages: [{ name: 'example', versionInfo: '1.0.0' }] },
+        0,
+      );
+    const payload: Descriptor = {
+      mediaType: sbom.mediaType, digest: sbom.digest, size: sbom.size,
+      ...(opts.payload?.annotations !== undefined && { annotations: opts.payload.annotations }),
+    };
     const manifest = {
       schemaVersion: 2,
       mediaType: MediaType.ociManifest,
@@ -310,6 +327,57 @@ export class ImageBuilder {
     };
     const written = await this.writeJson(MediaType.ociManifest, manifest, 2);
     return { ...written, config, layers: [payload], artifactType };
+  }
+
+  /**
+   * A manifest as cosign stores it under its `sha256-<hex>.sig` / `.att` / `.sbom` tags: an OCI image manifest with
+   * an image config (empty os/architecture) and one payload layer, no `subject` and no `artifactType`. The payloads
+   * have the real shapes (a simple-signing claim, a DSSE envelope of an in-toto statement, an SPDX document); the
+   * signatures are random bytes, as nothing here verifies them.
+   */
+  async cosign(opts: CosignOptions): Promise<BuiltManifest> {
+    const seed = opts.seed ?? randomBytes(8).toString('hex');
+    const signature = createHash('sha256').update(`cosign\0${seed}`).digest('base64');
+    const hex = opts.subject.digest.slice('sha256:'.length);
+    let layer: Descriptor & { bytes: Buffer };
+    if (opts.kind === 'sig') {
+      const claim = await this.writeJson('application/vnd.dev.cosign.simplesigning.v1+json', {
+        critical: { identity: { 'docker-reference': 'harness/image' }, image: { 'docker-manifest-digest': opts.subject.digest }, type: 'cosign container image signature' },
+        optional: { seed },
+      }, 0);
+      layer = { ...claim, annotations: { 'dev.cosignproject.cosign/signature': signature } };
+    } else if (opts.kind === 'att') {
+      const statement = {
+        _type: 'https://in-toto.io/Statement/v0.1',
+        predicateType: 'https://slsa.dev/provenance/v0.2',
+        subject: [{ name: 'harness/image', digest: { sha256: hex } }],
+        predicate: { builder: { id: `harness-${seed}` } },
+      };
+      const envelope = await this.writeJson('application/vnd.dsse.envelope.v1+json', {
+        payloadType: 'application/vnd.in-toto+json',
+        payload: Buffer.from(JSON.stringify(statement)).toString('base64'),
+        signatures: [{ keyid: '', sig: signature }],
+      }, 0);
+      layer = { ...envelope, annotations: { predicateType: statement.predicateType } };
+    } else {
+      layer = await this.writeJson('text/spdx+json', {
+        spdxVersion: 'SPDX-2.3', SPDXID: 'SPDXRef-DOCUMENT', name: `harness-${seed}`, packages: [{ name: 'example', SPDXID: 'SPDXRef-example', versionInfo: '1.0.0' }],
+      }, 0);
+    }
+    const config = descriptorOf(await this.writeJson(MediaType.ociConfig, {
+      architecture: '', created: '0001-01-01T00:00:00Z', history: [{ created: '0001-01-01T00:00:00Z' }], os: '',
+      rootfs: { type: 'layers', diff_ids: [layer.digest] }, config: {},
+    }, 0));
+    const layerDescriptor: Descriptor = {
+      mediaType: layer.mediaType, digest: layer.digest, size: layer.size,
+      ...(layer.annotations !== undefined && { annotations: layer.annotations }),
+    };
+    const written = await this.writeJson(
+      MediaType.ociManifest,
+      { schemaVersion: 2, mediaType: MediaType.ociManifest, config: wire(config), layers: [wire(layerDescriptor)] },
+      0,
+    );
+    return { ...written, config, layers: [layerDescriptor] };
   }
 
   /** Names `target` in the layout's index.json (`org.opencontainers.image.ref.name`), replacing an earlier use. */

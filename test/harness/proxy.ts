@@ -18,16 +18,23 @@ export interface ProxiedRequest {
   authorization?: string;
   /** The status sent back (0 when the connection was reset before answering). */
   status?: number;
+  /** When the request arrived (Date.now()), for checks on pacing. */
+  at: number;
   fault?: Fault;
 }
 
 export type Fault =
   | { status: number; headers?: Record<string, string>; body?: string }
   | { reset: true }
-  | { resetAfterBytes: number }
+  /** Forward the headers and the first N body bytes, then close the connection (`hard`: with a TCP RST). */
+  | { resetAfterBytes: number; hard?: boolean }
   /** Forward the headers and the first N body bytes, then send nothing more and keep the connection open. */
   | { stallAfterBytes: number }
-  | { redirect: string; status?: 301 | 302 | 303 | 307 | 308 };
+  /** Forward the body `bytes` at a time, one slice every `intervalMs`: slow, but never silent for longer. */
+  | { drip: { bytes: number; intervalMs: number } }
+  | { redirect: string; status?: 301 | 302 | 303 | 307 | 308 }
+  /** Forward the exchange, adding these headers to the registry's response (e.g. a rate-limit quota). */
+  | { addHeaders: Record<string, string> };
 
 export interface Proxy {
   /** http://127.0.0.1:PORT */
@@ -43,8 +50,11 @@ export interface Proxy {
 export interface ProxyOptions {
   /** http://127.0.0.1:PORT of the registry. */
   target: string;
-  /** Called for each request before forwarding; a Fault replaces or alters the exchange. */
-  fault?: (req: ProxiedRequest) => Fault | undefined;
+  /**
+   * Called for each request before forwarding; a Fault replaces or alters the exchange. It may answer later (a
+   * promise), e.g. after asking the registry something; the request body waits unread meanwhile.
+   */
+  fault?: (req: ProxiedRequest) => Fault | undefined | Promise<Fault | undefined>;
 }
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) are each side's own business. */
@@ -61,90 +71,127 @@ export async function startProxy(opts: ProxyOptions): Promise<Proxy> {
       method: req.method ?? 'GET',
       path: req.url ?? '/',
       headers: redact(req.headers),
+      at: Date.now(),
     };
     const scheme = req.headers.authorization?.split(' ')[0];
     if (scheme !== undefined) record.authorization = scheme;
     requests.push(record);
-    const fault = opts.fault?.(record);
-    if (fault !== undefined) record.fault = fault;
-
-    if (fault !== undefined && 'reset' in fault) {
-      record.status = 0;
-      req.socket.destroy();
-      return;
-    }
-    if (fault !== undefined && 'redirect' in fault) {
-      req.resume();
-      record.status = fault.status ?? 307;
-      res.writeHead(record.status, { location: fault.redirect, 'content-length': '0' }).end();
-      return;
-    }
-    if (fault !== undefined && 'status' in fault) {
-      // Drain an upload we will not forward so the connection stays usable.
-      req.resume();
-      record.status = fault.status;
-      const body = fault.body ?? '';
-      res.writeHead(fault.status, { 'content-length': String(Buffer.byteLength(body)), ...fault.headers }).end(body);
-      return;
+    const decided = opts.fault?.(record);
+    if (decided instanceof Promise) {
+      decided.then(handle, (error: unknown) => {
+        record.status = 500;
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(`proxy fault function failed: ${String(error)}`);
+      });
+    } else {
+      handle(decided);
     }
 
-    // Host passes through unchanged: distribution builds absolute upload Locations from it, so they point back here.
-    const upstream = request(
-      {
-        host: target.hostname,
-        port: target.port,
-        method: req.method,
-        path: req.url,
-        headers: withoutHopByHop(req.headers),
-        agent,
-      },
-      (upstreamRes) => {
-        record.status = upstreamRes.statusCode ?? 0;
-        res.writeHead(upstreamRes.statusCode ?? 502, withoutHopByHop(upstreamRes.headers));
-        if (fault !== undefined && 'stallAfterBytes' in fault) {
+    function handle(fault: Fault | undefined): void {
+      if (fault !== undefined) record.fault = fault;
+
+      if (fault !== undefined && 'reset' in fault) {
+        record.status = 0;
+        req.socket.destroy();
+        return;
+      }
+      if (fault !== undefined && 'redirect' in fault) {
+        req.resume();
+        record.status = fault.status ?? 307;
+        res.writeHead(record.status, { location: fault.redirect, 'content-length': '0' }).end();
+        return;
+      }
+      if (fault !== undefined && 'status' in fault) {
+        // Drain an upload we will not forward so the connection stays usable.
+        req.resume();
+        record.status = fault.status;
+        const body = fault.body ?? '';
+        res.writeHead(fault.status, { 'content-length': String(Buffer.byteLength(body)), ...fault.headers }).end(body);
+        return;
+      }
+
+      // Host passes through unchanged: distribution builds absolute upload Locations from it, so they point back here.
+      const upstream = request(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers: withoutHopByHop(req.headers),
+          agent,
+        },
+        (upstreamRes) => {
+          record.status = upstreamRes.statusCode ?? 0;
+          const added = fault !== undefined && 'addHeaders' in fault ? fault.addHeaders : {};
+          res.writeHead(upstreamRes.statusCode ?? 502, { ...withoutHopByHop(upstreamRes.headers), ...added });
+          if (fault !== undefined && 'stallAfterBytes' in fault) {
+            let sent = 0;
+            upstreamRes.on('data', (chunk: Buffer) => {
+              const room = fault.stallAfterBytes - sent;
+              if (room > 0) res.write(chunk.subarray(0, room));
+              sent += chunk.length;
+              // Stop reading too: the upstream registry sees a slow client, the downstream one a silent server.
+              if (sent >= fault.stallAfterBytes) upstreamRes.pause();
+            });
+            res.on('close', () => upstreamRes.destroy());
+            return;
+          }
+          if (fault !== undefined && 'drip' in fault) {
+            let pending = Buffer.alloc(0);
+            let ended = false;
+            upstreamRes.on('data', (chunk: Buffer) => (pending = Buffer.concat([pending, chunk])));
+            upstreamRes.on('end', () => (ended = true));
+            const timer = setInterval(() => {
+              if (pending.length > 0) {
+                res.write(pending.subarray(0, fault.drip.bytes));
+                pending = pending.subarray(fault.drip.bytes);
+              }
+              if (ended && pending.length === 0) {
+                clearInterval(timer);
+                res.end();
+              }
+            }, fault.drip.intervalMs);
+            res.on('close', () => {
+              clearInterval(timer);
+              upstreamRes.destroy();
+            });
+            return;
+          }
+          const limit = fault !== undefined && 'resetAfterBytes' in fault ? fault.resetAfterBytes : undefined;
+          const hard = fault !== undefined && 'resetAfterBytes' in fault && fault.hard === true;
+          if (limit === undefined) {
+            upstreamRes.pipe(res);
+            return;
+          }
           let sent = 0;
           upstreamRes.on('data', (chunk: Buffer) => {
-            const room = fault.stallAfterBytes - sent;
+            const room = limit - sent;
             if (room > 0) res.write(chunk.subarray(0, room));
+            const before = sent;
             sent += chunk.length;
-            // Stop reading too: the upstream registry sees a slow client, the downstream one a silent server.
-            if (sent >= fault.stallAfterBytes) upstreamRes.pause();
+            if (sent >= limit && before < limit) {
+              upstreamRes.destroy();
+              // Let the partial body reach the client before the connection drops (or is reset: RST, not FIN).
+              if (hard) res.write('', () => res.socket?.resetAndDestroy());
+              else res.socket?.end(() => res.socket?.destroy());
+            }
           });
-          res.on('close', () => upstreamRes.destroy());
-          return;
+          upstreamRes.on('end', () => res.end());
+        },
+      );
+      upstream.on('error', () => {
+        if (!res.headersSent) {
+          record.status = 502;
+          res.writeHead(502, { 'content-length': '0' }).end();
+        } else {
+          res.destroy();
         }
-        const limit = fault !== undefined && 'resetAfterBytes' in fault ? fault.resetAfterBytes : undefined;
-        if (limit === undefined) {
-          upstreamRes.pipe(res);
-          return;
-        }
-        let sent = 0;
-        upstreamRes.on('data', (chunk: Buffer) => {
-          const room = limit - sent;
-          if (room > 0) res.write(chunk.subarray(0, room));
-          sent += chunk.length;
-          if (sent >= limit) {
-            upstreamRes.destroy();
-            // Let the partial body reach the client before the connection drops.
-            res.socket?.end(() => res.socket?.destroy());
-          }
-        });
-        upstreamRes.on('end', () => res.end());
-      },
-    );
-    upstream.on('error', () => {
-      if (!res.headersSent) {
-        record.status = 502;
-        res.writeHead(502, { 'content-length': '0' }).end();
-      } else {
-        res.destroy();
-      }
-    });
-    req.on('error', () => upstream.destroy());
-    res.on('close', () => {
-      if (!res.writableFinished) upstream.destroy();
-    });
-    req.pipe(upstream);
+      });
+      req.on('error', () => upstream.destroy());
+      res.on('close', () => {
+        if (!res.writableFinished) upstream.destroy();
+      });
+      req.pipe(upstream);
+    }
   });
 
   const port = await listen(server);

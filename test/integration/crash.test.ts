@@ -4,7 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ImageBuilder, listTags, pushImage, startRegistry, verifyImageComplete, type BuiltManifest, type RunningRegistry } from '../harness/index.js';
+import { ImageBuilder, listTags, pushImage, startRegistry, verifyImageComplete, type BuiltManifest, type RegistryAuth, type RunningRegistry } from '../harness/index.js';
 import { CLI, runCli } from './support.js';
 
 const IMAGES = 8;
@@ -12,8 +12,9 @@ const IMAGES = 8;
 /**
  * Crash safety: whatever dies mid-run (swr-sync itself, the destination, the source), every tag at the destination
  * afterwards resolves to a complete image (tags are written last), and a rerun reaches equality with the source.
+ * In each auth mode: with token auth the token server outlives a killed registry, so tokens stay valid across it.
  */
-describe('crash safety of sync', { timeout: 180_000 }, () => {
+for (const auth of ['none', 'basic', 'token'] satisfies RegistryAuth[]) describe(`crash safety of sync (${auth} auth)`, { timeout: 180_000 }, () => {
   let src: RunningRegistry;
   let dst: RunningRegistry;
   let builder: ImageBuilder;
@@ -21,23 +22,24 @@ describe('crash safety of sync', { timeout: 180_000 }, () => {
   const built: BuiltManifest[] = [];
 
   before(async () => {
-    [src, dst, builder] = await Promise.all([startRegistry({ auth: 'basic' }), startRegistry({ auth: 'basic' }), ImageBuilder.temporary()]);
+    [src, dst, builder] = await Promise.all([startRegistry({ auth }), startRegistry({ auth }), ImageBuilder.temporary()]);
     for (let i = 0; i < IMAGES; i++) {
       const image = await builder.image({ format: 'oci', layers: 2, layerSize: 6 * 1024 * 1024 });
       built.push(image);
       await pushImage(src, `crash/app${i}`, 'v1', image, builder);
     }
     dir = await mkdtemp(join(tmpdir(), 'swr-sync-crash-'));
+    const login = (registry: RunningRegistry, variable: string) => (registry.username ? { username: registry.username, password: `\${${variable}}` } : {});
     await writeFile(join(dir, 'auth.json'), JSON.stringify({
-      [src.host]: { username: src.username, password: '${SRC_PASSWORD}', insecure: true },
-      [dst.host]: { username: dst.username, password: '${DST_PASSWORD}', insecure: true },
+      [src.host]: { ...login(src, 'SRC_PASSWORD'), insecure: true },
+      [dst.host]: { ...login(dst, 'DST_PASSWORD'), insecure: true },
     }));
   });
   after(async () => {
     await Promise.all([src?.stop(), dst?.stop(), builder?.dispose()]);
   });
 
-  const env = () => ({ SRC_PASSWORD: src.password!, DST_PASSWORD: dst.password! });
+  const env = (): Record<string, string> => (auth === 'none' ? {} : { SRC_PASSWORD: src.password!, DST_PASSWORD: dst.password! });
 
   async function imagesFile(namespace: string): Promise<string> {
     const file = join(dir, `${namespace}.json`);
@@ -112,7 +114,7 @@ describe('crash safety of sync', { timeout: 180_000 }, () => {
     await new Promise((r) => setTimeout(r, 300));
     await dst.restart();
     const { code, output } = await run.exited;
-    process.stdout.write(`# destination killed and restarted: sync exit ${code}\n`);
+    process.stdout.write(`# ${auth} auth, destination killed and restarted: sync exit ${code}\n`);
     // Retries may carry the run over the restart; if not, the failures name the images.
     if (code !== 0) {
       assert.equal(code, 1, output);
@@ -129,7 +131,7 @@ describe('crash safety of sync', { timeout: 180_000 }, () => {
     src.kill('SIGKILL');
     const { code, output } = await run.exited;
     await src.restart();
-    process.stdout.write(`# source killed: sync exit ${code}\n`);
+    process.stdout.write(`# ${auth} auth, source killed: sync exit ${code}\n`);
     if (code !== 0) {
       assert.equal(code, 1, output);
       assert.match(output, new RegExp(`registry ${src.host.replace(/\./g, '\\.')} unreachable`));

@@ -7,8 +7,8 @@ import type { CredentialSource, RegistryAccess } from '../../src/config/credenti
 import type { RunningRegistry } from '../harness/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** The compiled CLI, run as users run it. */
-export const CLI = resolve(here, '../../src/cli/main.js');
+/** The bundled CLI (package.json `bin`, built by `npm run build`), run as users run it. */
+export const CLI = resolve(here, '../../bin/swr-sync.js');
 const RSS_PRELOAD = resolve(here, 'report-rss.js');
 
 export interface CliRun {

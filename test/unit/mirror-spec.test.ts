@@ -321,8 +321,8 @@ describe('mirror spec: the file', () => {
     assert.deepEqual(
       found.map((p) => [p.key, p.message.replace(/^[^:]*: /, '')]),
       [
-        [undefined, 'unknown field "extra" (allowed: $schema, version, stack, images)'],
-        ['images[0]', 'unknown field "tag" (allowed: id, source, destination, tags, platforms, flatten)'],
+        [undefined, 'unknown field "extra" (allowed: $schema, version, stack, images, registries)'],
+        ['images[0]', 'unknown field "tag" (allowed: id, source, destination, tags, platforms, flatten, referrers)'],
       ],
     );
   });

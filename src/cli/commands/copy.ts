@@ -1,12 +1,17 @@
 import type { Command } from 'commander';
+import { RegistryLimiter } from '../../client/rate-limit.js';
+import { applyArchiveOutcomes, OciLayoutStore } from '../../client/oci-layout.js';
 import { RegistryClient, Transport } from '../../client/registry-client.js';
+import { StoreRouter } from '../../client/store-router.js';
 import { CopyEngine } from '../../engine/copy-engine.js';
+import { ReferrerCopier } from '../../engine/referrers.js';
 import { parsePlatforms } from '../../oci/platform.js';
-import { parseReference } from '../../oci/reference.js';
+import { InvalidReferenceError, isInputErrorCode } from '../../errors.js';
+import { parseReference, refNameProblem, sourceIndexOf, tagProblem, type Reference } from '../../oci/reference.js';
 import { formatImageLine } from '../../results/format.js';
 import { loadCopyCredentials } from '../credentials.js';
 import { ExitCode } from '../exit-codes.js';
-import { durationOption, integerOption } from '../options.js';
+import { byteRateOption, durationOption, integerOption, rateOption } from '../options.js';
 
 interface CopyFlags {
   platform?: string[];
@@ -18,15 +23,18 @@ interface CopyFlags {
   json?: boolean;
   timeout?: number;
   stallTimeout: number;
+  rate?: number;
+  bandwidth?: number;
+  withReferrers?: boolean;
 }
 
 /** `swr-sync copy SRC DST`: one reference (tag or digest) with everything under it. */
 export function registerCopy(program: Command): void {
   program
     .command('copy')
-    .description('copy one image (tag or digest, single or multi-arch, or an OCI artifact) from one registry to another')
-    .argument('<source>', 'source reference: registry/path[:tag][@digest] (Docker Hub defaults apply)')
-    .argument('<destination>', 'destination reference; without a tag, the source tag is used')
+    .description('copy one image (tag or digest, single or multi-arch, or an OCI artifact) between registries and OCI layouts')
+    .argument('<source>', 'source reference: registry/path[:tag][@digest] (Docker Hub defaults apply), oci:DIR[:REF|:@N] or oci-archive:FILE[:REF|:@N]')
+    .argument('<destination>', 'destination reference (registry, oci:DIR[:REF] or oci-archive:FILE[:REF]); without a tag, the source tag is used')
     .option('--platform <list>', 'copy only these platforms of an index, os/arch[/variant],... (writes a new index: its digest differs)', collect, undefined)
     .option('--auth <file>', 'auth.json as image-migrator / image-syncer read it (registry or registry/namespace keys)')
     .option('--src-authfile <file>', 'docker config / skopeo authfile with source credentials')
@@ -35,32 +43,75 @@ export function registerCopy(program: Command): void {
     .option('--retries <n>', 'retries of a failed request or blob transfer', integerOption('--retries', 0, 20), 3)
     .option('--timeout <duration>', 'bound the whole copy (e.g. 10m); no tag is left on an incomplete image', durationOption('--timeout'))
     .option('--stall-timeout <duration>', 'abort and retry a transfer that receives nothing for this long', durationOption('--stall-timeout'), 60_000)
+    .option('--rate <n>', 'requests per second to each registry, e.g. 10 or 0.5', rateOption('--rate'))
+    .option('--bandwidth <bytes/s>', 'blob bytes per second to and from each registry: 20M, 512k (powers of 1000), 1.5MiB (powers of 1024)', byteRateOption('--bandwidth'))
+    .option('--with-referrers', 'also copy what refers to the image: signatures, attestations, SBOMs (OCI 1.1 referrers and cosign tags)')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nCredentials are never taken on the command line: use --auth, the authfiles, or ~/.docker/config.json.\n')
     .action(async (srcText: string, dstText: string, flags: CopyFlags) => {
       const src = parseReference(srcText);
-      const dst = parseReference(dstText, { defaultTag: false });
+      const dst = copyDestination(src, parseReference(dstText, { defaultTag: false }), dstText);
       const platforms = flags.platform ? parsePlatforms(flags.platform) : undefined;
       const credentials = await loadCopyCredentials(flags);
       const insecure = flags.insecure ? () => true : undefined;
       const transport = new Transport({ stallTimeoutMs: flags.stallTimeout });
+      const limiter = new RegistryLimiter({
+        defaults: { ...(flags.rate !== undefined ? { rate: flags.rate } : {}), ...(flags.bandwidth !== undefined ? { bandwidth: flags.bandwidth } : {}) },
+      });
+      limiter.onNotice((notice) => process.stderr.write(`swr-sync: pacing: ${notice.message}\n`));
       const common = {
         transport,
+        limiter,
         retry: { retries: flags.retries },
         ...(insecure ? { insecure } : {}),
         ...(flags.timeout !== undefined ? { signal: AbortSignal.timeout(flags.timeout) } : {}),
       };
-      const source = new RegistryClient({ credentials: credentials.source, ...common });
-      const destination = new RegistryClient({ credentials: credentials.destination, ...common });
+      const source = new StoreRouter(new RegistryClient({ credentials: credentials.source, ...common }), new OciLayoutStore({ archives: 'read', retry: common.retry }));
+      const destination = new StoreRouter(new RegistryClient({ credentials: credentials.destination, ...common }), new OciLayoutStore({ archives: 'write', retry: common.retry }));
       try {
         const engine = new CopyEngine({ source, destination });
-        const result = await engine.copy(src, dst, platforms ? { platforms } : {});
-        process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatImageLine(result)}\n`);
-        process.exitCode = result.status === 'failed' ? ExitCode.Failed : ExitCode.Ok;
+        const copied = await engine.copy(src, dst, platforms ? { platforms } : {});
+        const referred = flags.withReferrers ? await new ReferrerCopier({ engine, source, destination }).copy(src, dst, copied) : copied;
+        // An oci-archive destination is written now, from the staging layout the copy filled.
+        const [result] = applyArchiveOutcomes([referred], await destination.finish());
+        process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatImageLine(result!)}\n`);
+        // A reference that only reading the layout shows to be ambiguous (two images, no REF) is still bad input.
+        process.exitCode = result!.status === 'failed' ? (isInputErrorCode(result!.error?.code) ? ExitCode.InvalidInput : ExitCode.Failed) : ExitCode.Ok;
       } finally {
+        await destination.discard();
         await transport.close();
       }
     });
+}
+
+/**
+ * The destination as the engine writes it, with the rules OCI layouts add. A layout records an image under a ref
+ * name, so a layout destination needs one: its own `:REF`, else the source's tag. A registry destination without a
+ * tag takes the source layout's REF when it is a valid tag, and `latest` for a layout named without REF (skopeo's
+ * default for a docker reference).
+ */
+function copyDestination(src: Reference, dst: Reference, dstText: string): Reference {
+  if (dst.isLayout) {
+    if (dst.tag !== undefined) {
+      if (sourceIndexOf(dst.tag) !== undefined) {
+        throw new InvalidReferenceError(dstText, `a source index (${dst.tag}) selects an image to read; a destination needs a ref name: write ${dst.name}:REF`);
+      }
+      return dst;
+    }
+    const inherited = src.tag !== undefined && sourceIndexOf(src.tag) === undefined ? src.tag : undefined;
+    if (inherited === undefined) {
+      throw new InvalidReferenceError(dstText, `name the image in the layout: write ${dst.name}:REF (the source ${src} has no tag to reuse, and index.json lists images by ref name)`);
+    }
+    const problem = refNameProblem(inherited);
+    if (problem) throw new InvalidReferenceError(dstText, `the source tag "${inherited}" is not a layout ref name (${problem}): write ${dst.name}:REF`);
+    return dst.withTag(inherited);
+  }
+  if (!src.isLayout || dst.tag !== undefined || dst.digest !== undefined) return dst;
+  if (src.tag === undefined) return dst.withTag('latest');
+  if (sourceIndexOf(src.tag) !== undefined || tagProblem(src.tag) !== undefined) {
+    throw new InvalidReferenceError(dstText, `give the destination a tag: the source's REF "${src.tag}" is not a registry tag`);
+  }
+  return dst;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {

@@ -16,6 +16,7 @@ export function registerPlan(program: Command): void {
 
 export async function plan(flags: SyncFlags): Promise<number> {
   const job = await openJob(await jobConfigFromFlags(flags));
+  job.source.limiter.onNotice((notice) => process.stderr.write(`swr-sync: pacing: ${notice.message}\n`));
   try {
     const report = await planJob(job);
     const counts = planCounts(report);

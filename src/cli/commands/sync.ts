@@ -5,7 +5,7 @@ import { formatImageLine } from '../../results/format.js';
 import { finishingLine, summaryTable } from '../../results/run-summary.js';
 import { RunLog } from '../../results/run-log.js';
 import { ExitCode } from '../exit-codes.js';
-import { durationOption, integerOption } from '../options.js';
+import { byteRateOption, durationOption, integerOption, rateOption } from '../options.js';
 import { Progress } from '../progress.js';
 import { jobConfigFromFlags, type SyncFlags } from '../sync-inputs.js';
 import { plan } from './plan.js';
@@ -24,6 +24,8 @@ export function addJobOptions(command: Command): Command {
     .option('--shard <I/N>', 'take share I of N of the work, grouped by source repository')
     .option('--timeout <duration>', 'bound the whole run (e.g. 30m); unfinished images fail, no tag is left on an incomplete image', durationOption('--timeout'))
     .option('--stall-timeout <duration>', 'abort and retry a transfer that receives nothing for this long', durationOption('--stall-timeout'), 60_000)
+    .option('--rate <n>', 'requests per second to each registry, e.g. 10 or 0.5 (a mirror spec "registries" entry overrides it)', rateOption('--rate'))
+    .option('--with-referrers', 'also copy signatures, attestations and SBOMs: OCI 1.1 referrers and cosign tags (a mirror spec "referrers" entry overrides it)')
     .option('--json', 'print results as JSON on stdout (progress stays on stderr)');
 }
 
@@ -32,6 +34,8 @@ export function registerSync(program: Command): void {
     .description('mirror every image of an images.json / mirror spec (the default command)')
     .option('--log <file>', 'log file: one line per image', './swr-sync.log')
     .option('--dry-run', 'print the plan instead of copying (same as `swr-sync plan`)')
+    .option('--bandwidth <bytes/s>', 'blob bytes per second to and from each registry: 20M, 512k (powers of 1000), 1.5MiB (powers of 1024)', byteRateOption('--bandwidth'))
+    .option('--verify-destination', 'HEAD every destination tag even when the lock file vouches for it (tags changed behind the tool\'s back)')
     // As the default command, sync would otherwise read a mistyped command name as a stray argument.
     .allowExcessArguments(true)
     .action(async (flags: SyncFlags, command: Command) => {
@@ -50,6 +54,7 @@ async function sync(flags: SyncFlags): Promise<number> {
   try {
     const { tasks, failures, warnings } = job.expanded;
     log?.start(`sync of ${tasks.length} images from ${flags.images ?? './images.json'}`);
+    job.source.limiter.onNotice((notice) => log?.line(`pacing: ${notice.message}`));
     for (const f of failures) log?.generateFailure(f);
     for (const w of warnings) process.stderr.write(`swr-sync: warning: ${w}\n`);
     const progress = await Progress.start({ total: tasks.length });
@@ -61,14 +66,17 @@ async function sync(flags: SyncFlags): Promise<number> {
       },
       onBytes: (n) => progress.addBytes(n),
     }).finally(() => progress.stop());
+    for (const notice of job.source.limiter.notices) process.stderr.write(`swr-sync: pacing: ${notice.message}\n`);
     log?.line(finishingLine(summary));
+    log?.line(`retries: ${summary.retries} requests or transfers were tried again after a transient failure`);
     await log?.flush();
 
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ summary, images: results, generateFailures: failures, warnings }, null, 2)}\n`);
     } else {
       for (const f of failures) process.stdout.write(`failed     ${f.source} (${f.rule.file}: "${f.rule.key}"): ${f.error.message}\n`);
-      for (const r of results) if (r.status !== 'unchanged') process.stdout.write(`${formatImageLine(r)}\n`);
+      // An unchanged image whose referrers were copied is news too.
+      for (const r of results) if (r.status !== 'unchanged' || r.referrers?.copied || r.referrers?.tags) process.stdout.write(`${formatImageLine(r)}\n`);
       if (summary.unchanged > 0) process.stdout.write(`unchanged  ${summary.unchanged} images already had the source digest\n`);
       process.stdout.write(`${finishingLine(summary)}\n${summaryTable(summary)}\n`);
     }
