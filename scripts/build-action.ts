@@ -21,7 +21,7 @@ export const OUTFILE = 'dist/index.js';
  * zod's classic API re-exports every message locale (`z.locales`, ~260 KB minified) though only English, which
  * zod configures through its own import of locales/en.js, is ever used: the bundle gets English only.
  */
-export const zodEnglishOnly: Plugin = {
+const zodEnglishOnly: Plugin = {
   name: 'zod-english-only',
   setup(b) {
     b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => {
@@ -37,11 +37,10 @@ export const zodEnglishOnly: Plugin = {
   },
 };
 
-export function buildOptions(): BuildOptions & { absWorkingDir: string } {
+/** What the action bundle and the CLI bundle (scripts/build-cli.ts) share: one minified ESM file for Node. */
+export function nodeBundleOptions(): BuildOptions & { absWorkingDir: string } {
   return {
     absWorkingDir: ROOT,
-    entryPoints: [ENTRY],
-    outfile: OUTFILE,
     bundle: true,
     platform: 'node',
     // The runner's node24, and Node 20 where the tests run.
@@ -52,12 +51,20 @@ export function buildOptions(): BuildOptions & { absWorkingDir: string } {
     charset: 'utf8',
     // CommonJS dependencies (undici, tunnel) require() Node's built-in modules.
     banner: { js: "import { createRequire as __swrSyncCreateRequire } from 'node:module'; const require = __swrSyncCreateRequire(import.meta.url);" },
+    plugins: [zodEnglishOnly],
+    logLevel: 'warning',
+  };
+}
+
+export function buildOptions(): BuildOptions & { absWorkingDir: string } {
+  return {
+    ...nodeBundleOptions(),
+    entryPoints: [ENTRY],
+    outfile: OUTFILE,
     // @actions/github and @actions/http-client each pin their own undici 6 (two more copies of ~500 KB): they use
     // fetch and ProxyAgent, which the engine's undici 7 has with the same API, so the bundle holds one undici.
     alias: { undici: './node_modules/undici' },
-    plugins: [zodEnglishOnly],
     metafile: true,
-    logLevel: 'warning',
   };
 }
 

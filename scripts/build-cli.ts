@@ -5,31 +5,19 @@
  * yaml, commander...) was ~0.1 s of it; one minified file loads in about half that (issue 7, bench/RESULTS.md).
  * The tests run this file, so what ships is what is tested.
  */
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { zodEnglishOnly } from './build-action.js';
+import { nodeBundleOptions } from './build-action.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI_BUNDLE = 'lib/bin/swr-sync.js';
 
 export async function buildCli(): Promise<void> {
   await build({
-    absWorkingDir: ROOT,
+    ...nodeBundleOptions(),
     entryPoints: ['src/cli/main.ts'],
     outfile: CLI_BUNDLE,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    minify: true,
-    legalComments: 'eof',
-    charset: 'utf8',
-    banner: { js: "import { createRequire as __swrSyncCreateRequire } from 'node:module'; const require = __swrSyncCreateRequire(import.meta.url);" },
     // Loaded on demand by `swr-sync config` only; large, so it stays a normal dependency import.
     external: ['@kubernetes/client-node'],
-    plugins: [zodEnglishOnly],
-    logLevel: 'warning',
   });
 }
 

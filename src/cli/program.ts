@@ -11,6 +11,8 @@ import { ExitCode, exitCodeFor } from './exit-codes.js';
 
 export const VERSION = '0.1.0';
 
+const COPYING_COMMANDS = new Set(['sync', 'copy']);
+
 export function buildProgram(): Command {
   const program = new Command('swr-sync')
     .description('Mirror container images between OCI / Docker V2 registries (Docker Hub, Quay, Harbor, Huawei Cloud SWR...) without a Docker daemon')
@@ -36,6 +38,12 @@ export function buildProgram(): Command {
 /** Runs the CLI; returns the exit status. Errors are one line on stderr without a stack trace. */
 export async function run(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
+  // "(nothing was copied)" reassures after a bad input to a command that copies; config, login-key, lock and
+  // pull-secret copy nothing anyway.
+  let copying = true;
+  program.hook('preAction', (_program, action) => {
+    copying = COPYING_COMMANDS.has(action.name());
+  });
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Ok;
@@ -46,7 +54,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       return error.exitCode === 0 ? ExitCode.Ok : ExitCode.InvalidInput;
     }
     process.stderr.write(`swr-sync: error: ${isSwrSyncError(error) ? error.message : describeError(error)}\n`);
-    if (isSwrSyncError(error) && error.isInputError) process.stderr.write('(nothing was copied)\n');
+    if (copying && isSwrSyncError(error) && error.isInputError) process.stderr.write('(nothing was copied)\n');
     return exitCodeFor(error);
   }
 }

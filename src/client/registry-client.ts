@@ -564,8 +564,8 @@ export class RegistryClient {
         throw await this.unauthorized(op, 401, !replayable && !authRetried);
       }
       if (status === 403 && !op.expect.includes(403)) {
-        await res.body.dump();
-        throw await this.unauthorized(op, 403, false);
+        // The registry's reason matters here: some answer 403 to an overwrite of an immutable tag, not to a login.
+        throw await this.unauthorized(op, 403, false, await errorDetail(response));
       }
       if (op.followRedirects && REDIRECTS.has(status)) {
         const location = header(res.headers, 'location');
@@ -599,12 +599,12 @@ export class RegistryClient {
     this.options.onRequest?.({ registry, method, path: target.pathname + target.search, status });
   }
 
-  private async unauthorized(op: Exchange, status: 401 | 403, retryable: boolean): Promise<SwrSyncError> {
+  private async unauthorized(op: Exchange, status: 401 | 403, retryable: boolean, detail = ''): Promise<SwrSyncError> {
     const access = await this.access(op.registry, op.repository);
     const found = access?.credential ? `credentials for ${op.registry} were found (${access.source})` : `no credentials are configured for ${op.registry}`;
     const verb = op.access === 'push' ? 'push to' : 'pull from';
     return new SwrSyncError(status === 401 ? 'ERR_UNAUTHORIZED' : 'ERR_DENIED',
-      `registry ${op.registry} ${status === 401 ? 'refused authentication' : 'denied access'} to ${verb} repository ${op.repository} (${status}); ${found}`,
+      `registry ${op.registry} ${status === 401 ? 'refused authentication' : 'denied access'} to ${verb} repository ${op.repository} (${status}${detail ? `: ${detail}` : ''}); ${found}`,
       { registry: op.registry, repository: op.repository, status, retryable });
   }
 

@@ -9,7 +9,7 @@ import { mergeRegistryLimits } from '../config/registry-limits.js';
 import { CopyEngine } from '../engine/copy-engine.js';
 import { planReferrersOf, ReferrerCopier } from '../engine/referrers.js';
 import { runTasks } from '../engine/sync-runner.js';
-import { parseReference, Reference } from '../oci/reference.js';
+import { isLayoutRegistry, parseReference, Reference } from '../oci/reference.js';
 import { expandRules } from '../plan/expand.js';
 import type { ExpandedJob, ImageTask } from '../plan/image-task.js';
 import { planTasks, removedFromLock } from '../plan/planner.js';
@@ -156,8 +156,9 @@ export async function syncJob(job: Job, hooks: SyncHooks = {}): Promise<SyncOutc
 
 /** The lock's record of a task's destination, when it was written for this same source. */
 function lockedDestination(lock: LockFile, task: ImageTask): { sourceDigest: string; digest: string } | undefined {
-  // An oci-archive is rewritten whole by every run: what the lock says it held must be copied into it again.
-  if (task.destination.registry === 'oci-archive') return undefined;
+  // A layout is checked locally for nothing, and an oci-archive is rewritten whole by every run: what the lock says
+  // it held must be copied into it again.
+  if (isLayoutRegistry(task.destination.registry)) return undefined;
   const entry = lock.images[task.destination.toString()];
   if (!entry || entry.source !== task.source.toString()) return undefined;
   return { sourceDigest: entry.sourceDigest, digest: entry.digest };

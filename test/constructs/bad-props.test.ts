@@ -1,5 +1,5 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import type { TerraformStack } from 'cdktf';
 import { ImagePullSecret, MirroredImage, MirrorSet, SwrOrganization, SwrRepository, Workload } from '../../constructs/index.js';
 import { newStack, throwsRule } from './helpers.js';

@@ -329,6 +329,16 @@ describe('fault matrix: every fault in every auth mode', { timeout: 300_000 }, (
       },
     },
     {
+      name: '503 and 429 on the first request (the plain-HTTP probe of an insecure registry)',
+      arm: () => {
+        const f = injector(1, (r) => r.path === '/v2/', () => ({ status: 503, body: 'starting up' }));
+        const d = injector(1, (r) => r.path === '/v2/', () => tooMany());
+        return { src: f.fn, dst: d.fn, fired: () => f.fired() + d.fired() };
+      },
+      expect: 'copied',
+      check: (_ctx, _run, armed) => assert.equal(armed.fired!(), 2, 'both probes were refused, and plain HTTP kept'),
+    },
+    {
       name: 'connection refused (source)',
       arm: async () => ({ srcHost: `127.0.0.1:${await freePort()}` }),
       expect: { failed: ['app', 'multi'], code: 'ERR_REGISTRY_UNREACHABLE', message: (_ctx, armed) => new RegExp(`registry ${armed.srcHost!.replace(/\./g, '\\.')} unreachable: ECONNREFUSED`) },

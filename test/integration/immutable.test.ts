@@ -27,6 +27,8 @@ import { runCli, writeAuthJson } from './support.js';
 const REFUSALS: Record<string, (repository: string, tag: string) => Fault> = {
   'Harbor (412 PRECONDITION)': (repository, tag) => refusal(412, 'PRECONDITION', `Failed to process request due to '${repository}:${tag}' configured as immutable.`),
   'ECR (400 TAG_INVALID)': (repository, tag) => refusal(400, 'TAG_INVALID', `The image tag '${tag}' already exists in the '${repository}' repository and cannot be overwritten because the repository is immutable.`),
+  // A refusal as an authorization failure: the message must carry the registry's reason, not only "denied".
+  'a policy proxy (403 DENIED)': (repository, tag) => refusal(403, 'DENIED', `${repository}:${tag} is immutable`),
 };
 
 function refusal(status: number, code: string, message: string): Fault {
@@ -149,7 +151,7 @@ describe('immutable destinations', () => {
         assert.equal(run.code, 1, run.stdout + run.stderr);
         const line = run.stdout.split('\n').find((l) => l.startsWith(`failed     ${src.host}/lib/app:v1 -> ${proxy.host}/${ns}/conflict:v1: `));
         assert.ok(line, run.stdout);
-        const [status, code] = flavour.includes('412') ? ['412', 'PRECONDITION'] : ['400', 'TAG_INVALID'];
+        const [, status, code] = /\((\d+) (\w+)\)/.exec(flavour)!;
         assert.match(line, new RegExp(`${status}.*${code}.*immutable`));
         assert.match(run.log, /failed .*\/lib\/app:v1 -> .*\/conflict:v1 .*error=/);
         assert.match(run.stdout, /Images\(2\) migration finished, 1 images tasks failed/);
