@@ -24,9 +24,10 @@ export function shellQuote(value: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-export function copyCommand(options: CopyOnDeployOptions, source: string, destination: string, platforms?: string[]): string {
+export function copyCommand(options: CopyOnDeployOptions, source: string, destination: string, platforms?: string[], withReferrers = false): string {
   const args = ['copy', source, destination];
   if (platforms && platforms.length > 0) args.push('--platform', platforms.join(','));
+  if (withReferrers) args.push('--with-referrers');
   if (options.authFile) args.push('--auth', options.authFile);
   if (options.srcAuthFile) args.push('--src-authfile', options.srcAuthFile);
   if (options.destAuthFile) args.push('--dest-authfile', options.destAuthFile);

@@ -20,6 +20,8 @@ export interface MirrorSpecImage {
   readonly tags?: string[];
   /** @default - every platform */
   readonly platforms?: string[];
+  /** Copy signatures, attestations and SBOMs too. @default false */
+  readonly referrers?: boolean;
 }
 
 export interface MirrorSpec {
@@ -47,6 +49,7 @@ export function serializeMirrorSpec(spec: MirrorSpec): string {
     destination: i.destination,
     ...(i.tags ? { tags: i.tags } : {}),
     ...(i.platforms ? { platforms: i.platforms } : {}),
+    ...(i.referrers ? { referrers: true } : {}),
   }));
   return `${JSON.stringify({ version: spec.version, stack: spec.stack, images }, null, 2)}\n`;
 }

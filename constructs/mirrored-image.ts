@@ -28,6 +28,12 @@ export interface MirroredImageProps {
   readonly repositoryName?: string;
   /** Platforms to copy, e.g. ['linux/amd64', 'linux/arm64']. @default - all */
   readonly platforms?: string[];
+  /**
+   * Also copy what refers to the image: signatures, attestations and SBOMs (OCI 1.1 referrers, the `sha256-<hex>`
+   * referrers tag and cosign's `.sig`/`.att`/`.sbom` tags), so that `cosign verify` works against the mirror.
+   * @default false
+   */
+  readonly withReferrers?: boolean;
   /** Copy when `terraform apply` runs. @default - the MirrorSet's setting (off) */
   readonly copyOnDeploy?: boolean | CopyOnDeployOptions;
   /** @default MirrorSet.of(this) */
@@ -45,6 +51,7 @@ export class MirroredImage extends Construct {
   readonly destination: string;
   readonly tags?: string[];
   readonly platforms?: string[];
+  readonly withReferrers: boolean;
   readonly mirrorSet: MirrorSet;
   readonly copyResources: DataResource[] = [];
   private readonly warned = new Set<string>();
@@ -74,6 +81,8 @@ export class MirroredImage extends Construct {
       props.platforms.forEach((p, i) => check(this, `platforms[${i}]`, p, PLATFORM));
       this.platforms = [...props.platforms];
     }
+    if (props.withReferrers !== undefined && typeof props.withReferrers !== 'boolean') fail(this, 'withReferrers', props.withReferrers, 'must be true or false');
+    this.withReferrers = props.withReferrers ?? false;
     check(this, 'repositoryName', props.repositoryName, REPOSITORY_NAME);
     this.destination = this.resolveDestination(props, source);
     this.mirrorSet._register(this);
@@ -125,6 +134,7 @@ export class MirroredImage extends Construct {
       destination: this.destination,
       ...(this.tags ? { tags: this.tags } : {}),
       ...(this.platforms ? { platforms: this.platforms } : {}),
+      ...(this.withReferrers ? { referrers: true } : {}),
     };
   }
 
@@ -185,11 +195,12 @@ export class MirroredImage extends Construct {
             source,
             destination,
             ...(this.platforms ? { platforms: this.platforms.join(',') } : {}),
+            ...(this.withReferrers ? { referrers: 'true' } : {}),
           },
           provisioners: [
             {
               type: 'local-exec',
-              command: copyCommand(options, source, destination, this.platforms),
+              command: copyCommand(options, source, destination, this.platforms, this.withReferrers),
               ...(options.environment ? { environment: options.environment } : {}),
               ...(options.workingDir ? { workingDir: options.workingDir } : {}),
             },

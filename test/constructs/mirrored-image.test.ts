@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { Testing, TerraformVariable } from 'cdktf';
 import { MirroredImage, MirrorSet, SwrOrganization, SwrRepository } from '../../constructs/index.js';
 import type { MirroredImageProps } from '../../constructs/index.js';
+import { parseMirrorSpec } from '../../src/config/mirror-spec.js';
 import { fullSynth, newStack, resources, synth, throwsRule, warnings } from './helpers.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
@@ -153,6 +154,27 @@ describe('MirroredImage and swr-mirror.json', () => {
     assert.match(tagged.provisioner[0]['local-exec'].command, /^npx swr-sync copy docker\.io\/library\/nginx:1\.26 r\.example\/ns\/nginx:1\.26 /);
     // Credentials come from the auth file or the environment of terraform apply: nothing secret in the config.
     assert.doesNotMatch(JSON.stringify(resources(synth(stack), 'terraform_data')), /password|secret/i);
+  });
+
+  it('withReferrers: the spec entry asks swr-sync for signatures and SBOMs, and so does the copy on deploy', () => {
+    const stack = newStack('Signed');
+    new MirrorSet(stack, 'Mirror', { lockFile: NO_LOCK });
+    new MirroredImage(stack, 'api', { source: 'ghcr.io/acme/api', tags: ['2.3'], destination: 'r.example/ns/api', withReferrers: true, copyOnDeploy: true });
+    new MirroredImage(stack, 'plain', { source: 'ghcr.io/acme/web', tags: ['1'], destination: 'r.example/ns/web' });
+    const { dir } = fullSynth(stack);
+    const file = join(dir, 'swr-mirror.json');
+    const spec = JSON.parse(readFileSync(file, 'utf8')) as { images: Array<{ id: string; referrers?: boolean }> };
+    assert.deepEqual(spec.images.map((i) => [i.id, i.referrers]), [['api', true], ['plain', undefined]]);
+    // swr-sync reads the file the constructs wrote: the rule asks for referrers.
+    const rules = parseMirrorSpec(spec, file, { env: {} });
+    assert.deepEqual(rules.map((r) => r.referrers ?? false), [true, false]);
+    const [copy] = resources(synth(stack), 'terraform_data');
+    assert.match(copy.provisioner[0]['local-exec'].command, / --with-referrers$/);
+    assert.equal(copy.triggers_replace.referrers, 'true');
+    const other = newStack();
+    new MirrorSet(other, 'Mirror', { lockFile: NO_LOCK });
+    throwsRule(() => new MirroredImage(other, 'bad', { source: 'nginx', tags: ['1'], destination: 'r.example/ns/nginx', withReferrers: 'yes' as unknown as boolean }),
+      { path: 'MyStack/bad', prop: 'withReferrers', value: '"yes"', rule: 'must be true or false' });
   });
 
   it('takes copy-on-deploy defaults from the MirrorSet', () => {

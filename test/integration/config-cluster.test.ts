@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeTestCertificates, type TestCertificates } from '../harness/tls.js';
-import { DEBUG_IMAGE, MIGRATE_DIGEST, startKubeApiServer, type KubeApiServer } from './kube-api-server.js';
+import { DEBUG_IMAGE, MIGRATE_DIGEST, startKubeApiServer, type KubeApiServer } from '../harness/kube-api-server.js';
 import { runCli, type CliRun } from './support.js';
 
 /**

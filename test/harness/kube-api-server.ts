@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { TestCertificates } from '../harness/tls.js';
+import type { TestCertificates } from './tls.js';
 
 /**
  * A loopback stand-in for a Kubernetes API server's list endpoints, so `swr-sync config` can be tested against the
