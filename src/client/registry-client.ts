@@ -138,6 +138,8 @@ const MAX_REDIRECTS = 5;
 const ERROR_BODY_LIMIT = 16 * 1024;
 const TOKEN_MIN_LIFETIME_S = 60;
 const PROBE_TIMEOUT_MS = 10_000;
+/** Repositories per token request when the run announced them (token.md: several `scope` parameters). */
+const TOKEN_BATCH = 8;
 
 export class RegistryClient {
   readonly retry: RetryPolicy;
@@ -149,6 +151,10 @@ export class RegistryClient {
   private readonly endpoints = new Map<string, Promise<Endpoint>>();
   private readonly accessCache = new Map<string, Promise<RegistryAccess | undefined>>();
   private readonly tokens = new Map<string, Promise<Token>>();
+  /** Repositories announced for this run, per registry and access, not yet given a token: see `announceRepositories`. */
+  private readonly upcoming = new Map<string, string[]>();
+  /** Token keys whose token was refused by the registry: asked for alone from then on. */
+  private readonly unbatched = new Set<string>();
   /** Requests sent per registry host (token requests count under the registry they serve). */
   readonly requestCounts = new Map<string, number>();
   readonly limiter: RegistryLimiter;
@@ -178,6 +184,25 @@ export class RegistryClient {
 
   async close(): Promise<void> {
     if (this.ownsTransport) await this.transport.close();
+  }
+
+  /**
+   * Tells the client which repositories of `registry` this run will visit, in the order it will visit them. A Bearer
+   * token is then asked for several of them at once (token.md allows several `scope` parameters), so N repositories
+   * cost about N / TOKEN_BATCH token requests instead of N — round trips that count on a WAN. A token server that
+   * grants only part of a batch, or refuses it, costs a single-scope request for the repositories left out.
+   */
+  announceRepositories(registry: string, repositories: Iterable<string>, access: Access): void {
+    const key = `${registry}\n${access}`;
+    const list = this.upcoming.get(key) ?? [];
+    const known = new Set(list);
+    for (const repository of repositories) {
+      if (!known.has(repository)) {
+        known.add(repository);
+        list.push(repository);
+      }
+    }
+    this.upcoming.set(key, list);
   }
 
   // ---- manifests (distribution-spec "Pulling manifests", "Pushing Manifests") ----
@@ -501,7 +526,10 @@ export class RegistryClient {
     const endpoint = await this.endpoint(op.registry, op.repository);
     const replayable = !(typeof op.body === 'function');
     let attempt = 0;
-    let authRetried = false;
+    // One retry for learning the challenge (a request sent without credentials) and one for a refused token (expired,
+    // or a token batched for several repositories that the server granted only in part).
+    let challengeRetried = false;
+    let tokenRetried = false;
     let redirects = 0;
     let url: URL | undefined;
     let crossOrigin = false;
@@ -554,14 +582,19 @@ export class RegistryClient {
       if (status === 401 && !crossOrigin) {
         const challenge = parseChallenge(res.headers['www-authenticate']);
         await res.body.dump();
-        if (usedToken) this.tokens.delete(usedToken);
-        if (!authRetried && challenge && replayable) {
+        if (usedToken) {
+          this.tokens.delete(usedToken);
+          this.unbatched.add(usedToken);
+        }
+        const mayRetry = usedToken ? !tokenRetried : !challengeRetried;
+        if (mayRetry && challenge && replayable) {
           endpoint.challenge = challenge;
-          authRetried = true;
+          if (usedToken) tokenRetried = true;
+          else challengeRetried = true;
           continue;
         }
         if (challenge) endpoint.challenge = challenge;
-        throw await this.unauthorized(op, 401, !replayable && !authRetried);
+        throw await this.unauthorized(op, 401, !replayable && !challengeRetried && !tokenRetried);
       }
       if (status === 403 && !op.expect.includes(403)) {
         // The registry's reason matters here: some answer 403 to an overwrite of an immutable tag, not to a login.
@@ -617,8 +650,9 @@ export class RegistryClient {
       const { username, password } = access.credential;
       return { header: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
     }
-    const scopes = [`repository:${op.repository}:${op.access === 'push' ? 'pull,push' : 'pull'}`, ...(op.extraScopes ?? [])].sort();
-    const key = `${access?.source ?? 'anonymous'}\n${challenge.realm}\n${challenge.service}\n${scopes.join(' ')}`;
+    const scopes = [repositoryScope(op.repository, op.access), ...(op.extraScopes ?? [])].sort();
+    const keyOf = (scopeList: readonly string[]): string => `${access?.source ?? 'anonymous'}\n${challenge.realm}\n${challenge.service}\n${scopeList.join(' ')}`;
+    const key = keyOf(scopes);
     let token = this.tokens.get(key);
     if (token) {
       const resolved = await token.catch(() => undefined);
@@ -628,11 +662,47 @@ export class RegistryClient {
       }
     }
     if (!token) {
-      token = this.fetchToken(endpoint, challenge, scopes, access, op);
+      // Set under its key before the first await, so concurrent requests of this repository share the one fetch.
+      token = (async (): Promise<Token> => {
+        // Only a plain repository scope is batched: a mount's extra scope belongs to that one request.
+        const companions = op.extraScopes?.length || this.unbatched.has(key)
+          ? []
+          : await this.batchCompanions(op, access, (repository) => this.tokens.has(keyOf([repositoryScope(repository, op.access)])));
+        if (companions.length === 0) return this.fetchToken(endpoint, challenge, scopes, access, op);
+        // This request's own scope first: a server that grants only part of a batch tends to keep the first ones.
+        const batch = this.fetchToken(endpoint, challenge, [...scopes, ...companions.map((r) => repositoryScope(r, op.access))], access, op);
+        for (const repository of companions) {
+          const companionKey = keyOf([repositoryScope(repository, op.access)]);
+          // A companion that asked for its own token meanwhile keeps it.
+          if (this.tokens.has(companionKey)) continue;
+          this.tokens.set(companionKey, batch);
+          batch.catch(() => this.tokens.get(companionKey) === batch && this.tokens.delete(companionKey));
+        }
+        // A token server that refuses several scopes at once still answers for one.
+        return batch.catch(() => this.fetchToken(endpoint, challenge, scopes, access, op));
+      })();
       this.tokens.set(key, token);
-      token.catch(() => this.tokens.get(key) === token && this.tokens.delete(key));
+      const settled = token;
+      settled.catch(() => this.tokens.get(key) === settled && this.tokens.delete(key));
     }
     return { header: `Bearer ${(await token).value}`, tokenKey: key };
+  }
+
+  /** Up to TOKEN_BATCH - 1 announced repositories to ask a token for along with `op`'s: same credentials, no token yet. */
+  private async batchCompanions(op: Exchange, access: RegistryAccess | undefined, hasToken: (repository: string) => boolean): Promise<string[]> {
+    const queue = this.upcoming.get(`${op.registry}\n${op.access}`);
+    if (!queue || queue.length === 0) return [];
+    const companions: string[] = [];
+    const keep: string[] = [];
+    while (queue.length > 0 && companions.length < TOKEN_BATCH - 1) {
+      const repository = queue.shift()!;
+      if (repository === op.repository || hasToken(repository)) continue;
+      // Credentials are matched by registry/namespace prefix: only repositories with the same ones share a token.
+      if ((await this.access(op.registry, repository))?.source === access?.source) companions.push(repository);
+      else keep.push(repository);
+    }
+    queue.unshift(...keep);
+    return companions;
   }
 
   /**
@@ -726,6 +796,11 @@ export class RegistryClient {
 function headResponse(res: { statusCode: number; headers: Record<string, string | string[] | undefined> }): Dispatcher.ResponseData {
   const body = Object.assign(Readable.from([]), { dump: async () => undefined });
   return { statusCode: res.statusCode, headers: res.headers, body, trailers: {}, opaque: undefined, context: {} } as unknown as Dispatcher.ResponseData;
+}
+
+/** The token scope for one repository (distribution token-scope.md): pull, or pull and push. */
+function repositoryScope(repository: string, access: Access): string {
+  return `repository:${repository}:${access === 'push' ? 'pull,push' : 'pull'}`;
 }
 
 /** `registry/repository:tag` or `registry/repository@digest`, for messages. */

@@ -82,6 +82,7 @@ export async function openJob(config: JobConfig): Promise<Job> {
   };
   const source = new StoreRouter(new RegistryClient(common), new OciLayoutStore({ archives: 'read', retry: common.retry }));
   const destination = new StoreRouter(new RegistryClient(common), new OciLayoutStore({ archives: 'write', retry: common.retry }));
+  announceRepositories(rules, source.registries, destination.registries);
   try {
     const expanded = await expandRules(rules, source, {
       ...(config.platforms ? { platforms: config.platforms } : {}),
@@ -95,6 +96,26 @@ export async function openJob(config: JobConfig): Promise<Job> {
     await transport.close();
     throw error;
   }
+}
+
+/**
+ * The repositories the run will visit, in the order the worker pool takes them (by source repository), so the
+ * clients can ask one Bearer token for several repositories at a time.
+ */
+function announceRepositories(rules: readonly MirrorRule[], source: RegistryClient, destination: RegistryClient): void {
+  const ordered = [...rules].sort((a, b) => a.source.repository.localeCompare(b.source.repository));
+  const group = (pairs: Array<{ registry: string; repository: string }>): Map<string, string[]> => {
+    const byRegistry = new Map<string, string[]>();
+    for (const { registry, repository } of pairs) {
+      if (isLayoutRegistry(registry)) continue;
+      const list = byRegistry.get(registry);
+      if (list) list.push(repository);
+      else byRegistry.set(registry, [repository]);
+    }
+    return byRegistry;
+  };
+  for (const [registry, repositories] of group(ordered.map((r) => r.source))) source.announceRepositories(registry, repositories, 'pull');
+  for (const [registry, repositories] of group(ordered.flatMap((r) => r.destinations))) destination.announceRepositories(registry, repositories, 'push');
 }
 
 /** Several stacks may mirror the same image to the same place: one task per (source, destination, platforms). */

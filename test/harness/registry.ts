@@ -27,6 +27,8 @@ export interface RegistryOptions {
   tmpfs?: boolean;
   tokenExpiresInSeconds?: number;
   anonymousPull?: boolean;
+  /** The token server's answer to several scopes in one request (see TokenServerOptions.multiScope). */
+  tokenMultiScope?: { grantAtMost?: number; refuseAbove?: number };
   /** Serve HTTPS with this certificate and key (PEM files); `url` is then https://. */
   tls?: { certificate: string; key: string };
 }
@@ -97,6 +99,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
         users: { [username!]: password! },
         ...(opts.tokenExpiresInSeconds !== undefined && { expiresInSeconds: opts.tokenExpiresInSeconds }),
         ...(opts.anonymousPull !== undefined && { anonymousPull: opts.anonymousPull }),
+        ...(opts.tokenMultiScope !== undefined && { multiScope: opts.tokenMultiScope }),
       });
       authConfig =
         `auth:\n  token:\n    realm: ${JSON.stringify(tokenServer.url)}\n    service: "${TOKEN_SERVICE}"\n` +

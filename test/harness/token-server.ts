@@ -23,6 +23,11 @@ export interface TokenServerOptions {
   expiresInSeconds?: number;
   /** Requests without credentials get a token reduced to `pull` actions instead of a 401. */
   anonymousPull?: boolean;
+  /**
+   * Token servers that limit scopes per request: `grantAtMost` issues a token for the first N scopes requested (it
+   * grants part of what was asked), `refuseAbove` answers 400 to more than N. @default every requested scope is granted
+   */
+  multiScope?: { grantAtMost?: number; refuseAbove?: number };
 }
 
 export interface TokenRequest {
@@ -114,7 +119,13 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
     record: TokenRequest,
     credentials: { user: string; password: string } | undefined,
   ): void => {
-    const requested = record.scope.map(parseScope).filter((s): s is AccessEntry => s !== undefined);
+    let requested = record.scope.map(parseScope).filter((s): s is AccessEntry => s !== undefined);
+    const { grantAtMost, refuseAbove } = opts.multiScope ?? {};
+    if (refuseAbove !== undefined && requested.length > refuseAbove) {
+      send(res, record, 400, { errors: [{ code: 'UNSUPPORTED', message: `at most ${refuseAbove} scopes per request` }] });
+      return;
+    }
+    if (grantAtMost !== undefined) requested = requested.slice(0, grantAtMost);
     if (credentials === undefined) {
       if (!opts.anonymousPull) {
         send(res, record, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] });
