@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Construct, TerraformStack } from './lib/cdktf.js';
 import type { IConstruct, ISynthesisSession } from './lib/cdktf.js';
+import { parseRegistryLimits } from '../src/config/registry-limits.js';
 import { fail } from './lib/validation.js';
 import { LOCK_FILE, MIRROR_SPEC_FILE, readLockFile, serializeMirrorSpec } from './mirror-spec.js';
 import type { LockEntry, LockFile, MirrorSpec } from './mirror-spec.js';
@@ -20,6 +21,21 @@ export interface MirrorSetProps {
   readonly defaultDestination?: SwrOrganization | string;
   /** Default copy-on-deploy for the images of this set. @default false */
   readonly copyOnDeploy?: boolean | CopyOnDeployOptions;
+  /**
+   * Request rate and bandwidth per registry for `swr-sync sync` (the spec's `registries`), e.g.
+   * `{ 'docker.io': { rate: 2 }, 'swr.cn-north-4.myhuaweicloud.com': { bandwidth: '50M' } }`: rate in requests per
+   * second, bandwidth in bytes per second as a number or with a unit (k/M/G powers of 1000, Ki/Mi/Gi of 1024).
+   * @default - no limits beyond swr-sync's flags
+   */
+  readonly registryLimits?: Record<string, RegistryLimit>;
+}
+
+/** Limits for one registry (see `MirrorSetProps.registryLimits`). */
+export interface RegistryLimit {
+  /** Requests per second. */
+  readonly rate?: number;
+  /** Bytes per second: a number, or a string with a unit such as '20M' or '1.5MiB'. */
+  readonly bandwidth?: number | string;
 }
 
 const ID = 'SwrMirrorSet';
@@ -40,6 +56,7 @@ export class MirrorSet extends Construct {
   readonly lock?: LockFile;
   readonly defaultDestination?: SwrOrganization | string;
   readonly copyOnDeploy?: boolean | CopyOnDeployOptions;
+  readonly registryLimits?: Record<string, RegistryLimit>;
   private readonly members: MirroredImage[] = [];
   private readonly stack: TerraformStack;
 
@@ -61,6 +78,12 @@ export class MirrorSet extends Construct {
     }
     this.defaultDestination = props.defaultDestination;
     this.copyOnDeploy = props.copyOnDeploy;
+    if (props.registryLimits !== undefined) {
+      // The same parser swr-sync reads the spec with: what synth accepts, sync accepts.
+      const { problems } = parseRegistryLimits(props.registryLimits, {});
+      if (problems.length > 0) fail(this, 'registryLimits', props.registryLimits, problems.join('; '));
+      this.registryLimits = props.registryLimits;
+    }
     this.node.addValidation({ validate: () => this.conflicts() });
 
     const inner = stack.synthesizer;
@@ -90,6 +113,7 @@ export class MirrorSet extends Construct {
       version: 1,
       stack: this.stack.node.id,
       images: this.members.map((m) => m.toSpecImage()),
+      ...(this.registryLimits ? { registries: this.registryLimits } : {}),
     };
   }
 

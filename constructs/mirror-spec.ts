@@ -28,6 +28,8 @@ export interface MirrorSpec {
   readonly version: 1;
   readonly stack: string;
   readonly images: MirrorSpecImage[];
+  /** Rate and bandwidth per registry host. @default - none */
+  readonly registries?: Record<string, { readonly rate?: number; readonly bandwidth?: number | string }>;
 }
 
 export type { LockEntry, LockFile } from '../src/results/lock-file.js';
@@ -51,5 +53,5 @@ export function serializeMirrorSpec(spec: MirrorSpec): string {
     ...(i.platforms ? { platforms: i.platforms } : {}),
     ...(i.referrers ? { referrers: true } : {}),
   }));
-  return `${JSON.stringify({ version: spec.version, stack: spec.stack, images }, null, 2)}\n`;
+  return `${JSON.stringify({ version: spec.version, stack: spec.stack, images, ...(spec.registries ? { registries: spec.registries } : {}) }, null, 2)}\n`;
 }

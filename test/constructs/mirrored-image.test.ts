@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { Testing, TerraformVariable } from 'cdktf';
 import { MirroredImage, MirrorSet, SwrOrganization, SwrRepository } from '../../constructs/index.js';
 import type { MirroredImageProps } from '../../constructs/index.js';
+import { loadImagesFileWithLimits } from '../../src/config/images-file.js';
 import { parseMirrorSpec } from '../../src/config/mirror-spec.js';
 import { fullSynth, newStack, resources, synth, throwsRule, warnings } from './helpers.js';
 
@@ -175,6 +176,20 @@ describe('MirroredImage and swr-mirror.json', () => {
     new MirrorSet(other, 'Mirror', { lockFile: NO_LOCK });
     throwsRule(() => new MirroredImage(other, 'bad', { source: 'nginx', tags: ['1'], destination: 'r.example/ns/nginx', withReferrers: 'yes' as unknown as boolean }),
       { path: 'MyStack/bad', prop: 'withReferrers', value: '"yes"', rule: 'must be true or false' });
+  });
+
+  it('registryLimits: the spec gets "registries", which swr-sync reads as per-registry limits', async () => {
+    const stack = newStack('Limited');
+    new MirrorSet(stack, 'Mirror', { lockFile: NO_LOCK, registryLimits: { 'docker.io': { rate: 2 }, 'swr.cn-north-4.myhuaweicloud.com': { bandwidth: '50M' } } });
+    new MirroredImage(stack, 'nginx', { source: 'nginx', tags: ['1.27'], destination: 'r.example/ns/nginx' });
+    const file = join(fullSynth(stack).dir, 'swr-mirror.json');
+    const spec = JSON.parse(readFileSync(file, 'utf8')) as { registries?: unknown };
+    assert.deepEqual(spec.registries, { 'docker.io': { rate: 2 }, 'swr.cn-north-4.myhuaweicloud.com': { bandwidth: '50M' } });
+    const { limits } = await loadImagesFileWithLimits(file, { env: {} });
+    assert.deepEqual(Object.fromEntries(limits), { 'docker.io': { rate: 2 }, 'swr.cn-north-4.myhuaweicloud.com': { bandwidth: 50_000_000 } });
+    const other = newStack();
+    throwsRule(() => new MirrorSet(other, 'Mirror', { lockFile: NO_LOCK, registryLimits: { 'docker.io': { bandwidth: '10Mb' } } }),
+      { path: 'MyStack/Mirror', prop: 'registryLimits', rule: /registries\.docker\.io\.bandwidth/ });
   });
 
   it('takes copy-on-deploy defaults from the MirrorSet', () => {
