@@ -5,7 +5,7 @@
  *   node lib/bench/bench.js [--runs N] [--sets a,b,c,d,e] [--modes none,basic,token] [--json FILE]
  *                           [--quick] [--write-results]
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -26,7 +26,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(here, '../..');
 /** The bundled CLI, as `npm install` users run it (package.json `bin`). */
 const CLI = resolve(here, '../bin/swr-sync.js');
+const FLOOR_COPIER = resolve(here, 'floor-copier.js');
 const SKOPEO = 'skopeo';
+/** Node flags for every swr-sync child; set from `--profile`. */
+let nodeArgs: string[] = [];
 /** skopeo's blob-info cache as root; ~/.local/share/containers/cache otherwise (the bench gives it a fresh HOME). */
 const SKOPEO_BLOB_CACHE = '/var/lib/containers/cache/blob-info-cache-v1.boltdb';
 const MiB = 1024 * 1024;
@@ -44,6 +47,10 @@ interface Options {
   quick: boolean;
   writeResults: boolean;
   planSizes: number[];
+  /** Directory for V8 CPU profiles of every swr-sync run (`--cpu-prof`); profiling slows the runs it measures. */
+  profile?: string;
+  /** Also time the floor copier (floor-copier.ts) against swr-sync on sets a and b, with the registries' CPU. */
+  floor: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -53,6 +60,8 @@ function parseArgs(argv: string[]): Options {
   let json: string | undefined;
   let quick = false;
   let writeResults = false;
+  let profile: string | undefined;
+  let floor = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -66,8 +75,10 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--json') json = resolve(value());
     else if (arg === '--quick') quick = true;
     else if (arg === '--write-results') writeResults = true;
+    else if (arg === '--profile') profile = resolve(value());
+    else if (arg === '--floor') floor = true;
     else if (arg === '-h' || arg === '--help') {
-      process.stdout.write('usage: npm run bench -- [--runs N] [--sets a,b,c,d,e] [--modes none,basic,token] [--json FILE] [--quick] [--write-results]\n');
+      process.stdout.write('usage: npm run bench -- [--runs N] [--sets a,b,c,d,e] [--modes none,basic,token] [--json FILE] [--quick] [--write-results] [--profile DIR] [--floor]\n');
       process.exit(0);
     } else throw new Error(`unknown option ${arg}`);
   }
@@ -76,7 +87,8 @@ function parseArgs(argv: string[]): Options {
   for (const s of sets) if (!['a', 'b', 'c', 'd', 'e'].includes(s)) throw new Error(`unknown set ${s}`);
   for (const m of modes) if (!['none', 'basic', 'token'].includes(m)) throw new Error(`unknown mode ${m}`);
   if (modes.length === 0 || sets.length === 0) throw new Error('--sets and --modes must not be empty');
-  return { runs, sets, modes, ...(json !== undefined && { json }), quick, writeResults, planSizes: quick ? [100, 1000] : [1000, 10000] };
+  if (profile !== undefined && writeResults) throw new Error('--profile slows swr-sync down: it cannot be combined with --write-results');
+  return { runs, sets, modes, ...(json !== undefined && { json }), ...(profile !== undefined && { profile }), floor, quick, writeResults, planSizes: quick ? [100, 1000] : [1000, 10000] };
 }
 
 // ---------------------------------------------------------------- statistics and formatting
@@ -153,10 +165,10 @@ async function runTool(tool: Tool, set: DataSet, ep: Endpoint, ns: string, work:
       await writeFile(join(dir, 'images.json'), JSON.stringify(images, null, 2));
       // The lock file lives with the namespace, as in a repository: the warm rerun reads what the cold run wrote.
       const lock = join(work, `${ns}.lock.json`);
-      run = await runMeasured(process.execPath, [CLI, 'sync', '--auth', ep.authJson, '--images', join(dir, 'images.json'), '--lock', lock, '--json', '--log', join(dir, 'swr-sync.log')], { env: baseEnv, cwd: dir });
+      run = await runMeasured(process.execPath, [...nodeArgs, CLI, 'sync', '--auth', ep.authJson, '--images', join(dir, 'images.json'), '--lock', lock, '--json', '--log', join(dir, 'swr-sync.log')], { env: baseEnv, cwd: dir });
     } else {
       const img = set.images[0]!;
-      run = await runMeasured(process.execPath, [CLI, 'copy', `${ep.srcHost}/${img.srcRepo}:${img.tag}`, `${ep.dstHost}/${ns}/${img.name}:${img.tag}`, '--auth', ep.authJson, '--json'], { env: baseEnv, cwd: dir });
+      run = await runMeasured(process.execPath, [...nodeArgs, CLI, 'copy', `${ep.srcHost}/${img.srcRepo}:${img.tag}`, `${ep.dstHost}/${ns}/${img.name}:${img.tag}`, '--auth', ep.authJson, '--json'], { env: baseEnv, cwd: dir });
     }
   } else {
     // A cold run starts without skopeo's blob-info cache (it would otherwise remember blob locations).
@@ -371,6 +383,69 @@ async function measureCopySet(ctx: ModeContext, set: DataSet, runs: number, work
   return [row('cold', cold), row('warm', warm)];
 }
 
+interface FloorRow {
+  set: SetId;
+  title: string;
+  time: { 'swr-sync': Stat; floor: Stat };
+  /** CPU-seconds the two registries spent during each run (utime + stime from /proc/<pid>/stat). */
+  registryCpu: { 'swr-sync': Stat; floor: Stat };
+  /** CPU time of the copying process itself. */
+  clientCpu: { 'swr-sync': Stat; floor: Stat };
+  skopeoMedianMs: number;
+}
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * `--floor`: swr-sync and the floor copier alternately, cold, into fresh namespaces of the same registries, with
+ * the registries' CPU measured around each run: what is left for swr-sync to gain on this machine.
+ */
+async function measureFloor(ctx: ModeContext, set: DataSet, runs: number, work: string, skopeoMedianMs: number): Promise<FloorRow> {
+  const list = join(work, `floor-${set.id}.json`);
+  await writeFile(list, JSON.stringify(set.images.map(({ srcRepo, name, tag }) => ({ srcRepo, name, tag }))));
+  const times: Record<'swr-sync' | 'floor', number[]> = { 'swr-sync': [], floor: [] };
+  const cpu: Record<'swr-sync' | 'floor', number[]> = { 'swr-sync': [], floor: [] };
+  const own: Record<'swr-sync' | 'floor', number[]> = { 'swr-sync': [], floor: [] };
+  const registryCpu = (): number => cpuSeconds(ctx.src.pid) + cpuSeconds(ctx.dst.pid);
+  for (let i = 0; i < runs; i++) {
+    for (const tool of i % 2 === 0 ? (['floor', 'swr-sync'] as const) : (['swr-sync', 'floor'] as const)) {
+      const ns = `${set.id}-${tool === 'floor' ? 'fl' : 'swrf'}-${ctx.mode}-c${i}`;
+      const before = registryCpu();
+      const run = tool === 'floor'
+        ? await runMeasured(process.execPath, [FLOOR_COPIER, ctx.direct.srcHost, ctx.direct.dstHost, ns, list], { cwd: work })
+        : await runTool('swr-sync', set, ctx.direct, ns, work, true);
+      if (run.code !== 0) throw new Error(`${tool} failed on set ${set.id}: ${run.stderr.slice(-2000)}`);
+      cpu[tool].push((registryCpu() - before) * 1000);
+      own[tool].push(run.cpuMs);
+      await verify(set, ctx.dst, ns, `${tool} floor run ${i + 1}`);
+      times[tool].push(run.wallMs);
+      log(`set ${set.id} ${ctx.mode} floor ${i + 1}/${runs} ${tool}: ${secs(run.wallMs)} s, registries ${secs(cpu[tool].at(-1)!)} CPU-s`);
+    }
+  }
+  return {
+    set: set.id,
+    title: set.title,
+    time: { 'swr-sync': stat(times['swr-sync']), floor: stat(times.floor) },
+    registryCpu: { 'swr-sync': stat(cpu['swr-sync']), floor: stat(cpu.floor) },
+    clientCpu: { 'swr-sync': stat(own['swr-sync']), floor: stat(own.floor) },
+    skopeoMedianMs,
+  };
+}
+
+function renderFloor(rows: readonly FloorRow[]): string {
+  const lines = [
+    '| set | swr-sync | floor copier | floor / skopeo | swr-sync / floor | CPU-s swr-sync + its registries | CPU-s floor + its registries |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    lines.push(`| ${r.set}: ${r.title} | ${fmtTime(r.time['swr-sync'])} | ${fmtTime(r.time.floor)} | ${(r.time.floor.median / r.skopeoMedianMs).toFixed(2)}× | ${(r.time['swr-sync'].median / r.time.floor.median).toFixed(2)}× | ${secs(r.clientCpu['swr-sync'].median)} + ${secs(r.registryCpu['swr-sync'].median)} | ${secs(r.clientCpu.floor.median)} + ${secs(r.registryCpu.floor.median)} |`);
+  }
+  return lines.join('\n');
+}
+
 async function measurePlan(ctx: ModeContext, builder: ImageBuilder, sizes: number[], runs: number, work: string): Promise<Row[]> {
   const rows: Row[] = [];
   for (const size of sizes) {
@@ -381,7 +456,7 @@ async function measurePlan(ctx: ModeContext, builder: ImageBuilder, sizes: numbe
       const dir = join(work, `plan-${++runCounter}`);
       await mkdir(join(dir, 'home'), { recursive: true });
       await writeFile(join(dir, 'images.json'), JSON.stringify({ [`${ep.srcHost}/${repo}`]: `${ep.dstHost}/e/n${size}` }));
-      const run = await runMeasured(process.execPath, [CLI, 'plan', '--auth', ep.authJson, '--images', join(dir, 'images.json'), '--json'], {
+      const run = await runMeasured(process.execPath, [...nodeArgs, CLI, 'plan', '--auth', ep.authJson, '--images', join(dir, 'images.json'), '--json'], {
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(dir, 'home'), ...ep.env },
         cwd: dir,
       });
@@ -541,6 +616,7 @@ function renderMachine(m: Machine): string {
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.profile !== undefined) nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`];
   const started = Date.now();
   const tmpfs = existsSync('/dev/shm');
   const machine = await describeMachine(tmpfs);
@@ -556,6 +632,7 @@ async function main(): Promise<void> {
 
   const primary: RegistryAuth = opts.modes.includes('none') ? 'none' : opts.modes[0]!;
   const rows: Row[] = [];
+  const floors: FloorRow[] = [];
   const sets = new Map<SetId, DataSet>();
   log(`runs ${opts.runs}, sets ${opts.sets.join(',')}, modes ${opts.modes.join(',')} (sets b–e in mode ${primary} only)`);
   try {
@@ -579,7 +656,11 @@ async function main(): Promise<void> {
             : id === 'c' ? await buildSetC(builder, ctx.src)
             : await buildSetD(builder, ctx.src);
           sets.set(id, set);
-          rows.push(...(await measureCopySet(ctx, set, opts.runs, work)));
+          const measured = await measureCopySet(ctx, set, opts.runs, work);
+          rows.push(...measured);
+          if (opts.floor && mode === 'none' && (id === 'a' || id === 'b')) {
+            floors.push(await measureFloor(ctx, set, opts.runs, work, measured[0]!.time.skopeo!.median));
+          }
         }
       } finally {
         await stopMode(ctx);
@@ -604,6 +685,16 @@ async function main(): Promise<void> {
     '',
     targetTable,
     '',
+    ...(floors.length > 0
+      ? [
+          '## Floor (`--floor`)',
+          '',
+          'swr-sync against the floor copier (`bench/floor-copier.ts`: known tags, no HEADs, no digest check, no retries, keep-alive undici pools), cold, alternating, same registries (auth none); CPU-s are utime + stime of the copying process (polled every 20 ms) and of both registry processes during the run; on 2 cores their sum over 2 bounds the wall time from below.',
+          '',
+          renderFloor(floors),
+          '',
+        ]
+      : []),
   ].join('\n');
   process.stdout.write(`\n${out}\nbench finished in ${elapsed.toFixed(0)} s; ${targets.filter((t) => !t.met).length} of ${targets.length} targets missed\n`);
 

@@ -14,6 +14,8 @@ export interface ProcRun {
   stderr: string;
   wallMs: number;
   peakRssBytes: number;
+  /** CPU time (user + system) of the child, from /proc/<pid>/stat at the last poll before exit (20 ms resolution). */
+  cpuMs: number;
 }
 
 export interface ProcOptions {
@@ -30,6 +32,8 @@ export function runMeasured(program: string, args: string[], opts: ProcOptions =
     let stdout = '';
     let stderr = '';
     let peak = 0;
+    let cpuMs = 0;
+    const ticks = 100; // USER_HZ: /proc times are in clock ticks of 1/100 s on Linux
     const pid = child.pid;
     const sample = (): void => {
       if (pid === undefined) return;
@@ -37,6 +41,8 @@ export function runMeasured(program: string, args: string[], opts: ProcOptions =
         const status = readFileSync(`/proc/${pid}/status`, 'utf8');
         const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
         if (m) peak = Math.max(peak, Number(m[1]) * 1024);
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ');
+        if (fields) cpuMs = ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks;
       } catch {
         // exited between polls
       }
@@ -53,7 +59,7 @@ export function runMeasured(program: string, args: string[], opts: ProcOptions =
       // Wall time ends when the process ends, not when its pipes have drained.
       const wallMs = performance.now() - start;
       clearInterval(timer);
-      child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr, wallMs, peakRssBytes: peak }));
+      child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr, wallMs, peakRssBytes: peak, cpuMs }));
     });
   });
 }

@@ -4,7 +4,9 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { parseAuthJson, type AuthJsonEntry } from '../config/credentials.js';
 import { parseImagesFile } from '../config/images-file.js';
+import { DURATION_RULE, parseDuration } from '../config/duration.js';
 import { readConfigFile } from '../config/parse-text.js';
+import { BYTE_RATE_RULE, parseByteRate, parseRequestRate, RATE_RULE } from '../config/registry-limits.js';
 import { ConfigError, SwrSyncError } from '../errors.js';
 import type { JobConfig } from '../job/job-config.js';
 import { parsePlatforms, type Platform } from '../oci/platform.js';
@@ -40,6 +42,16 @@ export interface ActionInputs {
   /** Absolute path of the lock file (relative inputs are taken from GITHUB_WORKSPACE). */
   readonly lockFile?: string;
   readonly shard?: Shard;
+  /** Copy what refers to each image (signatures, attestations, SBOMs). */
+  readonly withReferrers: boolean;
+  /** With a lock file: ask the destination too before calling a tag unchanged. */
+  readonly verifyDestination: boolean;
+  /** Requests per second per registry. */
+  readonly rate?: number;
+  /** Bytes per second per registry. */
+  readonly bandwidth?: number;
+  /** Bound of the whole run. */
+  readonly timeoutMs?: number;
   readonly summary: boolean;
   readonly comment: boolean;
   readonly githubToken?: string;
@@ -90,6 +102,11 @@ export async function readInputs(context: InputContext = {}): Promise<ActionInpu
     const shard = shardText ? shardInput(shardText) : undefined;
     const platformsText = get('platforms');
     const platforms = platformsInput(platformsText);
+    const withReferrers = booleanInput('with-referrers', get('with-referrers'), false);
+    const verifyDestination = booleanInput('verify-destination', get('verify-destination'), false);
+    const rate = optionalInput('rate', get('rate'), parseRequestRate, RATE_RULE);
+    const bandwidth = optionalInput('bandwidth', get('bandwidth'), parseByteRate, BYTE_RATE_RULE);
+    const timeoutMs = optionalInput('timeout', get('timeout'), parseDuration, DURATION_RULE);
     const summary = booleanInput('summary', get('summary'), true);
     const comment = booleanInput('comment', get('comment'), false);
     const registry = get('registry') || undefined;
@@ -131,6 +148,11 @@ export async function readInputs(context: InputContext = {}): Promise<ActionInpu
       ...(platforms ? { platforms, platformsText } : {}),
       ...(lockFile ? { lockFile } : {}),
       ...(shard ? { shard } : {}),
+      withReferrers,
+      verifyDestination,
+      ...(rate !== undefined ? { rate } : {}),
+      ...(bandwidth !== undefined ? { bandwidth } : {}),
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       summary,
       comment,
       ...(githubToken ? { githubToken } : {}),
@@ -155,6 +177,11 @@ export function jobConfigOf(inputs: ActionInputs, env: NodeJS.ProcessEnv = proce
     ...(inputs.platforms ? { platforms: inputs.platforms } : {}),
     ...(inputs.lockFile ? { lockFile: inputs.lockFile } : {}),
     ...(inputs.shard ? { shard: inputs.shard } : {}),
+    ...(inputs.withReferrers ? { withReferrers: true } : {}),
+    ...(inputs.verifyDestination ? { verifyDestination: true } : {}),
+    ...(inputs.rate !== undefined ? { rate: inputs.rate } : {}),
+    ...(inputs.bandwidth !== undefined ? { bandwidth: inputs.bandwidth } : {}),
+    ...(inputs.timeoutMs !== undefined ? { timeoutMs: inputs.timeoutMs } : {}),
     env,
   };
 }
@@ -185,6 +212,14 @@ function booleanInput(name: string, text: string, fallback: boolean): boolean {
   if (['true', 'True', 'TRUE'].includes(text)) return true;
   if (['false', 'False', 'FALSE'].includes(text)) return false;
   throw new InputError(name, `expected true or false, got ${quote(text)}`);
+}
+
+/** An optional input parsed by the same rule as its CLI flag; the message quotes the rule. */
+function optionalInput(name: string, text: string, parse: (text: string) => number | undefined, rule: string): number | undefined {
+  if (text === '') return undefined;
+  const value = parse(text);
+  if (value === undefined) throw new InputError(name, `expected ${rule}, got ${quote(text)}`);
+  return value;
 }
 
 function shardInput(text: string): Shard {

@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { describeError } from '../errors.js';
 import { openJob, planJob, syncJob, type Job } from '../job/job.js';
-import { formatBytes, formatImageLine } from '../results/format.js';
+import { formatBytes, formatDuration, formatImageLine } from '../results/format.js';
 import type { ImageResult } from '../results/image-result.js';
 import { formatPlanMarkdown, planCounts } from '../results/plan-report.js';
 import { finishingLine } from '../results/run-summary.js';
@@ -45,6 +45,11 @@ function logInputs(inputs: ActionInputs, workspace: string): void {
     `platforms ${inputs.platformsText ?? 'all'}`,
     ...(inputs.lockFile ? [`lock file ${display(inputs.lockFile, workspace)}`] : []),
     ...(inputs.shard ? [`shard ${inputs.shard.index}/${inputs.shard.count}`] : []),
+    ...(inputs.withReferrers ? ['with referrers'] : []),
+    ...(inputs.verifyDestination ? ['verify destination'] : []),
+    ...(inputs.rate !== undefined ? [`rate ${inputs.rate} requests/s per registry`] : []),
+    ...(inputs.bandwidth !== undefined ? [`bandwidth ${inputs.bandwidth} bytes/s per registry`] : []),
+    ...(inputs.timeoutMs !== undefined ? [`timeout ${formatDuration(inputs.timeoutMs)}`] : []),
     ...(inputs.authFile ? ['auth given'] : []),
   ];
   core.info(`swr-sync: ${parts.join(', ')}`);

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { DURATION_RULE, parseDuration } from '../config/duration.js';
 import { BYTE_RATE_RULE, parseByteRate, parseRequestRate, RATE_RULE } from '../config/registry-limits.js';
 import { SwrSyncError } from '../errors.js';
 
@@ -16,17 +17,12 @@ export function invalidArgument(message: string): SwrSyncError {
   return new SwrSyncError('ERR_INVALID_ARGUMENT', message);
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
 /** `90s`, `30m`, `2h`, `1500ms`; a bare number is seconds. */
 export function durationOption(flag: string): (value: string) => number {
   return (value: string) => {
-    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-    const ms = match ? Number(match[1]) * UNIT_MS[match[2] ?? 's']! : NaN;
-    if (!Number.isFinite(ms) || ms < 1 || ms > 7 * 24 * 3_600_000) {
-      throw new InvalidArgumentError(`${flag} must be a duration such as 90s, 30m or 2h (at most 7 days)`);
-    }
-    return Math.round(ms);
+    const ms = parseDuration(value);
+    if (ms === undefined) throw new InvalidArgumentError(`${flag} must be ${DURATION_RULE}`);
+    return ms;
   };
 }
 

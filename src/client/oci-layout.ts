@@ -26,6 +26,7 @@ import type { ImageResult } from '../results/image-result.js';
 import type { ImageStore } from './image-store.js';
 import type { Access, FetchedManifest, ManifestHead } from './registry-client.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+import { withFileLock } from './file-lock.js';
 import { indexTar, openTarEntry, writeTar, type TarEntry, type TarSource } from './tar.js';
 
 /**
@@ -63,6 +64,8 @@ export interface ArchiveOutcome {
 }
 
 const MARKER_MAX_BYTES = 64 * 1024;
+/** Held while index.json is read, modified and replaced (file-lock.ts); hidden, like the temporary files. */
+const INDEX_LOCK_FILE = '.swr-sync-index.lock';
 
 function layoutError(where: string, message: string, cause?: unknown): SwrSyncError {
   return new SwrSyncError('ERR_LAYOUT', `${where}: ${message}${cause === undefined || isSwrSyncError(cause) ? '' : ` (${describeError(cause)})`}`, cause === undefined ? {} : { cause });
@@ -403,12 +406,16 @@ class LayoutWriter {
   /** Records `descriptor` under the ref name in index.json: read, modify, replace atomically. */
   setRef(ref: string, descriptor: Descriptor): Promise<void> {
     const update = async (): Promise<void> => {
-      const reader = new LayoutReader(this.where, { registry: '', repository: this.root }, new DirectoryFiles(this.root, this.where));
-      const next = withRef((await reader.index()) ?? emptyLayoutIndex(), descriptor, ref);
+      // Other processes may write this layout too (shards on a shared volume): the read and the replace happen
+      // under a lock file, or each would replace index.json with its own additions only.
       try {
-        await this.replaceFile(INDEX_FILE, serializeLayoutIndex(next));
+        await withFileLock(join(this.root, INDEX_LOCK_FILE), async () => {
+          const reader = new LayoutReader(this.where, { registry: '', repository: this.root }, new DirectoryFiles(this.root, this.where));
+          const next = withRef((await reader.index()) ?? emptyLayoutIndex(), descriptor, ref);
+          await this.replaceFile(INDEX_FILE, serializeLayoutIndex(next));
+        });
       } catch (error) {
-        throw layoutError(this.where, `cannot write ${INDEX_FILE}`, error);
+        throw isSwrSyncError(error) ? error : layoutError(this.where, `cannot write ${INDEX_FILE}`, error);
       }
     };
     const turn = this.indexTurn.then(update, update);

@@ -208,6 +208,22 @@ describe('GitHub Action (dist/index.js) against real registries', () => {
     assert.equal(r.outputs.changed, '1');
   });
 
+  test('with-referrers copies the cosign signature of the image, digest unchanged; without it the signature stays behind', async () => {
+    const signature = await builder.cosign({ kind: 'sig', subject: images.toolV2 });
+    const sigTag = `sha256-${images.toolV2.digest.slice('sha256:'.length)}.sig`;
+    await pushImage(src, 'team/signed', 'v2', images.toolV2, builder);
+    await pushImage(src, 'team/signed', sigTag, signature, builder);
+    const without = await run({ inputs: { images: `${src.host}/team/signed:v2: ${dst.host}/mirror/unsigned:v2\n`, auth: authInline } });
+    assert.equal(without.code, 0, without.stdout + without.stderr);
+    assert.equal((await fetchManifest(dst, 'mirror/unsigned', sigTag)).status, 404, 'no signature without with-referrers');
+
+    const r = await run({ inputs: { images: `${src.host}/team/signed:v2: ${dst.host}/mirror/signed:v2\n`, auth: authInline, 'with-referrers': 'true', timeout: '5m' } });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.ok(r.stdout.includes('with referrers, timeout 300.00 s'), r.stdout);
+    assert.equal(r.outputs.digest, images.toolV2.digest);
+    assert.equal(await digestAt('mirror/signed', sigTag), signature.digest, 'the signature under its cosign tag, digest unchanged');
+  });
+
   test('a failing image is named with its cause; the others are still copied and reported', async () => {
     const inline = JSON.stringify({
       [`${src.host}/team/tool:v1`]: `${dst.host}/mirror/partial:v1`,

@@ -31,7 +31,10 @@ test('action.yml: node24 runs dist/index.js; the inputs, defaults and outputs of
   const defaults = Object.fromEntries(Object.entries(yml.inputs).map(([name, spec]) => [name, spec.default]));
   assert.deepEqual(defaults, {
     mode: 'sync', images: undefined, manifest: undefined, auth: undefined, registry: undefined, namespace: undefined,
-    workers: '7', retries: '3', platforms: undefined, 'lock-file': undefined, shard: undefined, summary: 'true',
+    workers: '7', retries: '3', platforms: undefined, 'lock-file': undefined, shard: undefined,
+    // Beyond DESIGN §4, each as its CLI flag.
+    'with-referrers': 'false', 'verify-destination': 'false', rate: undefined, bandwidth: undefined, timeout: undefined,
+    summary: 'true',
     comment: 'false', 'github-token': '${{ github.token }}',
   });
   const outputs = Object.keys((yml as unknown as { outputs: Record<string, unknown> }).outputs);

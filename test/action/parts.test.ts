@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { commentBody, commentMarker, COMMENT_MARKER } from '../../src/action/comment.js';
-import { InputError, manifestInput, readInputs } from '../../src/action/inputs.js';
+import { InputError, jobConfigOf, manifestInput, readInputs } from '../../src/action/inputs.js';
 import { planOutputs, syncOutputs } from '../../src/action/outputs.js';
 import { escapeHtml, planSummaryHtml, syncSummaryHtml } from '../../src/action/summary.js';
 import type { ImageResult } from '../../src/results/image-result.js';
@@ -64,6 +64,18 @@ describe('inputs', () => {
     assert.deepEqual({ mode: inputs.mode, workers: inputs.workers, retries: inputs.retries, summary: inputs.summary, comment: inputs.comment }, { mode: 'sync', workers: 7, retries: 3, summary: true, comment: false });
     await inputs.cleanup();
     await assert.rejects(stat(inputs.authFile!), { code: 'ENOENT' });
+  });
+
+  test('with-referrers, verify-destination, rate, bandwidth and timeout reach the job as their CLI flags would; absent, nothing is set', async () => {
+    const images = '{"quay.io/acme/app:1": "reg.example/mirror/app:1"}';
+    const given = await (await context({ images, 'with-referrers': 'true', 'verify-destination': 'True', rate: '2.5', bandwidth: '1.5MiB', timeout: '30m' })).read();
+    const job = jobConfigOf(given, {});
+    assert.deepEqual(
+      { withReferrers: job.withReferrers, verifyDestination: job.verifyDestination, rate: job.rate, bandwidth: job.bandwidth, timeoutMs: job.timeoutMs },
+      { withReferrers: true, verifyDestination: true, rate: 2.5, bandwidth: 1_572_864, timeoutMs: 1_800_000 },
+    );
+    const plain = jobConfigOf(await (await context({ images, 'with-referrers': 'false' })).read(), {});
+    for (const key of ['withReferrers', 'verifyDestination', 'rate', 'bandwidth', 'timeoutMs'] as const) assert.equal(plain[key], undefined, key);
   });
 
   test('an auth file in the workspace is read (and masked) where it is; relative paths are taken from the workspace', async () => {

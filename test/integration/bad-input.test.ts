@@ -175,6 +175,10 @@ const ACTION_CASES: BadActionInput[] = [
   { name: 'inline images breaking rule 6', inputs: ({ S, D }) => ({ images: JSON.stringify({ [`${S}/lib/app`]: `${D}/mirror/app:v1` }) }), message: /^input "images", key ".*\/lib\/app": destination ".*" must not have a tag when the source has none \(rule 6/ },
   { name: 'inline auth without a password', inputs: ({ D }) => ({ auth: JSON.stringify({ [D]: { username: 'u', insecure: true } }) }), message: /^input "auth", key "127\.0\.0\.1:\d+": "password" is missing/ },
   { name: 'inline auth that is broken JSON (not quoted back)', inputs: ({ D }) => ({ auth: `{ "${D}": { "username": "u", "password": "${CANARY}",` }), message: /^input "auth"/ },
+  { name: 'with-referrers not a boolean', inputs: () => ({ 'with-referrers': 'yes' }), message: 'input "with-referrers": expected true or false, got "yes"' },
+  { name: 'rate of zero', inputs: () => ({ rate: '0' }), message: 'input "rate": expected a positive number of requests per second, e.g. 10 or 0.5, got "0"' },
+  { name: 'bandwidth in bits', inputs: () => ({ bandwidth: '10Mb' }), message: 'input "bandwidth": expected a number of bytes per second' },
+  { name: 'timeout without a duration', inputs: () => ({ timeout: 'forever' }), message: 'input "timeout": expected a duration such as 90s, 30m or 2h (at most 7 days), got "forever"' },
   { name: 'lock file that is not one', inputs: async ({ workspace }) => { await writeFile(join(workspace, 'lock.json'), '{"version": 1, "images": {"x": 1}}'); return { 'lock-file': 'lock.json' }; }, message: /lock\.json, key "images\.x": not a swr-mirror lock file/ },
 ];
 

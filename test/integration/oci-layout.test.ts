@@ -313,6 +313,33 @@ describe('OCI layouts', () => {
     await rm(file);
   });
 
+  test('four swr-sync processes writing one layout directory at once keep every tag (index.json is updated under a lock file)', async () => {
+    const tags = Array.from({ length: 24 }, (_, i) => `m${i + 1}`);
+    const pushed = new Map<string, string>();
+    for (const tag of tags) {
+      const image = await builder.image({ format: 'oci', layers: 1, layerSize: 1024 });
+      await pushImage(src, 'team/many', tag, image, builder);
+      pushed.set(tag, image.digest);
+    }
+    const dir = join(work, 'shared-layout');
+    // The layout exists before the processes start, as on a shared volume; each process writes 6 of the tags.
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    await writeFile(join(dir, 'index.json'), '{"schemaVersion":2,"manifests":[]}');
+    const runs = await Promise.all([0, 1, 2, 3].map(async (p) => {
+      const images = join(work, `shared-${p}.json`);
+      const mine = tags.filter((_, i) => i % 4 === p);
+      await writeFile(images, JSON.stringify(Object.fromEntries(mine.map((t) => [`${src.host}/team/many:${t}`, `oci:${dir}:${t}`]))));
+      return runCli(['sync', '--auth', auth.file, '--images', images, '--workers', '6', '--json'], { env: auth.env });
+    }));
+    for (const r of runs) assert.equal(r.code, 0, r.stdout + r.stderr);
+    const refs = (await indexJson(dir)).manifests.map((m) => [m.annotations?.[REF_NAME], m.digest]);
+    assert.deepEqual(refs.map(([ref]) => ref).sort(), [...tags].sort(), 'every process\'s tags are in index.json');
+    for (const [ref, digest] of refs) assert.equal(digest, pushed.get(ref!), `${ref}`);
+    assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.')), [], 'no lock or temporary file left');
+    await assertLayoutIntact(dir);
+  });
+
   test('swr-sync sync with layouts in an images file: registry → oci:/oci-archive: → SWR-style registry', async () => {
     const dir = join(work, 'sync-layout');
     const file = join(work, 'sync', 'other.tar');
