@@ -98,6 +98,14 @@ interface Endpoint {
   insecure: boolean;
   readonly scheme: 'https' | 'http';
   challenge: Challenge | undefined;
+  /**
+   * Whether the registry has answered once, so its challenge (or that it has none) is known. Until then one request
+   * goes first and the others wait for its answer: a run that starts 32 checks at once would otherwise collect 32
+   * 401s to learn the same challenge.
+   */
+  discovered: boolean;
+  /** The first request's answer, while it is awaited. */
+  discovery: Promise<void> | undefined;
   /** Set once a registry refused a monolithic upload; later uploads go straight to chunked. */
   chunkedOnly: boolean;
 }
@@ -153,6 +161,8 @@ export class RegistryClient {
   private readonly tokens = new Map<string, Promise<Token>>();
   /** Repositories announced for this run, per registry and access, not yet given a token: see `announceRepositories`. */
   private readonly upcoming = new Map<string, string[]>();
+  /** The credential source of each `registry/repository` whose lookup has finished: batching decides without awaiting. */
+  private readonly accessSources = new Map<string, string | undefined>();
   /** Token keys whose token was refused by the registry: asked for alone from then on. */
   private readonly unbatched = new Set<string>();
   /** Requests sent per registry host (token requests count under the registry they serve). */
@@ -200,6 +210,8 @@ export class RegistryClient {
       if (!known.has(repository)) {
         known.add(repository);
         list.push(repository);
+        // Looked up now, so a token request can pick its companions without waiting (lookups are cached per host).
+        this.access(registry, repository).catch(() => undefined);
       }
     }
     this.upcoming.set(key, list);
@@ -473,12 +485,17 @@ export class RegistryClient {
     const access = await this.access(registry, repository);
     const insecure = access?.insecure === true || this.options.insecure?.(registry) === true;
     const host = registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;
+    const probed: { scheme: 'http' | 'https'; challenge?: Challenge } = insecure ? await this.probeScheme(registry, host) : { scheme: 'https' };
     return {
       registry,
       host,
       insecure,
-      scheme: insecure ? await this.probeScheme(registry, host) : 'https',
-      challenge: undefined,
+      scheme: probed.scheme,
+      // The ping's 401 names the scheme, realm and service: the first real request can carry credentials.
+      challenge: probed.challenge,
+      // A plain-HTTP registry answered the ping: what it asks for (or that it asks for nothing) is known.
+      discovered: probed.scheme === 'http',
+      discovery: undefined,
       chunkedOnly: false,
     };
   }
@@ -489,7 +506,7 @@ export class RegistryClient {
    * a TLS ClientHello sent to a plain-HTTP port can go unanswered until a timeout. A registry answers /v2/ with 200
    * or 401 and `Docker-Distribution-API-Version` (distribution-spec "Determining support"); anything else means TLS.
    */
-  private async probeScheme(registry: string, host: string): Promise<'http' | 'https'> {
+  private async probeScheme(registry: string, host: string): Promise<{ scheme: 'http' | 'https'; challenge?: Challenge }> {
     const url = new URL(`http://${host}/v2/`);
     await this.limiter.beforeRequest(registry, false, this.options.signal);
     try {
@@ -505,10 +522,12 @@ export class RegistryClient {
       // throttling or briefly failing when first asked must not be taken for TLS for the rest of the run.
       const registryAnswer = res.statusCode === 200 || res.statusCode === 401 || res.statusCode === 429 || res.statusCode >= 500
         || res.headers['docker-distribution-api-version'] !== undefined;
-      return registryAnswer ? 'http' : 'https';
+      if (!registryAnswer) return { scheme: 'https' };
+      const challenge = res.statusCode === 401 ? parseChallenge(res.headers['www-authenticate']) : undefined;
+      return { scheme: 'http', ...(challenge ? { challenge } : {}) };
     } catch {
       this.count(registry, 'GET', url, undefined);
-      return 'https';
+      return { scheme: 'https' };
     }
   }
 
@@ -518,6 +537,7 @@ export class RegistryClient {
     if (!access) {
       access = this.options.credentials?.lookup(registry, repository) ?? Promise.resolve(undefined);
       this.accessCache.set(key, access);
+      access.then((found) => this.accessSources.set(key, found?.source), () => undefined);
     }
     return access;
   }
@@ -525,6 +545,31 @@ export class RegistryClient {
   private async exchange(op: Exchange): Promise<Response> {
     const endpoint = await this.endpoint(op.registry, op.repository);
     const replayable = !(typeof op.body === 'function');
+    let discovered: (() => void) | undefined;
+    while (!endpoint.discovered) {
+      if (!endpoint.discovery) {
+        endpoint.discovery = new Promise<void>((resolve) => (discovered = resolve));
+        break;
+      }
+      await endpoint.discovery;
+    }
+    // The first answer from the registry lets the waiting requests go; so does a failure to get one (the gate saves
+    // requests, it must not make requests that fail wait for each other).
+    const endDiscovery = (): void => {
+      if (!discovered) return;
+      endpoint.discovered = true;
+      endpoint.discovery = undefined;
+      discovered();
+      discovered = undefined;
+    };
+    try {
+      return await this.send(op, endpoint, replayable, endDiscovery);
+    } finally {
+      endDiscovery();
+    }
+  }
+
+  private async send(op: Exchange, endpoint: Endpoint, replayable: boolean, endDiscovery: () => void): Promise<Response> {
     let attempt = 0;
     // One retry for learning the challenge (a request sent without credentials) and one for a refused token (expired,
     // or a token batched for several repositories that the server granted only in part).
@@ -561,6 +606,7 @@ export class RegistryClient {
           });
       } catch (error) {
         this.count(op.registry, op.method, target, undefined);
+        endDiscovery();
         if (this.options.signal?.aborted) {
           const reason = (this.options.signal.reason as { name?: string } | undefined)?.name === 'TimeoutError' ? 'the run reached its time limit (--timeout)' : 'the run was cancelled';
           throw new SwrSyncError('ERR_ABORTED', `${op.method} ${describeTarget(op, target)} aborted: ${reason}`, { registry: op.registry, repository: op.repository });
@@ -576,6 +622,10 @@ export class RegistryClient {
       }
       const status = res.statusCode;
       this.count(op.registry, op.method, target, status);
+      if (!crossOrigin) {
+        if (status === 401) endpoint.challenge = parseChallenge(res.headers['www-authenticate']) ?? endpoint.challenge;
+        endDiscovery();
+      }
       const quotaWait = crossOrigin ? undefined : this.limiter.afterResponse(op.registry, status, res.headers);
       const response: Response = { status, headers: res.headers, body: res.body, url: target };
 
@@ -662,25 +712,24 @@ export class RegistryClient {
       }
     }
     if (!token) {
-      // Set under its key before the first await, so concurrent requests of this repository share the one fetch.
-      token = (async (): Promise<Token> => {
-        // Only a plain repository scope is batched: a mount's extra scope belongs to that one request.
-        const companions = op.extraScopes?.length || this.unbatched.has(key)
-          ? []
-          : await this.batchCompanions(op, access, (repository) => this.tokens.has(keyOf([repositoryScope(repository, op.access)])));
-        if (companions.length === 0) return this.fetchToken(endpoint, challenge, scopes, access, op);
+      // Everything up to `tokens.set` is synchronous, so concurrent requests of this repository, and of the
+      // repositories batched with it, find the one fetch under their key.
+      // Only a plain repository scope is batched: a mount's extra scope belongs to that one request.
+      const companions = op.extraScopes?.length || this.unbatched.has(key)
+        ? []
+        : this.batchCompanions(op, access, (repository) => this.tokens.has(keyOf([repositoryScope(repository, op.access)])));
+      if (companions.length === 0) token = this.fetchToken(endpoint, challenge, scopes, access, op);
+      else {
         // This request's own scope first: a server that grants only part of a batch tends to keep the first ones.
         const batch = this.fetchToken(endpoint, challenge, [...scopes, ...companions.map((r) => repositoryScope(r, op.access))], access, op);
         for (const repository of companions) {
           const companionKey = keyOf([repositoryScope(repository, op.access)]);
-          // A companion that asked for its own token meanwhile keeps it.
-          if (this.tokens.has(companionKey)) continue;
           this.tokens.set(companionKey, batch);
           batch.catch(() => this.tokens.get(companionKey) === batch && this.tokens.delete(companionKey));
         }
         // A token server that refuses several scopes at once still answers for one.
-        return batch.catch(() => this.fetchToken(endpoint, challenge, scopes, access, op));
-      })();
+        token = batch.catch(() => this.fetchToken(endpoint, challenge, scopes, access, op));
+      }
       this.tokens.set(key, token);
       const settled = token;
       settled.catch(() => this.tokens.get(key) === settled && this.tokens.delete(key));
@@ -689,7 +738,7 @@ export class RegistryClient {
   }
 
   /** Up to TOKEN_BATCH - 1 announced repositories to ask a token for along with `op`'s: same credentials, no token yet. */
-  private async batchCompanions(op: Exchange, access: RegistryAccess | undefined, hasToken: (repository: string) => boolean): Promise<string[]> {
+  private batchCompanions(op: Exchange, access: RegistryAccess | undefined, hasToken: (repository: string) => boolean): string[] {
     const queue = this.upcoming.get(`${op.registry}\n${op.access}`);
     if (!queue || queue.length === 0) return [];
     const companions: string[] = [];
@@ -698,7 +747,9 @@ export class RegistryClient {
       const repository = queue.shift()!;
       if (repository === op.repository || hasToken(repository)) continue;
       // Credentials are matched by registry/namespace prefix: only repositories with the same ones share a token.
-      if ((await this.access(op.registry, repository))?.source === access?.source) companions.push(repository);
+      // A repository whose lookup has not finished stays in the queue for a later batch (or its own request).
+      const key = `${op.registry}/${repository}`;
+      if (this.accessSources.has(key) && this.accessSources.get(key) === access?.source) companions.push(repository);
       else keep.push(repository);
     }
     queue.unshift(...keep);

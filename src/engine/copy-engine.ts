@@ -29,7 +29,21 @@ export interface CopyOptions {
    * is not asked (issue 7: at most one request per unchanged tag). Leave it out to check the destination too.
    */
   readonly locked?: { readonly sourceDigest: string; readonly digest: string };
+  /** What `check()` found for this image: copy() then does not ask the registries again. */
+  readonly checked?: Checked;
 }
+
+/** `check()` found that the image must be copied; the source digest when a HEAD already told it. */
+export interface Checked {
+  readonly checked: true;
+  readonly sourceDigest?: string;
+}
+
+export function isChecked(value: ImageResult | Checked): value is Checked {
+  return (value as Checked).checked === true;
+}
+
+type TopOutcome = { sourceDigest: string; digest: string; mediaType: string; platforms: string[]; unchanged: boolean; note?: string };
 
 const IMAGE_CONFIG_TYPES = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
 const CONFIG_PEEK_LIMIT = 4 * 1024 * 1024;
@@ -72,12 +86,30 @@ export class CopyEngine {
 
   /** Copies `src` to `dst` and reports the outcome; never throws for registry failures (status `failed`). */
   async copy(src: Reference, dst: Reference, options: CopyOptions = {}): Promise<ImageResult> {
+    return this.report(src, dst, (tally, onSourceDigest) => this.copyTop(src, dst, options, tally, onSourceDigest));
+  }
+
+  /**
+   * The skip-unchanged decision of copy() alone, HEAD requests only: the unchanged (or failed) result, or what
+   * copy() needs to go on. A runner checks many images at once this way while only `--workers` of them copy.
+   */
+  async check(src: Reference, dst: Reference, options: CopyOptions = {}): Promise<ImageResult | Checked> {
+    return this.report(src, dst, async (_tally, onSourceDigest) => {
+      const decision = await this.decide(src, dst, options, onSourceDigest);
+      return 'unchanged' in decision ? decision.unchanged : decision;
+    });
+  }
+
+  private report(src: Reference, dst: Reference, body: (tally: Tally, onSourceDigest: (digest: string) => void) => Promise<TopOutcome>): Promise<ImageResult>;
+  private report(src: Reference, dst: Reference, body: (tally: Tally, onSourceDigest: (digest: string) => void) => Promise<TopOutcome | Checked>): Promise<ImageResult | Checked>;
+  private async report(src: Reference, dst: Reference, body: (tally: Tally, onSourceDigest: (digest: string) => void) => Promise<TopOutcome | Checked>): Promise<ImageResult | Checked> {
     const started = Date.now();
     const tally = new Tally();
     const base = { source: src.toString(), destination: dst.toString() };
     let sourceDigest: string | undefined;
     try {
-      const outcome = await this.copyTop(src, dst, options, tally, (d) => (sourceDigest = d));
+      const outcome = await body(tally, (d) => (sourceDigest = d));
+      if ('checked' in outcome) return outcome;
       return {
         ...base,
         sourceDigest: outcome.sourceDigest,
@@ -106,24 +138,17 @@ export class CopyEngine {
     }
   }
 
-  private async copyTop(
-    src: Reference,
-    dst: Reference,
-    options: CopyOptions,
-    tally: Tally,
-    onSourceDigest: (digest: string) => void,
-  ): Promise<{ sourceDigest: string; digest: string; mediaType: string; platforms: string[]; unchanged: boolean; note?: string }> {
+  /**
+   * Skip-unchanged: the destination first. When it has nothing there the image is copied anyway, so the source
+   * is not asked twice; when it has something, a HEAD of the source (not a Docker Hub pull) decides. With a lock
+   * entry that vouches for the destination, one source HEAD decides alone.
+   */
+  private async decide(src: Reference, dst: Reference, options: CopyOptions, onSourceDigest: (digest: string) => void): Promise<{ unchanged: TopOutcome } | Checked> {
     const { source, destination } = this.options;
-    const from: RepositoryLocation = { registry: src.registry, repository: src.repository };
-    const to: RepositoryLocation = { registry: dst.registry, repository: dst.repository };
-
     const filtering = options.platforms !== undefined && options.platforms.length > 0;
-    // The tag the destination gets: its own, else the source's; a digest-only copy is stored by digest.
     const dstTag = dst.tag ?? (dst.digest ? undefined : src.tag);
-
-    // Skip-unchanged: the destination first. When it has nothing there the image is copied anyway, so the source
-    // is not asked twice; when it has something, a HEAD of the source (not a Docker Hub pull) decides.
     let sourceDigest = src.digest;
+    const learned = (): Checked => ({ checked: true, ...(sourceDigest !== undefined ? { sourceDigest } : {}) });
     const locked = options.locked;
     if (!filtering && locked && locked.digest === locked.sourceDigest) {
       if (sourceDigest === undefined) {
@@ -133,7 +158,7 @@ export class CopyEngine {
       }
       if (sourceDigest !== undefined) onSourceDigest(sourceDigest);
       if (sourceDigest === locked.sourceDigest) {
-        return { sourceDigest, digest: sourceDigest, mediaType: '', platforms: [], unchanged: true };
+        return { unchanged: { sourceDigest, digest: sourceDigest, mediaType: '', platforms: [], unchanged: true } };
       }
     }
     const dstRef = dstTag ?? dst.digest ?? src.digest;
@@ -147,10 +172,25 @@ export class CopyEngine {
         }
         if (sourceDigest !== undefined) onSourceDigest(sourceDigest);
         if (existing.digest === sourceDigest) {
-          return { sourceDigest, digest: sourceDigest, mediaType: existing.mediaType ?? '', platforms: [], unchanged: true };
+          return { unchanged: { sourceDigest, digest: sourceDigest, mediaType: existing.mediaType ?? '', platforms: [], unchanged: true } };
         }
       }
     }
+    return learned();
+  }
+
+  private async copyTop(src: Reference, dst: Reference, options: CopyOptions, tally: Tally, onSourceDigest: (digest: string) => void): Promise<TopOutcome> {
+    const { source, destination } = this.options;
+    const from: RepositoryLocation = { registry: src.registry, repository: src.repository };
+    const to: RepositoryLocation = { registry: dst.registry, repository: dst.repository };
+    const filtering = options.platforms !== undefined && options.platforms.length > 0;
+    // The tag the destination gets: its own, else the source's; a digest-only copy is stored by digest.
+    const dstTag = dst.tag ?? (dst.digest ? undefined : src.tag);
+
+    const decision = options.checked ?? (await this.decide(src, dst, options, onSourceDigest));
+    if ('unchanged' in decision) return decision.unchanged;
+    const sourceDigest = decision.sourceDigest;
+    if (sourceDigest !== undefined) onSourceDigest(sourceDigest);
 
     // By digest when it is known, so the bytes are exactly the ones compared above even if the tag moves meanwhile.
     const fetched = await source.getManifest(src.registry, src.repository, sourceDigest ?? src.ref).catch((error: unknown) => {

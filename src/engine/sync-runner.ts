@@ -1,11 +1,16 @@
 import type { ImageTask } from '../plan/image-task.js';
 import type { ImageResult } from '../results/image-result.js';
-import type { CopyEngine, CopyOptions } from './copy-engine.js';
+import { isChecked, type CopyEngine, type CopyOptions } from './copy-engine.js';
 import { Limiter } from './limiter.js';
 
 export interface RunTasksOptions {
   /** Images copied at once (image-migrator `--workers`). @default 7 */
   readonly workers?: number;
+  /**
+   * Images whose skip-unchanged check (HEAD requests only) runs at once, beside the copies.
+   * @default 4 × workers, at most 32 (the client's connections per host), and never fewer than workers
+   */
+  readonly checks?: number;
   readonly onStart?: (task: ImageTask) => void;
   readonly onResult?: (task: ImageTask, result: ImageResult) => void;
   /** The lock file's record of a task's destination, when it may stand in for a destination HEAD. */
@@ -14,26 +19,50 @@ export interface RunTasksOptions {
   readonly finish?: (task: ImageTask, result: ImageResult) => Promise<ImageResult>;
 }
 
+/** At most 32 HEAD checks at once: the registry client keeps 32 connections per host. */
+const CHECKS_MAX = 32;
+
 /**
  * Copies every task with a pool of workers sharing one engine (so blobs are deduplicated and mounted across the
  * whole run). One failing image never stops the others: its result says `failed`.
+ *
+ * Each image is first checked (is the destination already at the source digest?) in a wider pool than the copy
+ * workers: a check is one or two HEADs, so a no-change rerun of thousands of tags is bound by round trips, not by
+ * `--workers` (issue 7: a cheap warm path). Only images that need copying take a worker, in the order their checks
+ * finish; checks and copies overlap.
  * Tasks are started grouped by source repository, so the images that share layers follow each other.
  */
 export async function runTasks(tasks: readonly ImageTask[], engine: CopyEngine, options: RunTasksOptions = {}): Promise<ImageResult[]> {
-  const limiter = new Limiter(options.workers ?? 7);
+  const workers = options.workers ?? 7;
+  const copies = new Limiter(workers);
+  const checks = new Limiter(options.checks ?? Math.max(workers, Math.min(CHECKS_MAX, 4 * workers)));
   const order = tasks.map((task, index) => ({ task, index }))
     .sort((a, b) => a.task.source.name.localeCompare(b.task.source.name) || a.index - b.index);
   const results: ImageResult[] = new Array(tasks.length);
-  await Promise.all(order.map(({ task, index }) => limiter.run(async () => {
-    options.onStart?.(task);
+  await Promise.all(order.map(async ({ task, index }) => {
     const locked = options.lockedFor?.(task);
-    const copied = await engine.copy(task.source, task.destination, {
+    const copyOptions: CopyOptions = {
       ...(task.platforms ? { platforms: task.platforms } : {}),
       ...(locked ? { locked } : {}),
+    };
+    const checked = await checks.run(() => {
+      options.onStart?.(task);
+      return engine.check(task.source, task.destination, copyOptions);
     });
-    const result = options.finish ? await options.finish(task, copied) : copied;
+    let result: ImageResult;
+    if (isChecked(checked)) {
+      result = await copies.run(async () => {
+        const copied = await engine.copy(task.source, task.destination, { ...copyOptions, checked });
+        return options.finish ? options.finish(task, copied) : copied;
+      });
+    } else if (options.finish && checked.status !== 'failed') {
+      // An unchanged image may still have new referrers (a signature added since): that is copy work.
+      result = await copies.run(() => options.finish!(task, checked));
+    } else {
+      result = options.finish ? await options.finish(task, checked) : checked;
+    }
     results[index] = result;
     options.onResult?.(task, result);
-  })));
+  }));
   return results;
 }

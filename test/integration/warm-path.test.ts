@@ -78,7 +78,7 @@ describe('warm rerun (token auth, through counting proxies)', () => {
     dstProxy.reset();
   });
 
-  async function sync(name: string, options: { verifyDestination?: boolean; srcHost?: string; dstHost?: string } = {}) {
+  async function sync(name: string, options: { verifyDestination?: boolean; srcHost?: string; dstHost?: string; workers?: number } = {}) {
     const srcHost = options.srcHost ?? srcProxy.host;
     const dstHost = options.dstHost ?? dstProxy.host;
     const auth = join(dir, `${name}-auth.json`);
@@ -91,6 +91,7 @@ describe('warm rerun (token auth, through counting proxies)', () => {
     const job = await openJob({
       images: [imagesFile], auth, lockFile: join(dir, `${name}.lock.json`), retries: 1,
       ...(options.verifyDestination ? { verifyDestination: true } : {}),
+      ...(options.workers !== undefined ? { workers: options.workers } : {}),
       env: { SRC_PASSWORD: src.password!, DST_PASSWORD: dst.password! },
     });
     try {
@@ -149,18 +150,48 @@ describe('warm rerun (token auth, through counting proxies)', () => {
     }
   });
 
+  test('checks run beyond --workers: with one worker, four images are checked at once; copies stay one at a time', async () => {
+    await sync('wide');
+    let inFlight = 0;
+    let most = 0;
+    let mostPuts = 0;
+    let puts = 0;
+    // Hold each source HEAD (and each destination manifest PUT) a little, to see how many are under way together.
+    const hold = async (counter: 'heads' | 'puts'): Promise<undefined> => {
+      if (counter === 'heads') most = Math.max(most, ++inFlight);
+      else mostPuts = Math.max(mostPuts, ++puts);
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      if (counter === 'heads') inFlight--;
+      else puts--;
+      return undefined;
+    };
+    const slowSrc = await startProxy({ target: src.url, fault: (r) => (r.method === 'HEAD' && r.authorization ? hold('heads') : undefined) });
+    const slowDst = await startProxy({ target: dst.url, fault: (r) => (r.method === 'PUT' && r.path.includes('/manifests/') && r.authorization ? hold('puts') : undefined) });
+    try {
+      const rerun = await sync('wide', { srcHost: slowSrc.host, dstHost: slowDst.host, workers: 1 });
+      assert.equal(rerun.summary.unchanged, TAGS);
+      assert.equal(most, 4, 'four source HEADs at once with --workers 1 (4 × workers)');
+      // A fresh destination: every image is copied, one at a time.
+      const cold = await sync('wide-cold', { srcHost: slowSrc.host, dstHost: slowDst.host, workers: 1 });
+      assert.equal(cold.summary.copied, TAGS);
+      assert.equal(mostPuts, 1, 'one manifest PUT at a time: copies keep to --workers');
+    } finally {
+      await Promise.all([slowSrc.stop(), slowDst.stop()]);
+    }
+  });
+
   test('HEAD requests reuse keep-alive connections', async () => {
     const srcRelay = await connectionCounter(Number(srcProxy.host.split(':')[1]));
     const dstRelay = await connectionCounter(Number(dstProxy.host.split(':')[1]));
     try {
       await sync('keepalive', { srcHost: srcRelay.host, dstHost: dstRelay.host });
       const before = srcRelay.connections() + dstRelay.connections();
-      const rerun = await sync('keepalive', { srcHost: srcRelay.host, dstHost: dstRelay.host, verifyDestination: true });
+      const rerun = await sync('keepalive', { srcHost: srcRelay.host, dstHost: dstRelay.host, verifyDestination: true, workers: 1 });
       assert.equal(rerun.summary.unchanged, TAGS);
       const opened = srcRelay.connections() + dstRelay.connections() - before;
-      // 2 × TAGS HEADs: a connection each would be 24; the pool of 7 workers needs at most about 7 per side plus
+      // 2 × TAGS HEADs: a connection each would be 24; with one worker, 4 checks at once need at most 4 per side plus
       // the undici pool for GETs (probe, tag list).
-      assert.ok(opened <= 18, `${opened} connections opened for ${2 * TAGS} HEADs`);
+      assert.ok(opened <= 12, `${opened} connections opened for ${2 * TAGS} HEADs`);
     } finally {
       await Promise.all([srcRelay.stop(), dstRelay.stop()]);
     }
