@@ -12,7 +12,7 @@ export interface ExpandOptions {
   readonly platforms?: readonly Platform[];
   /** Copy referrers for rules that do not say (the CLI's `--with-referrers`). */
   readonly referrers?: boolean;
-  /** Tag lists fetched at once. @default 8 */
+  /** Tag lists fetched at once. @default 16 */
   readonly concurrency?: number;
 }
 
@@ -22,7 +22,7 @@ export interface ExpandOptions {
  * is a generate failure; the others go on.
  */
 export async function expandRules(rules: readonly MirrorRule[], source: ImageStore, options: ExpandOptions = {}): Promise<ExpandedJob> {
-  const limiter = new Limiter(options.concurrency ?? 8);
+  const limiter = new Limiter(options.concurrency ?? 16);
   const tasks: ImageTask[][] = [];
   const failures: GenerateFailure[] = [];
   const warnings: string[] = [];
