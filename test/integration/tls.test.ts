@@ -62,3 +62,61 @@ describe('TLS with a private CA', () => {
     assert.equal(parseJsonOutput<ImageResult>(run).digest, image.digest);
   });
 });
+
+/**
+ * Which credentials go to a Bearer token realm (issue 8: credentials go to their own registry only). The token
+ * server of a registry serving verified HTTPS runs on plain HTTP at another origin, as a challenge could name.
+ */
+describe('credentials sent to a token realm', () => {
+  let src: RunningRegistry;
+  let dst: RunningRegistry;
+  let builder: ImageBuilder;
+  let certs: TestCertificates;
+  const REALM_PASSWORD = 'canary-realm-host-password-6d1f';
+
+  before(async () => {
+    certs = await makeTestCertificates();
+    [src, dst, builder] = await Promise.all([
+      startRegistry(),
+      startRegistry({ auth: 'token', tls: { certificate: certs.certificate, key: certs.key } }),
+      ImageBuilder.temporary(),
+    ]);
+    await pushImage(src, 'realm/app', 'v1', await builder.image({ format: 'oci', layers: 1, layerSize: 16 * 1024 }), builder);
+  });
+  after(async () => {
+    await Promise.all([src?.stop(), dst?.stop(), builder?.dispose()]);
+  });
+
+  /** auth.json: the source insecure, the destination's own credentials, and other credentials for the realm's host. */
+  async function auth(insecureDestination: boolean) {
+    const a = await writeAuthJson([src]);
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const json = JSON.parse(await readFile(a.file, 'utf8')) as Record<string, unknown>;
+    json[dst.host] = { username: dst.username, password: '${DST_PASSWORD}', insecure: insecureDestination };
+    json[new URL(dst.tokenServer!.url).host] = { username: 'realm-host-user', password: '${REALM_PASSWORD}', insecure: true };
+    await writeFile(a.file, JSON.stringify(json));
+    return { file: a.file, env: { ...a.env, DST_PASSWORD: dst.password!, REALM_PASSWORD, NODE_EXTRA_CA_CERTS: certs.caPath } };
+  }
+
+  test('a verified-TLS registry\'s credentials are withheld from a plain-HTTP realm: refused, saying why, nothing sent in clear', async () => {
+    const before = dst.tokenServer!.requests.length;
+    const a = await auth(false);
+    const run = await runCli(['copy', `${src.host}/realm/app:v1`, `${dst.host}/realm/app:v1`, '--auth', a.file], { env: a.env });
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.match(run.stdout + run.stderr, /credentials for 127\.0\.0\.1:\d+ were withheld: the realm is plain HTTP and the registry is not marked insecure/);
+    const asked = dst.tokenServer!.requests.slice(before);
+    assert.ok(asked.length > 0, 'the token server was asked');
+    assert.deepEqual(asked.filter((r) => r.authorization !== undefined), [], 'no credentials on plain HTTP');
+    for (const text of [run.stdout, run.stderr]) assert.ok(!text.includes(dst.password!) && !text.includes(REALM_PASSWORD), 'no secret shown');
+  });
+
+  test('marked insecure, the registry\'s own credentials go to its realm, never those configured for the realm\'s host', async () => {
+    const before = dst.tokenServer!.requests.length;
+    const a = await auth(true);
+    const run = await runCli(['copy', `${src.host}/realm/app:v1`, `${dst.host}/realm/insecure:v1`, '--auth', a.file, '--json'], { env: a.env });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const asked = dst.tokenServer!.requests.slice(before);
+    assert.ok(asked.length > 0);
+    assert.deepEqual([...new Set(asked.map((r) => `${r.status} ${r.user}`))], [`200 ${dst.username}`], 'every token request authenticated as the registry\'s user');
+  });
+});
