@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import type { ImageResult } from '../../src/results/image-result.js';
 import { ImageBuilder, makeTestCertificates, pushImage, startRegistry, type BuiltManifest, type RunningRegistry, type TestCertificates } from '../harness/index.js';
 import { parseJsonOutput, runCli, writeAuthJson } from './support.js';
+
+/** auth.json for `src` (insecure, plain HTTP) plus `entries`; `env` holds the variables they name. */
+async function authWith(src: RunningRegistry, entries: Record<string, unknown>, env: Record<string, string>) {
+  const a = await writeAuthJson([src]);
+  const json = { ...(JSON.parse(await readFile(a.file, 'utf8')) as Record<string, unknown>), ...entries };
+  await writeFile(a.file, JSON.stringify(json));
+  return { file: a.file, env: { ...a.env, ...env } };
+}
 
 /**
  * A destination serving HTTPS with a certificate from a private CA: trusted through NODE_EXTRA_CA_CERTS, refused
@@ -30,14 +39,9 @@ describe('TLS with a private CA', () => {
   });
 
   /** auth.json with the source insecure (plain HTTP) and the TLS destination verified. */
-  async function auth(insecureDestination: boolean) {
-    const a = await writeAuthJson([src]);
-    const { readFile, writeFile } = await import('node:fs/promises');
-    const json = JSON.parse(await readFile(a.file, 'utf8')) as Record<string, unknown>;
-    json[dst.host] = { username: dst.username, password: '${DST_PASSWORD}', insecure: insecureDestination };
-    await writeFile(a.file, JSON.stringify(json));
-    return { file: a.file, env: { ...a.env, DST_PASSWORD: dst.password! } };
-  }
+  const auth = (insecureDestination: boolean) => authWith(src, {
+    [dst.host]: { username: dst.username, password: '${DST_PASSWORD}', insecure: insecureDestination },
+  }, { DST_PASSWORD: dst.password! });
 
   test('NODE_EXTRA_CA_CERTS makes the private CA trusted', async () => {
     const a = await auth(false);
@@ -88,15 +92,10 @@ describe('credentials sent to a token realm', () => {
   });
 
   /** auth.json: the source insecure, the destination's own credentials, and other credentials for the realm's host. */
-  async function auth(insecureDestination: boolean) {
-    const a = await writeAuthJson([src]);
-    const { readFile, writeFile } = await import('node:fs/promises');
-    const json = JSON.parse(await readFile(a.file, 'utf8')) as Record<string, unknown>;
-    json[dst.host] = { username: dst.username, password: '${DST_PASSWORD}', insecure: insecureDestination };
-    json[new URL(dst.tokenServer!.url).host] = { username: 'realm-host-user', password: '${REALM_PASSWORD}', insecure: true };
-    await writeFile(a.file, JSON.stringify(json));
-    return { file: a.file, env: { ...a.env, DST_PASSWORD: dst.password!, REALM_PASSWORD, NODE_EXTRA_CA_CERTS: certs.caPath } };
-  }
+  const auth = (insecureDestination: boolean) => authWith(src, {
+    [dst.host]: { username: dst.username, password: '${DST_PASSWORD}', insecure: insecureDestination },
+    [new URL(dst.tokenServer!.url).host]: { username: 'realm-host-user', password: '${REALM_PASSWORD}', insecure: true },
+  }, { DST_PASSWORD: dst.password!, REALM_PASSWORD, NODE_EXTRA_CA_CERTS: certs.caPath });
 
   test('a verified-TLS registry\'s credentials are withheld from a plain-HTTP realm: refused, saying why, nothing sent in clear', async () => {
     const before = dst.tokenServer!.requests.length;
