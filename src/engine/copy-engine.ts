@@ -148,7 +148,6 @@ export class CopyEngine {
     const filtering = options.platforms !== undefined && options.platforms.length > 0;
     const dstTag = dst.tag ?? (dst.digest ? undefined : src.tag);
     let sourceDigest = src.digest;
-    const learned = (): Checked => ({ checked: true, ...(sourceDigest !== undefined ? { sourceDigest } : {}) });
     const locked = options.locked;
     if (!filtering && locked && locked.digest === locked.sourceDigest) {
       if (sourceDigest === undefined) {
@@ -176,7 +175,7 @@ export class CopyEngine {
         }
       }
     }
-    return learned();
+    return { checked: true, ...(sourceDigest !== undefined ? { sourceDigest } : {}) };
   }
 
   private async copyTop(src: Reference, dst: Reference, options: CopyOptions, tally: Tally, onSourceDigest: (digest: string) => void): Promise<TopOutcome> {
