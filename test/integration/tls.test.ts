@@ -3,7 +3,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import type { ImageResult } from '../../src/results/image-result.js';
 import { ImageBuilder, makeTestCertificates, pushImage, startRegistry, type BuiltManifest, type RunningRegistry, type TestCertificates } from '../harness/index.js';
-import { parseJsonOutput, runCli, writeAuthJson } from './support.js';
+import { RegistryClient } from '../../src/client/registry-client.js';
+import { credentialsFor, parseJsonOutput, runCli, writeAuthJson } from './support.js';
 
 /** auth.json for `src` (insecure, plain HTTP) plus `entries`; `env` holds the variables they name. */
 async function authWith(src: RunningRegistry, entries: Record<string, unknown>, env: Record<string, string>) {
@@ -57,6 +58,20 @@ describe('TLS with a private CA', () => {
     const run = await runCli(['copy', `${src.host}/tls/app:v1`, `${dst.host}/tls/other:v1`, '--auth', a.file], { env: a.env });
     assert.equal(run.code, 1);
     assert.match(run.stdout + run.stderr, new RegExp(`registry ${dst.host.replace(/\./g, '\\.')} unreachable: .*(UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|unable to verify)`, 'i'));
+  });
+
+  test('the challenge is learned once: 20 requests started together cost one 401 (HTTPS, no ping to learn it from)', async () => {
+    const statuses: Array<number | undefined> = [];
+    const client = new RegistryClient({ credentials: credentialsFor(dst), onRequest: (e) => statuses.push(e.status) });
+    try {
+      const heads = await Promise.all(Array.from({ length: 20 }, (_, i) => client.headManifest(dst.host, `gate/app${i}`, 'v1', 'push')));
+      assert.deepEqual(heads.filter((h) => h !== undefined), [], 'nothing there yet');
+      // The plain-HTTP probe of the TLS port gets no HTTP answer (status undefined); then one 401, and 404s.
+      assert.equal(statuses.filter((s) => s === 401).length, 1, statuses.join(' '));
+      assert.equal(statuses.filter((s) => s === 404).length, 20, statuses.join(' '));
+    } finally {
+      await client.close();
+    }
   });
 
   test('insecure: true accepts the unverified certificate and stays on HTTPS', async () => {
