@@ -330,31 +330,40 @@ function log(text: string): void {
 async function measureCopySet(ctx: ModeContext, set: DataSet, runs: number, work: string): Promise<Row[]> {
   const cold: Record<Tool, ProcRun[]> = { 'swr-sync': [], skopeo: [] };
   const warm: Record<Tool, ProcRun[]> = { 'swr-sync': [], skopeo: [] };
-  const warmNs: Partial<Record<Tool, string>> = {};
+  const prefix = (tool: Tool): string => `${set.id}-${tool === 'skopeo' ? 'sk' : 'swr'}-${ctx.mode}`;
   for (let i = 0; i < runs; i++) {
     // Alternate which tool goes first so drift (page cache, tmpfs growth) does not favour one.
     for (const tool of i % 2 === 0 ? TOOLS : [...TOOLS].reverse()) {
-      const ns = `${set.id}-${tool === 'skopeo' ? 'sk' : 'swr'}-${ctx.mode}-c${i}`;
+      // Every cold run starts from an empty destination registry (issue 7: the destination wiped between runs).
+      await ctx.dst.wipe();
+      const ns = `${prefix(tool)}-c${i}`;
       const run = await runTool(tool, set, ctx.direct, ns, work, true);
       await verify(set, ctx.dst, ns, `${tool} cold run ${i + 1}`);
       cold[tool].push(run);
-      warmNs[tool] = ns;
       log(`set ${set.id} ${ctx.mode} cold ${i + 1}/${runs} ${tool}: ${secs(run.wallMs)} s, ${mib(run.peakRssBytes)}`);
     }
   }
+  // Warm: each tool copies once into its own namespace of a wiped registry (not measured), then reruns with nothing
+  // changed, alternating.
+  await ctx.dst.wipe();
+  for (const tool of TOOLS) {
+    await runTool(tool, set, ctx.direct, `${prefix(tool)}-w`, work, true);
+    await verify(set, ctx.dst, `${prefix(tool)}-w`, `${tool} copy before the warm runs`);
+  }
   for (let i = 0; i < runs; i++) {
     for (const tool of i % 2 === 0 ? TOOLS : [...TOOLS].reverse()) {
-      const ns = warmNs[tool]!;
+      const ns = `${prefix(tool)}-w`;
       const run = await runTool(tool, set, ctx.direct, ns, work, false);
       await verify(set, ctx.dst, ns, `${tool} warm run ${i + 1}`);
       warm[tool].push(run);
       log(`set ${set.id} ${ctx.mode} warm ${i + 1}/${runs} ${tool}: ${secs(run.wallMs)} s, ${mib(run.peakRssBytes)}`);
     }
   }
-  // One extra counted run per tool (cold, then its warm rerun) through the counting proxies.
+  // One extra counted run per tool (cold into a wiped registry, then its warm rerun) through the counting proxies.
   const counted: Record<'cold' | 'warm', Partial<Record<Tool, Requests>>> = { cold: {}, warm: {} };
   for (const tool of TOOLS) {
-    const ns = `${set.id}-${tool === 'skopeo' ? 'sk' : 'swr'}-${ctx.mode}-p`;
+    const ns = `${prefix(tool)}-p`;
+    await ctx.dst.wipe();
     for (const phase of ['cold', 'warm'] as const) {
       ctx.srcProxy.reset();
       ctx.dstProxy.reset();
@@ -400,7 +409,7 @@ function cpuSeconds(pid: number): number {
 }
 
 /**
- * `--floor`: swr-sync and the floor copier alternately, cold, into fresh namespaces of the same registries, with
+ * `--floor`: swr-sync and the floor copier alternately, cold, each into a wiped destination registry, with
  * the registries' CPU measured around each run: what is left for swr-sync to gain on this machine.
  */
 async function measureFloor(ctx: ModeContext, set: DataSet, runs: number, work: string, skopeoMedianMs: number): Promise<FloorRow> {
@@ -413,6 +422,7 @@ async function measureFloor(ctx: ModeContext, set: DataSet, runs: number, work: 
   for (let i = 0; i < runs; i++) {
     for (const tool of i % 2 === 0 ? (['floor', 'swr-sync'] as const) : (['swr-sync', 'floor'] as const)) {
       const ns = `${set.id}-${tool === 'floor' ? 'fl' : 'swrf'}-${ctx.mode}-c${i}`;
+      await ctx.dst.wipe();
       const before = registryCpu();
       const run = tool === 'floor'
         ? await runMeasured(process.execPath, [FLOOR_COPIER, ctx.direct.srcHost, ctx.direct.dstHost, ns, list], { cwd: work })
@@ -721,7 +731,7 @@ async function main(): Promise<void> {
       '## How to read it',
       '',
       `- Sets b–e run in auth mode \`${primary}\` only; set a in every mode given (${opts.modes.join(', ')}), both registries in that mode.`,
-      '- cold: a fresh destination namespace per run and skopeo\'s blob-info cache deleted first; warm: a no-change rerun into the namespace of the last cold run (skopeo keeps its cache, swr-sync its lock file, as each would in use).',
+      '- cold: the destination registry wiped (restarted on empty storage) before every run and skopeo\'s blob-info cache deleted; warm: each tool copies once into a wiped registry, then reruns with nothing changed, alternating (skopeo keeps its cache, swr-sync its lock file, as each would in use).',
       '- Times are wall time of the child process; peak RSS is `VmHWM` from /proc, polled every 20 ms (the maximum over runs).',
       '- Requests: one extra run per tool and phase through loopback counting proxies (`src / dst / token`): every request including 401 challenges; token fetches go to the token servers directly.',
       '- Every destination tag is verified after every run (digest equal to the one pushed, every blob present); any mismatch aborts the bench.',

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { get as getHttps } from 'node:https';
 import type { Socket } from 'node:net';
@@ -51,6 +51,8 @@ export interface RunningRegistry {
   kill(signal?: NodeJS.Signals): void;
   /** A new process on the same port, storage and HTTP secret (so upload sessions survive). */
   restart(): Promise<void>;
+  /** A new process on the same port with empty storage: every repository, blob and upload gone (bench cold runs). */
+  wipe(): Promise<void>;
 }
 
 export const REGISTRY_BINARY = '/usr/bin/docker-registry';
@@ -171,18 +173,28 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
     async restart() {
       if (stopping !== undefined) throw new Error('restart: the registry was stopped');
       await terminate(current);
-      // Go listeners set SO_REUSEADDR, so the port is free again at once unless someone else took it.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          current = await launch(port);
-          return;
-        } catch (err) {
-          if (!(err instanceof BindConflict) || attempt >= BIND_ATTEMPTS) throw err;
-          await delay(100 * attempt);
-        }
-      }
+      await relaunch();
+    },
+    async wipe() {
+      if (stopping !== undefined) throw new Error('wipe: the registry was stopped');
+      await terminate(current);
+      await rm(storageDir!, { recursive: true, force: true });
+      await mkdir(storageDir!, { recursive: true });
+      await relaunch();
     },
   };
+  // Go listeners set SO_REUSEADDR, so the port is free again at once unless someone else took it.
+  async function relaunch(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        current = await launch(port);
+        return;
+      } catch (err) {
+        if (!(err instanceof BindConflict) || attempt >= BIND_ATTEMPTS) throw err;
+        await delay(100 * attempt);
+      }
+    }
+  }
   return registry;
 }
 
