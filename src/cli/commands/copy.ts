@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { RegistryLimiter } from '../../client/rate-limit.js';
 import { applyArchiveOutcomes, OciLayoutStore } from '../../client/oci-layout.js';
 import { RegistryClient, Transport } from '../../client/registry-client.js';
@@ -42,7 +42,7 @@ export function registerCopy(program: Command): void {
     .option('--insecure', 'allow plain HTTP and unverified TLS for both registries')
     .option('--retries <n>', 'retries of a failed request or blob transfer', integerOption('--retries', 0, 20), 3)
     .option('--timeout <duration>', 'bound the whole copy (e.g. 10m); no tag is left on an incomplete image', durationOption('--timeout'))
-    .option('--stall-timeout <duration>', 'abort and retry a transfer that receives nothing for this long', durationOption('--stall-timeout'), 60_000)
+    .addOption(new Option('--stall-timeout <duration>', 'abort and retry a transfer that receives nothing for this long').argParser(durationOption('--stall-timeout')).default(60_000, '60s'))
     .option('--rate <n>', 'requests per second to each registry, e.g. 10 or 0.5', rateOption('--rate'))
     .option('--bandwidth <bytes/s>', 'blob bytes per second to and from each registry: 20M, 512k (powers of 1000), 1.5MiB (powers of 1024)', byteRateOption('--bandwidth'))
     .option('--with-referrers', 'also copy what refers to the image: signatures, attestations, SBOMs (OCI 1.1 referrers and cosign tags)')
