@@ -1,7 +1,8 @@
 import * as core from '@actions/core';
 import { describeError } from '../errors.js';
 import { openJob, planJob, syncJob, type Job } from '../job/job.js';
-import { formatBytes, formatDuration, formatImageLine } from '../results/format.js';
+import { formatDurationText } from '../config/duration.js';
+import { formatBytes, formatImageLine } from '../results/format.js';
 import type { ImageResult } from '../results/image-result.js';
 import { formatPlanMarkdown, planCounts } from '../results/plan-report.js';
 import { finishingLine } from '../results/run-summary.js';
@@ -49,7 +50,7 @@ function logInputs(inputs: ActionInputs, workspace: string): void {
     ...(inputs.verifyDestination ? ['verify destination'] : []),
     ...(inputs.rate !== undefined ? [`rate ${inputs.rate} requests/s per registry`] : []),
     ...(inputs.bandwidth !== undefined ? [`bandwidth ${inputs.bandwidth} bytes/s per registry`] : []),
-    ...(inputs.timeoutMs !== undefined ? [`timeout ${formatDuration(inputs.timeoutMs)}`] : []),
+    ...(inputs.timeoutMs !== undefined ? [`timeout ${formatDurationText(inputs.timeoutMs)}`] : []),
     ...(inputs.authFile ? ['auth given'] : []),
   ];
   core.info(`swr-sync: ${parts.join(', ')}`);

@@ -10,3 +10,11 @@ export function parseDuration(text: string): number | undefined {
   const ms = match ? Number(match[1]) * UNIT_MS[match[2] ?? 's']! : NaN;
   return Number.isFinite(ms) && ms >= 1 && ms <= MAX_MS ? Math.round(ms) : undefined;
 }
+
+/** The shortest way to write `ms` back in the same grammar (`5m`, `90s`, `1500ms`), for logs. */
+export function formatDurationText(ms: number): string {
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
