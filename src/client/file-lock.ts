@@ -1,4 +1,5 @@
-import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 
 /**
@@ -40,9 +41,7 @@ export async function withFileLock<T>(lockFile: string, work: () => Promise<T>, 
     const owner = await inspect(lockFile);
     if (owner === undefined) continue; // released between our attempt and the look: try again at once
     if (isStale(owner, staleMs)) {
-      await unlink(lockFile).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw error;
-      });
+      await breakStale(lockFile, owner);
       continue;
     }
     const waited = Date.now() - started;
@@ -72,6 +71,8 @@ async function tryCreate(lockFile: string): Promise<boolean> {
 }
 
 interface Owner {
+  /** The lock file's inode when it was looked at: breaking it must not remove a newer lock. */
+  readonly ino: number;
   readonly text: string;
   readonly pid: number | undefined;
   readonly host: string | undefined;
@@ -84,6 +85,7 @@ async function inspect(lockFile: string): Promise<Owner | undefined> {
     const [pid, host] = text.trim().split(/\s+/);
     const parsed = Number(pid);
     return {
+      ino: info.ino,
       text: text.trim() ? `pid ${pid} on ${host ?? 'an unknown host'}` : '',
       pid: Number.isInteger(parsed) && parsed > 0 ? parsed : undefined,
       host,
@@ -93,6 +95,22 @@ async function inspect(lockFile: string): Promise<Owner | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+}
+
+/**
+ * Moves the stale lock aside (rename is atomic) and checks it is the one that was judged stale: when two waiters
+ * break it at once, the later one may move a lock the earlier one has just taken, and puts it back.
+ */
+async function breakStale(lockFile: string, owner: Owner): Promise<void> {
+  const aside = `${lockFile}.${randomBytes(6).toString('hex')}.stale`;
+  try {
+    await rename(lockFile, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  if ((await stat(aside)).ino !== owner.ino) await link(aside, lockFile).catch(() => undefined);
+  await unlink(aside).catch(() => undefined);
 }
 
 function isStale(owner: Owner, staleMs: number): boolean {

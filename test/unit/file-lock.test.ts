@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -40,6 +40,21 @@ describe('withFileLock (index.json of a layout shared by processes)', () => {
     const started = Date.now();
     assert.equal(await withFileLock(lock, async () => 'ran', { timeoutMs: 5_000 }), 'ran');
     assert.ok(Date.now() - started < 2_000);
+  });
+
+  test('waiters breaking one stale lock at the same moment still take turns; nothing is left behind', async () => {
+    const lock = join(dir, 'stampede.lock');
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
+    await writeFile(lock, `${gone} ${hostname()}\n`);
+    let holding = 0;
+    let most = 0;
+    await Promise.all(Array.from({ length: 12 }, () => withFileLock(lock, async () => {
+      most = Math.max(most, ++holding);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      holding--;
+    }, { pollMs: 1 })));
+    assert.equal(most, 1);
+    assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('stampede')), []);
   });
 
   test('a lock from another host is broken only once older than staleMs', async () => {
