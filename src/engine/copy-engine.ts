@@ -223,7 +223,7 @@ export class CopyEngine {
         }
       }
       const childLimiter = new Limiter(4);
-      await Promise.all(children.map((child) => childLimiter.run(() => this.copyChild(from, to, child, tally, 1))));
+      await settleAll(children.map((child) => childLimiter.run(() => this.copyChild(from, to, child, tally, 1))));
     } else {
       platforms = await this.copyImageBlobs(from, to, manifest, tally);
     }
@@ -260,7 +260,7 @@ export class CopyEngine {
     const fetched = await source.getManifest(from.registry, from.repository, descriptor.digest);
     const manifest: Manifest = parseManifest(fetched.bytes, fetched.mediaType ?? descriptor.mediaType, from);
     if (manifest.kind === 'index') {
-      await Promise.all(manifest.manifests.map((child) => this.copyChild(from, to, child, tally, depth + 1)));
+      await settleAll(manifest.manifests.map((child) => this.copyChild(from, to, child, tally, depth + 1)));
     } else {
       await this.copyImageBlobs(from, to, manifest, tally);
     }
@@ -287,12 +287,23 @@ export class CopyEngine {
     }
     const descriptors = [config, ...manifest.layers].filter((d) => !isNonDistributable(d));
     const unique = new Map(descriptors.map((d) => [d.digest, d]));
-    await Promise.all([...unique.values()].map(async (d) => {
+    await settleAll([...unique.values()].map(async (d) => {
       const outcome = await this.blobs.ensure(from, to, d, d === config ? configBytes : undefined);
       tally.add(outcome, d.size);
     }));
     return platforms;
   }
+}
+
+/**
+ * Promise.all that waits for every operation to settle before it rethrows the first failure: an image that fails
+ * leaves none of its transfers still writing (a layout's temporary files, an archive's staging directory that is
+ * removed as soon as the copy is over).
+ */
+async function settleAll(operations: readonly Promise<unknown>[]): Promise<void> {
+  const outcomes = await Promise.allSettled(operations);
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** A small blob read whole and verified against its descriptor, retried like any transfer. */

@@ -285,6 +285,22 @@ describe('engine on the wire (token auth, through proxies)', () => {
     assert.ok(!dstProxy.requests.some((r) => r.method === 'PUT' && r.path.includes('/manifests/')), 'no manifest written');
   });
 
+  test('an image that fails reports only after its other transfers have settled (nothing of it still writing)', async () => {
+    const [corrupt, , slow] = image.layers;
+    srcFault = (r) => {
+      if (r.method !== 'GET' || r.headers.authorization === undefined) return undefined;
+      if (r.path.endsWith(corrupt!.digest)) return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: 'x'.repeat(corrupt!.size) };
+      // About a second for this layer: far longer than the corrupt one takes to fail with its retries.
+      if (r.path.endsWith(slow!.digest)) return { drip: { bytes: 16 * 1024, intervalMs: 50 } };
+      return undefined;
+    };
+    const result = await engine().copy(ref(srcProxy, 'lib/app:v1'), ref(dstProxy, 'settled/app:v1'));
+    assert.equal(result.status, 'failed');
+    assert.equal(result.error?.code, 'ERR_DIGEST_MISMATCH');
+    const slowPut = dstProxy.requests.find((r) => r.method === 'PUT' && decodeURIComponent(r.path).includes(`digest=${slow!.digest}`));
+    assert.equal(slowPut?.status, 201, 'the slow layer was stored before the failure was reported');
+  });
+
   test('an unreachable registry is named with the cause (exit 1)', async () => {
     const { freePort } = await import('../harness/index.js');
     const port = await freePort();
