@@ -296,8 +296,7 @@ export class RegistryClient {
       const body = JSON.parse((await readLimited(res.body, 64 * 1024 * 1024, () =>
         new SwrSyncError('ERR_REGISTRY_RESPONSE', `tag list of ${registry}/${repository} is too large`, { registry, repository }))).toString('utf8')) as { tags?: string[] | null };
       tags.push(...(body.tags ?? []));
-      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header(res.headers, 'link') ?? '')?.[1];
-      target = next === undefined ? undefined : new URL(next, res.url).toString();
+      target = nextPage(res);
     }
     return tags;
   }
@@ -324,8 +323,7 @@ export class RegistryClient {
       const index = parseManifest(bytes, MediaType.OciIndex, where);
       if (index.kind !== 'index') throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `referrers list of ${display(registry, repository, digest)} is not an image index`, where);
       referrers.push(...index.manifests);
-      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header(res.headers, 'link') ?? '')?.[1];
-      target = next === undefined ? undefined : new URL(next, res.url).toString();
+      target = nextPage(res);
     }
     return referrers;
   }
@@ -622,15 +620,15 @@ export class RegistryClient {
       }
       const status = res.statusCode;
       this.count(op.registry, op.method, target, status);
+      const challenge = status === 401 && !crossOrigin ? parseChallenge(res.headers['www-authenticate']) : undefined;
       if (!crossOrigin) {
-        if (status === 401) endpoint.challenge = parseChallenge(res.headers['www-authenticate']) ?? endpoint.challenge;
+        if (challenge) endpoint.challenge = challenge;
         endDiscovery();
       }
       const quotaWait = crossOrigin ? undefined : this.limiter.afterResponse(op.registry, status, res.headers);
       const response: Response = { status, headers: res.headers, body: res.body, url: target };
 
       if (status === 401 && !crossOrigin) {
-        const challenge = parseChallenge(res.headers['www-authenticate']);
         await res.body.dump();
         if (usedToken) {
           this.tokens.delete(usedToken);
@@ -638,12 +636,10 @@ export class RegistryClient {
         }
         const mayRetry = usedToken ? !tokenRetried : !challengeRetried;
         if (mayRetry && challenge && replayable) {
-          endpoint.challenge = challenge;
           if (usedToken) tokenRetried = true;
           else challengeRetried = true;
           continue;
         }
-        if (challenge) endpoint.challenge = challenge;
         throw await this.unauthorized(op, 401, !replayable && !challengeRetried && !tokenRetried);
       }
       if (status === 403 && !op.expect.includes(403)) {
@@ -841,6 +837,12 @@ export class RegistryClient {
         { ...where, status: res.statusCode, retryable: isRetryableStatus(res.statusCode) });
     }
   }
+}
+
+/** The `Link: <…>; rel="next"` page after this one (distribution-spec pagination of tag and referrers lists), absolute. */
+function nextPage(res: Response): string | undefined {
+  const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header(res.headers, 'link') ?? '')?.[1];
+  return next === undefined ? undefined : new URL(next, res.url).toString();
 }
 
 /** A HEAD answer in undici's shape: the same handling (status, headers, an empty body to dump) for every method. */
