@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { writeFileAtomic } from './atomic-file.js';
 import type { ImageResult } from './image-result.js';
 
 /**
@@ -77,17 +77,11 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-/**
- * Writes atomically: a temporary file in the same directory, then rename(2), so a reader (or a crash) never sees
- * half a lock file.
- */
+/** Writes atomically (atomic-file.ts), so a reader, or a crash, never sees half a lock file. */
 export async function writeLockFile(file: string, lock: LockFile): Promise<void> {
-  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await writeFile(temporary, serializeLockFile(lock), { mode: 0o644 });
-    await rename(temporary, file);
+    await writeFileAtomic(file, serializeLockFile(lock));
   } catch (error) {
-    await rm(temporary, { force: true });
     throw new ConfigError(`cannot write the lock file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { file, code: 'ERR_CONFIG_READ' });
   }
 }

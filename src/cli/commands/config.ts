@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { link, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { ConfigError, SwrSyncError } from '../../errors.js';
@@ -14,6 +13,7 @@ import {
 } from '../../config/workload-images.js';
 import { listClusterWorkloads } from '../../kubernetes/cluster-workloads.js';
 import { loadKubeconfig, locateKubeconfig } from '../../kubernetes/kubeconfig.js';
+import { writeFileAtomic } from '../../results/atomic-file.js';
 import { ExitCode } from '../exit-codes.js';
 import { durationOption } from '../options.js';
 
@@ -136,21 +136,13 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-/**
- * Writes atomically through a temporary file in the same directory. Without `replace`, link(2) publishes it, which
- * fails if the file appeared meanwhile, so an existing images.json is never overwritten by accident.
- */
+/** Writes atomically; without `replace` an existing images.json (even one that appeared meanwhile) is never overwritten. */
 async function writeOutput(file: string, text: string, replace: boolean): Promise<void> {
-  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await writeFile(temporary, text, { mode: 0o644 });
-    if (replace) await rename(temporary, file);
-    else await link(temporary, file);
+    await writeFileAtomic(file, text, { replace });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new SwrSyncError('ERR_INVALID_ARGUMENT', `${file} already exists: pass --force to replace it, or -o another file`);
     throw new ConfigError(`cannot write images.json (${code ?? (error as Error).message})`, { file, code: 'ERR_CONFIG_READ' });
-  } finally {
-    await rm(temporary, { force: true });
   }
 }

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { SwrSyncError } from '../../errors.js';
+import { writeFileAtomic } from '../../results/atomic-file.js';
 import { DNS1123_LABEL, DNS1123_SUBDOMAIN, requireRule } from '../../kubernetes/names.js';
 import { formatPullSecret, pullSecretManifest, REGISTRY_HOST, type PullSecretFormat, type RegistryLogin } from '../../kubernetes/pull-secret.js';
 import { ACCESS_KEY_TEXT, isAccessKey, PROJECT_NAME, swrRegistryLogin } from '../../swr/pull-secret.js';
@@ -176,24 +175,13 @@ async function readPrivatePassword(flags: PullSecretFlags): Promise<string> {
 }
 
 /**
- * Writes a file only its owner can read: a new temporary file created with mode 0600 beside the target, then
- * rename(2) over it, so an existing file is replaced atomically (never truncated in place, never briefly readable
- * with the old file's mode) and a failed write leaves the old file as it was.
+ * Writes a file only its owner can read: a new 0600 temporary file renamed over the target, so an existing file is
+ * never truncated in place nor briefly readable with the old file's mode.
  */
 async function writePrivateFile(file: string, text: string): Promise<void> {
-  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    const handle = await open(temporary, 'wx', 0o600);
-    try {
-      await handle.chmod(0o600); // the mode given to open() is reduced by the umask; 0600 is the contract
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, file);
+    await writeFileAtomic(file, text, { mode: 0o600 });
   } catch (error) {
-    await rm(temporary, { force: true });
     throw new SwrSyncError('ERR_CONFIG_READ', `--output-file-path ${file}: cannot write the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
 }
