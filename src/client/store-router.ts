@@ -4,8 +4,8 @@ import { digestProblem } from '../oci/digest.js';
 import { isLayoutRegistry, tagProblem } from '../oci/reference.js';
 import type { ImageStore } from './image-store.js';
 import type { Descriptor } from '../oci/manifest.js';
-import type { ArchiveOutcome, OciLayoutStore } from './oci-layout.js';
-import type { Access, FetchedManifest, ManifestHead, RegistryClient } from './registry-client.js';
+import { OciLayoutStore, type ArchiveOutcome } from './oci-layout.js';
+import { RegistryClient, type Access, type FetchedManifest, type ManifestHead, type RegistryClientOptions } from './registry-client.js';
 import type { RetryPolicy } from './retry.js';
 
 /**
@@ -22,6 +22,14 @@ export class StoreRouter implements ImageStore {
     this.registries = registries;
     this.layouts = layouts;
     this.retry = registries.retry;
+  }
+
+  /** The stores of one side of a copy: a registry client, and layouts that are read (source) or written (destination). */
+  static open(side: 'source' | 'destination', options: RegistryClientOptions): StoreRouter {
+    return new StoreRouter(new RegistryClient(options), new OciLayoutStore({
+      archives: side === 'source' ? 'read' : 'write',
+      ...(options.retry ? { retry: options.retry } : {}),
+    }));
   }
 
   headManifest(registry: string, repository: string, ref: string, access?: Access): Promise<ManifestHead | undefined> {

@@ -1,6 +1,6 @@
 import { RegistryLimiter } from '../client/rate-limit.js';
-import { applyArchiveOutcomes, OciLayoutStore } from '../client/oci-layout.js';
-import { RegistryClient, Transport } from '../client/registry-client.js';
+import { applyArchiveOutcomes } from '../client/oci-layout.js';
+import { Transport, type RegistryClient } from '../client/registry-client.js';
 import { StoreRouter } from '../client/store-router.js';
 import { chainCredentialSources, loadAuthJson, loadDefaultDockerConfig, type CredentialSource } from '../config/credentials.js';
 import { loadImagesFileWithLimits } from '../config/images-file.js';
@@ -80,8 +80,8 @@ export async function openJob(config: JobConfig): Promise<Job> {
     retry: { retries: config.retries ?? 3 },
     ...(config.timeoutMs !== undefined ? { signal: AbortSignal.timeout(config.timeoutMs) } : {}),
   };
-  const source = new StoreRouter(new RegistryClient(common), new OciLayoutStore({ archives: 'read', retry: common.retry }));
-  const destination = new StoreRouter(new RegistryClient(common), new OciLayoutStore({ archives: 'write', retry: common.retry }));
+  const source = StoreRouter.open('source', common);
+  const destination = StoreRouter.open('destination', common);
   announceRepositories(rules, source.registries, destination.registries);
   try {
     const expanded = await expandRules(rules, source, {

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { RegistryLimiter } from '../../client/rate-limit.js';
-import { applyArchiveOutcomes, OciLayoutStore } from '../../client/oci-layout.js';
-import { RegistryClient, Transport } from '../../client/registry-client.js';
+import { applyArchiveOutcomes } from '../../client/oci-layout.js';
+import { Transport } from '../../client/registry-client.js';
 import { StoreRouter } from '../../client/store-router.js';
 import { CopyEngine } from '../../engine/copy-engine.js';
 import { ReferrerCopier } from '../../engine/referrers.js';
@@ -66,8 +66,8 @@ export function registerCopy(program: Command): void {
         ...(insecure ? { insecure } : {}),
         ...(flags.timeout !== undefined ? { signal: AbortSignal.timeout(flags.timeout) } : {}),
       };
-      const source = new StoreRouter(new RegistryClient({ credentials: credentials.source, ...common }), new OciLayoutStore({ archives: 'read', retry: common.retry }));
-      const destination = new StoreRouter(new RegistryClient({ credentials: credentials.destination, ...common }), new OciLayoutStore({ archives: 'write', retry: common.retry }));
+      const source = StoreRouter.open('source', { credentials: credentials.source, ...common });
+      const destination = StoreRouter.open('destination', { credentials: credentials.destination, ...common });
       try {
         const engine = new CopyEngine({ source, destination });
         const copied = await engine.copy(src, dst, platforms ? { platforms } : {});
