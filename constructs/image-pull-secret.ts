@@ -7,10 +7,11 @@ import type { Rule } from './lib/rules.js';
 import { REDACTED, check, fail, isUnresolved } from './lib/validation.js';
 import { dockerConfigJson } from './docker-config.js';
 import type { RegistryCredential } from './docker-config.js';
-import { swrLoginServer } from './swr-login-server.js';
+import { HuaweicloudProvider } from './huaweicloud/provider.js';
+import { cloudFor } from './swr-login-server.js';
 
 /**
- * SWR long-term login from an AK/SK pair (swr-facts §7.1): user `<projectName>@<AK>`, password
+ * SWR long-term login from an AK/SK pair: user `<projectName>@<AK>`, password
  * hex(HMAC-SHA256(key=SK, msg=AK)).
  *
  * Terraform has no HMAC function, so the login key can only be computed at synth, from literal keys. When the keys
@@ -28,7 +29,10 @@ export interface SwrLogin {
   readonly secretKey?: string;
   /** The precomputed login key (64 lowercase hex), usually a sensitive TerraformVariable. */
   readonly loginKey?: string;
-  /** Cloud domain of the registry host. @default 'myhuaweicloud.com' ('myhuaweicloud.eu' for eu-west-1xx) */
+  /**
+   * Cloud domain of the registry host.
+   * @default - the stack's huaweicloud provider's `cloud`, else 'myhuaweicloud.eu' for eu-west-1xx regions, else 'myhuaweicloud.com'
+   */
   readonly cloud?: string;
   /** Registry host. @default `swr.{region}.{cloud}` */
   readonly server?: string;
@@ -69,10 +73,10 @@ function isLiteral(v: unknown): v is string {
   return typeof v === 'string' && !Token.isUnresolved(v);
 }
 
-/** A `kubernetes_secret_v1` of type `kubernetes.io/dockerconfigjson` (DESIGN §6). */
+/** A `kubernetes_secret_v1` of type `kubernetes.io/dockerconfigjson`. */
 export class ImagePullSecret extends Construct {
   /**
-   * A pull secret for SWR, with the login built from AK/SK as Huawei's openssl recipe does (swr-facts §7.1).
+   * A pull secret for SWR, with the login built from AK/SK as Huawei's openssl recipe does.
    * Other registries can be added with `registries`.
    */
   static forSwr(scope: Construct, id: string, props: SwrImagePullSecretProps): ImagePullSecret {
@@ -130,13 +134,13 @@ export class ImagePullSecret extends Construct {
   private swrCredential(login: SwrLogin, writeOnly: boolean): RegistryCredential {
     if (login.region === undefined) fail(this, 'swr.region', login.region, 'is required');
     if (login.accessKey === undefined) fail(this, 'swr.accessKey', login.accessKey, 'is required');
-    const server = login.server ?? swrLoginServer(login.region, login.cloud);
+    const server = login.server ?? `swr.${login.region}.${this.cloudOf(login)}`;
     check(this, 'swr.server', server, SERVER);
     const projectName = login.projectName ?? login.region;
     if (isLiteral(projectName) && (projectName.length === 0 || projectName.includes('@'))) {
       fail(this, 'swr.projectName', projectName, "must be non-empty and contain no '@' (the user is PROJECT@AK)");
     }
-    // AKs are alphanumeric (huaweicloud/swr-login checks ^[a-zA-Z0-9]{10,30}$, swr-facts §6).
+    // AKs are alphanumeric (huaweicloud/swr-login checks ^[a-zA-Z0-9]{10,30}$).
     if (isLiteral(login.accessKey) && !/^[A-Za-z0-9]+$/.test(login.accessKey)) {
       fail(this, 'swr.accessKey', REDACTED, 'must be letters and digits only');
     }
@@ -172,6 +176,17 @@ export class ImagePullSecret extends Construct {
       this.warnLiteral('swr.secretKey', server, writeOnly);
     }
     return { server, username, password };
+  }
+
+  /**
+   * The given cloud, else the stack's huaweicloud provider's `cloud` (a private cloud's domain), else by this
+   * region: the registry is the region's, whatever region the provider itself talks to.
+   */
+  private cloudOf(login: SwrLogin): string {
+    if (login.cloud !== undefined) return login.cloud;
+    const cloud = HuaweicloudProvider.of(this)?.config.cloud;
+    if (cloud !== undefined) return cloud;
+    return cloudFor(isLiteral(login.region) ? login.region : '');
   }
 
   private warnLiteral(prop: string, server: string, writeOnly: boolean): void {

@@ -1,6 +1,6 @@
 /**
  * cdktf-swr: Huawei Cloud SWR as code. Constructs for organizations, repositories, pull secrets, mirrored images
- * and CCE/CCI workloads (DESIGN §6), plus typed bindings for the huaweicloud provider's SWR resources under
+ * and CCE/CCI workloads, plus typed bindings for the huaweicloud provider's SWR resources under
  * `huaweicloud`.
  */
 export * as huaweicloud from './huaweicloud/index.js';

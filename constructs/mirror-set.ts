@@ -43,7 +43,7 @@ const SETS = new WeakMap<TerraformStack, MirrorSet>();
 
 /**
  * The mirrored images of one stack. At synth it writes `swr-mirror.json` beside the stack's `cdk.tf.json`
- * (DESIGN §5), the input of `swr-sync sync --images` and of the GitHub Action's `manifest`.
+ *, the input of `swr-sync sync --images` and of the GitHub Action's `manifest`.
  */
 export class MirrorSet extends Construct {
   /** The stack's set, created with default props on first use. */

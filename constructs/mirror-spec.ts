@@ -1,5 +1,5 @@
 /**
- * The two files shared with swr-sync (DESIGN §5):
+ * The two files shared with swr-sync:
  * - `swr-mirror.json`, written at synth beside each stack's `cdk.tf.json`;
  * - `swr-mirror.lock.json`, written by `swr-sync sync --lock`, read here to pin images by digest.
  */
@@ -43,7 +43,7 @@ export function readLockFile(path: string): LockFile | undefined {
   return parseLockFile(readFileSync(path, 'utf8'), path);
 }
 
-/** Two-space indent and a trailing newline, fields in the DESIGN §5 order, so diffs stay small. */
+/** Two-space indent and a trailing newline, fields in the documented order (docs/constructs.md), so diffs stay small. */
 export function serializeMirrorSpec(spec: MirrorSpec): string {
   const images = spec.images.map((i) => ({
     id: i.id,

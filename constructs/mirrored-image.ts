@@ -3,7 +3,7 @@ import type { Reference } from '../src/oci/reference.js';
 import { Annotations, Construct, DataResource, TerraformStack } from './lib/cdktf.js';
 import { IMAGE_TAG, PLATFORM, REPOSITORY_NAME } from './lib/rules.js';
 import { check, fail, isUnresolved } from './lib/validation.js';
-import { copyCommand } from './copy-on-deploy.js';
+import { copyCommand, resolveCopyOptions } from './copy-on-deploy.js';
 import type { CopyOnDeployOptions } from './copy-on-deploy.js';
 import { MirrorSet } from './mirror-set.js';
 import type { MirrorSpecImage } from './mirror-spec.js';
@@ -42,7 +42,7 @@ export interface MirroredImageProps {
 
 /**
  * An image mirrored into (usually) SWR: an entry of the stack's `swr-mirror.json`, references to use in workloads,
- * and optionally a copy on `terraform apply` (DESIGN §5–6).
+ * and optionally a copy on `terraform apply`.
  */
 export class MirroredImage extends Construct {
   /** Normalized source repository, e.g. 'docker.io/library/nginx'. */
@@ -181,11 +181,19 @@ export class MirroredImage extends Construct {
     return parsed.name;
   }
 
-  private addCopyOnDeploy(options: CopyOnDeployOptions): void {
+  private addCopyOnDeploy(given: CopyOnDeployOptions): void {
     if (!this.tags) fail(this, 'copyOnDeploy', true, 'needs tags: swr-sync copy copies one tag at a time');
-    if (options.command !== undefined && (isUnresolved(options.command) || options.command.trim() === '')) {
-      fail(this, 'copyOnDeploy.command', options.command, 'must be a non-empty command known at synth');
+    if (given.command !== undefined && (isUnresolved(given.command) || given.command.trim() === '')) {
+      fail(this, 'copyOnDeploy.command', given.command, 'must be a non-empty command known at synth');
     }
+    for (const key of ['authFile', 'srcAuthFile', 'destAuthFile', 'workingDir'] as const) {
+      const value = given[key];
+      if (value !== undefined && (isUnresolved(value) || typeof value !== 'string' || value === '')) {
+        fail(this, `copyOnDeploy.${key}`, value, 'must be a non-empty path known at synth (it is resolved against the app directory)');
+      }
+    }
+    // local-exec runs in the stack directory: relative paths would miss (see copy-on-deploy.ts).
+    const options = resolveCopyOptions(given);
     for (const tag of this.tags) {
       const source = this.sourceReferenceFor(tag);
       const destination = this.referenceFor(tag);

@@ -1,16 +1,16 @@
 import { Construct } from './lib/cdktf.js';
 import { ORGANIZATION_NAME } from './lib/rules.js';
-import { check, fail, isUnresolved } from './lib/validation.js';
-import type { HuaweicloudProvider } from './huaweicloud/provider.js';
+import { check, fail } from './lib/validation.js';
+import { HuaweicloudProvider } from './huaweicloud/provider.js';
 import * as hw from './huaweicloud/index.js';
-import { swrLoginServer } from './swr-login-server.js';
+import { knownLoginServer } from './swr-login-server.js';
 import { checkUsers } from './swr-permissions.js';
 import type { SwrPermission } from './swr-permissions.js';
 
 export interface SwrOrganizationProps {
   /**
    * Organization (namespace) name, unique across all of SWR: 1-64 lowercase letters, digits, '.', '_', '-';
-   * starts with a letter (swr-facts §5).
+   * starts with a letter.
    */
   readonly name: string;
   /** Users granted rights on every repository of the organization. @default - none */
@@ -20,19 +20,25 @@ export interface SwrOrganizationProps {
    * @default - the provider's region
    */
   readonly region?: string;
-  /** Cloud domain. @default 'myhuaweicloud.com' ('myhuaweicloud.eu' for eu-west-1xx regions) */
+  /**
+   * Cloud domain of `loginServer`; set it only to override the provider's.
+   * @default - the provider's `cloud`, else 'myhuaweicloud.eu' when the provider's region is eu-west-1xx, else 'myhuaweicloud.com'
+   */
   readonly cloud?: string;
   /** @default - the stack's default huaweicloud provider */
   readonly provider?: HuaweicloudProvider;
 }
 
-/** An SWR organization, with optional user permissions (DESIGN §6). */
+/** An SWR organization, with optional user permissions. */
 export class SwrOrganization extends Construct {
   readonly resource: hw.SwrOrganization;
   readonly permissionsResource?: hw.SwrOrganizationPermissions;
   /** The name as given, usable at synth; `resource.name` is the same as a Terraform reference. */
   readonly organizationName: string;
-  /** `swr.{region}.{cloud}`: known at synth when `region` is, else the `login_server` attribute. */
+  /**
+   * `swr.{region}.{cloud}`, as the provider computes `login_server`: known at synth when the region (this one or the
+   * provider's) and the cloud are, else the `login_server` attribute.
+   */
   readonly loginServer: string;
   readonly region?: string;
   readonly cloud?: string;
@@ -51,10 +57,8 @@ export class SwrOrganization extends Construct {
       region: props.region,
       provider: props.provider,
     });
-    this.loginServer =
-      props.region !== undefined && !isUnresolved(props.region)
-        ? swrLoginServer(props.region, props.cloud)
-        : this.resource.loginServer;
+    const provider = HuaweicloudProvider.of(this, props.provider);
+    this.loginServer = knownLoginServer(props.region, props.cloud, provider?.config) ?? this.resource.loginServer;
 
     if (props.permissions && props.permissions.length > 0) {
       this.permissionsResource = new hw.SwrOrganizationPermissions(this, 'Permissions', {

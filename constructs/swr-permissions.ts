@@ -3,7 +3,7 @@ import { fail, isUnresolved } from './lib/validation.js';
 
 export type SwrPermissionLevel = 'Read' | 'Write' | 'Manage';
 
-/** A user grant on an organization or a repository (swr-facts §2, `users` block). */
+/** A user grant on an organization or a repository (`users` block). */
 export interface SwrPermission {
   /** IAM user ID. */
   readonly userId: string;

@@ -3,16 +3,16 @@ import type { TerraformResource } from './lib/cdktf.js';
 import { IMAGE_TAG, ORGANIZATION_NAME, REPOSITORY_NAME, SHARING_DEADLINE, K8S_LABEL_NAME, K8S_SUBDOMAIN } from './lib/rules.js';
 import type { Rule } from './lib/rules.js';
 import { check, fail, isUnresolved } from './lib/validation.js';
-import type { HuaweicloudProvider } from './huaweicloud/provider.js';
+import { HuaweicloudProvider } from './huaweicloud/provider.js';
 import * as hw from './huaweicloud/index.js';
 import { SWR_REPOSITORY_CATEGORIES } from './huaweicloud/swr-repository.js';
 import type { SwrRepositoryCategory } from './huaweicloud/swr-repository.js';
 import { SwrOrganization } from './swr-organization.js';
-import { swrLoginServer } from './swr-login-server.js';
+import { knownLoginServer } from './swr-login-server.js';
 import { checkUsers } from './swr-permissions.js';
 import type { SwrPermission } from './swr-permissions.js';
 
-/** Share the repository with another account; SWR only allows pull (swr-facts §2, `_repository_sharing`). */
+/** Share the repository with another account; SWR only allows pull (`huaweicloud_swr_repository_sharing`). */
 export interface SwrRepositorySharing {
   /** Account (domain) name; it must already exist. */
   readonly account: string;
@@ -27,7 +27,7 @@ export interface SwrRetentionTagSelector {
   readonly pattern: string;
 }
 
-/** Exactly one of `keepDays` (SWR `date_rule`) or `keepLatest` (`tag_rule`) (swr-facts §2). */
+/** Exactly one of `keepDays` (SWR `date_rule`) or `keepLatest` (`tag_rule`). */
 export interface SwrRetention {
   /** Delete images older than this many days. */
   readonly keepDays?: number;
@@ -37,7 +37,7 @@ export interface SwrRetention {
   readonly exclude?: SwrRetentionTagSelector[];
 }
 
-/** Which pushes fire a trigger (`condition_type` / `condition_value`, swr-facts §2). */
+/** Which pushes fire a trigger (`condition_type` / `condition_value`). */
 export type SwrTriggerCondition =
   | { readonly type: 'all' }
   | { readonly type: 'tag'; readonly tags: string[] }
@@ -58,8 +58,13 @@ export interface SwrRepositoryTrigger {
   readonly condition?: SwrTriggerCondition;
   /** @default 'cce' */
   readonly type?: 'cce' | 'cci';
-  /** Required (or `clusterName`) when `type` is 'cce'. */
+  /**
+   * CCE cluster ID; required when `type` is 'cce'. The provider looks the name up from the ID, never the reverse,
+   * and the SWR API needs the ID for CCE (`huaweicloud/services/swr/resource_huaweicloud_swr_image_trigger.go`).
+   * @default - none (only valid with type 'cci')
+   */
   readonly clusterId?: string;
+  /** CCE cluster name. @default - looked up by the provider from `clusterId` */
   readonly clusterName?: string;
   /** @default - every container using the image */
   readonly container?: string;
@@ -77,7 +82,7 @@ export interface SwrRepositoryAutoSync {
 
 export interface SwrRepositoryProps {
   readonly organization: SwrOrganization | string;
-  /** 1-128 lowercase letters, digits, '.', '/', '_', '-' (swr-facts §5). */
+  /** 1-128 lowercase letters, digits, '.', '/', '_', '-'. */
   readonly name: string;
   /** @default false */
   readonly isPublic?: boolean;
@@ -92,7 +97,10 @@ export interface SwrRepositoryProps {
   readonly autoSync?: SwrRepositoryAutoSync[];
   /** @default - the organization's region, else the provider's */
   readonly region?: string;
-  /** Cloud domain, for `loginServer` when `organization` is a name. @default 'myhuaweicloud.com' */
+  /**
+   * Cloud domain, for `loginServer` when `organization` is a name.
+   * @default - the provider's `cloud`, else by the provider's region as the provider does
+   */
   readonly cloud?: string;
   /** @default - the organization's provider, else the stack's default */
   readonly provider?: HuaweicloudProvider;
@@ -103,7 +111,7 @@ const REGION_ID: Rule<string> = {
   test: (v) => /^[a-z]{2}-[a-z]+-[0-9]+$/.test(v),
 };
 
-/** An SWR repository and the per-repository features (DESIGN §6). */
+/** An SWR repository and the per-repository features. */
 export class SwrRepository extends Construct {
   readonly resource: hw.SwrRepository;
   readonly repositoryName: string;
@@ -148,13 +156,10 @@ export class SwrRepository extends Construct {
       category: props.category,
       dependsOn,
     });
-    const regionKnown = region !== undefined && !isUnresolved(region);
-    if (orgConstruct) this.loginServer = orgConstruct.loginServer;
-    else if (regionKnown) this.loginServer = swrLoginServer(region, props.cloud);
-    // `path` is `host/org/repo`; its first element is the host (swr-facts §2).
-    else this.loginServer = Fn.element(Fn.split('/', this.resource.path), 0) as string;
-    this.repositoryUri =
-      orgConstruct || regionKnown ? `${this.loginServer}/${this.organizationName}/${props.name}` : this.resource.path;
+    const known = orgConstruct ? orgConstruct.loginServer : knownLoginServer(region, props.cloud, HuaweicloudProvider.of(this, provider)?.config);
+    // `path` is `host/org/repo`; its first element is the host.
+    this.loginServer = known ?? (Fn.element(Fn.split('/', this.resource.path), 0) as string);
+    this.repositoryUri = known !== undefined ? `${this.loginServer}/${this.organizationName}/${props.name}` : this.resource.path;
 
     const repo = { ...common, organization, repository: this.resource.name };
 
@@ -246,8 +251,10 @@ export class SwrRepository extends Construct {
   private triggerConfig(t: SwrRepositoryTrigger, at: string) {
     const type = t.type ?? 'cce';
     if (type !== 'cce' && type !== 'cci') fail(this, `${at}.type`, type, "must be 'cce' or 'cci'");
-    if (type === 'cce' && t.clusterId === undefined && t.clusterName === undefined) {
-      fail(this, `${at}.clusterId`, t.clusterId, "is required (or clusterName) when type is 'cce'");
+    // The provider derives cluster_name from cluster_id and sends both; with a name alone the request lacks the ID
+    // a CCE trigger needs (huaweicloud/services/swr/resource_huaweicloud_swr_image_trigger.go, create).
+    if (type === 'cce' && t.clusterId === undefined) {
+      fail(this, `${at}.clusterId`, t.clusterId, "is required when type is 'cce' (clusterName alone is not enough: the provider derives the name from the ID, not the reverse)");
     }
     const w = t.workload;
     if (w.workloadKind !== 'deployments' && w.workloadKind !== 'statefulsets') {
@@ -268,7 +275,7 @@ export class SwrRepository extends Construct {
         condition.tags.forEach((tag, j) => {
           check(this, `${at}.condition.tags[${j}]`, tag, IMAGE_TAG);
         });
-        // The API separates tags with ';' (swr-facts §2, condition_value).
+        // The API separates tags with ';' (`condition_value`).
         conditionValue = condition.tags.join(';');
         break;
       case 'regular':
@@ -291,7 +298,7 @@ export class SwrRepository extends Construct {
       clusterName: t.clusterName,
       container: t.container,
       type,
-      // The provider models `enabled` as the strings "true" / "false" (swr-facts §2).
+      // The provider models `enabled` as the strings "true" / "false".
       enabled: t.enabled === undefined ? undefined : String(t.enabled),
     };
   }

@@ -104,7 +104,7 @@ export class SwrExampleStack extends TerraformStack {
         rules: [{ repositoryPrefix: 'harbor.example.com/library', replaceWith: `swr.${REGION}.myhuaweicloud.com/acme-platform` }],
         fromMirroredImages: true,
       },
-      timezoneSync: true,
+      // No timezoneSync here: it is a hostPath volume, which CCI (where this workload may burst) does not support.
     });
   }
 }

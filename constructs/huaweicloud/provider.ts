@@ -1,10 +1,10 @@
-import { TerraformProvider } from '../lib/cdktf.js';
-import type { Construct, TerraformProviderGeneratorMetadata } from '../lib/cdktf.js';
+import { TerraformProvider, TerraformStack } from '../lib/cdktf.js';
+import type { Construct, IConstruct, TerraformProviderGeneratorMetadata } from '../lib/cdktf.js';
 import { blockToHclTerraform, blockToTerraform } from './schema.js';
 import type { BlockSchema } from './schema.js';
 
 /**
- * The bindings were written against the provider schema at v1.97.1 (swr-facts §1.1); older releases may lack some
+ * The bindings were written against the provider schema at v1.97.1; older releases may lack some
  * resources (the Enterprise-era ones) or arguments.
  */
 export const DEFAULT_PROVIDER_VERSION = '~> 1.97';
@@ -14,16 +14,37 @@ export const PROVIDER_METADATA: TerraformProviderGeneratorMetadata = {
   providerVersionConstraint: DEFAULT_PROVIDER_VERSION,
 };
 
+/** An `assume_role` block: switch to an agency before calling the APIs. */
 export interface HuaweicloudProviderAssumeRole {
+  /** Agency to assume. */
   readonly agencyName: string;
-  readonly domainName: string;
+  /**
+   * Account that owns the agency. Optional in the provider's Go schema (`huaweicloud/provider.go`), though its doc
+   * page marks it required. @default - env `HW_ASSUME_ROLE_DOMAIN_NAME`
+   */
+  readonly domainName?: string;
+  /** @default - env `HW_ASSUME_ROLE_DOMAIN_ID` */
   readonly domainId?: string;
-  /** Seconds. */
+  /** Seconds. @default - env `HW_ASSUME_ROLE_DURATION` */
+  readonly duration?: number;
+}
+
+/** An `assume_role_with_oidc` block: federate an external identity provider's token into an agency. */
+export interface HuaweicloudProviderAssumeRoleWithOidc {
+  readonly agencyName: string;
+  readonly domainId: string;
+  /** The external identity provider's ID. */
+  readonly idpId: string;
+  /** Exactly one of `idToken` and `idTokenFile`. @default - env `HW_ASSUME_ROLE_ID_TOKEN_FILE` */
+  readonly idTokenFile?: string;
+  /** Sensitive: prefer `idTokenFile`. @default - env `HW_ASSUME_ROLE_ID_TOKEN` */
+  readonly idToken?: string;
+  /** Seconds. @default - env `HW_ASSUME_ROLE_DURATION` */
   readonly duration?: number;
 }
 
 /**
- * Provider arguments, all optional (swr-facts §1.1). Leave the credentials out: the provider then reads
+ * Provider arguments, all optional. Leave the credentials out: the provider then reads
  * `HW_ACCESS_KEY` / `HW_SECRET_KEY` (or a shared config file, ECS agency, assume-role, OIDC) at plan time, and
  * nothing secret lands in `cdk.tf.json`.
  */
@@ -70,11 +91,19 @@ export interface HuaweicloudProviderConfig {
   readonly skipCheckUpgrade?: boolean;
   readonly sharedConfigFile?: string;
   readonly profile?: string;
-  /** Turns "can't be updated" errors on NonUpdatable fields into replacements (swr-facts §1.2). */
+  /** Turns "can't be updated" errors on NonUpdatable fields into replacements. */
   readonly enableForceNew?: boolean;
   /** Service endpoint overrides, e.g. `{ swr: 'https://swr-api.cn-north-4.myhuaweicloud.com' }`. */
   readonly endpoints?: Record<string, string>;
+  /** @default - none */
   readonly assumeRole?: HuaweicloudProviderAssumeRole[];
+  /** At most one. @default - none */
+  readonly assumeRoleWithOidc?: HuaweicloudProviderAssumeRoleWithOidc[];
+  /** Tags added to every taggable resource the provider manages. @default - none */
+  readonly defaultTags?: Record<string, string>;
+  /** Tag keys the provider ignores when comparing resources. @default - none */
+  readonly ignoreTags?: string[];
+  /** Provider alias, for a second configuration. @default - the default provider */
   readonly alias?: string;
 }
 
@@ -112,6 +141,8 @@ const SCHEMA: BlockSchema = {
   profile: { tf: 'profile', type: 'string' },
   enableForceNew: { tf: 'enable_force_new', type: 'bool' },
   endpoints: { tf: 'endpoints', type: 'stringMap' },
+  defaultTags: { tf: 'default_tags', type: 'stringMap' },
+  ignoreTags: { tf: 'ignore_tags', type: 'stringList' },
   alias: { tf: 'alias', type: 'string' },
   assumeRole: {
     tf: 'assume_role',
@@ -123,11 +154,36 @@ const SCHEMA: BlockSchema = {
       duration: { tf: 'duration', type: 'number' },
     },
   },
+  assumeRoleWithOidc: {
+    tf: 'assume_role_with_oidc',
+    list: true,
+    block: {
+      agencyName: { tf: 'agency_name', type: 'string' },
+      domainId: { tf: 'domain_id', type: 'string' },
+      idpId: { tf: 'idp_id', type: 'string' },
+      idTokenFile: { tf: 'id_token_file', type: 'string' },
+      idToken: { tf: 'id_token', type: 'string' },
+      duration: { tf: 'duration', type: 'number' },
+    },
+  },
 };
 
 /** The `huaweicloud/huaweicloud` provider block. */
 export class HuaweicloudProvider extends TerraformProvider {
   static readonly tfResourceType = 'huaweicloud';
+
+  /**
+   * The provider a resource in `scope` uses: `explicit` if given, else the stack's default (un-aliased)
+   * huaweicloud provider, else `undefined`.
+   */
+  static of(scope: IConstruct, explicit?: HuaweicloudProvider): HuaweicloudProvider | undefined {
+    if (explicit) return explicit;
+    return TerraformStack.of(scope)
+      .node.findAll()
+      .find((c): c is HuaweicloudProvider => c instanceof HuaweicloudProvider && c.alias === undefined);
+  }
+
+  /** The config as passed in. */
   readonly config: HuaweicloudProviderConfig;
 
   constructor(scope: Construct, id: string, config: HuaweicloudProviderConfig = {}) {

@@ -4,7 +4,7 @@ import { blockToHclTerraform, blockToTerraform } from './schema.js';
 import type { BlockSchema } from './schema.js';
 import { PROVIDER_METADATA } from './provider.js';
 
-/** Every SWR resource takes `region` (Optional, Computed, ForceNew; swr-facts §1.2). */
+/** Every SWR resource takes `region` (Optional, Computed, ForceNew in the Go schema). */
 export interface RegionalConfig extends TerraformMetaArguments {
   /** Region of the resource. @default - the provider's region */
   readonly region?: string;

@@ -2,7 +2,7 @@
  * Argument schemas for the hand-written huaweicloud bindings, and the one function that turns a camelCase config
  * into the snake_case JSON (and HCL) Terraform reads. No cdktf provider is published for huaweicloud/huaweicloud, so
  * instead of ~2,000 generated lines per resource, each binding declares its arguments as data (names, types and
- * nesting copied from the provider's Go schema, reference/swr-facts.md §1–2) and shares this converter.
+ * nesting transcribed from the provider's Go schema, pinned by test/constructs/fixtures/huaweicloud-schema.json) and shares this converter.
  */
 import {
   Tokenization,

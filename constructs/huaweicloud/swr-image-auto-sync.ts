@@ -3,7 +3,7 @@ import { HuaweicloudResource, REGION } from './resource.js';
 import type { RegionalConfig } from './resource.js';
 import type { BlockSchema } from './schema.js';
 
-/** `huaweicloud_swr_image_auto_sync`: copy new images to another region (swr-facts §2). All ForceNew. */
+/** `huaweicloud_swr_image_auto_sync`: copy new images to another region. All ForceNew. */
 export interface SwrImageAutoSyncConfig extends RegionalConfig {
   readonly organization: string;
   readonly repository: string;

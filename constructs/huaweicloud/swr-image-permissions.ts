@@ -5,7 +5,7 @@ import type { BlockSchema } from './schema.js';
 import { USERS } from './users.js';
 import type { SwrPermissionUser } from './users.js';
 
-/** `huaweicloud_swr_image_permissions`: user rights on one repository (swr-facts §2). */
+/** `huaweicloud_swr_image_permissions`: user rights on one repository. */
 export interface SwrImagePermissionsConfig extends RegionalConfig {
   readonly organization: string;
   readonly repository: string;

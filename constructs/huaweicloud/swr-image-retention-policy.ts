@@ -9,7 +9,7 @@ export interface SwrImageRetentionPolicyTagSelector {
   readonly pattern?: string;
 }
 
-/** `huaweicloud_swr_image_retention_policy` (swr-facts §2). */
+/** `huaweicloud_swr_image_retention_policy`. */
 export interface SwrImageRetentionPolicyConfig extends RegionalConfig {
   readonly organization: string;
   readonly repository: string;

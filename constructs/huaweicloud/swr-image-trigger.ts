@@ -3,7 +3,7 @@ import { HuaweicloudResource, REGION } from './resource.js';
 import type { RegionalConfig } from './resource.js';
 import type { BlockSchema } from './schema.js';
 
-/** `huaweicloud_swr_image_trigger`: redeploys a CCE/CCI workload on push (swr-facts §2). All ForceNew but `enabled`. */
+/** `huaweicloud_swr_image_trigger`: redeploys a CCE/CCI workload on push. All ForceNew but `enabled`. */
 export interface SwrImageTriggerConfig extends RegionalConfig {
   readonly organization: string;
   readonly repository: string;
@@ -16,8 +16,12 @@ export interface SwrImageTriggerConfig extends RegionalConfig {
   readonly conditionType: 'all' | 'tag' | 'regular' | string;
   /** `.*` for all; tags separated by `;` for tag; a regex for regular. */
   readonly conditionValue: string;
-  /** Needed when `type` is cce (or give `clusterName`). */
+  /**
+   * Needed when `type` is cce: the provider derives `cluster_name` from it, never the reverse
+   * (`huaweicloud/services/swr/resource_huaweicloud_swr_image_trigger.go`). @default - none
+   */
   readonly clusterId?: string;
+  /** @default - looked up from `clusterId` */
   readonly clusterName?: string;
   /** @default - every container using the image */
   readonly container?: string;

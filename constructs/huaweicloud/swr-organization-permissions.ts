@@ -10,7 +10,7 @@ export interface SwrOrganizationPermissionsTimeouts {
   readonly delete?: string;
 }
 
-/** `huaweicloud_swr_organization_permissions` (swr-facts §2). */
+/** `huaweicloud_swr_organization_permissions`. */
 export interface SwrOrganizationPermissionsConfig extends RegionalConfig {
   /** ForceNew. */
   readonly organization: string;

@@ -10,9 +10,9 @@ export interface SwrOrganizationTimeouts {
   readonly delete?: string;
 }
 
-/** `huaweicloud_swr_organization` (swr-facts §2). Every argument is ForceNew. */
+/** `huaweicloud_swr_organization`. Every argument is ForceNew. */
 export interface SwrOrganizationConfig extends RegionalConfig {
-  /** Unique across all of SWR (swr-facts §5 for the rules; the provider does not check them). */
+  /** Unique across all of SWR (the naming rules are in docs/constructs.md; the provider does not check them). */
   readonly name: string;
   readonly timeouts?: SwrOrganizationTimeouts;
 }

@@ -1,15 +1,19 @@
 import type { Construct, IResolvable } from '../lib/cdktf.js';
-import { HuaweicloudResource, REGION, TIMEOUTS } from './resource.js';
+import { HuaweicloudResource, REGION } from './resource.js';
 import type { RegionalConfig } from './resource.js';
 import type { BlockSchema } from './schema.js';
 
+/**
+ * The resource declares a single default timeout, so Terraform accepts only `timeouts { default }`. The provider's
+ * doc page lists create/update/delete; the Go schema (`huaweicloud/services/swr/resource_huaweicloud_swr_repository_sharing.go`,
+ * `Timeouts: Default`) decides.
+ */
 export interface SwrRepositorySharingTimeouts {
-  readonly create?: string;
-  readonly update?: string;
-  readonly delete?: string;
+  /** Applies to create, update and delete. @default '2m' */
+  readonly default?: string;
 }
 
-/** `huaweicloud_swr_repository_sharing`: share a repository with another account (swr-facts §2). */
+/** `huaweicloud_swr_repository_sharing`: share a repository with another account. */
 export interface SwrRepositorySharingConfig extends RegionalConfig {
   readonly organization: string;
   readonly repository: string;
@@ -31,7 +35,7 @@ const SCHEMA: BlockSchema = {
   deadline: { tf: 'deadline', type: 'string' },
   permission: { tf: 'permission', type: 'string' },
   description: { tf: 'description', type: 'string' },
-  timeouts: TIMEOUTS,
+  timeouts: { tf: 'timeouts', list: false, block: { default: { tf: 'default', type: 'string' } } },
 };
 
 export class SwrRepositorySharing extends HuaweicloudResource<SwrRepositorySharingConfig> {

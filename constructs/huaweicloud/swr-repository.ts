@@ -3,7 +3,7 @@ import { HuaweicloudResource, REGION, TIMEOUTS } from './resource.js';
 import type { RegionalConfig } from './resource.js';
 import type { BlockSchema } from './schema.js';
 
-/** The provider's closed set (StringInSlice, swr-facts §2). */
+/** The provider's closed set (StringInSlice in `huaweicloud/services/swr/resource_huaweicloud_swr_repository.go`). */
 export const SWR_REPOSITORY_CATEGORIES = [
   'app_server',
   'linux',
@@ -22,7 +22,7 @@ export interface SwrRepositoryTimeouts {
   readonly delete?: string;
 }
 
-/** `huaweicloud_swr_repository` (swr-facts §2). */
+/** `huaweicloud_swr_repository`. */
 export interface SwrRepositoryConfig extends RegionalConfig {
   /** ForceNew. */
   readonly organization: string;

@@ -1,12 +1,15 @@
 import type { BlockSchema } from './schema.js';
 
-/** A user grant, shared by `_organization_permissions` and `_image_permissions` (swr-facts §2). */
+/** A user grant, shared by `_organization_permissions` and `_image_permissions`. */
 export interface SwrPermissionUser {
   /** IAM user ID. */
   readonly userId: string;
   /** @default - looked up by the provider (Optional + Computed) */
   readonly userName?: string;
-  /** Checked by the provider with StringInSlice. */
+  /**
+   * One of Manage, Write, Read. `huaweicloud_swr_organization_permissions` checks it with StringInSlice;
+   * `huaweicloud_swr_image_permissions` does not (its user schema has no ValidateFunc), so the API decides there.
+   */
   readonly permission: 'Manage' | 'Write' | 'Read';
 }
 

@@ -1,6 +1,6 @@
 /**
  * Naming and syntax rules as data: a predicate plus the sentence that ends a validation message. Sources are cited
- * per rule; "swr-facts" is reference/swr-facts.md.
+ * per rule.
  */
 export interface Rule<T> {
   readonly test: (value: T) => boolean;
@@ -14,7 +14,7 @@ function rule<T>(text: string, test: (value: T) => boolean): Rule<T> {
 
 /**
  * SWR separators: `.`, `_`, `-` (and `/` in repositories) may not sit next to each other, except that two `_` in a
- * row are allowed (swr-facts §5, CreateNamespace / CreateRepo API pages).
+ * row are allowed (SWR CreateNamespace / CreateRepo API pages).
  */
 function separatorsOk(name: string, separators: RegExp): boolean {
   for (const run of name.match(separators) ?? []) {
@@ -49,28 +49,30 @@ export const REPOSITORY_NAME = rule<string>(
  */
 export { DNS1123_SUBDOMAIN as K8S_SUBDOMAIN, DNS1123_LABEL as K8S_LABEL_NAME } from '../../src/kubernetes/names.js';
 
-/** `yangtse.io/eip-bandwidth-name` (swr-facts §9.1; cce-autopilot doc table 2). */
+/** `yangtse.io/eip-bandwidth-name` (Huawei's CCE Autopilot EIP annotation table). */
 export const BANDWIDTH_NAME = rule<string>(
   "must be 1-64 letters, digits, '-', '_' or '.'",
   (v) => /^[A-Za-z0-9._-]{1,64}$/.test(v),
 );
 
 /**
- * EIP bandwidth in Mbit/s. The allowed range depends on region and billing mode (swr-facts §9.1); 1-2000 is the
- * widest documented one, and the console enforces the exact steps.
+ * EIP bandwidth in Mbit/s by billing mode. Huawei's pod-EIP annotation table (CCE Autopilot, `eip-bandwidth-size`)
+ * gives 1-2000 billed by bandwidth and 1-300 billed by traffic as its example and sends readers to the EIP console
+ * for a region's exact range; with no charge mode the wider range is checked and a warning covers the rest.
  */
-export const BANDWIDTH_SIZE = rule<number>(
-  'must be a whole number of Mbit/s from 1 to 2000',
-  (v) => Number.isInteger(v) && v >= 1 && v <= 2000,
-);
+export function bandwidthSizeRule(chargeMode?: 'bandwidth' | 'traffic' | string): Rule<number> {
+  const max = chargeMode === 'traffic' ? 300 : 2000;
+  const how = chargeMode === 'traffic' ? ' (billed by traffic)' : chargeMode === 'bandwidth' ? ' (billed by bandwidth)' : '';
+  return rule(`must be a whole number of Mbit/s from 1 to ${max}${how}`, (v) => Number.isInteger(v) && v >= 1 && v <= max);
+}
 
-/** `yangtse.io/static-eip-expire-duration` is a Go duration (swr-facts §9.1). */
+/** `yangtse.io/static-eip-expire-duration` is a Go duration. */
 export const GO_DURATION = rule<string>(
   "must be a Go duration such as '5m' or '1h30m'",
   (v) => /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/.test(v),
 );
 
-/** Repository sharing deadline: `YYYY-MM-DD` (a real date) or `forever` (swr-facts §2). */
+/** Repository sharing deadline: `YYYY-MM-DD` (a real date) or `forever`. */
 export const SHARING_DEADLINE = rule<string>("must be a date 'YYYY-MM-DD' or 'forever'", (v) => {
   if (v === 'forever') return true;
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
@@ -87,10 +89,19 @@ export const IMAGE_NAME_PATTERN = `(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_CO
 const TAG_PATTERN = '[\\w][\\w.-]{0,127}';
 const DIGEST_PATTERN = 'sha256:[0-9a-f]{64}';
 
-/** An image name without tag or digest, as `repositoryPrefix`/`replaceWith` must be (swr-facts §9.3). */
+/** An image name without tag or digest, as `repositoryPrefix`/`replaceWith` must be. */
 export const IMAGE_NAME = rule<string>(
   "must follow image-name syntax ([registry[:port]/]path with lowercase components) and not end with '/'",
   (v) => new RegExp(`^${IMAGE_NAME_PATTERN}$`).test(v),
+);
+
+/**
+ * An image-replacement prefix or replacement: CCI takes everything before an image's last '/', which for
+ * `localhost:5000/nginx` is a registry host with a port and no path, so that form is allowed besides image names.
+ */
+export const IMAGE_PREFIX = rule<string>(
+  "must be an image-name prefix ([registry[:port]/]path with lowercase components, or a registry host:port alone) and not end with '/'",
+  (v) => new RegExp(`^(?:${IMAGE_NAME_PATTERN}|${DOMAIN})$`).test(v),
 );
 
 /** A repository reference for the mirror spec: no tag, no digest (tags are a separate list). */

@@ -1,7 +1,8 @@
 /**
- * CCE → CCI bursting (swr-facts §9.2, huawei-docs/cce-bursting-images-and-image-replacement.txt). CCI 1.0 (the
- * "CCE Cloud Bursting Engine for CCI" add-on) reads `virtual-kubelet.io/burst-to-cci` and
- * `coordinator.cci.io/image-replacement`; CCI 2.0 uses the `bursting.cci.io/` forms of both (§9.3).
+ * CCE → CCI bursting (docs/constructs.md, "Workload"). CCI 1.0 (the "CCE Cloud Bursting Engine for CCI" add-on)
+ * reads the `virtual-kubelet.io/burst-to-cci` label and the `coordinator.cci.io/image-replacement` annotation
+ * (Huawei's CCE bursting "Images" page). CCI 2.0's pages document the label as `bursting.cci.io/burst-to-cci`, but no
+ * Huawei page documents an image-replacement annotation for CCI 2.0, so none is written for it.
  */
 import type { IConstruct } from '../lib/cdktf.js';
 import { fail, isUnresolved } from '../lib/validation.js';
@@ -17,9 +18,8 @@ export function burstLabelKey(cci: CciVersion): string {
   return cci === 2 ? 'bursting.cci.io/burst-to-cci' : 'virtual-kubelet.io/burst-to-cci';
 }
 
-export function imageReplacementKey(cci: CciVersion): string {
-  return cci === 2 ? 'bursting.cci.io/image-replacement' : 'coordinator.cci.io/image-replacement';
-}
+/** The image-replacement annotation: documented for CCI 1.0 only. */
+export const IMAGE_REPLACEMENT_KEY = 'coordinator.cci.io/image-replacement';
 
 export function checkBursting(scope: IConstruct, mode: BurstingMode | undefined, cci: CciVersion | undefined): void {
   if (mode !== undefined && !isUnresolved(mode) && !MODES.includes(mode)) {

@@ -1,12 +1,13 @@
 /**
- * Pod EIPs on Cloud Native Network 2.0 / CCE Autopilot / CCI, as `yangtse.io/*` pod annotations (swr-facts §9.1;
- * huawei-docs/cce-autopilot-third-party-images-and-eip-annotations.txt, tables 2 and 4). The annotations are read
+ * Pod EIPs on Cloud Native Network 2.0 / CCE Autopilot / CCI, as `yangtse.io/*` pod annotations (Huawei's
+ * CCE Autopilot page on third-party images and EIP annotations, tables 2 and 4). The annotations are read
  * only when a pod is created.
  */
 import type { IConstruct } from '../lib/cdktf.js';
-import { BANDWIDTH_NAME, BANDWIDTH_SIZE, GO_DURATION } from '../lib/rules.js';
+import { Annotations } from '../lib/cdktf.js';
+import { BANDWIDTH_NAME, GO_DURATION, bandwidthSizeRule } from '../lib/rules.js';
 import type { Rule } from '../lib/rules.js';
-import { check, fail } from '../lib/validation.js';
+import { check, fail, isUnresolved } from '../lib/validation.js';
 
 export interface StaticEip {
   /** How long the EIP outlives its pod, a Go duration. @default '5m' (the platform's) */
@@ -18,7 +19,10 @@ export interface StaticEip {
 export interface WorkloadEip {
   /** Give each pod a new EIP (`yangtse.io/pod-with-eip`). @default true, unless `eipId` is set */
   readonly podWithEip?: boolean;
-  /** Mbit/s (`eip-bandwidth-size`). @default 5 (the platform's) */
+  /**
+   * Mbit/s (`eip-bandwidth-size`): 1-2000 billed by bandwidth, 1-300 billed by traffic (Huawei's example range; the
+   * EIP console shows a region's exact one). @default 5 (the platform's)
+   */
   readonly bandwidthSize?: number;
   /** 1-64 letters, digits, '-', '_', '.' (`eip-bandwidth-name`). @default - the pod name */
   readonly bandwidthName?: string;
@@ -26,11 +30,14 @@ export interface WorkloadEip {
   readonly chargeMode?: 'bandwidth' | 'traffic';
   /** EIP line type, per region, e.g. '5_bgp', '5_sbgp' (`eip-network-type`). @default '5_bgp' */
   readonly networkType?: string;
-  /** Use this shared bandwidth instead of a dedicated one (`eip-bandwidth-id`). */
+  /** Use this shared bandwidth instead of a dedicated one (`eip-bandwidth-id`). @default - a dedicated bandwidth */
   readonly sharedBandwidthId?: string;
-  /** Bind this existing EIP instead of creating one (`yangtse.io/eip-id`). */
+  /**
+   * Bind this existing EIP instead of creating one (`yangtse.io/eip-id`). One EIP binds to one pod, so the workload
+   * must have at most 1 replica. @default - none
+   */
   readonly eipId?: string;
-  /** Keep the pod's EIP across restarts (`yangtse.io/static-eip`); StatefulSet pods only. */
+  /** Keep the pod's EIP across restarts (`yangtse.io/static-eip`); StatefulSet pods only. @default false */
   readonly static?: boolean | StaticEip;
 }
 
@@ -41,9 +48,19 @@ const NETWORK_TYPE: Rule<string> = {
 
 const A = 'yangtse.io/';
 
-export function eipAnnotations(scope: IConstruct, eip: WorkloadEip, kind: 'deployment' | 'statefulset'): Record<string, string> {
+/** The `yangtse.io/*` pod annotations for `eip`; `replicas` is the workload's (a number, or a token). */
+export function eipAnnotations(
+  scope: IConstruct,
+  eip: WorkloadEip,
+  kind: 'deployment' | 'statefulset',
+  replicas: number,
+): Record<string, string> {
   const set = (k: keyof WorkloadEip) => eip[k] !== undefined;
   if (eip.eipId !== undefined) {
+    // An existing EIP binds to one pod: a second replica would wait for it forever (or fail to start).
+    if (!isUnresolved(replicas) && replicas > 1) {
+      fail(scope, 'eip.eipId', eip.eipId, `binds one EIP to one pod, but replicas is ${replicas}: use podWithEip (an EIP per pod) or replicas: 1`);
+    }
     if (eip.podWithEip === true) fail(scope, 'eip.podWithEip', true, 'must not be true with eip.eipId: the pod binds the existing EIP');
     for (const k of ['bandwidthSize', 'bandwidthName', 'chargeMode', 'networkType', 'sharedBandwidthId', 'static'] as const) {
       if (set(k)) fail(scope, `eip.${k}`, eip[k], 'must not be set with eip.eipId: an existing EIP brings its own bandwidth');
@@ -57,12 +74,19 @@ export function eipAnnotations(scope: IConstruct, eip: WorkloadEip, kind: 'deplo
     return { [`${A}pod-with-eip`]: 'false' };
   }
   if (eip.sharedBandwidthId !== undefined) {
-    // With a shared bandwidth the only other annotation allowed is the network type (swr-facts §9.1).
+    // With a shared bandwidth the only other annotation allowed is the network type.
     for (const k of ['bandwidthSize', 'bandwidthName', 'chargeMode'] as const) {
       if (set(k)) fail(scope, `eip.${k}`, eip[k], 'must not be set with eip.sharedBandwidthId: a shared bandwidth has its own size, name and billing');
     }
   }
-  check(scope, 'eip.bandwidthSize', eip.bandwidthSize, BANDWIDTH_SIZE);
+  check(scope, 'eip.bandwidthSize', eip.bandwidthSize, bandwidthSizeRule(eip.chargeMode));
+  if (eip.chargeMode === undefined && typeof eip.bandwidthSize === 'number' && !isUnresolved(eip.bandwidthSize) && eip.bandwidthSize > 300) {
+    // Without a charge mode the region's EIP API default applies; billed by traffic the ceiling is 300 Mbit/s.
+    Annotations.of(scope).addWarning(
+      `${scope.node.path}: eip.bandwidthSize ${eip.bandwidthSize} exceeds 300 Mbit/s, the traffic-billed maximum; ` +
+        "set eip.chargeMode: 'bandwidth' so the region's default billing mode cannot reject it",
+    );
+  }
   check(scope, 'eip.bandwidthName', eip.bandwidthName, BANDWIDTH_NAME);
   check(scope, 'eip.networkType', eip.networkType, NETWORK_TYPE);
   if (eip.chargeMode !== undefined && eip.chargeMode !== 'bandwidth' && eip.chargeMode !== 'traffic') {
@@ -77,7 +101,7 @@ export function eipAnnotations(scope: IConstruct, eip: WorkloadEip, kind: 'deplo
   if (eip.sharedBandwidthId !== undefined) out[`${A}eip-bandwidth-id`] = eip.sharedBandwidthId;
 
   if (eip.static) {
-    // Static EIPs are for StatefulSet pods (or pods without ownerReferences) only (swr-facts §9.1).
+    // Static EIPs are for StatefulSet pods (or pods without ownerReferences) only.
     if (kind !== 'statefulset') fail(scope, 'eip.static', eip.static, "needs kind 'statefulset': only StatefulSet pods keep a static EIP");
     const opts: StaticEip = eip.static === true ? {} : eip.static;
     check(scope, 'eip.static.expireDuration', opts.expireDuration, GO_DURATION);

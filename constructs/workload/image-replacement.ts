@@ -1,18 +1,19 @@
 /**
- * `coordinator.cci.io/image-replacement` rules (swr-facts §9.3; huawei-docs/cce-bursting-images-and-image-replacement.txt):
- * when a pod bursts to CCI, an image whose part before the last '/' equals `repositoryPrefix` has that part swapped
- * for `replaceWith`; an empty prefix matches images with no '/' at all.
+ * `coordinator.cci.io/image-replacement` rules (Huawei's CCE bursting "Images" page; docs/constructs.md): when a pod
+ * bursts to CCI, an image whose part before the last '/' equals `repositoryPrefix` has that part swapped for
+ * `replaceWith`; an empty prefix matches images with no '/' at all. Both are "verified the same as the container
+ * image name", and the part before the last '/' of `localhost:5000/app` is the bare host `localhost:5000`.
  */
 import { parseReference } from '../../src/oci/reference.js';
 import type { IConstruct } from '../lib/cdktf.js';
-import { IMAGE_NAME } from '../lib/rules.js';
+import { IMAGE_PREFIX } from '../lib/rules.js';
 import { fail, isUnresolved } from '../lib/validation.js';
 import type { MirroredImage } from '../mirrored-image.js';
 
 export interface ImageReplacementRule {
-  /** The image-name part before the last '/', or '' for images without '/'. */
+  /** The image-name part before the last '/' (may be a bare `host:port`), or '' for images without '/'. */
   readonly repositoryPrefix: string;
-  /** e.g. 'swr.cn-north-4.myhuaweicloud.com/acme'. */
+  /** The prefix to use instead, e.g. 'swr.cn-north-4.myhuaweicloud.com/acme'. */
   readonly replaceWith: string;
 }
 
@@ -24,14 +25,14 @@ export function checkRules(scope: IConstruct, prop: string, rules: readonly Imag
     if (!isUnresolved(prefix)) {
       if (typeof prefix !== 'string') fail(scope, `${at}.repositoryPrefix`, prefix, "must be a string ('' matches images without '/')");
       if (prefix.endsWith('/')) fail(scope, `${at}.repositoryPrefix`, prefix, "must not end with '/'");
-      if (prefix !== '' && !IMAGE_NAME.test(prefix)) fail(scope, `${at}.repositoryPrefix`, prefix, IMAGE_NAME.text);
+      if (prefix !== '' && !IMAGE_PREFIX.test(prefix)) fail(scope, `${at}.repositoryPrefix`, prefix, IMAGE_PREFIX.text);
       if (prefixes.has(prefix)) fail(scope, `${at}.repositoryPrefix`, prefix, 'must be unique among the rules');
       prefixes.add(prefix);
     }
     if (!isUnresolved(replaceWith)) {
       if (typeof replaceWith !== 'string' || replaceWith === '') fail(scope, `${at}.replaceWith`, replaceWith, 'must be non-empty');
       if (replaceWith.endsWith('/')) fail(scope, `${at}.replaceWith`, replaceWith, "must not end with '/'");
-      if (!IMAGE_NAME.test(replaceWith)) fail(scope, `${at}.replaceWith`, replaceWith, IMAGE_NAME.text);
+      if (!IMAGE_PREFIX.test(replaceWith)) fail(scope, `${at}.replaceWith`, replaceWith, IMAGE_PREFIX.text);
       if (replaceWith === prefix) fail(scope, `${at}.replaceWith`, replaceWith, 'must differ from repositoryPrefix');
     }
   });
@@ -52,8 +53,10 @@ export interface Derivation {
 /**
  * Rules for the plain-string images of a pod whose repository is mirrored in the stack: the written prefix goes to
  * the mirror's. A prefix is derived only when every image with that prefix is mirrored to the same place (a rule
- * rewrites all of them), never over an explicit rule, and only when the last path component is kept (a rule cannot
- * rename it).
+ * rewrites all of them), never over an explicit rule, only when the last path component is kept (a rule cannot
+ * rename it), and never for an image pinned by digest when the mirror filters platforms: the copy then writes a new,
+ * smaller index with another digest, and a rule rewrites only the prefix, so CCI would ask the mirror for a digest it
+ * does not have. Without a platform filter manifests are copied byte for byte and the digest holds.
  */
 export function deriveRules(
   images: readonly string[],
@@ -87,6 +90,12 @@ export function deriveRules(
     }
     if (slot.replaceWith !== undefined && slot.replaceWith !== dest.prefix) {
       slot.blocked ??= `images with prefix "${prefix}" are mirrored to both "${slot.replaceWith}" and "${dest.prefix}"`;
+      continue;
+    }
+    if (parsed.digest !== undefined && mirror.platforms !== undefined) {
+      const reason = `"${image}" is pinned by digest and ${mirror.node.path} copies only ${mirror.platforms.join(', ')}, so the mirrored index has another digest`;
+      if (slot.replaceWith === undefined) warnings.push(`no rule derived for prefix "${prefix}": ${reason}`);
+      slot.blocked ??= reason;
       continue;
     }
     slot.replaceWith = dest.prefix;

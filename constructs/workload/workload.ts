@@ -5,7 +5,7 @@ import { check, fail, isUnresolved } from '../lib/validation.js';
 import { ImagePullSecret } from '../image-pull-secret.js';
 import { MirroredImage } from '../mirrored-image.js';
 import { MirrorSet } from '../mirror-set.js';
-import { burstLabelKey, checkBursting, imageReplacementKey } from './bursting.js';
+import { IMAGE_REPLACEMENT_KEY, burstLabelKey, checkBursting } from './bursting.js';
 import type { BurstingMode, CciVersion } from './bursting.js';
 import { eipAnnotations } from './eip.js';
 import type { WorkloadEip } from './eip.js';
@@ -74,12 +74,15 @@ export interface WorkloadProps {
   readonly eip?: WorkloadEip;
   /** CCE → CCI bursting label. @default - no label (the platform's 'off') */
   readonly bursting?: BurstingMode;
-  /** CCI generation: 1 uses `virtual-kubelet.io/` and `coordinator.cci.io/`, 2 `bursting.cci.io/`. @default 1 */
+  /**
+   * CCI generation: 1 uses the `virtual-kubelet.io/burst-to-cci` label and `coordinator.cci.io/image-replacement`;
+   * 2 the `bursting.cci.io/burst-to-cci` label and no image replacement (undocumented for CCI 2.0). @default 1
+   */
   readonly cciVersion?: CciVersion;
   readonly imageReplacement?: ImageReplacementProps;
   /**
    * Time-zone synchronization, as the console's option: mounts the node's /etc/localtime read-only into every
-   * container (huawei-docs/ucs-image-repository-and-image-secret.txt). @default false
+   * container. A hostPath volume: CCI does not support it, so with `bursting` a synth warning says so. @default false
    */
   readonly timezoneSync?: boolean;
   /** @default false */
@@ -91,7 +94,7 @@ const LOCALTIME_VOLUME = 'localtime';
 
 /**
  * A `kubernetes_deployment_v1` (or `kubernetes_stateful_set_v1`) with Huawei Cloud's pod EIP, bursting and
- * image-replacement settings as typed props (DESIGN §6). It is also a trigger target for `SwrRepository`.
+ * image-replacement settings as typed props. It is also a trigger target for `SwrRepository`.
  */
 export class Workload extends Construct {
   readonly resource: DeploymentV1 | StatefulSetV1;
@@ -125,6 +128,22 @@ export class Workload extends Construct {
     this.explicitRules = props.imageReplacement?.rules ?? [];
     checkRules(this, 'imageReplacement.rules', this.explicitRules);
     this.deriveFromMirror = props.imageReplacement?.fromMirroredImages ?? false;
+    if (this.cciVersion === 2 && (this.explicitRules.length > 0 || this.deriveFromMirror)) {
+      fail(
+        this,
+        'imageReplacement',
+        props.imageReplacement,
+        'is not available with cciVersion 2: Huawei documents the image-replacement annotation for CCI 1.0 only ' +
+          '(coordinator.cci.io/image-replacement); give CCI 2.0 pods images they can pull directly, e.g. a MirroredImage',
+      );
+    }
+    if (props.timezoneSync && props.bursting !== undefined && props.bursting !== 'off') {
+      // The console's time-zone option is a hostPath volume; CCI runs pods without nodes and has no hostPath.
+      Annotations.of(this).addWarning(
+        `${this.node.path}: timezoneSync mounts the node's /etc/localtime as a hostPath volume, which CCI does not ` +
+          `support: pods that burst to CCI (bursting '${props.bursting}') may fail to start there. Set TZ in env instead.`,
+      );
+    }
 
     const names = new Set<string>();
     const containers = props.containers.map((c, i) => this.container(c, `containers[${i}]`, names, props.timezoneSync));
@@ -134,16 +153,15 @@ export class Workload extends Construct {
     const labels = props.labels ?? { app: props.name };
     const burst = props.bursting !== undefined ? { [burstLabelKey(this.cciVersion)]: props.bursting } : {};
     const podAnnotations: Record<string, string> = {
-      ...(props.eip ? eipAnnotations(this, props.eip, this.kind) : {}),
+      ...(props.eip ? eipAnnotations(this, props.eip, this.kind, props.replicas ?? 1) : {}),
       ...(props.podAnnotations ?? {}),
     };
-    const replacementKey = imageReplacementKey(this.cciVersion);
     // Rules derived from the mirror set depend on images declared anywhere in the stack, so the annotation is
     // resolved at synth; the aspect computes it first so its warnings reach the manifest.
     const annotations = Lazy.anyValue({
       produce: () => {
         const rules = [...this.explicitRules, ...this.derivedRules()];
-        return rules.length > 0 ? { ...podAnnotations, [replacementKey]: JSON.stringify(rules) } : podAnnotations;
+        return rules.length > 0 ? { ...podAnnotations, [IMAGE_REPLACEMENT_KEY]: JSON.stringify(rules) } : podAnnotations;
       },
     }) as unknown as Record<string, string>;
     if (this.deriveFromMirror) Aspects.of(this).add({ visit: (node: IConstruct) => void (node === this && this.derivedRules()) });

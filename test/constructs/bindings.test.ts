@@ -54,6 +54,8 @@ describe('huaweicloud bindings', () => {
       deadline: '2030-01-31',
       permission: 'pull',
       description: 'x',
+      // The Go schema declares only a default timeout (resource_huaweicloud_swr_repository_sharing.go).
+      timeouts: { default: '4m' },
     });
     new hw.SwrImagePermissions(stack, 'imgp', { organization: 'acme', repository: 'web', users: [{ userId: 'u2', permission: 'Read' }] });
     new hw.SwrImageRetentionPolicy(stack, 'ret', {
@@ -106,6 +108,7 @@ describe('huaweicloud bindings', () => {
       deadline: '2030-01-31',
       permission: 'pull',
       description: 'x',
+      timeouts: { default: '4m' },
     });
     assert.deepEqual(only(json, 'huaweicloud_swr_image_permissions'), {
       organization: 'acme',

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { Testing, TerraformVariable } from 'cdktf';
-import { MirroredImage, MirrorSet, SwrOrganization, SwrRepository } from '../../constructs/index.js';
+import { HuaweicloudProvider, MirroredImage, MirrorSet, SwrOrganization, SwrRepository } from '../../constructs/index.js';
 import type { MirroredImageProps } from '../../constructs/index.js';
 import { loadImagesFileWithLimits } from '../../src/config/images-file.js';
 import { parseMirrorSpec } from '../../src/config/mirror-spec.js';
@@ -24,7 +24,7 @@ function lockFile(images: Record<string, unknown>): string {
 const NO_LOCK = join(tmpdir(), 'no-such-dir-swr', 'swr-mirror.lock.json');
 
 describe('MirroredImage and swr-mirror.json', () => {
-  it('writes swr-mirror.json beside cdk.tf.json in the DESIGN §5 format', () => {
+  it('writes swr-mirror.json beside cdk.tf.json in the documented format', () => {
     const stack = newStack('Mirrors');
     const org = new SwrOrganization(stack, 'org', { name: 'acme', region: 'cn-north-4' });
     new MirrorSet(stack, 'Mirror', { lockFile: NO_LOCK, defaultDestination: org });
@@ -199,7 +199,7 @@ describe('MirroredImage and swr-mirror.json', () => {
     new MirroredImage(stack, 'b', { source: 'redis', tags: ['7'], destination: 'r.example/ns/redis', copyOnDeploy: false });
     const data = resources(synth(stack), 'terraform_data');
     assert.equal(data.length, 1);
-    assert.equal(data[0].provisioner[0]['local-exec'].command, 'swr-sync copy docker.io/library/nginx:1 r.example/ns/nginx:1 --src-authfile src.json --dest-authfile dst.json');
+    assert.equal(data[0].provisioner[0]['local-exec'].command, `swr-sync copy docker.io/library/nginx:1 r.example/ns/nginx:1 --src-authfile ${resolve('src.json')} --dest-authfile ${resolve('dst.json')}`);
   });
 
   it('fails synth validation when two images write one destination tag from different sources', () => {
@@ -245,9 +245,12 @@ describe('MirroredImage and swr-mirror.json', () => {
       value: '(unresolved token)',
       rule: 'must be known at synth: it is written to swr-mirror.json',
     });
-    const org = new SwrOrganization(stack, 'org', { name: 'acme' });
-    throwsRule(() => new MirroredImage(stack, 'b', { ...base, destination: org }), {
-      path: 'MyStack/b',
+    // No region here or in the provider (HW_REGION_NAME at plan time): the login server is an attribute.
+    const bare = newStack('Bare', { providers: false });
+    new HuaweicloudProvider(bare, 'hw', {});
+    const org = new SwrOrganization(bare, 'org', { name: 'acme' });
+    throwsRule(() => new MirroredImage(bare, 'b', { ...base, destination: org }), {
+      path: 'Bare/b',
       prop: 'destination',
       value: '(unresolved token)',
       rule: "must be known at synth (the organization's login server): give the organization a region",

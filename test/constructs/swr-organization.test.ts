@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TerraformVariable, Token } from 'cdktf';
-import { SwrOrganization } from '../../constructs/index.js';
+import { HuaweicloudProvider, ImagePullSecret, SwrOrganization, SwrRepository } from '../../constructs/index.js';
 import { newStack, only, resources, synth, throwsRule } from './helpers.js';
 
 describe('SwrOrganization', () => {
@@ -33,10 +33,30 @@ describe('SwrOrganization', () => {
     assert.equal(resources(synth(stack), 'huaweicloud_swr_organization_permissions').length, 0);
   });
 
-  it('uses the .eu cloud for eu-west-1xx and a custom cloud when given', () => {
-    const stack = newStack();
-    assert.equal(new SwrOrganization(stack, 'eu', { name: 'a', region: 'eu-west-101' }).loginServer, 'swr.eu-west-101.myhuaweicloud.eu');
+  it('picks the cloud as the provider does: the cloud prop, the provider cloud, else .eu by the provider region', () => {
+    const stack = newStack(); // provider region cn-north-4, no cloud
+    // getCloudDomain looks at the provider's region, not the resource's.
+    assert.equal(new SwrOrganization(stack, 'eu', { name: 'a', region: 'eu-west-101' }).loginServer, 'swr.eu-west-101.myhuaweicloud.com');
     assert.equal(new SwrOrganization(stack, 'c', { name: 'b', region: 'eu-de', cloud: 'otc.t-systems.com' }).loginServer, 'swr.eu-de.otc.t-systems.com');
+    assert.equal(new SwrOrganization(stack, 'p', { name: 'p' }).loginServer, 'swr.cn-north-4.myhuaweicloud.com', 'the provider region');
+
+    const eu = newStack('Eu', { providers: false });
+    new HuaweicloudProvider(eu, 'hw', { region: 'eu-west-101' });
+    assert.equal(new SwrOrganization(eu, 'a', { name: 'a' }).loginServer, 'swr.eu-west-101.myhuaweicloud.eu');
+    assert.equal(new SwrOrganization(eu, 'b', { name: 'b', region: 'eu-west-0' }).loginServer, 'swr.eu-west-0.myhuaweicloud.eu');
+  });
+
+  it("honours the provider's cloud for loginServer and repository URIs", () => {
+    const stack = newStack('Cloud', { providers: false });
+    new HuaweicloudProvider(stack, 'hw', { region: 'eu-de', cloud: 'otc.t-systems.com' });
+    const org = new SwrOrganization(stack, 'org', { name: 'acme' });
+    assert.equal(org.loginServer, 'swr.eu-de.otc.t-systems.com');
+    assert.equal(new SwrRepository(stack, 'byName', { organization: 'acme', name: 'web' }).repositoryUri, 'swr.eu-de.otc.t-systems.com/acme/web');
+    const secret = ImagePullSecret.forSwr(stack, 'pull', { name: 'p', region: 'eu-de', accessKey: 'AK', loginKey: 'a'.repeat(64) });
+    assert.deepEqual(secret.servers, ['swr.eu-de.otc.t-systems.com']);
+    // An aliased provider passed explicitly decides for its resources.
+    const other = new HuaweicloudProvider(stack, 'cn', { alias: 'cn', region: 'cn-north-4' });
+    assert.equal(new SwrOrganization(stack, 'cnOrg', { name: 'cn', provider: other }).loginServer, 'swr.cn-north-4.myhuaweicloud.com');
   });
 
   it('falls back to the login_server attribute when the region is not known at synth', () => {
@@ -44,7 +64,9 @@ describe('SwrOrganization', () => {
     const region = new TerraformVariable(stack, 'region', { type: 'string' });
     const org = new SwrOrganization(stack, 'org', { name: 'acme', region: region.stringValue });
     assert.ok(Token.isUnresolved(org.loginServer));
-    assert.ok(Token.isUnresolved(new SwrOrganization(stack, 'org2', { name: 'acme2' }).loginServer));
+    const bare = newStack('Bare', { providers: false });
+    new HuaweicloudProvider(bare, 'hw', {}); // region from HW_REGION_NAME at plan time
+    assert.ok(Token.isUnresolved(new SwrOrganization(bare, 'org2', { name: 'acme2' }).loginServer));
   });
 
   it('accepts names at the edges of the SWR rules', () => {

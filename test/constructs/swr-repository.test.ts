@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TerraformVariable, Token } from 'cdktf';
-import { SwrOrganization, SwrRepository, Workload } from '../../constructs/index.js';
+import { HuaweicloudProvider, SwrOrganization, SwrRepository, Workload } from '../../constructs/index.js';
 import type { SwrRepositoryProps } from '../../constructs/index.js';
 import { newStack, only, resources, synth, throwsRule } from './helpers.js';
 
@@ -38,7 +38,10 @@ describe('SwrRepository', () => {
     const stack = newStack();
     const a = new SwrRepository(stack, 'a', { organization: 'acme', name: 'web', region: 'ap-southeast-3' });
     assert.equal(a.repositoryUri, 'swr.ap-southeast-3.myhuaweicloud.com/acme/web');
-    const b = new SwrRepository(stack, 'b', { organization: 'acme', name: 'api' });
+    // No region here or in the provider (HW_REGION_NAME at plan time): the path attribute.
+    const bare = newStack('Bare', { providers: false });
+    new HuaweicloudProvider(bare, 'hw', {});
+    const b = new SwrRepository(bare, 'b', { organization: 'acme', name: 'api' });
     assert.ok(Token.isUnresolved(b.repositoryUri));
     assert.ok(Token.isUnresolved(b.loginServer));
   });
@@ -52,7 +55,7 @@ describe('SwrRepository', () => {
       permissions: [{ userId: 'u9', permission: 'Manage' }],
       retention: { keepDays: 30, exclude: [{ kind: 'label', pattern: 'stable' }, { kind: 'regexp', pattern: '^release-.*' }] },
       triggers: [
-        { name: 'all', workload, clusterName: 'prod' },
+        { name: 'all', workload, clusterId: 'c-9', clusterName: 'prod' },
         { name: 'tags', workload: { workloadKind: 'statefulsets', workloadName: 'db', namespace: 'data' }, condition: { type: 'tag', tags: ['v1', 'v2'] }, type: 'cci', enabled: false },
         { name: 'rx', workload, condition: { type: 'regular', pattern: '^v[0-9]+$' }, clusterId: 'c-123', container: 'web' },
       ],
@@ -219,7 +222,9 @@ describe('SwrRepository', () => {
   it('rejects triggers that break the API rules', () => {
     const target = { workloadKind: 'deployments' as const, workloadName: 'web', namespace: 'default' };
     const cases: [Partial<SwrRepositoryProps>, string, string | undefined, string][] = [
-      [{ triggers: [{ name: 't', workload: target }] }, 'triggers[0].clusterId', '(unset)', "is required (or clusterName) when type is 'cce'"],
+      [{ triggers: [{ name: 't', workload: target }] }, 'triggers[0].clusterId', '(unset)', "is required when type is 'cce'"],
+      // The provider derives cluster_name from cluster_id, never the reverse: a name alone breaks apply.
+      [{ triggers: [{ name: 't', workload: target, clusterName: 'prod' }] }, 'triggers[0].clusterId', '(unset)', 'the provider derives the name from the ID'],
       [{ triggers: [{ name: 't', workload: target, type: 'cci', condition: { type: 'tag', tags: [] } }] }, 'triggers[0].condition.tags', '[]', 'must list at least one tag'],
       [{ triggers: [{ name: 't', workload: target, type: 'cci', condition: { type: 'tag', tags: ['ok', 'no good'] } }] }, 'triggers[0].condition.tags[1]', '"no good"', 'must be a tag'],
       [{ triggers: [{ name: 't', workload: target, type: 'cci', condition: { type: 'regular', pattern: '[' } }] }, 'triggers[0].condition.pattern', '"["', 'must be a valid regular expression'],

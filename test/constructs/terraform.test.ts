@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
@@ -37,32 +37,48 @@ function synthDir(stack: TerraformStack): string {
 }
 
 describe('terraform on synthesized stacks', () => {
-  it('validates and applies copy-on-deploy, re-running the copy only when the lock changes', (t) => {
+  it('validates and applies copy-on-deploy from the stack directory, with paths relative to the app resolved at synth', (t) => {
     if (!existsSync(TERRAFORM)) return t.skip(`terraform not found at ${TERRAFORM}`);
     const work = mkdtempSync(join(tmpdir(), 'swr-tf-'));
+    // The app lives in its own directory with a relative auth file and a relative command, as in the docs' example;
+    // terraform runs elsewhere (the synthesized stack directory), as under `cdktf deploy`.
+    const app = join(work, 'app');
+    mkdirSync(join(app, 'bin'), { recursive: true });
+    writeFileSync(join(app, 'auth.json'), '{"auths":{}}');
     const calls = join(work, 'calls.log');
-    const fake = join(work, 'fake-swr-sync');
-    writeFileSync(fake, `#!/bin/sh\necho "$@" >> '${calls}'\n`);
-    chmodSync(fake, 0o755);
-    const lock = join(work, 'swr-mirror.lock.json');
+    // The fake records its argv and fails unless the --auth file exists from where terraform runs it.
+    writeFileSync(
+      join(app, 'bin', 'fake-swr-sync'),
+      `#!/bin/sh\necho "$@" >> '${calls}'\nwhile [ $# -gt 0 ]; do if [ "$1" = --auth ]; then [ -f "$2" ] || { echo "no auth file $2 in $(pwd)" >&2; exit 3; }; fi; shift; done\n`,
+    );
+    chmodSync(join(app, 'bin', 'fake-swr-sync'), 0o755);
+    const lock = join(app, 'swr-mirror.lock.json');
     writeFileSync(lock, JSON.stringify({ version: 1, images: {} }));
 
     const build = () => {
-      const stack = newStack('Copy', { providers: false });
-      new MirrorSet(stack, 'Mirror', { lockFile: lock });
-      new MirroredImage(stack, 'nginx', {
-        source: 'nginx',
-        tags: ['1.27'],
-        destination: '127.0.0.1:5999/mirror/nginx',
-        copyOnDeploy: { command: fake, authFile: 'auth.json', insecure: true },
-      });
-      return stack;
+      const cwd = process.cwd();
+      process.chdir(app);
+      try {
+        const stack = newStack('Copy', { providers: false });
+        new MirrorSet(stack, 'Mirror', { lockFile: 'swr-mirror.lock.json' });
+        new MirroredImage(stack, 'nginx', {
+          source: 'nginx',
+          tags: ['1.27'],
+          destination: '127.0.0.1:5999/mirror/nginx',
+          copyOnDeploy: { command: './bin/fake-swr-sync', authFile: 'auth.json', insecure: true },
+        });
+        return stack;
+      } finally {
+        process.chdir(cwd);
+      }
     };
 
     const dir = synthDir(build());
+    assert.notEqual(dir, app);
     terraform(dir, 'validate', '-no-color');
     terraform(dir, 'apply', '-auto-approve', '-input=false', '-no-color');
-    assert.equal(readFileSync(calls, 'utf8'), 'copy docker.io/library/nginx:1.27 127.0.0.1:5999/mirror/nginx:1.27 --auth auth.json --insecure\n');
+    const auth = join(app, 'auth.json');
+    assert.equal(readFileSync(calls, 'utf8'), `copy docker.io/library/nginx:1.27 127.0.0.1:5999/mirror/nginx:1.27 --auth ${auth} --insecure\n`);
     const state = readFileSync(join(dir, 'terraform.tfstate'), 'utf8');
     assert.doesNotMatch(state, /auth\.json|password/, 'the state holds triggers, not the command or credentials');
 
@@ -74,7 +90,7 @@ describe('terraform on synthesized stacks', () => {
     const dir2 = fullSynth(build()).dir;
     spawnSync('cp', ['-r', join(dir, '.terraform'), join(dir, 'terraform.tfstate'), dir2]);
     terraform(dir2, 'apply', '-auto-approve', '-input=false', '-no-color');
-    assert.equal(readFileSync(calls, 'utf8').split('\n')[1], `copy docker.io/library/nginx@${D1} 127.0.0.1:5999/mirror/nginx:1.27 --auth auth.json --insecure`);
+    assert.equal(readFileSync(calls, 'utf8').split('\n')[1], `copy docker.io/library/nginx@${D1} 127.0.0.1:5999/mirror/nginx:1.27 --auth ${auth} --insecure`);
   });
 
   it('copies between loopback registries on terraform apply with the real swr-sync', async (t) => {

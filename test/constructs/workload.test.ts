@@ -117,6 +117,11 @@ describe('Workload', () => {
     ['a fractional bandwidth size', { eip: { bandwidthSize: 2.5 } }, 'eip.bandwidthSize', '2.5', 'must be a whole number of Mbit/s'],
     ['an unknown charge mode', { eip: { chargeMode: 'hourly' as never } }, 'eip.chargeMode', '"hourly"', "must be 'bandwidth' or 'traffic'"],
     ['a bad network type', { eip: { networkType: 'bgp' } }, 'eip.networkType', '"bgp"', 'must be an EIP line type'],
+    // Huawei's EIP ranges by billing mode: 1-2000 by bandwidth, 1-300 by traffic.
+    ['a traffic-billed size over 300', { eip: { bandwidthSize: 301, chargeMode: 'traffic' } }, 'eip.bandwidthSize', '301', 'from 1 to 300 (billed by traffic)'],
+    ['a bandwidth-billed size over 2000', { eip: { bandwidthSize: 2001, chargeMode: 'bandwidth' } }, 'eip.bandwidthSize', '2001', 'from 1 to 2000 (billed by bandwidth)'],
+    // One existing EIP binds to one pod.
+    ['an existing EIP on 3 replicas', { replicas: 3, eip: { eipId: 'eip-1' } }, 'eip.eipId', '"eip-1"', 'binds one EIP to one pod, but replicas is 3'],
     ['a size with a shared bandwidth', { eip: { sharedBandwidthId: 'bw', bandwidthSize: 5 } }, 'eip.bandwidthSize', '5', 'must not be set with eip.sharedBandwidthId'],
     ['a name with a shared bandwidth', { eip: { sharedBandwidthId: 'bw', bandwidthName: 'x' } }, 'eip.bandwidthName', '"x"', 'must not be set with eip.sharedBandwidthId'],
     ['a charge mode with a shared bandwidth', { eip: { sharedBandwidthId: 'bw', chargeMode: 'traffic' } }, 'eip.chargeMode', '"traffic"', 'must not be set with eip.sharedBandwidthId'],
@@ -155,7 +160,21 @@ describe('Workload', () => {
     throwsRule(() => make({ cciVersion: 3 as never }), { path: 'MyStack/web', prop: 'cciVersion', value: '3', rule: 'must be 1 or 2' });
   });
 
-  it('renders image-replacement rules as the JSON annotation (CCI 1.0 and 2.0 keys)', () => {
+  it('accepts an existing EIP on one replica and traffic billing up to 300 Mbit/s; warns above 300 without a charge mode', () => {
+    assert.equal(deployment(make({ replicas: 1, eip: { eipId: 'eip-1' } }).stack).spec.template.metadata.annotations['yangtse.io/eip-id'], 'eip-1');
+    assert.equal(deployment(make({ eip: { bandwidthSize: 300, chargeMode: 'traffic' } }).stack).spec.template.metadata.annotations['yangtse.io/eip-bandwidth-size'], '300');
+    const { stack } = make({ eip: { bandwidthSize: 1000 } });
+    assert.match(warnings(stack).join('\n'), /eip\.bandwidthSize 1000 exceeds 300 Mbit\/s, the traffic-billed maximum/);
+    assert.deepEqual(warnings(make({ eip: { bandwidthSize: 1000, chargeMode: 'bandwidth' } }).stack), []);
+  });
+
+  it('warns that timezoneSync (a hostPath volume) does not work on CCI when the workload bursts', () => {
+    assert.match(warnings(make({ timezoneSync: true, bursting: 'localPrefer' }).stack).join('\n'), /MyStack\/web: timezoneSync mounts the node's \/etc\/localtime as a hostPath volume, which CCI does not support/);
+    assert.deepEqual(warnings(make({ timezoneSync: true, bursting: 'off' }).stack), []);
+    assert.deepEqual(warnings(make({ timezoneSync: true }).stack), []);
+  });
+
+  it('renders image-replacement rules as the JSON annotation (CCI 1.0 only)', () => {
     const rules = [
       { repositoryPrefix: 'harbor.domain', replaceWith: `${SWR}1` },
       { repositoryPrefix: '', replaceWith: `${SWR}1` },
@@ -165,15 +184,62 @@ describe('Workload', () => {
     const value = deployment(one.stack).spec.template.metadata.annotations['coordinator.cci.io/image-replacement'];
     assert.deepEqual(JSON.parse(value), rules);
     assert.equal(value, JSON.stringify(rules));
-    const two = make({ cciVersion: 2, imageReplacement: { rules: [rules[0]!] } });
-    assert.ok(deployment(two.stack).spec.template.metadata.annotations['bursting.cci.io/image-replacement']);
+    // No Huawei page documents an image-replacement annotation for CCI 2.0: refused rather than guessed.
+    throwsRule(() => make({ cciVersion: 2, imageReplacement: { rules: [rules[0]!] } }), {
+      path: 'MyStack/web',
+      prop: 'imageReplacement',
+      rule: 'is not available with cciVersion 2',
+    });
+    throwsRule(() => make({ cciVersion: 2, imageReplacement: { fromMirroredImages: true } }), { path: 'MyStack/web', prop: 'imageReplacement', rule: 'cciVersion 2' });
+    const two = make({ cciVersion: 2, bursting: 'auto' });
+    const pod = deployment(two.stack).spec.template.metadata;
+    assert.equal(pod.labels['bursting.cci.io/burst-to-cci'], 'auto');
+    assert.equal(JSON.stringify(pod).includes('image-replacement'), false);
+  });
+
+  it('accepts host:port prefixes, as CCI takes everything before the last /', () => {
+    const rules = [
+      { repositoryPrefix: 'localhost:5000', replaceWith: `${SWR}` },
+      { repositoryPrefix: '10.0.0.7:8443/team', replaceWith: '127.0.0.1:5001' },
+    ];
+    const value = deployment(make({ imageReplacement: { rules } }).stack).spec.template.metadata.annotations['coordinator.cci.io/image-replacement'];
+    assert.deepEqual(JSON.parse(value), rules);
+  });
+
+  it('derives a host:port prefix for an image mirrored from localhost:5000', () => {
+    const stack = newStack();
+    new MirrorSet(stack, 'Mirror', { lockFile: NO_LOCK });
+    new MirroredImage(stack, 'app', { source: 'localhost:5000/app', tags: ['1'], destination: `${SWR}/app` });
+    new Workload(stack, 'web', { name: 'web', containers: [{ name: 'app', image: 'localhost:5000/app:1' }], imageReplacement: { fromMirroredImages: true } });
+    const value = deployment(stack).spec.template.metadata.annotations['coordinator.cci.io/image-replacement'];
+    assert.deepEqual(JSON.parse(value), [{ repositoryPrefix: 'localhost:5000', replaceWith: SWR }]);
+  });
+
+  it('derives no rule for a digest-pinned image when the mirror filters platforms (the index digest changes)', () => {
+    const digest = `sha256:${'b'.repeat(64)}`;
+    const stack = newStack();
+    new MirrorSet(stack, 'Mirror', { lockFile: NO_LOCK });
+    new MirroredImage(stack, 'app', { source: 'harbor.example.com/team/app', tags: ['1'], destination: `${SWR}/app`, platforms: ['linux/amd64'] });
+    new MirroredImage(stack, 'db', { source: 'harbor.example.com/data/db', tags: ['2'], destination: `${SWR}/db` });
+    new Workload(stack, 'web', {
+      name: 'web',
+      containers: [
+        { name: 'app', image: `harbor.example.com/team/app@${digest}` },
+        // Without a platform filter manifests are copied byte for byte: the digest holds, the rule is derived.
+        { name: 'db', image: `harbor.example.com/data/db@${digest}` },
+      ],
+      imageReplacement: { fromMirroredImages: true },
+    });
+    const value = deployment(stack).spec.template.metadata.annotations['coordinator.cci.io/image-replacement'];
+    assert.deepEqual(JSON.parse(value), [{ repositoryPrefix: 'harbor.example.com/data', replaceWith: SWR }]);
+    assert.match(warnings(stack).join('\n'), /no rule derived for prefix "harbor\.example\.com\/team": .* is pinned by digest and MyStack\/app copies only linux\/amd64, so the mirrored index has another digest/);
   });
 
   const ruleCases: [string, object, string, string, string][] = [
     ['a prefix ending in /', { repositoryPrefix: 'harbor.domain/', replaceWith: SWR }, 'imageReplacement.rules[0].repositoryPrefix', '"harbor.domain/"', "must not end with '/'"],
     ['a replaceWith ending in /', { repositoryPrefix: 'harbor.domain', replaceWith: `${SWR}/` }, 'imageReplacement.rules[0].replaceWith', JSON.stringify(`${SWR}/`), "must not end with '/'"],
     ['a replaceWith equal to the prefix', { repositoryPrefix: 'harbor.domain/a', replaceWith: 'harbor.domain/a' }, 'imageReplacement.rules[0].replaceWith', '"harbor.domain/a"', 'must differ from repositoryPrefix'],
-    ['a prefix that is not an image name', { repositoryPrefix: 'harbor.domain/A B', replaceWith: SWR }, 'imageReplacement.rules[0].repositoryPrefix', '"harbor.domain/A B"', 'must follow image-name syntax'],
+    ['a prefix that is not an image name', { repositoryPrefix: 'harbor.domain/A B', replaceWith: SWR }, 'imageReplacement.rules[0].repositoryPrefix', '"harbor.domain/A B"', 'must be an image-name prefix'],
     ['an empty replaceWith', { repositoryPrefix: 'x', replaceWith: '' }, 'imageReplacement.rules[0].replaceWith', '""', 'must be non-empty'],
   ];
   for (const [why, rule, prop, value, text] of ruleCases) {
