@@ -24,6 +24,10 @@ export type ErrorCode =
   | 'ERR_CREDENTIAL_HELPER'
   | 'ERR_TOKEN'
   | 'ERR_PLATFORM_NOT_FOUND'
+  // a registry (or layout) sent a digest that is not one: a header, a descriptor, a referrer, an index.json entry
+  | 'ERR_INVALID_DIGEST'
+  // a registry's answer exceeded one of the budgets of src/client/budgets.ts (docs/security.md)
+  | 'ERR_LIMIT_EXCEEDED'
   // a Kubernetes API server (swr-sync config): cannot be reached, or answered with an error
   | 'ERR_CLUSTER_UNREACHABLE'
   | 'ERR_CLUSTER_RESPONSE'

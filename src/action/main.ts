@@ -4,11 +4,12 @@
  */
 import * as core from '@actions/core';
 import { describeError } from '../errors.js';
+import { printable } from '../results/escape.js';
 import { run } from './run.js';
 
 try {
   const failure = await run();
-  if (failure !== undefined) core.setFailed(failure);
+  if (failure !== undefined) core.setFailed(printable(failure));
 } catch (error) {
-  core.setFailed(describeError(error));
+  core.setFailed(printable(describeError(error)));
 }

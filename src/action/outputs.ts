@@ -1,4 +1,5 @@
 import * as core from '@actions/core';
+import { digestProblem } from '../oci/digest.js';
 import type { PlanEntry } from '../plan/planner.js';
 import type { ImageResult } from '../results/image-result.js';
 import { planCounts, type PlanReport } from '../results/plan-report.js';
@@ -16,17 +17,26 @@ export interface ActionOutputs {
   readonly plan?: string;
 }
 
+/**
+ * Workflows interpolate `digest` and `digests` into `run:` steps, so only a well-formed digest (`sha256:` and 64
+ * hex characters) is ever given; the client already refuses any other from a registry (docs/security.md).
+ */
+function validDigest(digest: string | undefined): string | undefined {
+  return digest !== undefined && digestProblem(digest) === undefined ? digest : undefined;
+}
+
 function sortedDigests(pairs: ReadonlyArray<readonly [string, string | undefined]>): Record<string, string> {
   const digests: Record<string, string> = {};
   for (const [destination, digest] of [...pairs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (digest) digests[destination] = digest;
+    const valid = validDigest(digest);
+    if (valid) digests[destination] = valid;
   }
   return digests;
 }
 
 /** After a sync: the digests stored at the destinations (failed images have none). */
 export function syncOutputs(results: readonly ImageResult[]): ActionOutputs {
-  const only = results.length === 1 ? results[0]!.digest : undefined;
+  const only = results.length === 1 ? validDigest(results[0]!.digest) : undefined;
   return {
     digests: sortedDigests(results.filter((r) => r.status !== 'failed').map((r) => [r.destination, r.digest] as const)),
     ...(only ? { digest: only } : {}),
@@ -44,7 +54,7 @@ function planImage(entry: PlanEntry): Record<string, unknown> {
 /** After a plan: the digests the destinations would hold after a sync. */
 export function planOutputs(report: PlanReport, markdown: string): ActionOutputs {
   const entries = report.entries;
-  const only = entries.length === 1 && entries[0]!.status !== 'failed' ? entries[0]!.digest : undefined;
+  const only = entries.length === 1 && entries[0]!.status !== 'failed' ? validDigest(entries[0]!.digest) : undefined;
   const counts = planCounts(report);
   return {
     digests: sortedDigests(entries.filter((e) => e.status !== 'failed').map((e) => [e.destination, e.digest] as const)),

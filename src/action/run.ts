@@ -3,6 +3,7 @@ import { describeError } from '../errors.js';
 import { openJob, planJob, syncJob, type Job } from '../job/job.js';
 import { formatDurationText } from '../config/duration.js';
 import { formatBytes, formatImageLine } from '../results/format.js';
+import { printable, workflowLogText } from '../results/escape.js';
 import type { ImageResult } from '../results/image-result.js';
 import { formatPlanMarkdown, planCounts } from '../results/plan-report.js';
 import { finishingLine } from '../results/run-summary.js';
@@ -37,6 +38,22 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<string 
   }
 }
 
+/**
+ * The Action's only ways to write to the log. Text from registries reaches all three, so no line of `info` may be
+ * read as a workflow command, and annotations are made printable (@actions/core escapes their line breaks).
+ */
+function logInfo(text: string): void {
+  core.info(workflowLogText(text));
+}
+
+function logWarning(text: string, properties?: core.AnnotationProperties): void {
+  core.warning(printable(text), properties);
+}
+
+function logError(text: string, properties?: core.AnnotationProperties): void {
+  core.error(printable(text), properties);
+}
+
 function logInputs(inputs: ActionInputs, workspace: string): void {
   const parts = [
     `mode ${inputs.mode}`,
@@ -53,24 +70,24 @@ function logInputs(inputs: ActionInputs, workspace: string): void {
     ...(inputs.timeoutMs !== undefined ? [`timeout ${formatDurationText(inputs.timeoutMs)}`] : []),
     ...(inputs.authFile ? ['auth given'] : []),
   ];
-  core.info(`swr-sync: ${parts.join(', ')}`);
+  logInfo(`swr-sync: ${parts.join(', ')}`);
 }
 
 async function resolve(inputs: ActionInputs, env: NodeJS.ProcessEnv): Promise<Job> {
   const job = await openJob(jobConfigOf(inputs, env));
-  core.info(`${job.rules.length} rules from ${inputs.imageFiles.length} file${inputs.imageFiles.length === 1 ? '' : 's'} → ${job.expanded.tasks.length} images`);
+  logInfo(`${job.rules.length} rules from ${inputs.imageFiles.length} file${inputs.imageFiles.length === 1 ? '' : 's'} → ${job.expanded.tasks.length} images`);
   return job;
 }
 
 function reportResolution(job: Job, inputs: ActionInputs): void {
   const { tasks, failures, warnings } = job.expanded;
-  for (const w of warnings) core.warning(w);
+  for (const w of warnings) logWarning(w);
   for (const f of failures) {
-    core.error(`${f.source} (${f.rule.file}, key "${f.rule.key}"): ${f.error.message}`, { title: 'swr-sync: rule could not be resolved' });
+    logError(`${f.source} (${f.rule.file}, key "${f.rule.key}"): ${f.error.message}`, { title: 'swr-sync: rule could not be resolved' });
   }
   if (tasks.length === 0 && failures.length === 0) {
     const where = inputs.shard ? ` in shard ${inputs.shard.index}/${inputs.shard.count}` : '';
-    core.warning(`nothing to do: the images${where} select no image (${inputs.imagesOrigin})`, { title: 'swr-sync' });
+    logWarning(`nothing to do: the images${where} select no image (${inputs.imagesOrigin})`, { title: 'swr-sync' });
   }
 }
 
@@ -79,13 +96,13 @@ async function sync(job: Job, inputs: ActionInputs, workspace: string): Promise<
   const outcome = await core.group(`Copying ${total} images (${inputs.workers} at a time)`, async () => {
     let done = 0;
     let bytes = 0;
-    const timer = setInterval(() => core.info(`… ${done}/${total} images done, ${formatBytes(bytes)} transferred`), 10_000);
+    const timer = setInterval(() => logInfo(`… ${done}/${total} images done, ${formatBytes(bytes)} transferred`), 10_000);
     timer.unref();
     try {
       return await syncJob(job, {
         onResult: (_task, result) => {
           done++;
-          core.info(formatImageLine(result));
+          logInfo(formatImageLine(result));
         },
         onBytes: (n) => (bytes += n),
       });
@@ -94,20 +111,20 @@ async function sync(job: Job, inputs: ActionInputs, workspace: string): Promise<
     }
   });
   const { results, summary } = outcome;
-  core.info(finishingLine(summary));
+  logInfo(finishingLine(summary));
   if (inputs.lockFile && outcome.lock) {
-    core.info(`lock file ${display(inputs.lockFile, workspace)} updated (${Object.keys(outcome.lock.images).length} entries)`);
+    logInfo(`lock file ${display(inputs.lockFile, workspace)} updated (${Object.keys(outcome.lock.images).length} entries)`);
   }
-  if (total > 0 && summary.copied === 0 && summary.failed === 0) core.info(`all ${total} images already had the source digest: nothing copied`);
-  if (inputs.comment) core.warning('"comment" applies in plan mode only: no pull request comment in sync mode', { title: 'swr-sync' });
+  if (total > 0 && summary.copied === 0 && summary.failed === 0) logInfo(`all ${total} images already had the source digest: nothing copied`);
+  if (inputs.comment) logWarning('"comment" applies in plan mode only: no pull request comment in sync mode', { title: 'swr-sync' });
 
   const failed = results.filter((r) => r.status === 'failed');
-  for (const r of failed) core.error(imageFailure(r), { title: 'swr-sync: image failed' });
+  for (const r of failed) logError(imageFailure(r), { title: 'swr-sync: image failed' });
 
   await core.group('Outputs and summary', async () => {
     const outputs = syncOutputs(results);
     setOutputs(outputs);
-    core.info(`outputs: ${Object.keys(outputs.digests).length} digests, changed ${outputs.changed}${outputs.digest ? `, digest ${outputs.digest}` : ''}`);
+    logInfo(`outputs: ${Object.keys(outputs.digests).length} digests, changed ${outputs.changed}${outputs.digest ? `, digest ${outputs.digest}` : ''}`);
     if (inputs.summary) {
       await writeSummary(syncSummaryHtml({
         results,
@@ -124,22 +141,22 @@ async function sync(job: Job, inputs: ActionInputs, workspace: string): Promise<
 async function plan(job: Job, inputs: ActionInputs): Promise<string | undefined> {
   const report = await core.group(`Planning ${job.expanded.tasks.length} images (HEAD requests only, nothing is copied)`, async () => {
     const planned = await planJob(job);
-    core.info(formatPlanMarkdown(planned).trimEnd());
+    logInfo(formatPlanMarkdown(planned).trimEnd());
     return planned;
   });
   const counts = planCounts(report);
   const failedEntries = report.entries.filter((e) => e.status === 'failed');
   const failures = failedEntries.map((e) => `${e.source} -> ${e.destination}: ${e.error?.message ?? 'unknown error'}`);
-  for (const f of failures) core.error(f, { title: 'swr-sync: image could not be planned' });
+  for (const f of failures) logError(f, { title: 'swr-sync: image could not be planned' });
   if (report.entries.length > 0 && counts.new + counts.changed === 0 && counts.failed === 0) {
-    core.info(`all ${report.entries.length} images are up to date: a sync would copy nothing`);
+    logInfo(`all ${report.entries.length} images are up to date: a sync would copy nothing`);
   }
 
   await core.group('Outputs, summary and comment', async () => {
     const markdown = formatPlanMarkdown(report);
     const outputs = planOutputs(report, markdown);
     setOutputs(outputs);
-    core.info(`outputs: ${Object.keys(outputs.digests).length} digests, changed ${outputs.changed} (new ${counts.new}, changed ${counts.changed})`);
+    logInfo(`outputs: ${Object.keys(outputs.digests).length} digests, changed ${outputs.changed} (new ${counts.new}, changed ${counts.changed})`);
     if (inputs.summary) await writeSummary(planSummaryHtml(report));
     if (inputs.comment) await comment(report, inputs);
   });
@@ -150,22 +167,22 @@ async function comment(report: Parameters<typeof commentBody>[0], inputs: Action
   const event = process.env.GITHUB_EVENT_NAME ?? '';
   const target = pullRequestOfEvent();
   if (!target) {
-    core.info(`comment: not a pull request event (${event || 'no event'}): no comment written`);
+    logInfo(`comment: not a pull request event (${event || 'no event'}): no comment written`);
     return;
   }
   if (!inputs.githubToken) {
-    core.warning('comment: "github-token" is empty, so the plan cannot be posted on the pull request', { title: 'swr-sync' });
+    logWarning('comment: "github-token" is empty, so the plan cannot be posted on the pull request', { title: 'swr-sync' });
     return;
   }
   const marker = commentMarker(inputs.shard);
   try {
     const result = await upsertComment({ token: inputs.githubToken, target, marker, body: commentBody(report, marker, commentFooter(target)) });
-    core.info(`comment ${result.action} on pull request #${target.number}${result.url ? `: ${result.url}` : ''}`);
+    logInfo(`comment ${result.action} on pull request #${target.number}${result.url ? `: ${result.url}` : ''}`);
   } catch (error) {
     // A pull request from a fork gets a read-only token: the plan is still in the log, summary and outputs.
     const status = (error as { status?: unknown }).status;
     const hint = status === 403 || status === 404 ? ' (the token needs "pull-requests: write" or "issues: write"; pull requests from forks get a read-only token)' : '';
-    core.warning(`comment on pull request #${target.number} failed: ${describeError(error)}${hint}`, { title: 'swr-sync' });
+    logWarning(`comment on pull request #${target.number} failed: ${describeError(error)}${hint}`, { title: 'swr-sync' });
   }
 }
 
@@ -174,7 +191,7 @@ async function writeSummary(html: string): Promise<void> {
     await core.summary.addRaw(html).write();
   } catch (error) {
     core.summary.emptyBuffer();
-    core.warning(`job summary not written: ${describeError(error)}`);
+    logWarning(`job summary not written: ${describeError(error)}`);
   }
 }
 

@@ -3,6 +3,7 @@ import type { GenerateFailure } from '../plan/image-task.js';
 import type { PlanEntry } from '../plan/planner.js';
 import { formatBytes, formatDuration } from '../results/format.js';
 import type { ImageResult } from '../results/image-result.js';
+import { htmlText } from '../results/escape.js';
 import { planCounts, type PlanReport } from '../results/plan-report.js';
 import type { RunSummary } from '../results/run-summary.js';
 
@@ -18,9 +19,11 @@ export const SUMMARY_MAX_ROWS = 50;
 const NOTES_MAX = 20;
 const MESSAGE_MAX = 300;
 
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
+/**
+ * One line of HTML text: no line break survives, so a registry's text cannot end the summary's HTML block with a
+ * blank line and have the rest rendered as Markdown (docs/security.md).
+ */
+export const escapeHtml = htmlText;
 
 function truncate(text: string, max = MESSAGE_MAX): string {
   const line = text.replace(/\s+/g, ' ').trim();

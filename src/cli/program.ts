@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, isSwrSyncError } from '../errors.js';
+import { printable } from '../results/escape.js';
 import { registerConfig } from './commands/config.js';
 import { registerCopy } from './commands/copy.js';
 import { registerLock } from './commands/lock.js';
@@ -53,7 +54,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.Ok;
       return error.exitCode === 0 ? ExitCode.Ok : ExitCode.InvalidInput;
     }
-    process.stderr.write(`swr-sync: error: ${isSwrSyncError(error) ? error.message : describeError(error)}\n`);
+    process.stderr.write(`swr-sync: error: ${printable(isSwrSyncError(error) ? error.message : describeError(error))}\n`);
     if (copying && isSwrSyncError(error) && error.isInputError) process.stderr.write('(nothing was copied)\n');
     return exitCodeFor(error);
   }

@@ -1,6 +1,7 @@
 import type { ImageTask } from '../plan/image-task.js';
 import { formatBytes } from '../results/format.js';
 import type { ImageResult } from '../results/image-result.js';
+import { printable } from '../results/escape.js';
 
 interface LiveRenderer {
   (text: string): void;
@@ -84,5 +85,5 @@ export class Progress {
 }
 
 function label(task: ImageTask): string {
-  return `${task.source} -> ${task.destination}`;
+  return printable(`${task.source} -> ${task.destination}`);
 }

@@ -53,7 +53,10 @@ interface Resource {
 export async function listClusterWorkloads(options: ClusterListOptions): Promise<ClusterListResult> {
   const { kubeconfig } = options;
   const about = `the Kubernetes API server ${kubeconfig.server} (context "${kubeconfig.context}", cluster "${kubeconfig.cluster}")`;
-  const redact = (text: string): string => kubeconfig.secrets.reduce((t, s) => t.split(s).join('***'), text);
+  // The kubeconfig's own secrets, and every credential the library actually sent (an exec plugin's or auth
+  // provider's token is known only once it is in a request): an API server may echo it in an error.
+  const secrets = new Set(kubeconfig.secrets);
+  const redact = (text: string): string => [...secrets].sort((a, b) => b.length - a.length).reduce((t, s) => t.split(s).join('***'), text);
 
   let k8s: typeof import('@kubernetes/client-node');
   try {
@@ -69,6 +72,21 @@ export async function listClusterWorkloads(options: ClusterListOptions): Promise
     override async applySecurityAuthentication(context: import('@kubernetes/client-node').RequestContext): Promise<void> {
       await super.applySecurityAuthentication(context);
       context.setSignal(AbortSignal.timeout(timeoutMs));
+      const authorization = Object.entries(context.getHeaders()).find(([name]) => name.toLowerCase() === 'authorization')?.[1];
+      if (typeof authorization === 'string' && authorization.length >= 8) {
+        secrets.add(authorization);
+        const credential = authorization.slice(authorization.indexOf(' ') + 1).trim();
+        if (credential.length >= 4) {
+          secrets.add(credential);
+          // Basic credentials: the decoded user:password, and the password alone.
+          if (/^basic$/i.test(authorization.split(' ')[0] ?? '')) {
+            const decoded = Buffer.from(credential, 'base64').toString('utf8');
+            const password = decoded.slice(decoded.indexOf(':') + 1);
+            if (decoded.length >= 4) secrets.add(decoded);
+            if (password.length >= 4) secrets.add(password);
+          }
+        }
+      }
     }
   }
   const kc = new DeadlineKubeConfig();

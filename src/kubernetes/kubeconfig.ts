@@ -179,6 +179,20 @@ export async function loadKubeconfig(location: KubeconfigLocation, context?: str
       const value = user[key];
       if (typeof value === 'string' && value !== '' && !readable(value)) fail(`${about}, user "${userName}": ${key} file ${value} cannot be read`, userFile);
     }
+    // A token file is read here and given to the library inline, trimmed as client-go reads it (a token file
+    // usually ends in a line break, which Node refuses in a header and then quotes in its error message).
+    const tokenFile = user['token-file'];
+    if (typeof tokenFile === 'string' && tokenFile !== '' && typeof user.token !== 'string') {
+      let token: string;
+      try {
+        token = (await readFile(tokenFile, 'utf8')).trim();
+      } catch (e) {
+        throw new ConfigError(`${about}, user "${userName}": token-file ${tokenFile} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'unknown error'})`, { file: userFile, code: 'ERR_CONFIG_READ' });
+      }
+      if (token === '') fail(`${about}, user "${userName}": token-file ${tokenFile} is empty`, userFile);
+      delete user['token-file'];
+      user.token = token;
+    }
     secrets = SECRET_FIELDS.map((k) => user[k]).filter((v): v is string => typeof v === 'string' && v.length >= 4);
   }
 

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { InvalidReferenceError } from '../errors.js';
+import { InvalidReferenceError, SwrSyncError } from '../errors.js';
 
 /**
  * Digests as the OCI image-spec defines them (descriptor.md#digests): `algorithm ":" encoded`.
@@ -21,6 +21,26 @@ export function digestProblem(digest: string): string | undefined {
     return `a ${algorithm} digest has exactly ${length} lowercase hex characters (found ${encoded.length})`;
   }
   return undefined;
+}
+
+/** Whether `value` is a well-formed digest of a supported algorithm (`digestProblem` finds nothing). */
+export function isDigest(value: unknown): value is string {
+  return typeof value === 'string' && digestProblem(value) === undefined;
+}
+
+/**
+ * A digest a server sent (a `Docker-Content-Digest` header, a descriptor, a referrer, an `index.json` entry), checked
+ * before anything uses it: as a path segment, a tag, a lock-file entry or an Action output. Anything else fails with
+ * `ERR_INVALID_DIGEST`, naming `what` and showing the value quoted and cut short (it is the server's text).
+ */
+export function serverDigest(value: unknown, what: string, where: { registry?: string; repository?: string } = {}): string {
+  if (isDigest(value)) return value;
+  const shown = typeof value === 'string' ? JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value) : typeof value;
+  const problem = typeof value === 'string' ? digestProblem(value) : 'not a string';
+  throw new SwrSyncError('ERR_INVALID_DIGEST', `${what}: ${shown} is not a valid digest (${problem})`, {
+    ...(where.registry !== undefined ? { registry: where.registry } : {}),
+    ...(where.repository !== undefined ? { repository: where.repository } : {}),
+  });
 }
 
 export function assertDigest(digest: string, input = digest): void {

@@ -1,4 +1,5 @@
 import { SwrSyncError } from '../errors.js';
+import { digestProblem } from './digest.js';
 import type { Platform } from './platform.js';
 
 /** Media types of the OCI image-spec (manifest.md, image-index.md) and Docker's image manifest v2 schema 2. */
@@ -121,6 +122,11 @@ function descriptor(value: unknown, path: string, where: { registry: string; rep
     throw invalid(where, `${path} is not a descriptor with mediaType, digest and size`);
   }
   if (!Number.isSafeInteger(d.size) || d.size < 0) throw invalid(where, `${path}.size ${String(d.size)} is not a non-negative integer`);
+  // The digest names a blob or manifest to fetch and write: a tag-like or path-like "digest" must never reach a URL,
+  // a file name or the destination's tag namespace (docs/security.md).
+  if (digestProblem(d.digest) !== undefined) {
+    throw new SwrSyncError('ERR_INVALID_DIGEST', `manifest of ${where.registry}/${where.repository}: ${path}.digest ${JSON.stringify(d.digest.slice(0, 80))} is not a valid digest (algorithm:hex)`, where);
+  }
   return d as unknown as Descriptor;
 }
 

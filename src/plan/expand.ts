@@ -4,7 +4,7 @@ import { needsTagList, selectTags } from '../config/tag-selection.js';
 import { describeError, isSwrSyncError } from '../errors.js';
 import { Limiter } from '../engine/limiter.js';
 import type { Platform } from '../oci/platform.js';
-import { Reference } from '../oci/reference.js';
+import { Reference, tagProblem } from '../oci/reference.js';
 import type { ExpandedJob, GenerateFailure, ImageTask, RuleOrigin } from './image-task.js';
 
 export interface ExpandOptions {
@@ -45,7 +45,14 @@ export async function expandRules(rules: readonly MirrorRule[], source: ImageSto
       if (selection.kind === 'tags') {
         tags = selection.tags;
       } else {
-        const available = await limiter.run(() => source.listTags(rule.source.registry, rule.source.repository));
+        const listed = await limiter.run(() => source.listTags(rule.source.registry, rule.source.repository));
+        // A tag list comes from the registry: a name outside the tag grammar (a line break, an escape sequence, a
+        // `::` workflow command) is never copied, written or printed as it is (docs/security.md).
+        const invalid = listed.filter((tag) => tagProblem(tag) !== undefined);
+        const available = invalid.length === 0 ? listed : listed.filter((tag) => tagProblem(tag) === undefined);
+        if (invalid.length > 0) {
+          warnings.push(`${rule.file}: "${rule.key}": ${invalid.length} of the ${listed.length} tags ${src} lists are not valid tag names and were left out (first: ${JSON.stringify(invalid[0]!.slice(0, 80))})`);
+        }
         if (available.length === 0) {
           failures.push({ rule: origin, source: src, error: { code: 'ERR_NOT_FOUND', message: `source repository ${src} has no tags (or does not exist)` } });
           return;

@@ -1,4 +1,5 @@
 import { shortDigest } from '../oci/digest.js';
+import { printable } from './escape.js';
 import type { ImageResult } from './image-result.js';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -17,16 +18,20 @@ export function formatDuration(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
-/** One human line per image, as the CLI prints it. */
+/**
+ * One human line per image, as the CLI prints it (plus a `note:` line of our own). Every field a registry could
+ * have chosen (tags in the references, error text, platforms, digests) goes through `printable`, so the line holds
+ * no terminal escape and no line break of the registry's.
+ */
 export function formatImageLine(result: ImageResult): string {
-  const arrow = `${result.source} -> ${result.destination}`;
-  if (result.status === 'failed') return `failed     ${arrow}: ${result.error?.message ?? 'unknown error'}`;
-  const platforms = result.platforms.length ? ` [${result.platforms.join(', ')}]` : '';
+  const arrow = `${printable(result.source)} -> ${printable(result.destination)}`;
+  if (result.status === 'failed') return `failed     ${arrow}: ${printable(result.error?.message ?? 'unknown error')}`;
+  const platforms = result.platforms.length ? ` [${printable(result.platforms.join(', '))}]` : '';
   const bytes = result.status === 'copied'
     ? ` (${formatBytes(result.bytesTransferred)} transferred, ${formatBytes(result.bytesSkipped)} skipped; blobs ${result.blobs.copied} copied, ${result.blobs.mounted} mounted, ${result.blobs.present} present)`
     : '';
-  const note = result.note ? `\n           note: ${result.note}` : '';
+  const note = result.note ? `\n           note: ${printable(result.note)}` : '';
   const r = result.referrers;
   const referrers = r ? `; referrers ${r.found} found, ${r.copied} copied, ${r.tags} tags written${r.skipped ? `, ${r.skipped} skipped` : ''}` : '';
-  return `${result.status.padEnd(10)} ${arrow} ${result.digest ? shortDigest(result.digest) : ''}${platforms}${bytes}${referrers} in ${formatDuration(result.durationMs)}${note}`;
+  return `${result.status.padEnd(10)} ${arrow} ${result.digest ? printable(shortDigest(result.digest)) : ''}${platforms}${bytes}${referrers} in ${formatDuration(result.durationMs)}${note}`;
 }

@@ -1,4 +1,5 @@
 import { shortDigest } from '../oci/digest.js';
+import { markdownCode } from './escape.js';
 import type { GenerateFailure } from '../plan/image-task.js';
 import type { PlanEntry, RemovedEntry } from '../plan/planner.js';
 
@@ -26,10 +27,13 @@ export function planCounts(report: PlanReport): PlanCounts {
   };
 }
 
-/** `|` and line breaks would break a Markdown table cell. */
-function cell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
-}
+/**
+ * Every value in the plan (references with registry-chosen tags, digests, error text) is a code span: GitHub
+ * renders the plan in a pull-request comment, where a registry's text must not become a link, image, heading,
+ * HTML or @-mention (docs/security.md).
+ */
+const cell = markdownCode;
+const digestCell = (digest: string | undefined): string => cell(shortDigest(digest ?? ''));
 
 const ORDER: Record<PlanEntry['status'], number> = { failed: 0, changed: 1, new: 2, unchanged: 3 };
 
@@ -52,8 +56,8 @@ export function formatPlanMarkdown(report: PlanReport, options: { readonly maxRo
     lines.push('| status | source | destination | digest |', '| --- | --- | --- | --- |');
     for (const e of rows.slice(0, max)) {
       const digest = e.status === 'changed'
-        ? `${shortDigest(e.currentDigest ?? '')} → ${shortDigest(e.digest ?? '')}`
-        : e.status === 'failed' ? cell(e.error?.message ?? '') : shortDigest(e.digest ?? '');
+        ? `${digestCell(e.currentDigest)} → ${digestCell(e.digest)}`
+        : e.status === 'failed' ? cell(e.error?.message ?? '') : digestCell(e.digest);
       const r = e.referrers;
       const referrers = r && r.found + r.skipped > 0
         ? ` (referrers: ${r.found}${r.missing ? `, ${r.missing} to copy` : ''}${r.skipped ? `, ${r.skipped} skipped by the platform filter` : ''})`
@@ -64,7 +68,7 @@ export function formatPlanMarkdown(report: PlanReport, options: { readonly maxRo
   }
   if (report.removed.length > 0) {
     lines.push('', 'Removed from the lock file (no longer in the job; the images stay in the registry):', '');
-    for (const r of report.removed.slice(0, max)) lines.push(`- ${cell(r.destination)} (${shortDigest(r.entry.digest)})`);
+    for (const r of report.removed.slice(0, max)) lines.push(`- ${cell(r.destination)} (${digestCell(r.entry.digest)})`);
     if (report.removed.length > max) lines.push(`- … ${report.removed.length - max} more`);
   }
   for (const f of report.generateFailures) lines.push('', `Could not resolve ${cell(f.rule.key)} in ${cell(f.rule.file)}: ${cell(f.error.message)}`);

@@ -1,6 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { GenerateFailure } from '../plan/image-task.js';
 import type { ImageResult } from './image-result.js';
+import { printable } from './escape.js';
 
 /**
  * The `--log` file: one line per image (and per rule that could not be resolved), appended as results arrive, so
@@ -40,7 +41,7 @@ export class RunLog {
    */
   private write(line: string): void {
     const first = this.pending === '';
-    this.pending += `${line.replace(/[\r\n]+/g, ' ')}\n`;
+    this.pending += `${printable(line)}\n`;
     if (!first) return;
     this.queue = this.queue.then(async () => {
       const text = this.pending;

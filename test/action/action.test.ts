@@ -275,7 +275,7 @@ describe('GitHub Action (dist/index.js) against real registries', () => {
     assert.equal(mine().length, 1);
     assert.equal(api.comments.get(7)!.length, 121);
     assert.match(mine()[0]!.body, /\*\*swr-sync plan\*\*: 1 new, 0 changed, 4 unchanged/);
-    assert.match(mine()[0]!.body, /\| new \| [^|]*team\/tool:v3 \| [^|]*mirror\/tool:v3 \|/);
+    assert.match(mine()[0]!.body, /\| new \| [^|]*team\/tool:v3` \| [^|]*mirror\/tool:v3` \|/);
     assert.equal(second.outputs.changed, '1');
     assert.ok(api.requests.every((q) => q.authorization === `token ${DEFAULT_TOKEN}`), 'every request carries the token');
 

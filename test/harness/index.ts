@@ -7,3 +7,4 @@ export * from './registry-session.js';
 export * from './push.js';
 export * from './proxy.js';
 export * from './tls.js';
+export * from './hostile-registry.js';

@@ -36,6 +36,8 @@ export interface KubeApiServerOptions {
   forbidden?: readonly string[];
   /** Accept connections and never answer. */
   silent?: boolean;
+  /** Answer every request 403 with the request's Authorization header quoted in the message (a hostile server). */
+  echoAuthorization?: boolean;
 }
 
 export interface KubeApiServer {
@@ -75,6 +77,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     const authorized = presented.length === expected.length && timingSafeEqual(presented, expected);
     requests.push({ method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), authorized });
     if (options.silent) return;
+    if (options.echoAuthorization) return status(res, 403, 'Forbidden', `denied for credentials "${req.headers.authorization ?? ''}"`);
     if (!authorized) return status(res, 401, 'Unauthorized', 'Unauthorized');
 
     const match = /^\/(?:api\/v1|apis\/(apps|batch)\/v1)(?:\/namespaces\/([a-z0-9-]+))?\/([a-z]+)$/.exec(url.pathname);

@@ -258,7 +258,7 @@ describe('swr-sync plan, tag filters, shards and failures (token auth)', () => {
     const markdown = await runCli(['plan', ...job(second, ['--lock', lockFile])], { env: auth.env });
     assert.match(markdown.stdout, /\*\*swr-sync plan\*\*: 1 new, 1 changed, 1 unchanged, 1 removed from the lock file/);
     assert.match(markdown.stdout, /\| status \| source \| destination \| digest \|/);
-    assert.match(markdown.stdout, new RegExp(`\\| changed \\| ${src.host}/team/app:1\\.0\\.0 \\| .*p-app:1\\.0\\.0 \\| sha256:[0-9a-f]{12} → sha256:[0-9a-f]{12} \\|`));
+    assert.match(markdown.stdout, new RegExp(`\\| changed \\| \`${src.host}/team/app:1\\.0\\.0\` \\| .*p-app:1\\.0\\.0\` \\| \`sha256:[0-9a-f]{12}\` → \`sha256:[0-9a-f]{12}\` \\|`));
     assert.match(markdown.stdout, /Removed from the lock file[\s\S]*p-lib:3\.1/);
     // dry-run is the same plan
     const dry = await runCli(['sync', ...job(second, ['--lock', lockFile]), '--dry-run'], { env: auth.env });

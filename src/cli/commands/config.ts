@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { ConfigError, SwrSyncError } from '../../errors.js';
+import { printable } from '../../results/escape.js';
 import { readManifests } from '../../config/manifests.js';
 import {
   buildImagesConfig,
@@ -122,7 +123,7 @@ export function registerConfig(program: Command): void {
       const text = serializeImagesConfig(config.images);
       if (output) await writeOutput(output, text, flags.force === true);
       else process.stdout.write(text);
-      for (const warning of warnings) process.stderr.write(`swr-sync: warning: ${warning}\n`);
+      for (const warning of warnings) process.stderr.write(`swr-sync: warning: ${printable(warning)}\n`);
       const count = `${config.entries.length} image${config.entries.length === 1 ? '' : 's'}`;
       process.stderr.write(`swr-sync: ${output ? `wrote ${output}` : 'printed images.json'}: ${count} from ${workloads} workload${workloads === 1 ? '' : 's'} in ${from}\n`);
       process.exitCode = ExitCode.Ok;

@@ -9,6 +9,7 @@ import { parsePlatforms } from '../../oci/platform.js';
 import { InvalidReferenceError, isInputErrorCode } from '../../errors.js';
 import { parseReference, refNameProblem, sourceIndexOf, tagProblem, type Reference } from '../../oci/reference.js';
 import { formatImageLine } from '../../results/format.js';
+import { printable } from '../../results/escape.js';
 import { loadCopyCredentials } from '../credentials.js';
 import { ExitCode } from '../exit-codes.js';
 import { byteRateOption, durationOption, integerOption, rateOption } from '../options.js';
@@ -58,7 +59,7 @@ export function registerCopy(program: Command): void {
       const limiter = new RegistryLimiter({
         defaults: { ...(flags.rate !== undefined ? { rate: flags.rate } : {}), ...(flags.bandwidth !== undefined ? { bandwidth: flags.bandwidth } : {}) },
       });
-      limiter.onNotice((notice) => process.stderr.write(`swr-sync: pacing: ${notice.message}\n`));
+      limiter.onNotice((notice) => process.stderr.write(`swr-sync: pacing: ${printable(notice.message)}\n`));
       const common = {
         transport,
         limiter,

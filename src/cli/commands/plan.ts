@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { formatPlanMarkdown, planCounts } from '../../results/plan-report.js';
 import { ExitCode } from '../exit-codes.js';
+import { printable } from '../../results/escape.js';
 import { openJob, planJob } from '../../job/job.js';
 import { jobConfigFromFlags, type SyncFlags } from '../sync-inputs.js';
 import { addJobOptions } from './sync.js';
@@ -16,7 +17,7 @@ export function registerPlan(program: Command): void {
 
 export async function plan(flags: SyncFlags): Promise<number> {
   const job = await openJob(await jobConfigFromFlags(flags));
-  job.source.limiter.onNotice((notice) => process.stderr.write(`swr-sync: pacing: ${notice.message}\n`));
+  job.source.limiter.onNotice((notice) => process.stderr.write(`swr-sync: pacing: ${printable(notice.message)}\n`));
   try {
     const report = await planJob(job);
     const counts = planCounts(report);

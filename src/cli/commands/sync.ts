@@ -4,6 +4,7 @@ import { openJob, syncJob } from '../../job/job.js';
 import { formatImageLine } from '../../results/format.js';
 import { finishingLine, summaryTable } from '../../results/run-summary.js';
 import { RunLog } from '../../results/run-log.js';
+import { printable } from '../../results/escape.js';
 import { ExitCode } from '../exit-codes.js';
 import { byteRateOption, durationOption, integerOption, rateOption } from '../options.js';
 import { Progress } from '../progress.js';
@@ -56,7 +57,7 @@ async function sync(flags: SyncFlags): Promise<number> {
     log?.start(`sync of ${tasks.length} images from ${flags.images ?? './images.json'}`);
     job.source.limiter.onNotice((notice) => log?.line(`pacing: ${notice.message}`));
     for (const f of failures) log?.generateFailure(f);
-    for (const w of warnings) process.stderr.write(`swr-sync: warning: ${w}\n`);
+    for (const w of warnings) process.stderr.write(`swr-sync: warning: ${printable(w)}\n`);
     const progress = await Progress.start({ total: tasks.length });
     const { results, summary } = await syncJob(job, {
       onStart: (task) => progress.imageStarted(task),
@@ -66,7 +67,7 @@ async function sync(flags: SyncFlags): Promise<number> {
       },
       onBytes: (n) => progress.addBytes(n),
     }).finally(() => progress.stop());
-    for (const notice of job.source.limiter.notices) process.stderr.write(`swr-sync: pacing: ${notice.message}\n`);
+    for (const notice of job.source.limiter.notices) process.stderr.write(`swr-sync: pacing: ${printable(notice.message)}\n`);
     log?.line(finishingLine(summary));
     log?.line(`retries: ${summary.retries} requests or transfers were tried again after a transient failure`);
     await log?.flush();
@@ -74,7 +75,7 @@ async function sync(flags: SyncFlags): Promise<number> {
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ summary, images: results, generateFailures: failures, warnings }, null, 2)}\n`);
     } else {
-      for (const f of failures) process.stdout.write(`failed     ${f.source} (${f.rule.file}: "${f.rule.key}"): ${f.error.message}\n`);
+      for (const f of failures) process.stdout.write(`failed     ${printable(`${f.source} (${f.rule.file}: "${f.rule.key}"): ${f.error.message}`)}\n`);
       // An unchanged image whose referrers were copied is news too.
       for (const r of results) if (r.status !== 'unchanged' || r.referrers?.copied || r.referrers?.tags) process.stdout.write(`${formatImageLine(r)}\n`);
       if (summary.unchanged > 0) process.stdout.write(`unchanged  ${summary.unchanged} images already had the source digest\n`);
