@@ -42,7 +42,7 @@ export type { ImagesFileOptions } from './mirror-spec.js';
  *     registry and namespace from `--registry` / `--namespace` or DEFAULT_REGISTRY / DEFAULT_NAMESPACE.
  *
  * Extensions, from image-syncer: a list of destinations; tag lists `repo:a,b` (a destination tag list renames by
- * position and must have as many tags); a tag regex `repo:/regex/` (unanchored, JavaScript syntax; the
+ * position and must have as many tags); a tag regex `repo:/regex/` (unanchored, RE2 syntax as Go reads it; the
  * destination has no tag); a digest `repo@sha256:…` (the destination may have tags; `repo:tag@sha256:…` copies the
  * digest and writes `tag` at the destination unless the destination names its own); `${VAR}` / `$VAR` in keys and
  * destinations. And: a source without a registry is on Docker Hub (`nginx` = `docker.io/library/nginx`), and

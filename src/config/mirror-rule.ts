@@ -1,4 +1,5 @@
 import type { Platform } from '../oci/platform.js';
+import type { TagPattern } from './tag-pattern.js';
 
 /**
  * A mirror rule: one source repository, which of its tags, and where they go. Both input formats become rules:
@@ -17,12 +18,12 @@ export type TagSelection =
   /**
    * Tags chosen from the repository's tag list: those matching any `include` regex (all when none), minus those
    * matching any `exclude` regex, then those satisfying the `semver` range, then the `latest` N by semver.
-   * image-syncer's `repo:/regex/` is `{ include: [regex] }`.
+   * image-syncer's `repo:/regex/` is `{ include: [regex] }`. Regexes are RE2 (Go) syntax, see tag-pattern.ts.
    */
   | {
       readonly kind: 'filter';
-      readonly include: readonly RegExp[];
-      readonly exclude: readonly RegExp[];
+      readonly include: readonly TagPattern[];
+      readonly exclude: readonly TagPattern[];
       readonly semver?: string;
       readonly latest?: number;
     };

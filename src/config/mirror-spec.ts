@@ -7,6 +7,7 @@ import { isLayoutRegistry, layoutTransportOf, parseReference, Reference, refName
 import type { MirrorRule, RuleDestination, TagSelection } from './mirror-rule.js';
 import { MirrorSpecRegistriesSchema, parseRegistryLimits } from './registry-limits.js';
 import { isRecord, ProblemList, tryExpandVariables } from './parse-text.js';
+import { TagPattern, TagPatternError } from './tag-pattern.js';
 
 /**
  * The mirror spec, `swr-mirror.json` (DESIGN §5): written by the constructs at synth, read by `swr-sync --images`,
@@ -225,13 +226,13 @@ function parseLayoutImageRef(text: string, role: 'source' | 'destination', bad: 
   return { ...base, tags };
 }
 
-/** A tag regex from a rule file (unanchored, JavaScript syntax), or the problem with it. */
-export function compileTagRegex(source: string, where: string): RegExp | Problem {
+/** A tag regex from a rule file (unanchored, RE2 syntax as image-syncer's Go regexp: tag-pattern.ts), or the problem with it. */
+export function compileTagRegex(source: string, where: string): TagPattern | Problem {
   try {
-    return new RegExp(source);
+    return TagPattern.compile(source);
   } catch (e) {
-    const reason = (e as Error).message.replace(/^Invalid regular expression: /, '').replace(/^\/.*\/[a-z]*: /s, '');
-    return { problem: `${where} "${source}" is not a valid regular expression: ${reason}` };
+    if (!(e instanceof TagPatternError)) throw e;
+    return { problem: `${where} "${source}" is not a valid RE2 regular expression (Go syntax, as image-syncer): ${e.reason}` };
   }
 }
 
@@ -243,7 +244,7 @@ export function selectionOfSource(source: ImageRef, text: string): TagSelection 
   }
   if (source.regex !== undefined) {
     const re = compileTagRegex(source.regex, `source "${text}": tag regex`);
-    return re instanceof RegExp ? { kind: 'filter', include: [re], exclude: [] } : re;
+    return re instanceof TagPattern ? { kind: 'filter', include: [re], exclude: [] } : re;
   }
   if (source.tags !== undefined) return { kind: 'tags', tags: source.tags };
   return { kind: 'all' };
@@ -661,7 +662,7 @@ function tagsSelection(tags: NonNullable<MirrorSpecFileImage['tags']>, fail: (me
   if (Array.isArray(tags)) {
     if (tags.length === 0) return fail('"tags" lists no tags: omit it for all tags');
     const exact: string[] = [];
-    const patterns: RegExp[] = [];
+    const patterns: TagPattern[] = [];
     tags.forEach((tag, i) => {
       const field = `"tags[${i}]"`;
       if (tags.indexOf(tag) !== i) return problem(`${field} "${tag}" is listed twice`);
@@ -677,10 +678,10 @@ function tagsSelection(tags: NonNullable<MirrorSpecFileImage['tags']>, fail: (me
     });
     if (!ok) return undefined;
     if (patterns.length === 0) return { kind: 'tags', tags: exact };
-    return { kind: 'filter', include: [...exact.map((t) => new RegExp(`^${escapeRegex(t)}$`)), ...patterns], exclude: [] };
+    return { kind: 'filter', include: [...exact.map((t) => TagPattern.exact(t)), ...patterns], exclude: [] };
   }
 
-  const compileAll = (list: readonly string[] | undefined, name: string): RegExp[] =>
+  const compileAll = (list: readonly string[] | undefined, name: string): TagPattern[] =>
     (list ?? []).flatMap((source, i) => {
       const body = source.length > 2 && source.startsWith('/') && source.endsWith('/') ? source.slice(1, -1) : source;
       const re = compileTagRegex(body, `"tags.${name}[${i}]"`);
@@ -704,10 +705,6 @@ function tagsSelection(tags: NonNullable<MirrorSpecFileImage['tags']>, fail: (me
     ...(tags.semver !== undefined ? { semver: tags.semver } : {}),
     ...(tags.latest !== undefined ? { latest: tags.latest } : {}),
   };
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 }
 
 function flattenedDestination(

@@ -54,14 +54,9 @@ function unique(tags: readonly string[]): string[] {
   return [...new Set(tags)];
 }
 
-/** Unanchored test that ignores a `g`/`y` flag's `lastIndex` state. */
-function matches(re: RegExp, tag: string): boolean {
-  return tag.search(re) !== -1;
-}
-
 function applyFilter(filter: Extract<TagSelection, { kind: 'filter' }>, tags: string[]): string[] {
   let chosen = tags.filter(
-    (tag) => (filter.include.length === 0 || filter.include.some((re) => matches(re, tag))) && !filter.exclude.some((re) => matches(re, tag)),
+    (tag) => (filter.include.length === 0 || filter.include.some((p) => p.test(tag))) && !filter.exclude.some((p) => p.test(tag)),
   );
   if (filter.semver === undefined && filter.latest === undefined) return chosen;
 

@@ -350,7 +350,7 @@ describe('images.json: image-syncer tag regex', () => {
   });
 
   it('names an invalid regex', () => {
-    assertProblem({ 'quay.io/a/b:/(v1/': 'quay.io/c/d' }, 'quay.io/a/b:/(v1/', ['tag regex "(v1" is not a valid regular expression']);
+    assertProblem({ 'quay.io/a/b:/(v1/': 'quay.io/c/d' }, 'quay.io/a/b:/(v1/', ['tag regex "(v1" is not a valid RE2 regular expression']);
   });
 
   it('rejects a destination tag, an unclosed regex, a regex in the destination', () => {

@@ -2,12 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TagSelection } from '../../src/config/mirror-rule.js';
 import { needsTagList, selectTags, semverOfTag } from '../../src/config/tag-selection.js';
+import { TagPattern } from '../../src/config/tag-pattern.js';
 
 function filter(options: { include?: RegExp[]; exclude?: RegExp[]; semver?: string; latest?: number }): TagSelection {
+  // The regexes here are written as JavaScript literals for brevity; every one means the same in RE2.
+  const re2 = (list: RegExp[] | undefined) => (list ?? []).map((re) => TagPattern.compile(re.source));
   return {
     kind: 'filter',
-    include: options.include ?? [],
-    exclude: options.exclude ?? [],
+    include: re2(options.include),
+    exclude: re2(options.exclude),
     ...(options.semver !== undefined ? { semver: options.semver } : {}),
     ...(options.latest !== undefined ? { latest: options.latest } : {}),
   };
