@@ -1,7 +1,7 @@
 import { access, appendFile } from 'node:fs/promises';
-import { ConfigError } from '../errors.js';
+import { ConfigError, SwrSyncError } from '../errors.js';
 import type { JobConfig } from '../job/job-config.js';
-import { parsePlatforms } from '../oci/platform.js';
+import { parsePlatforms, platformsFromOsArch } from '../oci/platform.js';
 import { parseShard } from '../plan/shard.js';
 
 /** Flags shared by `sync` and `plan` (DESIGN §3). */
@@ -20,6 +20,15 @@ export interface SyncFlags {
   withReferrers?: boolean;
   verifyDestination?: boolean;
   json?: boolean;
+  /** image-syncer's names: `--proc` (= workers), `--os` / `--arch` (platform filter), `--config`, `--force`. */
+  proc?: number;
+  os?: string[];
+  arch?: string[];
+  config?: string;
+  force?: boolean;
+  strict?: boolean;
+  outputSuccessImages?: string;
+  outputImagesFormat?: 'yaml' | 'json';
   timeout?: number;
   stallTimeout?: number;
   rate?: number;
@@ -33,8 +42,14 @@ const DEFAULT_IMAGES = './images.json';
 /** Flags → job configuration; also checks that the log file can be written, before anything is copied. */
 export async function jobConfigFromFlags(flags: SyncFlags, env: NodeJS.ProcessEnv = process.env): Promise<JobConfig> {
   const shard = flags.shard !== undefined ? parseShard(flags.shard) : undefined;
-  const platforms = flags.platform ? parsePlatforms(flags.platform) : undefined;
-  const auth = flags.auth ?? ((await exists(DEFAULT_AUTH)) ? DEFAULT_AUTH : undefined);
+  if (flags.platform && (flags.os || flags.arch)) {
+    throw new SwrSyncError('ERR_INVALID_ARGUMENT', '--platform and --os/--arch both filter platforms: give one or the other (--os linux --arch arm64 is --platform linux/arm64)');
+  }
+  const platforms = flags.platform ? parsePlatforms(flags.platform) : platformsFromOsArch(flags.os, flags.arch);
+  if (flags.config !== undefined && (flags.images !== undefined || flags.auth !== undefined)) {
+    throw new SwrSyncError('ERR_INVALID_ARGUMENT', '--config is the auth and images files in one: give either --config or --auth/--images');
+  }
+  const auth = flags.config !== undefined ? undefined : flags.auth ?? ((await exists(DEFAULT_AUTH)) ? DEFAULT_AUTH : undefined);
   if (flags.log) {
     try {
       await appendFile(flags.log, '');
@@ -43,16 +58,18 @@ export async function jobConfigFromFlags(flags: SyncFlags, env: NodeJS.ProcessEn
     }
   }
   return {
-    images: [flags.images ?? DEFAULT_IMAGES],
+    images: flags.config !== undefined ? [] : [flags.images ?? DEFAULT_IMAGES],
+    ...(flags.config !== undefined ? { legacyConfig: flags.config } : {}),
+    ...(flags.strict ? { strict: true } : {}),
     ...(auth ? { auth } : {}),
     ...(flags.registry !== undefined ? { registry: flags.registry } : {}),
     ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
-    workers: flags.workers,
+    workers: flags.proc ?? flags.workers,
     retries: flags.retries,
     ...(platforms ? { platforms } : {}),
     ...(flags.lock ? { lockFile: flags.lock } : {}),
     ...(flags.withReferrers ? { withReferrers: true } : {}),
-    ...(flags.verifyDestination ? { verifyDestination: true } : {}),
+    ...(flags.verifyDestination || flags.force ? { verifyDestination: true } : {}),
     ...(shard ? { shard } : {}),
     ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout } : {}),
     ...(flags.stallTimeout !== undefined ? { stallTimeoutMs: flags.stallTimeout } : {}),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, SwrSyncError } from '../errors.js';
 import { DOCKER_HUB, normalizeRegistry } from '../oci/reference.js';
-import { expandVariables, isRecord, parseDocument, readConfigFile } from './parse-text.js';
+import { expandVariables, isRecord, parseDocument, parseGoDocument, readConfigFile } from './parse-text.js';
 
 /**
  * Where registry credentials come from: image-migrator / image-syncer `auth.json`, docker config files
@@ -139,6 +139,8 @@ export class AuthJsonSource implements CredentialSource {
   constructor(
     readonly file: string,
     readonly entries: readonly AuthJsonEntry[],
+    /** What was read leniently (outside `--strict`): unknown fields ignored, keys written twice. */
+    readonly warnings: readonly string[] = [],
   ) {}
 
   async lookup(registry: string, repository: string): Promise<RegistryAccess | undefined> {
@@ -153,13 +155,39 @@ export class AuthJsonSource implements CredentialSource {
   }
 }
 
-export async function loadAuthJson(file: string, env: NodeJS.ProcessEnv = process.env): Promise<AuthJsonSource> {
-  return parseAuthJson(await readConfigFile(file), file, env);
+/**
+ * How an auth.json is read. `strict` (the default here; `swr-sync sync` passes `--strict`): every field is checked.
+ * Lenient, as image-syncer and image-migrator read it (Go structs from encoding/json or go-yaml v2): YAML 1.1
+ * scalars (`insecure: yes`), a number written for a username or password is its text, unknown fields such as
+ * docker's `email` are ignored with a warning.
+ */
+export interface AuthJsonOptions {
+  /** @default true */
+  readonly strict?: boolean;
+}
+
+export async function loadAuthJson(file: string, env: NodeJS.ProcessEnv = process.env, options: AuthJsonOptions = {}): Promise<AuthJsonSource> {
+  return parseAuthJson(await readConfigFile(file), file, env, options);
 }
 
 /** `file` names the text in messages (a path, or e.g. 'auth input' for inline text). */
-export function parseAuthJson(text: string, file: string, env: NodeJS.ProcessEnv = process.env): AuthJsonSource {
-  const document = parseDocument(text, file);
+export function parseAuthJson(text: string, file: string, env: NodeJS.ProcessEnv = process.env, options: AuthJsonOptions = {}): AuthJsonSource {
+  if (options.strict ?? true) return authJsonFromDocument(parseDocument(text, file), file, env);
+  const go = parseGoDocument(text, file);
+  return authJsonFromDocument(go.value, file, env, { raw: go.raw, warnings: go.warnings });
+}
+
+/**
+ * An auth.json already parsed (e.g. the `auth` part of image-syncer's legacy `--config` file). With `lenient`,
+ * read as the Go tools read it (AuthJsonOptions); `raw` is the same document with scalars as text (parseGoDocument).
+ */
+export function authJsonFromDocument(
+  document: unknown,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  lenient?: { readonly raw?: unknown; readonly warnings?: readonly string[] },
+): AuthJsonSource {
+  const warnings: string[] = [...(lenient?.warnings ?? [])];
   if (!isRecord(document)) {
     throw new ConfigError('must be an object whose keys are "registry" or "registry/namespace"', { file });
   }
@@ -176,7 +204,21 @@ export function parseAuthJson(text: string, file: string, env: NodeJS.ProcessEnv
     keyOfScope.set(scopeId, key);
 
     // YAML writes an anonymous registry as a key without a value.
-    const parsed = AuthJsonValue.safeParse(raw ?? {});
+    let value: unknown = raw ?? {};
+    if (lenient && isRecord(value)) {
+      const text = isRecord(lenient.raw) && isRecord(lenient.raw[key]) ? (lenient.raw[key] as Record<string, unknown>) : {};
+      const known: Record<string, unknown> = {};
+      for (const [field, v] of Object.entries(value)) {
+        if (!(AUTH_JSON_FIELDS as readonly string[]).includes(field)) {
+          warnings.push(`${file}: key "${key}": unknown field "${field}" ignored (allowed: ${AUTH_JSON_FIELDS.join(', ')})`);
+          continue;
+        }
+        // go-yaml decodes a scalar into a string field as written: `password: 0123` is "0123".
+        known[field] = field !== 'insecure' && (typeof v === 'number' || typeof v === 'boolean') ? String(text[field] ?? v) : v;
+      }
+      value = known;
+    }
+    const parsed = AuthJsonValue.safeParse(value);
     if (!parsed.success) {
       throw new ConfigError(parsed.error.issues.map((i) => describeIssue(i, AUTH_JSON_FIELDS)).join('; '), { file, key });
     }
@@ -207,7 +249,7 @@ export function parseAuthJson(text: string, file: string, env: NodeJS.ProcessEnv
       ...(parsed.data.insecure !== undefined ? { insecure: parsed.data.insecure } : {}),
     });
   }
-  return new AuthJsonSource(file, entries);
+  return new AuthJsonSource(file, entries, warnings);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

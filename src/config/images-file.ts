@@ -5,7 +5,6 @@ import {
   defaultDestination,
   destinationDefaults,
   DestinationTracker,
-  lastComponent,
   looksLikeMirrorSpec,
   parseImageRef,
   parseMirrorSpec,
@@ -13,7 +12,7 @@ import {
   selectionOfSource,
   type ImagesFileOptions,
 } from './mirror-spec.js';
-import { isRecord, parseDocument, ProblemList, readConfigFile, tryExpandVariables } from './parse-text.js';
+import { isRecord, parseDocument, parseGoDocument, ProblemList, readConfigFile, tryExpandVariables } from './parse-text.js';
 import { parseRegistryLimits } from './registry-limits.js';
 
 export type { ImagesFileOptions } from './mirror-spec.js';
@@ -38,8 +37,11 @@ export type { ImagesFileOptions } from './mirror-spec.js';
  *  5. the destination repository may have another name than the source;
  *  6. a source without a tag copies every tag, and the destination then has no tag;
  *  7. a source tag copies that one tag, under the destination's tag if it has one;
- *  8. an empty destination is `<registry>/<namespace>/<last source path component>` with the source's tag,
- *     registry and namespace from `--registry` / `--namespace` or DEFAULT_REGISTRY / DEFAULT_NAMESPACE.
+ *  8. an empty destination is `<registry>/<namespace>/<repository>` with the source's tag, registry and namespace
+ *     from `--registry` / `--namespace` or DEFAULT_REGISTRY / DEFAULT_NAMESPACE, where `<repository>` is the source
+ *     path after its first component (its namespace), as image-migrator and image-syncer v1.x split
+ *     `registry/namespace/repository`: `gcr.io/knative-releases/github.com/knative/build/cmd/creds-init:v1` goes to
+ *     `<registry>/<namespace>/github.com/knative/build/cmd/creds-init:v1` (rule8Path).
  *
  * Extensions, from image-syncer: a list of destinations; tag lists `repo:a,b` (a destination tag list renames by
  * position and must have as many tags); a tag regex `repo:/regex/` (unanchored, RE2 syntax as Go reads it; the
@@ -70,6 +72,33 @@ export async function loadImagesFileWithLimits(file: string, options: ImagesFile
   return { rules, limits };
 }
 
+/**
+ * image-syncer's legacy `--config` file (before v1.2): `{ "auth": { ... }, "images": { ... } }` in one file, JSON or
+ * YAML. Returns the two parts as parsed documents; `auth` may be absent (anonymous access everywhere).
+ */
+export async function loadLegacyConfig(file: string, options: { readonly strict?: boolean } = {}): Promise<{ auth: unknown; authRaw: unknown; images: unknown; warnings: readonly string[] }> {
+  const text = await readConfigFile(file);
+  let document: unknown;
+  let raw: unknown;
+  let warnings: readonly string[] = [];
+  try {
+    if (options.strict) document = raw = parseDocument(text, file, { uniqueKeys: true });
+    else ({ value: document, raw, warnings } = parseGoDocument(text, file));
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigErrors([e], { file });
+    throw e;
+  }
+  const problems = new ProblemList(file);
+  if (!isRecord(document) || !('images' in document)) {
+    problems.add(undefined, 'an image-syncer --config file is an object { "auth": { ... }, "images": { ... } }; "images" is missing');
+    problems.throwIfAny();
+  }
+  const { auth, images, ...rest } = document as Record<string, unknown>;
+  for (const key of Object.keys(rest)) problems.add(key, 'is not a field of an image-syncer --config file (allowed: auth, images)');
+  problems.throwIfAny();
+  return { auth: auth ?? {}, authRaw: isRecord(raw) ? raw.auth : undefined, images, warnings };
+}
+
 /** `file` names the text in messages. Throws `ConfigErrors` listing every problem. */
 export function parseImagesFile(text: string, file: string, options: ImagesFileOptions = {}): MirrorRule[] {
   let document: unknown;
@@ -83,26 +112,94 @@ export function parseImagesFile(text: string, file: string, options: ImagesFileO
   return parseImagesMap(document, file, options);
 }
 
-/** Rules from a parsed images.json map (image-migrator / image-syncer). */
+/** Rules from a parsed images.json map (image-migrator / image-syncer). Throws `ConfigErrors` listing every problem. */
 export function parseImagesMap(document: unknown, file: string, options: ImagesFileOptions = {}): MirrorRule[] {
+  const { rules, problems } = collectImagesMap(document, file, options, false);
+  problems.throwIfAny();
+  return rules;
+}
+
+/** A rule of an images file that was skipped because it is invalid (outside `--strict`). */
+export interface InvalidRule {
+  readonly file: string;
+  readonly key: string;
+  /** Every problem of the rule, each naming the rule it breaks. */
+  readonly problems: readonly ConfigError[];
+}
+
+/** An images file read as image-syncer and image-migrator read it (see readImagesFile). */
+export interface ImagesFileRead {
+  readonly rules: MirrorRule[];
+  readonly limits: Map<string, HostLimits>;
+  /** Invalid rules, skipped: each becomes a generate failure of the run. */
+  readonly invalid: InvalidRule[];
+  readonly warnings: string[];
+}
+
+/**
+ * Reads an images file. With `strict`, any problem fails the whole file (`ConfigErrors`, nothing copied). Without
+ * it, an images.json map is read as image-migrator and image-syncer read it: JSON or YAML 1.1 (parseGoDocument), a
+ * key written twice keeps its last value, repeated destinations of one source are copied once, and an invalid rule
+ * is returned in `invalid` while the others are copied. Problems of the whole file (unreadable, not a map, no
+ * rules) always throw, as they stop the Go tools too. A mirror spec is always read strictly: it is code under review.
+ */
+export async function readImagesFile(file: string, options: ImagesFileOptions & { readonly strict?: boolean } = {}): Promise<ImagesFileRead> {
+  if (options.strict) return { ...(await loadImagesFileWithLimits(file, options)), invalid: [], warnings: [] };
+  const text = await readConfigFile(file);
+  let go;
+  try {
+    go = parseGoDocument(text, file);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigErrors([e], { file });
+    throw e;
+  }
+  if (looksLikeMirrorSpec(go.value)) return { ...(await loadImagesFileWithLimits(file, options)), invalid: [], warnings: [] };
+  return { ...lenientImagesMap(go.value, file, options), limits: new Map(), warnings: [...go.warnings] };
+}
+
+/** `parseImagesMap` outside `--strict`: invalid rules are returned, not thrown (problems of the whole file are). */
+export function lenientImagesMap(document: unknown, file: string, options: ImagesFileOptions = {}): { rules: MirrorRule[]; invalid: InvalidRule[] } {
+  const { rules, problems } = collectImagesMap(document, file, options, true);
+  const whole = problems.problems.filter((p) => p.key === undefined);
+  if (whole.length > 0) throw new ConfigErrors(whole, { file });
+  const byKey = new Map<string, ConfigError[]>();
+  for (const p of problems.problems) {
+    const list = byKey.get(p.key!);
+    if (list) list.push(p);
+    else byKey.set(p.key!, [p]);
+  }
+  return { rules, invalid: [...byKey].map(([key, list]) => ({ file, key, problems: list })) };
+}
+
+/**
+ * Rule 8's repository: the source path after its namespace, as image-migrator and image-syncer v1.x split
+ * `registry/namespace/repository` (a path of one component is kept whole).
+ */
+export function rule8Path(repository: string): string {
+  const slash = repository.indexOf('/');
+  return slash < 0 ? repository : repository.slice(slash + 1);
+}
+
+function collectImagesMap(document: unknown, file: string, options: ImagesFileOptions, sameSourceOnce: boolean): { rules: MirrorRule[]; problems: ProblemList } {
   const problems = new ProblemList(file);
+  const done = () => ({ rules: [], problems });
   if (document === null || document === undefined || (isRecord(document) && Object.keys(document).length === 0)) {
     problems.add(undefined, 'no images: the file maps no source to a destination');
-    problems.throwIfAny();
+    return done();
   }
   if (!isRecord(document)) {
     problems.add(undefined, 'must be an object mapping each source "registry/namespace/repository[:tag]" to a destination');
-    problems.throwIfAny();
+    return done();
   }
   const map = document as Record<string, unknown>;
   if (isRecord(map.images) && Object.keys(map).every((k) => k === 'images' || k === 'auth')) {
-    problems.add(undefined, "looks like image-syncer's legacy --config file (auth and images together): put the images map in a file of its own");
-    problems.throwIfAny();
+    problems.add(undefined, "looks like image-syncer's legacy --config file (auth and images together): pass it with --config instead of --images");
+    return done();
   }
 
   const env = options.env ?? process.env;
   const defaults = destinationDefaults(options);
-  const tracker = new DestinationTracker();
+  const tracker = new DestinationTracker({ sameSourceOnce });
   const rules: MirrorRule[] = [];
 
   for (const [key, value] of Object.entries(map)) {
@@ -157,7 +254,7 @@ export function parseImagesMap(document: unknown, file: string, options: ImagesF
         text = expanded.value;
       }
       if (text === '') {
-        const result = defaultDestination(defaults, lastComponent(source.repository), `${where} is empty`);
+        const result = defaultDestination(defaults, rule8Path(source.repository), `${where} is empty`);
         if ('problem' in result) add(result.problem);
         else destinations.push(pinned ? { ...result, tags: pinned } : result);
         return;
@@ -179,7 +276,5 @@ export function parseImagesMap(document: unknown, file: string, options: ImagesF
     for (const conflict of tracker.claim(rule)) add(conflict);
     if (problems.size === before) rules.push(rule);
   }
-
-  problems.throwIfAny();
-  return rules;
+  return { rules, problems };
 }

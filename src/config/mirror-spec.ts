@@ -354,8 +354,15 @@ export function lastComponent(repository: string): string {
  * all-tags rule and a one-tag rule from another source, are left to the planner.)
  */
 export class DestinationTracker {
-  private readonly exact = new Map<string, string>();
+  private readonly exact = new Map<string, { key: string; from: string }>();
   private readonly whole = new Map<string, { key: string; source: string; all: boolean }>();
+
+  /**
+   * `sameSourceOnce`: a destination written again from the same source (tag, digest, or all tags) is no conflict:
+   * it is the same copy, done once (image-syncer's own examples write `repo:v1.0` by two rules, and it drops
+   * repeated destinations of one rule). For images files; the mirror spec keeps reporting it.
+   */
+  constructor(private readonly options: { readonly sameSourceOnce?: boolean } = {}) {}
 
   /** Returns one problem per conflicting destination. */
   claim(rule: MirrorRule): string[] {
@@ -367,7 +374,7 @@ export class DestinationTracker {
       const selection = rule.selection;
       if (selection.kind === 'all' || selection.kind === 'filter') {
         if (seenInRule.has(repo)) {
-          problems.push(`destination "${repo}" is listed twice`);
+          if (!this.options.sameSourceOnce) problems.push(`destination "${repo}" is listed twice`);
           continue;
         }
         seenInRule.add(repo);
@@ -378,22 +385,22 @@ export class DestinationTracker {
         const earlier = this.whole.get(repo);
         if (earlier && earlier.source !== source) {
           problems.push(`destination "${repo}" also receives the tags of "${earlier.source}" from key "${earlier.key}": tags of two sources would overwrite each other`);
-        } else if (earlier && earlier.all && selection.kind === 'all') {
+        } else if (earlier && earlier.all && selection.kind === 'all' && !this.options.sameSourceOnce) {
           problems.push(`destination "${repo}" is also written by key "${earlier.key}" (all tags of the same source)`);
         } else if (!earlier) {
           this.whole.set(repo, { key: rule.key, source, all: selection.kind === 'all' });
         }
         continue;
       }
-      const refs: { ref: string; sourceTag?: string }[] =
+      const refs: { ref: string; sourceTag?: string; from: string }[] =
         selection.kind === 'tags'
-          ? selection.tags.map((tag, i) => ({ ref: `${repo}:${destination.tags?.[i] ?? tag}`, sourceTag: tag }))
+          ? selection.tags.map((tag, i) => ({ ref: `${repo}:${destination.tags?.[i] ?? tag}`, sourceTag: tag, from: `${source}:${tag}` }))
           : destination.tags
-            ? destination.tags.map((tag) => ({ ref: `${repo}:${tag}` }))
-            : [{ ref: `${repo}@${selection.digest}` }];
-      for (const { ref, sourceTag } of refs) {
+            ? destination.tags.map((tag) => ({ ref: `${repo}:${tag}`, from: `${source}@${selection.digest}` }))
+            : [{ ref: `${repo}@${selection.digest}`, from: `${source}@${selection.digest}` }];
+      for (const { ref, sourceTag, from } of refs) {
         if (seenInRule.has(ref)) {
-          problems.push(`destination "${ref}" is listed twice`);
+          if (!this.options.sameSourceOnce) problems.push(`destination "${ref}" is listed twice`);
           continue;
         }
         seenInRule.add(ref);
@@ -403,8 +410,8 @@ export class DestinationTracker {
           continue;
         }
         const earlier = this.exact.get(ref);
-        if (earlier !== undefined) problems.push(`destination "${ref}" is also written by key "${earlier}"`);
-        else this.exact.set(ref, rule.key);
+        if (earlier === undefined) this.exact.set(ref, { key: rule.key, from });
+        else if (!(this.options.sameSourceOnce && earlier.from === from)) problems.push(`destination "${ref}" is also written by key "${earlier.key}"`);
       }
     }
     return problems;

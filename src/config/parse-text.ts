@@ -61,6 +61,44 @@ export function parseDocument(text: string, file: string, options: ParseDocument
   }
 }
 
+/** A document read as image-syncer and image-migrator (Go programs) read it; see parseGoDocument. */
+export interface GoDocument {
+  /** The document with YAML 1.1 types (`yes`/`no`/`on`/`off` are booleans). */
+  readonly value: unknown;
+  /** The same document with every scalar as its text (`0123` stays "0123"), for fields Go decodes as strings. */
+  readonly raw: unknown;
+  /** Keys written twice (the last one was taken), with their line. */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * JSON or YAML read the way the Go tools read their files, for images and auth files outside `--strict`: JSON as
+ * encoding/json does and YAML as go-yaml v2 does, i.e. YAML 1.1 (https://yaml.org/type/bool.html: `yes`, `on`,
+ * `off` are booleans), a key written twice keeps its last value (reported as a warning here, silently there), and a
+ * number where Go expects a string is its text (`password: 0123` is "0123", not 83): `raw` keeps that text.
+ */
+export function parseGoDocument(text: string, file: string): GoDocument {
+  const warnings: string[] = [];
+  const duplicates = (version: '1.1' | '1.2'): void => {
+    for (const e of parseYamlDocument(text, { version, logLevel: 'silent' }).errors) {
+      if (e.code === 'DUPLICATE_KEY') warnings.push(`${file}: a key is written twice in one mapping${position(e)}: the last one is used`);
+    }
+  };
+  try {
+    const value: unknown = JSON.parse(text);
+    duplicates('1.2');
+    return { value, raw: value, warnings };
+  } catch {
+    // Not JSON: YAML below, which also locates a JSON syntax error.
+  }
+  const document = parseYamlDocument(text, { version: '1.1', uniqueKeys: false, logLevel: 'silent' });
+  const error = document.errors[0];
+  if (error) throw new ConfigError(`not valid JSON or YAML${position(error)} (${error.code})`, { file });
+  duplicates('1.1');
+  const raw: unknown = parseYamlDocument(text, { schema: 'failsafe', uniqueKeys: false, logLevel: 'silent' }).toJS();
+  return { value: document.toJS(), raw, warnings };
+}
+
 function position(e: YAMLError): string {
   return e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
 }

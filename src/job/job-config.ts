@@ -8,6 +8,17 @@ import type { Shard } from '../plan/shard.js';
 export interface JobConfig {
   /** Images files: image-migrator / image-syncer images.json or mirror specs, JSON or YAML; several are merged. */
   readonly images: readonly string[];
+  /**
+   * image-syncer's legacy combined file (`--config`): `{ auth: {...}, images: {...} }`, read as an auth.json and an
+   * images file of its own.
+   */
+  readonly legacyConfig?: string;
+  /**
+   * All-or-nothing validation: any invalid rule or auth entry fails the job before anything is copied. Without it,
+   * images files and auth files are read as image-syncer and image-migrator read them: an invalid rule is skipped
+   * and counted as a generate failure, unknown auth fields are warnings (docs/migrating.md). @default false
+   */
+  readonly strict?: boolean;
   /** auth.json (image-migrator format). */
   readonly auth?: string;
   /** Default destination registry / namespace for empty destinations (rule 8). */

@@ -2,8 +2,8 @@ import { RegistryLimiter } from '../client/rate-limit.js';
 import { applyArchiveOutcomes } from '../client/oci-layout.js';
 import { Transport, type RegistryClient } from '../client/registry-client.js';
 import { StoreRouter } from '../client/store-router.js';
-import { chainCredentialSources, loadAuthJson, loadDefaultDockerConfig, type CredentialSource } from '../config/credentials.js';
-import { loadImagesFileWithLimits } from '../config/images-file.js';
+import { authJsonFromDocument, chainCredentialSources, loadAuthJson, loadDefaultDockerConfig, type CredentialSource } from '../config/credentials.js';
+import { lenientImagesMap, loadLegacyConfig, parseImagesMap, readImagesFile, type ImagesFileOptions, type ImagesFileRead } from '../config/images-file.js';
 import type { MirrorRule } from '../config/mirror-rule.js';
 import { mergeRegistryLimits } from '../config/registry-limits.js';
 import { CopyEngine } from '../engine/copy-engine.js';
@@ -11,7 +11,7 @@ import { planReferrersOf, ReferrerCopier } from '../engine/referrers.js';
 import { runTasks } from '../engine/sync-runner.js';
 import { isLayoutRegistry, parseReference, Reference } from '../oci/reference.js';
 import { expandRules } from '../plan/expand.js';
-import type { ExpandedJob, ImageTask } from '../plan/image-task.js';
+import type { ExpandedJob, GenerateFailure, ImageTask } from '../plan/image-task.js';
 import { planTasks, removedFromLock } from '../plan/planner.js';
 import { inShard } from '../plan/shard.js';
 import type { ImageResult } from '../results/image-result.js';
@@ -53,14 +53,21 @@ export interface SyncOutcome {
  */
 export async function openJob(config: JobConfig): Promise<Job> {
   const env = config.env ?? process.env;
+  const ruleOptions = {
+    ...(config.registry !== undefined ? { registry: config.registry } : {}),
+    ...(config.namespace !== undefined ? { namespace: config.namespace } : {}),
+    env,
+  };
+  const legacy = config.legacyConfig !== undefined ? await loadLegacyConfig(config.legacyConfig, { strict: config.strict ?? false }) : undefined;
   const [authJson, dockerConfig, imageFiles, lock] = await Promise.all([
-    config.auth ? loadAuthJson(config.auth, env) : undefined,
+    legacy
+      ? authJsonFromDocument(legacy.auth, config.legacyConfig!, env, config.strict ? undefined : { raw: legacy.authRaw, warnings: legacy.warnings })
+      : config.auth ? loadAuthJson(config.auth, env, { strict: config.strict ?? false }) : undefined,
     loadDefaultDockerConfig(env),
-    Promise.all(config.images.map((file) => loadImagesFileWithLimits(file, {
-      ...(config.registry !== undefined ? { registry: config.registry } : {}),
-      ...(config.namespace !== undefined ? { namespace: config.namespace } : {}),
-      env,
-    }))),
+    Promise.all([
+      ...config.images.map((file) => readImagesFile(file, { ...ruleOptions, strict: config.strict ?? false })),
+      ...(legacy ? [legacyImages(legacy.images, config.legacyConfig!, ruleOptions, config.strict ?? false)] : []),
+    ]),
     config.lockFile ? readLockFile(config.lockFile) : undefined,
   ]);
   const credentials = chainCredentialSources(...[authJson, dockerConfig].filter((s): s is NonNullable<typeof s> => s !== undefined));
@@ -88,7 +95,14 @@ export async function openJob(config: JobConfig): Promise<Job> {
       ...(config.platforms ? { platforms: config.platforms } : {}),
       ...(config.withReferrers ? { referrers: true } : {}),
     });
-    return { config, rules, credentials, lock, source, destination, expanded: dedupeTasks(expanded), close: async () => {
+    // Invalid rules skipped outside --strict are generate failures, as image-migrator counts them.
+    const invalid = imageFiles.flatMap((f) => f.invalid).map((r): GenerateFailure => ({
+      rule: { file: r.file, key: r.key },
+      source: r.key,
+      error: { code: 'ERR_INVALID_CONFIG', message: r.problems.map((p) => p.message).join('; ') },
+    }));
+    const loaded = { ...expanded, failures: [...invalid, ...expanded.failures], warnings: [...imageFiles.flatMap((f) => f.warnings), ...(authJson?.warnings ?? []), ...expanded.warnings] };
+    return { config, rules, credentials, lock, source, destination, expanded: dedupeTasks(loaded), close: async () => {
       await destination.discard();
       await transport.close();
     } };
@@ -96,6 +110,12 @@ export async function openJob(config: JobConfig): Promise<Job> {
     await transport.close();
     throw error;
   }
+}
+
+/** The `images` part of image-syncer's legacy `--config` file, read like an images file. */
+function legacyImages(images: unknown, file: string, options: ImagesFileOptions, strict: boolean): ImagesFileRead {
+  if (strict) return { rules: parseImagesMap(images, file, options), limits: new Map(), invalid: [], warnings: [] };
+  return { ...lenientImagesMap(images, file, options), limits: new Map(), warnings: [] };
 }
 
 /**

@@ -37,7 +37,9 @@ interface BadInput {
 
 const images = (ctx: Ctx, name: string, rules: unknown) => ctx.file(name, rules);
 const validImages = (ctx: Ctx) => images(ctx, 'images.json', { [`${ctx.S}/lib/app:v1`]: `${ctx.D}/mirror/app:v1` });
-const sync = async (ctx: Ctx, name: string, rules: unknown, ...extra: string[]) => ['sync', '--images', await images(ctx, name, rules), ...extra];
+// --strict: all-or-nothing validation, for CI. Without it an invalid rule is skipped as image-syncer and image-migrator
+// do, and the rest is copied (test/integration/compat-*.test.ts).
+const sync = async (ctx: Ctx, name: string, rules: unknown, ...extra: string[]) => ['sync', '--strict', '--images', await images(ctx, name, rules), ...extra];
 
 const CASES: BadInput[] = [
   // References (distribution's grammar)
@@ -96,14 +98,14 @@ const CASES: BadInput[] = [
   { name: 'rule 8: an empty destination without defaults', args: (c) => sync(c, 'r8.json', { [`${c.S}/a/b:v1`]: '' }), expect: /r8\.json, key ".*": destination is empty, so it defaults to <registry>\/<namespace>\/b \(rule 8\), but no default registry and namespace are set/ },
   { name: 'rule 8: a default registry that is no host', args: (c) => sync(c, 'r8-registry.json', { [`${c.S}/a/b:v1`]: '' }, '--registry', 'swr', '--namespace', 'test'), expect: /r8-registry\.json, key ".*": .*\(rule 8\), but the default registry "swr" .* is not a registry host/ },
   { name: 'two keys writing one destination', args: (c) => sync(c, 'twice.json', { [`${c.S}/a/b:v1`]: `${c.D}/x/y:v1`, [`${c.S}/a/c:v1`]: `${c.D}/x/y:v1` }), expect: /twice\.json, key ".*\/a\/c:v1": destination ".*\/x\/y:v1" is also written by key ".*\/a\/b:v1"/ },
-  { name: 'a key written twice', args: (c) => c.file('dup.json', `{ "${c.S}/a/b:v1": "${c.D}/x/y:v1", "${c.S}/a/b:v1": "${c.D}/x/z:v1" }`).then((f) => ['sync', '--images', f]), expect: /dup\.json: a key is written twice in one object at line 1/ },
+  { name: 'a key written twice', args: (c) => c.file('dup.json', `{ "${c.S}/a/b:v1": "${c.D}/x/y:v1", "${c.S}/a/b:v1": "${c.D}/x/z:v1" }`).then((f) => ['sync', '--strict', '--images', f]), expect: /dup\.json: a key is written twice in one object at line 1/ },
   { name: 'unset ${VAR} in an images file key', args: (c) => sync(c, 'var.json', { '${SWR_TEST_UNSET_REGISTRY}/a/b:v1': `${c.D}/x/y:v1` }), expect: /var\.json, key "\$\{SWR_TEST_UNSET_REGISTRY\}\/a\/b:v1": source: .*SWR_TEST_UNSET_REGISTRY/ },
   // Mirror specs and lock files
   { name: 'mirror spec of an unknown version', args: (c) => sync(c, 'spec-v2.json', { version: 2, images: [] }), expect: /spec-v2\.json: mirror spec version 2 is not supported: this swr-sync reads version 1/ },
   { name: 'mirror spec image without a source', args: (c) => sync(c, 'spec-nosource.json', { version: 1, images: [{ id: 'x', destination: `${c.D}/x/y` }] }), expect: /spec-nosource\.json, key "images\[0\] \(id "x"\)": "source" must be a string/ },
   { name: 'lock file that is not one', args: async (c) => ['sync', '--images', await validImages(c), '--lock', await c.file('lock-bad.json', { version: 1, images: { x: 1 } })], expect: /lock-bad\.json, key "images\.x": not a swr-mirror lock file/ },
   { name: 'lock merge of a file that is not a lock file', args: async (c) => ['lock', 'merge', await c.file('lock-bad.json', { version: 1, images: { x: 1 } })], expect: /lock-bad\.json, key "images\.x": not a swr-mirror lock file/ },
-  { name: 'plan of an images file that breaks a rule', args: (c) => c.file('plan.json', { [`${c.S}/a/b:v1`]: `${c.D}/X/y:v1` }).then((f) => ['plan', '--images', f]), expect: /plan\.json, key ".*": destination .*\(rule 2\)/ },
+  { name: 'plan of an images file that breaks a rule', args: (c) => c.file('plan.json', { [`${c.S}/a/b:v1`]: `${c.D}/X/y:v1` }).then((f) => ['plan', '--strict', '--images', f]), expect: /plan\.json, key ".*": destination .*\(rule 2\)/ },
   { name: 'login-key without an AK', args: () => ['login-key'], expect: /HW_ACCESS_KEY is not set/ },
 ];
 

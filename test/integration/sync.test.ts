@@ -338,11 +338,11 @@ describe('swr-sync plan, tag filters, shards and failures (token auth)', () => {
     assert.match(human.stdout, /Images\(3\) migration finished, 1 images tasks failed, 1 tasks generate failed\n\| copied/);
   });
 
-  test('invalid images file: exit 2, the file, key and rule named, nothing sent', async () => {
+  test('invalid images file with --strict: exit 2, the file, key and rule named, nothing sent', async () => {
     const file = join(dir, 'invalid.json');
     await writeFile(file, JSON.stringify({ [`${src.host}/team/tool`]: `${dstProxy.host}/mirror/tool:v1` }));
     dstProxy.reset();
-    const run = await runCli(['sync', ...job(file)], { env: auth.env });
+    const run = await runCli(['sync', '--strict', ...job(file)], { env: auth.env });
     assert.equal(run.code, 2);
     assert.match(run.stderr, /invalid\.json.*team\/tool.*rule 6/);
     assert.equal(dstProxy.requests.length, 0);

@@ -239,11 +239,14 @@ describe('images.json rule 7: a source tag copies one tag', () => {
 });
 
 describe('images.json rule 8: an empty destination', () => {
-  it('goes to <registry>/<namespace>/<last component> with the source tag', () => {
-    const rules = parse({ 'quay.io/coreos/etcd:1.0.0': '', 'ghcr.io/a/b/c': null }, DEFAULTS);
+  it('goes to <registry>/<namespace>/<source path after its namespace> with the source tag (image-migrator, image-syncer v1.x)', () => {
+    const rules = parse({ 'quay.io/coreos/etcd:1.0.0': '', 'ghcr.io/a/b/c': null, 'gcr.io/knative-releases/github.com/knative/build/cmd/creds-init:v1': '', 'quay.io/etcd': '' }, DEFAULTS);
     assert.deepEqual(rules[0]?.destinations, [{ registry: SWR, repository: 'test/etcd' }]);
     assert.deepEqual(rules[0]?.selection, { kind: 'tags', tags: ['1.0.0'] });
-    assert.deepEqual(rules[1]?.destinations, [{ registry: SWR, repository: 'test/c' }]);
+    assert.deepEqual(rules[1]?.destinations, [{ registry: SWR, repository: 'test/b/c' }]);
+    assert.deepEqual(rules[2]?.destinations, [{ registry: SWR, repository: 'test/github.com/knative/build/cmd/creds-init' }]);
+    assert.deepEqual(rules[2]?.selection, { kind: 'tags', tags: ['v1'] });
+    assert.deepEqual(rules[3]?.destinations, [{ registry: SWR, repository: 'test/etcd' }]);
   });
 
   it('takes DEFAULT_REGISTRY / DEFAULT_NAMESPACE from the environment; options win', () => {

@@ -5,22 +5,32 @@ import { formatImageLine } from '../../results/format.js';
 import { finishingLine, summaryTable } from '../../results/run-summary.js';
 import { RunLog } from '../../results/run-log.js';
 import { printable } from '../../results/escape.js';
+import { writeSuccessImages } from '../../results/success-images.js';
 import { ExitCode } from '../exit-codes.js';
 import { byteRateOption, durationOption, integerOption, rateOption } from '../options.js';
 import { Progress } from '../progress.js';
 import { jobConfigFromFlags, type SyncFlags } from '../sync-inputs.js';
 import { plan } from './plan.js';
 
-/** The flags `sync` and `plan` share (DESIGN §3), image-migrator's names and defaults first. */
+/**
+ * The flags `sync` and `plan` share (DESIGN §3), image-migrator's names and defaults first, then image-syncer's
+ * names for the same things (`-p/--proc`, `--os`/`--arch`, `--config`), so their command lines run unchanged
+ * (docs/migrating.md).
+ */
 export function addJobOptions(command: Command): Command {
   return command
     .option('--auth <file>', 'auth.json (registry or registry/namespace keys; ${VAR} expanded) (default: ./auth.json when present)')
-    .option('--images <file>', 'images.json (image-migrator / image-syncer rules) or a swr-mirror.json mirror spec, JSON or YAML', './images.json')
+    .addOption(new Option('--images <file>', 'images.json (image-migrator / image-syncer rules) or a swr-mirror.json mirror spec, JSON or YAML').default(undefined, './images.json'))
+    .option('--config <file>', "image-syncer's legacy combined file { auth, images } (JSON or YAML), instead of --auth and --images")
     .addOption(new Option('--registry <host>', 'default destination registry for empty destinations').env('DEFAULT_REGISTRY'))
     .addOption(new Option('--namespace <ns>', 'default destination namespace for empty destinations').env('DEFAULT_NAMESPACE'))
-    .option('--workers <n>', 'images copied at once; checks of unchanged images (HEADs only) run beside them, 4× this up to 32 (or this, when higher)', integerOption('--workers', 1, 256), 7)
-    .option('--retries <n>', 'retries of a failed request or blob transfer', integerOption('--retries', 0, 20), 3)
-    .option('--platform <list>', 'only these platforms of multi-arch images, os/arch[/variant],... (rules may set their own)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
+    .addOption(new Option('-w, --workers <n>', 'images copied at once; checks of unchanged images (HEADs only) run beside them, 4× this up to 32 (or this, when higher)').argParser(integerOption('--workers', 1, 256)).default(7))
+    .addOption(new Option('-p, --proc <n>', "image-syncer's name for --workers").argParser(integerOption('--proc', 1, 256)))
+    .option('-r, --retries <n>', 'retries of a failed request or blob transfer', integerOption('--retries', 0, 20), 3)
+    .option('--platform <list>', 'only these platforms, os/arch[/variant],... (linux/* any architecture, */arm64 any os); other images are skipped (rules may set their own)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
+    .option('--os <list>', "image-syncer's os filter: os[:os.version],... (repeatable); with --arch, both must match", (v: string, p: string[] | undefined) => [...(p ?? []), v])
+    .option('--arch <list>', "image-syncer's architecture filter: arch[:variant],... (repeatable)", (v: string, p: string[] | undefined) => [...(p ?? []), v])
+    .option('--strict', 'refuse the whole images and auth files when any rule or entry is invalid (exit 2, nothing copied) instead of skipping that rule as image-syncer and image-migrator do; for CI')
     .option('--lock <file>', 'lock file to read (and, after sync, update): destination → digests')
     .option('--shard <I/N>', 'take share I of N of the work, grouped by source repository')
     .option('--timeout <duration>', 'bound the whole run (e.g. 30m); unfinished images fail, no tag is left on an incomplete image', durationOption('--timeout'))
@@ -37,6 +47,9 @@ export function registerSync(program: Command): void {
     .option('--dry-run', 'print the plan instead of copying (same as `swr-sync plan`)')
     .option('--bandwidth <bytes/s>', 'blob bytes per second to and from each registry: 20M, 512k (powers of 1000), 1.5MiB (powers of 1024)', byteRateOption('--bandwidth'))
     .option('--verify-destination', 'HEAD every destination tag even when the lock file vouches for it (tags changed behind the tool\'s back)')
+    .option('--force', "image-syncer's --force: same as --verify-destination (a destination already holding the source digest is byte-identical, so it is not written again)")
+    .option('--output-success-images <file>', "image-syncer's list of the images that succeeded (copied or already there): an images file mapping each source to its destinations")
+    .addOption(new Option('--output-images-format <format>', 'format of --output-success-images').choices(['yaml', 'json']).default('yaml'))
     // As the default command, sync would otherwise read a mistyped command name as a stray argument.
     .allowExcessArguments(true)
     .action(async (flags: SyncFlags, command: Command) => {
@@ -54,7 +67,7 @@ async function sync(flags: SyncFlags): Promise<number> {
   const log = flags.log ? new RunLog(flags.log) : undefined;
   try {
     const { tasks, failures, warnings } = job.expanded;
-    log?.start(`sync of ${tasks.length} images from ${flags.images ?? './images.json'}`);
+    log?.start(`sync of ${tasks.length} images from ${flags.config ?? flags.images ?? './images.json'}`);
     job.source.limiter.onNotice((notice) => log?.line(`pacing: ${notice.message}`));
     for (const f of failures) log?.generateFailure(f);
     for (const w of warnings) process.stderr.write(`swr-sync: warning: ${printable(w)}\n`);
@@ -68,6 +81,7 @@ async function sync(flags: SyncFlags): Promise<number> {
       onBytes: (n) => progress.addBytes(n),
     }).finally(() => progress.stop());
     for (const notice of job.source.limiter.notices) process.stderr.write(`swr-sync: pacing: ${printable(notice.message)}\n`);
+    if (flags.outputSuccessImages) await writeSuccessImages(flags.outputSuccessImages, results, flags.outputImagesFormat ?? 'yaml');
     log?.line(finishingLine(summary));
     log?.line(`retries: ${summary.retries} requests or transfers were tried again after a transient failure`);
     await log?.flush();
