@@ -4,9 +4,11 @@
  */
 import * as core from '@actions/core';
 import { describeError } from '../errors.js';
+import { boundYoungGeneration } from '../job/young-generation.js';
 import { printable } from '../results/escape.js';
 import { run } from './run.js';
 
+boundYoungGeneration();
 try {
   const failure = await run();
   if (failure !== undefined) core.setFailed(printable(failure));
