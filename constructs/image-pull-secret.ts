@@ -8,6 +8,7 @@ import { REDACTED, check, fail, isUnresolved } from './lib/validation.js';
 import { dockerConfigJson } from './docker-config.js';
 import type { RegistryCredential } from './docker-config.js';
 import { HuaweicloudProvider } from './huaweicloud/provider.js';
+import * as hw from './huaweicloud/index.js';
 import { cloudFor } from './swr-login-server.js';
 
 /**
@@ -23,12 +24,19 @@ export interface SwrLogin {
   readonly region: string;
   /** Regional project name, the part before '@' in the user. @default - the region */
   readonly projectName?: string;
-  /** Access key ID (not secret: it is part of the user name). */
-  readonly accessKey: string;
-  /** Secret access key, to derive the login key at synth. Exactly one of `secretKey` and `loginKey`. */
+  /** Access key ID (not secret: it is part of the user name). Required unless `temporaryLogin` is used. @default - none */
+  readonly accessKey?: string;
+  /** Secret access key, to derive the login key at synth. Exactly one of `secretKey`, `loginKey` and `temporaryLogin`. @default - none */
   readonly secretKey?: string;
-  /** The precomputed login key (64 lowercase hex), usually a sensitive TerraformVariable. */
+  /** The precomputed login key (64 lowercase hex), usually a sensitive TerraformVariable. @default - none */
   readonly loginKey?: string;
+  /**
+   * Use SWR's temporary login instead, fetched at apply time by `huaweicloud_swr_temporary_login_command` (`true`
+   * creates one in `region`, or pass your own): no AK/SK and no login key in the app. The credential expires (SWR
+   * issues it for hours) and sits in the Terraform state; refresh it with `terraform apply -replace` on the login
+   * command. Suits short-lived clusters and CI, not pods that pull days later. @default - none
+   */
+  readonly temporaryLogin?: boolean | hw.SwrTemporaryLoginCommand;
   /**
    * Cloud domain of the registry host.
    * @default - the stack's huaweicloud provider's `cloud`, else 'myhuaweicloud.eu' for eu-west-1xx regions, else 'myhuaweicloud.com'
@@ -80,10 +88,10 @@ export class ImagePullSecret extends Construct {
    * Other registries can be added with `registries`.
    */
   static forSwr(scope: Construct, id: string, props: SwrImagePullSecretProps): ImagePullSecret {
-    const { region, projectName, accessKey, secretKey, loginKey, cloud, server, ...rest } = props;
+    const { region, projectName, accessKey, secretKey, loginKey, temporaryLogin, cloud, server, ...rest } = props;
     return new ImagePullSecret(scope, id, {
       ...rest,
-      swr: { region, projectName, accessKey, secretKey, loginKey, cloud, server },
+      swr: { region, projectName, accessKey, secretKey, loginKey, temporaryLogin, cloud, server },
     });
   }
 
@@ -92,6 +100,7 @@ export class ImagePullSecret extends Construct {
   readonly namespace: string;
   /** Registry hosts this secret authenticates to (tokens where not known at synth). */
   readonly servers: string[];
+  private temporaryLoginCommand?: hw.SwrTemporaryLoginCommand;
 
   constructor(scope: Construct, id: string, props: ImagePullSecretProps) {
     super(scope, id);
@@ -133,9 +142,10 @@ export class ImagePullSecret extends Construct {
 
   private swrCredential(login: SwrLogin, writeOnly: boolean): RegistryCredential {
     if (login.region === undefined) fail(this, 'swr.region', login.region, 'is required');
-    if (login.accessKey === undefined) fail(this, 'swr.accessKey', login.accessKey, 'is required');
     const server = login.server ?? `swr.${login.region}.${this.cloudOf(login)}`;
     check(this, 'swr.server', server, SERVER);
+    if (login.temporaryLogin !== undefined && login.temporaryLogin !== false) return this.temporaryCredential(login, server);
+    if (login.accessKey === undefined) fail(this, 'swr.accessKey', login.accessKey, 'is required (or swr.temporaryLogin)');
     const projectName = login.projectName ?? login.region;
     if (isLiteral(projectName) && (projectName.length === 0 || projectName.includes('@'))) {
       fail(this, 'swr.projectName', projectName, "must be non-empty and contain no '@' (the user is PROJECT@AK)");
@@ -148,12 +158,12 @@ export class ImagePullSecret extends Construct {
       fail(this, 'swr.loginKey', REDACTED, 'must not be set together with swr.secretKey: give one of them');
     }
     if (login.secretKey === undefined && login.loginKey === undefined) {
-      fail(this, 'swr.secretKey', login.secretKey, 'is required (or swr.loginKey)');
+      fail(this, 'swr.secretKey', login.secretKey, 'is required (or swr.loginKey) unless swr.temporaryLogin is used');
     }
     // projectName@AK: plain interpolation works for tokens too; only the HMAC needs literal inputs.
     const username = isLiteral(projectName) && isLiteral(login.accessKey)
       ? swrLoginUser(projectName, login.accessKey)
-      : Fn.join('@', [projectName, login.accessKey]);
+      : Fn.join('@', [projectName, login.accessKey as string]);
 
     let password: string;
     if (login.loginKey !== undefined) {
@@ -179,6 +189,28 @@ export class ImagePullSecret extends Construct {
   }
 
   /**
+   * User and password from the temporary login's first `auths` entry, `base64(user:password)`, split at the first
+   * ':' by Terraform at apply time: nothing of it is in `cdk.tf.json`.
+   */
+  private temporaryCredential(login: SwrLogin, server: string): RegistryCredential {
+    for (const key of ['accessKey', 'secretKey', 'loginKey', 'projectName'] as const) {
+      if (login[key] !== undefined) fail(this, `swr.${key}`, key === 'accessKey' || key === 'projectName' ? login[key] : REDACTED, 'must not be set with swr.temporaryLogin');
+    }
+    const command =
+      login.temporaryLogin instanceof hw.SwrTemporaryLoginCommand
+        ? login.temporaryLogin
+        : new hw.SwrTemporaryLoginCommand(this, 'TemporaryLogin', { region: login.region });
+    this.temporaryLoginCommand = command;
+    const decoded = Fn.base64decode(Fn.lookup(Fn.element(command.auths, 0), 'auth', ''));
+    const parts = Fn.regex('^([^:]*):(.*)$', decoded);
+    Annotations.of(this).addWarning(
+      `${this.node.path}: swr.temporaryLogin expires (SWR issues temporary logins for hours): pods that pull after ` +
+        'that fail until `terraform apply -replace` re-creates the login command. Prefer loginKey for long-running workloads.',
+    );
+    return { server, username: Fn.element(parts, 0) as string, password: Fn.element(parts, 1) as string };
+  }
+
+  /**
    * The given cloud, else the stack's huaweicloud provider's `cloud` (a private cloud's domain), else by this
    * region: the registry is the region's, whatever region the provider itself talks to.
    */
@@ -187,6 +219,11 @@ export class ImagePullSecret extends Construct {
     const cloud = HuaweicloudProvider.of(this)?.config.cloud;
     if (cloud !== undefined) return cloud;
     return cloudFor(isLiteral(login.region) ? login.region : '');
+  }
+
+  /** The temporary login command this secret reads, when `swr.temporaryLogin` is set. */
+  get temporaryLogin(): hw.SwrTemporaryLoginCommand | undefined {
+    return this.temporaryLoginCommand;
   }
 
   private warnLiteral(prop: string, server: string, writeOnly: boolean): void {

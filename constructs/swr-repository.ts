@@ -94,7 +94,14 @@ export interface SwrRepositoryProps {
   readonly permissions?: SwrPermission[];
   readonly retention?: SwrRetention;
   readonly triggers?: SwrRepositoryTrigger[];
+  /** Copy every new image to other regions. @default - none */
   readonly autoSync?: SwrRepositoryAutoSync[];
+  /**
+   * Read `data.huaweicloud_swr_sync_regions` and fail `terraform plan` (a lifecycle precondition) when an
+   * `autoSync` target region is not one SWR can synchronize to from this region. Needs read access to SWR at plan.
+   * @default true
+   */
+  readonly checkSyncRegions?: boolean;
   /** @default - the organization's region, else the provider's */
   readonly region?: string;
   /**
@@ -125,6 +132,8 @@ export class SwrRepository extends Construct {
   readonly retentionResource?: hw.SwrImageRetentionPolicy;
   readonly triggerResources: hw.SwrImageTrigger[] = [];
   readonly autoSyncResources: hw.SwrImageAutoSync[] = [];
+  /** The sync-regions lookup the auto-sync targets are checked against, when there is one. */
+  readonly syncRegionsData?: hw.DataSwrSyncRegions;
 
   constructor(scope: Construct, id: string, props: SwrRepositoryProps) {
     super(scope, id);
@@ -203,6 +212,11 @@ export class SwrRepository extends Construct {
       this.triggerResources.push(new hw.SwrImageTrigger(this, `Trigger${i}`, { ...repo, ...this.triggerConfig(t, at) }));
     });
 
+    const syncRegions =
+      (props.autoSync ?? []).length > 0 && props.checkSyncRegions !== false
+        ? new hw.DataSwrSyncRegions(this, 'SyncRegions', common)
+        : undefined;
+    this.syncRegionsData = syncRegions;
     (props.autoSync ?? []).forEach((a, i) => {
       const at = `autoSync[${i}]`;
       check(this, `${at}.targetRegion`, a.targetRegion, REGION_ID);
@@ -214,6 +228,18 @@ export class SwrRepository extends Construct {
           targetRegion: a.targetRegion,
           targetOrganization: target instanceof SwrOrganization ? target.resource.name : target,
           override: a.override,
+          ...(syncRegions
+            ? {
+                lifecycle: {
+                  precondition: [
+                    {
+                      condition: Fn.contains(syncRegions.syncRegions, a.targetRegion),
+                      errorMessage: `${this.node.path}: autoSync[${i}].targetRegion is not a region SWR synchronizes to from this region (data.huaweicloud_swr_sync_regions)`,
+                    },
+                  ],
+                },
+              }
+            : {}),
         }),
       );
     });

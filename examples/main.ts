@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, TerraformStack, TerraformVariable } from 'cdktf';
+import { App, Fn, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider/index.js';
 import type { Construct } from 'constructs';
 import {
@@ -24,6 +24,7 @@ import {
   SwrOrganization,
   SwrRepository,
   Workload,
+  huaweicloud as hw,
 } from 'cdktf-swr';
 
 const here = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
@@ -46,13 +47,42 @@ export class SwrExampleStack extends TerraformStack {
       ],
     });
 
-    new SwrRepository(this, 'WebRepo', {
+    const webRepo = new SwrRepository(this, 'WebRepo', {
       organization: org,
       name: 'web',
       description: 'Front-end images',
       category: 'app_server',
       retention: { keepLatest: 20, exclude: [{ kind: 'label', pattern: 'stable' }, { kind: 'regexp', pattern: '^release-.*' }] },
+      // Checked at plan against data.huaweicloud_swr_sync_regions (checkSyncRegions, on by default).
+      autoSync: [{ targetRegion: 'cn-east-3', targetOrganization: 'acme-platform-east' }],
     });
+
+    // Promote a tested build to 'stable' inside SWR, copy a release to another region once, and read back what SWR
+    // holds: the raw provider resources and data sources, under the `huaweicloud` namespace.
+    new hw.SwrRepositoryTag(this, 'WebStable', {
+      organization: org.resource.name,
+      repository: webRepo.resource.name,
+      sourceTag: '1.4.2',
+      destinationTag: 'stable',
+      override: true,
+    });
+    new hw.SwrImageManualSync(this, 'WebToSouth', {
+      organization: org.resource.name,
+      repository: webRepo.resource.name,
+      imageTag: ['1.4.2'],
+      targetRegion: 'cn-south-1',
+      targetOrganization: 'acme-platform-south',
+    });
+    const webTags = new hw.DataSwrImageTags(this, 'WebTags', {
+      organization: org.resource.name,
+      repository: webRepo.resource.name,
+      name: 'stable',
+    });
+    new TerraformOutput(this, 'web_stable_digest', { value: Fn.lookup(Fn.element(webTags.imageTags, 0), 'digest', '') });
+    const repos = new hw.DataSwrRepositories(this, 'OrgRepos', { organization: org.resource.name });
+    new TerraformOutput(this, 'repositories', { value: repos.repositories });
+    const orgs = new hw.DataSwrOrganizations(this, 'Orgs');
+    new TerraformOutput(this, 'organizations', { value: orgs.organizations });
 
     // The SWR login key is HMAC-SHA256(SK, AK); Terraform cannot compute it, so it arrives precomputed:
     //   swr-sync login-key --ak-env HW_ACCESS_KEY --sk-env HW_SECRET_KEY   → TF_VAR_swr_login_key
@@ -64,6 +94,16 @@ export class SwrExampleStack extends TerraformStack {
       region: REGION,
       accessKey: accessKey.stringValue,
       loginKey: loginKey.stringValue,
+    });
+
+    // Or, with no key in the app at all: SWR's temporary login, fetched at apply time (it expires after hours, so it
+    // suits CI clusters; re-create it with `terraform apply -replace`).
+    ImagePullSecret.forSwr(this, 'SwrPullTemporary', {
+      name: 'swr-pull-ci',
+      namespace: 'ci',
+      region: REGION,
+      temporaryLogin: true,
+      writeOnly: true,
     });
 
     const harborUser = new TerraformVariable(this, 'harbor_user', { type: 'string' });

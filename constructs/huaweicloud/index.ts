@@ -10,3 +10,7 @@ export * from './swr-image-permissions.js';
 export * from './swr-image-retention-policy.js';
 export * from './swr-image-trigger.js';
 export * from './swr-image-auto-sync.js';
+export * from './swr-repository-tag.js';
+export * from './swr-image-manual-sync.js';
+export * from './swr-temporary-login-command.js';
+export * from './swr-data-sources.js';

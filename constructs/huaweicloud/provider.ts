@@ -148,7 +148,7 @@ const SCHEMA: BlockSchema = {
     tf: 'assume_role',
     list: true,
     block: {
-      agencyName: { tf: 'agency_name', type: 'string' },
+      agencyName: { tf: 'agency_name', type: 'string', required: true },
       domainName: { tf: 'domain_name', type: 'string' },
       domainId: { tf: 'domain_id', type: 'string' },
       duration: { tf: 'duration', type: 'number' },
@@ -157,10 +157,11 @@ const SCHEMA: BlockSchema = {
   assumeRoleWithOidc: {
     tf: 'assume_role_with_oidc',
     list: true,
+    maxItems: 1,
     block: {
-      agencyName: { tf: 'agency_name', type: 'string' },
-      domainId: { tf: 'domain_id', type: 'string' },
-      idpId: { tf: 'idp_id', type: 'string' },
+      agencyName: { tf: 'agency_name', type: 'string', required: true },
+      domainId: { tf: 'domain_id', type: 'string', required: true },
+      idpId: { tf: 'idp_id', type: 'string', required: true },
       idTokenFile: { tf: 'id_token_file', type: 'string' },
       idToken: { tf: 'id_token', type: 'string' },
       duration: { tf: 'duration', type: 'number' },
@@ -171,6 +172,8 @@ const SCHEMA: BlockSchema = {
 /** The `huaweicloud/huaweicloud` provider block. */
 export class HuaweicloudProvider extends TerraformProvider {
   static readonly tfResourceType = 'huaweicloud';
+  /** Arguments as transcribed from `huaweicloud/provider.go` (`alias` is Terraform's meta-argument). */
+  static readonly schema: BlockSchema = SCHEMA;
 
   /**
    * The provider a resource in `scope` uses: `explicit` if given, else the stack's default (un-aliased)

@@ -19,12 +19,16 @@ import {
   stringToTerraform,
 } from '../lib/cdktf.js';
 
-type Scalar = 'string' | 'number' | 'bool' | 'stringList' | 'stringMap';
+/** Argument value types: TypeString, TypeInt/TypeFloat, TypeBool, a list (or set) of strings, a map of strings. */
+export type Scalar = 'string' | 'number' | 'bool' | 'stringList' | 'stringMap';
 
-/** One argument: its Terraform name and type. `block` marks a nested block (`list` = repeatable). */
+/**
+ * One argument: its Terraform name, type and whether the provider requires it. `block` marks a nested block
+ * (`list` = repeatable, `maxItems` its limit); a block with `list: false` is a single block such as `timeouts`.
+ */
 export type ArgSchema =
-  | { readonly tf: string; readonly type: Scalar }
-  | { readonly tf: string; readonly block: BlockSchema; readonly list: boolean };
+  | { readonly tf: string; readonly type: Scalar; readonly required?: boolean }
+  | { readonly tf: string; readonly block: BlockSchema; readonly list: boolean; readonly required?: boolean; readonly maxItems?: number };
 
 /** camelCase config key → argument. */
 export type BlockSchema = Readonly<Record<string, ArgSchema>>;

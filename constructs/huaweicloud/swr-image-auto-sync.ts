@@ -15,20 +15,25 @@ export interface SwrImageAutoSyncConfig extends RegionalConfig {
 
 const SCHEMA: BlockSchema = {
   ...REGION,
-  organization: { tf: 'organization', type: 'string' },
-  repository: { tf: 'repository', type: 'string' },
-  targetRegion: { tf: 'target_region', type: 'string' },
-  targetOrganization: { tf: 'target_organization', type: 'string' },
+  organization: { tf: 'organization', type: 'string', required: true },
+  repository: { tf: 'repository', type: 'string', required: true },
+  targetRegion: { tf: 'target_region', type: 'string', required: true },
+  targetOrganization: { tf: 'target_organization', type: 'string', required: true },
   override: { tf: 'override', type: 'bool' },
 };
 
 export class SwrImageAutoSync extends HuaweicloudResource<SwrImageAutoSyncConfig> {
   static readonly tfResourceType = 'huaweicloud_swr_image_auto_sync';
+  /** Arguments as transcribed from the provider's Go schema (test/constructs/fixtures/huaweicloud-schema.json pins them). */
+  static readonly schema: BlockSchema = SCHEMA;
 
   constructor(scope: Construct, id: string, config: SwrImageAutoSyncConfig) {
     super(scope, id, SwrImageAutoSync.tfResourceType, SCHEMA, config);
   }
 
+  get override(): IResolvable {
+    return this.getBooleanAttribute('override');
+  }
   get createdAt(): string {
     return this.getStringAttribute('created_at');
   }

@@ -1,4 +1,4 @@
-import type { Construct } from '../lib/cdktf.js';
+import type { Construct, IResolvable } from '../lib/cdktf.js';
 import { HuaweicloudResource, REGION } from './resource.js';
 import type { RegionalConfig } from './resource.js';
 import type { BlockSchema } from './schema.js';
@@ -14,15 +14,22 @@ export interface SwrImagePermissionsConfig extends RegionalConfig {
 
 const SCHEMA: BlockSchema = {
   ...REGION,
-  organization: { tf: 'organization', type: 'string' },
-  repository: { tf: 'repository', type: 'string' },
+  organization: { tf: 'organization', type: 'string', required: true },
+  repository: { tf: 'repository', type: 'string', required: true },
   ...USERS,
 };
 
 export class SwrImagePermissions extends HuaweicloudResource<SwrImagePermissionsConfig> {
   static readonly tfResourceType = 'huaweicloud_swr_image_permissions';
+  /** Arguments as transcribed from the provider's Go schema (test/constructs/fixtures/huaweicloud-schema.json pins them). */
+  static readonly schema: BlockSchema = SCHEMA;
 
   constructor(scope: Construct, id: string, config: SwrImagePermissionsConfig) {
     super(scope, id, SwrImagePermissions.tfResourceType, SCHEMA, config);
+  }
+
+  /** The caller's own permission: a list of `{ user_id, user_name, permission }`, as a token. */
+  get selfPermission(): IResolvable {
+    return this.interpolationForAttribute('self_permission');
   }
 }

@@ -23,10 +23,10 @@ export interface SwrImageRetentionPolicyConfig extends RegionalConfig {
 
 const SCHEMA: BlockSchema = {
   ...REGION,
-  organization: { tf: 'organization', type: 'string' },
-  repository: { tf: 'repository', type: 'string' },
-  type: { tf: 'type', type: 'string' },
-  number: { tf: 'number', type: 'number' },
+  organization: { tf: 'organization', type: 'string', required: true },
+  repository: { tf: 'repository', type: 'string', required: true },
+  type: { tf: 'type', type: 'string', required: true },
+  number: { tf: 'number', type: 'number', required: true },
   tagSelectors: {
     tf: 'tag_selectors',
     list: true,
@@ -36,6 +36,8 @@ const SCHEMA: BlockSchema = {
 
 export class SwrImageRetentionPolicy extends HuaweicloudResource<SwrImageRetentionPolicyConfig> {
   static readonly tfResourceType = 'huaweicloud_swr_image_retention_policy';
+  /** Arguments as transcribed from the provider's Go schema (test/constructs/fixtures/huaweicloud-schema.json pins them). */
+  static readonly schema: BlockSchema = SCHEMA;
 
   constructor(scope: Construct, id: string, config: SwrImageRetentionPolicyConfig) {
     super(scope, id, SwrImageRetentionPolicy.tfResourceType, SCHEMA, config);

@@ -33,14 +33,14 @@ export interface SwrImageTriggerConfig extends RegionalConfig {
 
 const SCHEMA: BlockSchema = {
   ...REGION,
-  organization: { tf: 'organization', type: 'string' },
-  repository: { tf: 'repository', type: 'string' },
-  name: { tf: 'name', type: 'string' },
-  workloadType: { tf: 'workload_type', type: 'string' },
-  workloadName: { tf: 'workload_name', type: 'string' },
-  namespace: { tf: 'namespace', type: 'string' },
-  conditionType: { tf: 'condition_type', type: 'string' },
-  conditionValue: { tf: 'condition_value', type: 'string' },
+  organization: { tf: 'organization', type: 'string', required: true },
+  repository: { tf: 'repository', type: 'string', required: true },
+  name: { tf: 'name', type: 'string', required: true },
+  workloadType: { tf: 'workload_type', type: 'string', required: true },
+  workloadName: { tf: 'workload_name', type: 'string', required: true },
+  namespace: { tf: 'namespace', type: 'string', required: true },
+  conditionType: { tf: 'condition_type', type: 'string', required: true },
+  conditionValue: { tf: 'condition_value', type: 'string', required: true },
   clusterId: { tf: 'cluster_id', type: 'string' },
   clusterName: { tf: 'cluster_name', type: 'string' },
   container: { tf: 'container', type: 'string' },
@@ -50,11 +50,31 @@ const SCHEMA: BlockSchema = {
 
 export class SwrImageTrigger extends HuaweicloudResource<SwrImageTriggerConfig> {
   static readonly tfResourceType = 'huaweicloud_swr_image_trigger';
+  /** Arguments as transcribed from the provider's Go schema (test/constructs/fixtures/huaweicloud-schema.json pins them). */
+  static readonly schema: BlockSchema = SCHEMA;
 
   constructor(scope: Construct, id: string, config: SwrImageTriggerConfig) {
     super(scope, id, SwrImageTrigger.tfResourceType, SCHEMA, config);
   }
 
+  /** Given or computed by the provider. */
+  get clusterId(): string {
+    return this.getStringAttribute('cluster_id');
+  }
+  /** Given or looked up from `cluster_id`. */
+  get clusterName(): string {
+    return this.getStringAttribute('cluster_name');
+  }
+  get container(): string {
+    return this.getStringAttribute('container');
+  }
+  get type(): string {
+    return this.getStringAttribute('type');
+  }
+  /** "true" or "false". */
+  get enabled(): string {
+    return this.getStringAttribute('enabled');
+  }
   get createdAt(): string {
     return this.getStringAttribute('created_at');
   }

@@ -1,4 +1,4 @@
-import type { Construct } from '../lib/cdktf.js';
+import type { Construct, IResolvable } from '../lib/cdktf.js';
 import { HuaweicloudResource, REGION } from './resource.js';
 import type { RegionalConfig } from './resource.js';
 import type { BlockSchema } from './schema.js';
@@ -20,7 +20,7 @@ export interface SwrOrganizationPermissionsConfig extends RegionalConfig {
 
 const SCHEMA: BlockSchema = {
   ...REGION,
-  organization: { tf: 'organization', type: 'string' },
+  organization: { tf: 'organization', type: 'string', required: true },
   ...USERS,
   timeouts: {
     tf: 'timeouts',
@@ -31,6 +31,8 @@ const SCHEMA: BlockSchema = {
 
 export class SwrOrganizationPermissions extends HuaweicloudResource<SwrOrganizationPermissionsConfig> {
   static readonly tfResourceType = 'huaweicloud_swr_organization_permissions';
+  /** Arguments as transcribed from the provider's Go schema (test/constructs/fixtures/huaweicloud-schema.json pins them). */
+  static readonly schema: BlockSchema = SCHEMA;
 
   constructor(scope: Construct, id: string, config: SwrOrganizationPermissionsConfig) {
     super(scope, id, SwrOrganizationPermissions.tfResourceType, SCHEMA, config);
@@ -38,5 +40,10 @@ export class SwrOrganizationPermissions extends HuaweicloudResource<SwrOrganizat
 
   get creator(): string {
     return this.getStringAttribute('creator');
+  }
+
+  /** The caller's own permission: a list of `{ user_id, user_name, permission }`, as a token. */
+  get selfPermission(): IResolvable {
+    return this.interpolationForAttribute('self_permission');
   }
 }

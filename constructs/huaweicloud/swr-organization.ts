@@ -19,7 +19,7 @@ export interface SwrOrganizationConfig extends RegionalConfig {
 
 const SCHEMA: BlockSchema = {
   ...REGION,
-  name: { tf: 'name', type: 'string' },
+  name: { tf: 'name', type: 'string', required: true },
   timeouts: {
     tf: 'timeouts',
     list: false,
@@ -29,6 +29,8 @@ const SCHEMA: BlockSchema = {
 
 export class SwrOrganization extends HuaweicloudResource<SwrOrganizationConfig> {
   static readonly tfResourceType = 'huaweicloud_swr_organization';
+  /** Arguments as transcribed from the provider's Go schema (test/constructs/fixtures/huaweicloud-schema.json pins them). */
+  static readonly schema: BlockSchema = SCHEMA;
 
   constructor(scope: Construct, id: string, config: SwrOrganizationConfig) {
     super(scope, id, SwrOrganization.tfResourceType, SCHEMA, config);

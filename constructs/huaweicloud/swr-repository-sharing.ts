@@ -29,10 +29,10 @@ export interface SwrRepositorySharingConfig extends RegionalConfig {
 
 const SCHEMA: BlockSchema = {
   ...REGION,
-  organization: { tf: 'organization', type: 'string' },
-  repository: { tf: 'repository', type: 'string' },
-  sharingAccount: { tf: 'sharing_account', type: 'string' },
-  deadline: { tf: 'deadline', type: 'string' },
+  organization: { tf: 'organization', type: 'string', required: true },
+  repository: { tf: 'repository', type: 'string', required: true },
+  sharingAccount: { tf: 'sharing_account', type: 'string', required: true },
+  deadline: { tf: 'deadline', type: 'string', required: true },
   permission: { tf: 'permission', type: 'string' },
   description: { tf: 'description', type: 'string' },
   timeouts: { tf: 'timeouts', list: false, block: { default: { tf: 'default', type: 'string' } } },
@@ -40,6 +40,8 @@ const SCHEMA: BlockSchema = {
 
 export class SwrRepositorySharing extends HuaweicloudResource<SwrRepositorySharingConfig> {
   static readonly tfResourceType = 'huaweicloud_swr_repository_sharing';
+  /** Arguments as transcribed from the provider's Go schema (test/constructs/fixtures/huaweicloud-schema.json pins them). */
+  static readonly schema: BlockSchema = SCHEMA;
 
   constructor(scope: Construct, id: string, config: SwrRepositorySharingConfig) {
     super(scope, id, SwrRepositorySharing.tfResourceType, SCHEMA, config);

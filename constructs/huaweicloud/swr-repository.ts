@@ -37,8 +37,8 @@ export interface SwrRepositoryConfig extends RegionalConfig {
 
 const SCHEMA: BlockSchema = {
   ...REGION,
-  organization: { tf: 'organization', type: 'string' },
-  name: { tf: 'name', type: 'string' },
+  organization: { tf: 'organization', type: 'string', required: true },
+  name: { tf: 'name', type: 'string', required: true },
   isPublic: { tf: 'is_public', type: 'bool' },
   description: { tf: 'description', type: 'string' },
   category: { tf: 'category', type: 'string' },
@@ -47,6 +47,8 @@ const SCHEMA: BlockSchema = {
 
 export class SwrRepository extends HuaweicloudResource<SwrRepositoryConfig> {
   static readonly tfResourceType = 'huaweicloud_swr_repository';
+  /** Arguments as transcribed from the provider's Go schema (test/constructs/fixtures/huaweicloud-schema.json pins them). */
+  static readonly schema: BlockSchema = SCHEMA;
 
   constructor(scope: Construct, id: string, config: SwrRepositoryConfig) {
     super(scope, id, SwrRepository.tfResourceType, SCHEMA, config);

@@ -17,10 +17,11 @@ export const USERS: BlockSchema = {
   users: {
     tf: 'users',
     list: true,
+    required: true,
     block: {
-      userId: { tf: 'user_id', type: 'string' },
+      userId: { tf: 'user_id', type: 'string', required: true },
       userName: { tf: 'user_name', type: 'string' },
-      permission: { tf: 'permission', type: 'string' },
+      permission: { tf: 'permission', type: 'string', required: true },
     },
   },
 };

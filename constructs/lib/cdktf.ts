@@ -10,6 +10,7 @@ export {
   Annotations,
   Aspects,
   DataResource,
+  TerraformDataSource,
   Fn,
   Lazy,
   TerraformProvider,

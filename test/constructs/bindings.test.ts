@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Testing } from 'cdktf';
+import { TerraformOutput, Testing } from 'cdktf';
 import { huaweicloud as hw, HuaweicloudProvider } from '../../constructs/index.js';
-import { newStack, only, synth } from './helpers.js';
+import { newStack, only, synth, throwsRule } from './helpers.js';
 
 describe('huaweicloud bindings', () => {
   it('render the provider block with source, version constraint and no credentials by default', () => {
@@ -184,5 +184,48 @@ describe('huaweicloud bindings', () => {
     assert.match(hcl, /timeouts = \{\s*create = "1m"\s*\}|timeouts \{\s*create = "1m"\s*\}/);
     assert.match(hcl, /users \{[^}]*user_id = "u2"[^}]*\}/);
     assert.match(hcl, /users \{[^}]*permission = "Read"[^}]*\}/);
+  });
+});
+
+describe('bindings added for tags, manual sync, temporary login and the SWR data sources', () => {
+  it('synthesizes their arguments under the provider names, and data sources under data.*', () => {
+    const stack = newStack();
+    new hw.SwrRepositoryTag(stack, 'tag', { organization: 'acme', repository: 'web', sourceTag: '1.4.2', destinationTag: 'stable', override: true, enableForceNew: 'true' });
+    new hw.SwrImageManualSync(stack, 'copy', { organization: 'acme', repository: 'web', imageTag: ['1.4.2', 'stable'], targetRegion: 'cn-east-3', targetOrganization: 'acme-east' });
+    const login = new hw.SwrTemporaryLoginCommand(stack, 'login', { region: 'cn-north-4' });
+    new hw.DataSwrOrganizations(stack, 'orgs', { name: 'acme' });
+    new hw.DataSwrRepositories(stack, 'repos', { organization: 'acme', isPublic: 'false' });
+    const tags = new hw.DataSwrImageTags(stack, 'tags', { organization: 'acme', repository: 'web', name: 'stable' });
+    const regions = new hw.DataSwrSyncRegions(stack, 'regions');
+    const json = synth(stack);
+    assert.deepEqual(only(json, 'huaweicloud_swr_repository_tag'), {
+      organization: 'acme',
+      repository: 'web',
+      source_tag: '1.4.2',
+      destination_tag: 'stable',
+      override: true,
+      enable_force_new: 'true',
+    });
+    assert.deepEqual(only(json, 'huaweicloud_swr_image_manual_sync').image_tag, ['1.4.2', 'stable']);
+    assert.deepEqual(only(json, 'huaweicloud_swr_temporary_login_command'), { region: 'cn-north-4' });
+    assert.deepEqual(Object.values(json.data.huaweicloud_swr_organizations), [{ name: 'acme' }]);
+    assert.deepEqual(Object.values(json.data.huaweicloud_swr_repositories), [{ organization: 'acme', is_public: 'false' }]);
+    assert.deepEqual(Object.values(json.data.huaweicloud_swr_image_tags), [{ organization: 'acme', repository: 'web', name: 'stable' }]);
+    assert.deepEqual(Object.values(json.data.huaweicloud_swr_sync_regions), [{}]);
+    assert.match(String(regions.syncRegions), /TfToken/);
+    new TerraformOutput(stack, 'tagsOut', { value: tags.imageTags });
+    new TerraformOutput(stack, 'authsOut', { value: login.auths, sensitive: true });
+    const out = synth(stack).output;
+    assert.equal(out.tagsOut.value, '${data.huaweicloud_swr_image_tags.tags.image_tags}');
+    assert.equal(out.authsOut.value, '${huaweicloud_swr_temporary_login_command.login.auths}');
+  });
+
+  it('refuses a missing required argument from JavaScript callers, naming it', () => {
+    const stack = newStack();
+    throwsRule(() => new hw.DataSwrImageTags(stack, 'tags', { organization: 'acme' } as never), {
+      path: 'MyStack/tags',
+      prop: 'repository',
+      rule: "is required (the provider's `repository`)",
+    });
   });
 });

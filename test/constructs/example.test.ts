@@ -39,7 +39,15 @@ describe('examples/ app', () => {
     assert.equal(Object.keys(config.resource.huaweicloud_swr_repository).length, 1);
     assert.equal(Object.keys(config.resource.huaweicloud_swr_image_retention_policy).length, 1);
     const secrets = Object.values<{ type: string; metadata: { name: string } }>(config.resource.kubernetes_secret_v1);
-    assert.deepEqual(secrets.map((s) => s.metadata.name).sort(), ['harbor-pull', 'swr-pull']);
+    assert.deepEqual(secrets.map((s) => s.metadata.name).sort(), ['harbor-pull', 'swr-pull', 'swr-pull-ci']);
+    assert.equal(Object.keys(config.resource.huaweicloud_swr_temporary_login_command).length, 1);
+    assert.equal(Object.keys(config.resource.huaweicloud_swr_repository_tag).length, 1);
+    assert.equal(Object.keys(config.resource.huaweicloud_swr_image_manual_sync).length, 1);
+    assert.equal(Object.keys(config.resource.huaweicloud_swr_image_auto_sync).length, 1);
+    for (const data of ['huaweicloud_swr_image_tags', 'huaweicloud_swr_repositories', 'huaweicloud_swr_organizations', 'huaweicloud_swr_sync_regions']) {
+      assert.equal(Object.keys(config.data[data]).length, 1, data);
+    }
+    assert.match(config.output.web_stable_digest.value, /data\.huaweicloud_swr_image_tags\..*\.image_tags/);
     assert.ok(secrets.every((s) => s.type === 'kubernetes.io/dockerconfigjson'));
     assert.doesNotMatch(JSON.stringify(config.resource.kubernetes_secret_v1), /"password" = "/, 'no literal password');
 

@@ -227,4 +227,33 @@ describe('ImagePullSecret', () => {
     );
     assert.equal(resources(synth(stack), 'kubernetes_secret_v1').length, 0);
   });
+
+  it('takes the SWR login from huaweicloud_swr_temporary_login_command at apply time instead of a login key', () => {
+    const stack = newStack();
+    const secret = ImagePullSecret.forSwr(stack, 'tmp', { name: 'swr-tmp', region: 'cn-north-4', temporaryLogin: true, writeOnly: true });
+    const json = synth(stack);
+    const login = only(json, 'huaweicloud_swr_temporary_login_command');
+    assert.deepEqual(login, { region: 'cn-north-4' });
+    assert.ok(secret.temporaryLogin);
+    const value: string = only(json, 'kubernetes_secret_v1').data_wo['.dockerconfigjson'];
+    // Split from base64(user:password) by Terraform; no credential in cdk.tf.json.
+    assert.ok(value.includes('"swr.cn-north-4.myhuaweicloud.com" = {"username" = element(regex("^([^:]*):(.*)$", base64decode(element(huaweicloud_swr_temporary_login_command.'), value);
+    assert.ok(value.includes('.auths, 0).auth)), 1)'), value);
+    assert.match(warnings(stack).join('\n'), /MyStack\/tmp: swr\.temporaryLogin expires/);
+  });
+
+  it('refuses keys next to temporaryLogin', () => {
+    const stack = newStack();
+    throwsRule(() => ImagePullSecret.forSwr(stack, 'tmp', { name: 'swr-tmp', region: 'cn-north-4', temporaryLogin: true, loginKey: 'a'.repeat(64) }), {
+      path: 'MyStack/tmp',
+      prop: 'swr.loginKey',
+      value: '(secret, not shown)',
+      rule: 'must not be set with swr.temporaryLogin',
+    });
+    throwsRule(() => ImagePullSecret.forSwr(stack, 'none', { name: 'swr-none', region: 'cn-north-4' }), {
+      path: 'MyStack/none',
+      prop: 'swr.accessKey',
+      rule: 'is required (or swr.temporaryLogin)',
+    });
+  });
 });

@@ -107,6 +107,25 @@ describe('SwrRepository', () => {
     assert.equal(south.target_organization, 'acme-south');
   });
 
+  it('checks auto-sync target regions against data.huaweicloud_swr_sync_regions at plan (a precondition)', () => {
+    const { stack, make } = withOrg();
+    const repo = make({ autoSync: [{ targetRegion: 'cn-east-3', targetOrganization: 'acme-east' }] });
+    const json = synth(stack);
+    assert.ok(repo.syncRegionsData);
+    const data = Object.entries(json.data.huaweicloud_swr_sync_regions);
+    assert.equal(data.length, 1);
+    const [sync] = resources(json, 'huaweicloud_swr_image_auto_sync');
+    const [pre] = sync.lifecycle.precondition;
+    assert.equal(pre.condition, `\${contains(data.huaweicloud_swr_sync_regions.${data[0]![0]}.sync_regions, "cn-east-3")}`);
+    assert.match(pre.error_message, /MyStack\/repo: autoSync\[0\]\.targetRegion is not a region SWR synchronizes to/);
+
+    const off = withOrg();
+    off.make({ autoSync: [{ targetRegion: 'cn-east-3', targetOrganization: 'acme-east' }], checkSyncRegions: false });
+    const quiet = synth(off.stack);
+    assert.equal(quiet.data?.huaweicloud_swr_sync_regions, undefined);
+    assert.equal(resources(quiet, 'huaweicloud_swr_image_auto_sync')[0].lifecycle, undefined);
+  });
+
   it('keeps the latest N images with keepLatest (tag_rule)', () => {
     const { stack, make } = withOrg();
     make({ retention: { keepLatest: 10 } });
