@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'ERR_DENIED'
   | 'ERR_NOT_FOUND'
   | 'ERR_REGISTRY_RESPONSE'
+  // a resumed blob read answered from byte 0 with more to skip than is worth it: the transfer starts over
+  | 'ERR_RANGE_IGNORED'
   | 'ERR_TOO_MANY_REQUESTS'
   | 'ERR_DIGEST_MISMATCH'
   | 'ERR_SIZE_MISMATCH'

@@ -3,6 +3,14 @@ import type { Descriptor } from '../oci/manifest.js';
 import type { Access, FetchedManifest, ManifestHead } from './registry-client.js';
 import type { RetryPolicy } from './retry.js';
 
+/** An opened blob: `body` holds `size` bytes (when known) starting at byte `offset` of the blob. */
+export interface BlobBody {
+  readonly body: Readable;
+  readonly size: number | undefined;
+  /** @default 0 */
+  readonly offset?: number;
+}
+
 /**
  * What the copy engine and the planner need from a place images live: exactly the calls they make, in the terms of
  * the distribution API (repositories, references, digests, streams). `RegistryClient` is one; `OciLayoutStore`
@@ -20,7 +28,11 @@ export interface ImageStore {
   putManifest(registry: string, repository: string, ref: string, bytes: Buffer, mediaType: string): Promise<string>;
   listTags(registry: string, repository: string, access?: Access): Promise<string[]>;
   hasBlob(registry: string, repository: string, digest: string, access?: Access): Promise<boolean>;
-  getBlob(registry: string, repository: string, digest: string): Promise<{ body: Readable; size: number | undefined }>;
+  /**
+   * The blob's bytes from `offset` (a resumed read); the answer says where its body starts (`offset`, 0 when the
+   * store sent the whole blob anyway) and how many bytes it holds (`size`, when known).
+   */
+  getBlob(registry: string, repository: string, digest: string, offset?: number): Promise<BlobBody>;
   /**
    * Makes a blob known to hold in `from` (another repository of the same registry, or `repository` itself as an
    * existence check) appear in `repository`; otherwise returns where an upload may go (`uploadBlob`'s `location`).

@@ -23,7 +23,7 @@ import {
 import { MANIFEST_MAX_BYTES, type Descriptor } from '../oci/manifest.js';
 import { isLayoutRegistry, parseReference, Reference, type LayoutTransport } from '../oci/reference.js';
 import type { ImageResult } from '../results/image-result.js';
-import type { ImageStore } from './image-store.js';
+import type { BlobBody, ImageStore } from './image-store.js';
 import type { Access, FetchedManifest, ManifestHead } from './registry-client.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { withFileLock } from './file-lock.js';
@@ -87,7 +87,8 @@ interface LayoutFiles {
   /** The whole file, or undefined when it is absent; larger than `limit` is an error. */
   read(relative: string, limit: number): Promise<Buffer | undefined>;
   size(relative: string): Promise<number | undefined>;
-  open(relative: string): Promise<{ body: Readable; size: number } | undefined>;
+  /** The file's bytes from `offset` on; `size` is the whole file's. */
+  open(relative: string, offset?: number): Promise<{ body: Readable; size: number } | undefined>;
 }
 
 class DirectoryFiles implements LayoutFiles {
@@ -115,11 +116,11 @@ class DirectoryFiles implements LayoutFiles {
     }
   }
 
-  async open(relative: string): Promise<{ body: Readable; size: number } | undefined> {
+  async open(relative: string, offset = 0): Promise<{ body: Readable; size: number } | undefined> {
     const handle = await this.openHandle(relative);
     if (!handle) return undefined;
     const { size } = await handle.stat();
-    return { body: handle.createReadStream({ autoClose: true }), size };
+    return { body: handle.createReadStream({ autoClose: true, start: Math.min(offset, size) }), size };
   }
 
   private async openHandle(relative: string): Promise<FileHandle | undefined> {
@@ -160,9 +161,11 @@ class ArchiveFiles implements LayoutFiles {
     return (await this.entry(relative))?.size;
   }
 
-  async open(relative: string): Promise<{ body: Readable; size: number } | undefined> {
+  async open(relative: string, offset = 0): Promise<{ body: Readable; size: number } | undefined> {
     const entry = await this.entry(relative);
-    return entry ? { body: openTarEntry(this.file, entry), size: entry.size } : undefined;
+    if (!entry) return undefined;
+    const skip = Math.min(offset, entry.size);
+    return { body: openTarEntry(this.file, { ...entry, offset: entry.offset + skip, size: entry.size - skip }), size: entry.size };
   }
 
   private async entry(relative: string): Promise<TarEntry | undefined> {
@@ -262,10 +265,12 @@ class LayoutReader {
     return (await this.files.size(blobPath(digest))) !== undefined;
   }
 
-  async getBlob(digest: string): Promise<{ body: Readable; size: number | undefined }> {
-    const opened = await this.files.open(blobPath(digest));
+  /** The blob from `offset` on (a resumed read of a file is a read from a later position). */
+  async getBlob(digest: string, offset = 0): Promise<BlobBody> {
+    const opened = await this.files.open(blobPath(digest), offset);
     if (!opened) throw new SwrSyncError('ERR_NOT_FOUND', `${this.where}: blob ${digest} is missing (${blobPath(digest)})`, this.location);
-    return opened;
+    const starts = Math.min(offset, opened.size);
+    return { body: opened.body, size: opened.size - starts, offset: starts };
   }
 }
 
@@ -508,8 +513,8 @@ export class OciLayoutStore implements ImageStore {
     return (await this.layout(registry, repository)).reader.hasBlob(digest);
   }
 
-  async getBlob(registry: string, repository: string, digest: string): Promise<{ body: Readable; size: number | undefined }> {
-    return (await this.layout(registry, repository)).reader.getBlob(digest);
+  async getBlob(registry: string, repository: string, digest: string, offset?: number): Promise<BlobBody> {
+    return (await this.layout(registry, repository)).reader.getBlob(digest, offset);
   }
 
   /**

@@ -6,6 +6,7 @@ import { digestAlgorithm, digestOf } from '../oci/digest.js';
 import { MANIFEST_ACCEPT, MANIFEST_MAX_BYTES, MediaType, parseManifest, type Descriptor } from '../oci/manifest.js';
 import { DOCKER_HUB } from '../oci/reference.js';
 import { parseChallenge, type Challenge } from './challenge.js';
+import type { BlobBody } from './image-store.js';
 import { isQuotaRequest, RegistryLimiter } from './rate-limit.js';
 import { HeadAgents } from './head-request.js';
 import { backoffDelay, DEFAULT_RETRY_POLICY, isRetryableNetworkError, isRetryableStatus, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
@@ -338,14 +339,29 @@ export class RegistryClient {
     return res.status === 200;
   }
 
-  /** Opens a blob for streaming, following redirects (credentials are not sent to another origin). */
-  async getBlob(registry: string, repository: string, digest: string): Promise<{ body: Readable; size: number | undefined }> {
+  /**
+   * Opens a blob for streaming, following redirects (credentials are not sent to another origin). With `offset`, asks
+   * for the bytes from there on (`Range: bytes=N-`, RFC 9110 §14.2); a server that ignores the range answers 200 with
+   * the whole blob, and the answer's `offset` is then 0.
+   */
+  async getBlob(registry: string, repository: string, digest: string, offset = 0): Promise<BlobBody> {
     const res = await this.exchange({
       registry, repository, access: 'pull', method: 'GET', target: `/v2/${repository}/blobs/${digest}`,
-      expect: [200], followRedirects: true,
+      ...(offset > 0 ? { headers: { range: `bytes=${offset}-` } } : {}),
+      expect: offset > 0 ? [200, 206] : [200], followRedirects: true,
     });
     const length = header(res.headers, 'content-length');
-    return { body: this.limiter.pace(registry, res.body), size: length === undefined ? undefined : Number(length) };
+    let starts = 0;
+    if (res.status === 206) {
+      // RFC 9110 §14.4: `bytes first-last/complete`; anything else is not the part asked for.
+      const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header(res.headers, 'content-range')?.trim() ?? '');
+      if (!range || Number(range[1]) !== offset) {
+        res.body.destroy();
+        throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `blob ${digest} from ${registry}/${repository}: asked for bytes from ${offset}, got Content-Range "${header(res.headers, 'content-range') ?? ''}"`, { registry, repository, status: 206, retryable: true });
+      }
+      starts = offset;
+    }
+    return { body: this.limiter.pace(registry, res.body), size: length === undefined ? undefined : Number(length), offset: starts };
   }
 
   /**

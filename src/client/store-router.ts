@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { InvalidReferenceError } from '../errors.js';
 import { digestProblem } from '../oci/digest.js';
 import { isLayoutRegistry, tagProblem } from '../oci/reference.js';
-import type { ImageStore } from './image-store.js';
+import type { BlobBody, ImageStore } from './image-store.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { OciLayoutStore, type ArchiveOutcome } from './oci-layout.js';
 import { RegistryClient, type Access, type FetchedManifest, type ManifestHead, type RegistryClientOptions } from './registry-client.js';
@@ -61,8 +61,8 @@ export class StoreRouter implements ImageStore {
     return this.pick(registry).hasBlob(registry, repository, digest, access);
   }
 
-  getBlob(registry: string, repository: string, digest: string): Promise<{ body: Readable; size: number | undefined }> {
-    return this.pick(registry).getBlob(registry, repository, digest);
+  getBlob(registry: string, repository: string, digest: string, offset?: number): Promise<BlobBody> {
+    return this.pick(registry).getBlob(registry, repository, digest, offset);
   }
 
   mountBlob(registry: string, repository: string, digest: string, from: string): Promise<{ mounted: true } | { mounted: false; location: string }> {

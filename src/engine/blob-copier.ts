@@ -1,9 +1,10 @@
 import { pipeline, Readable } from 'node:stream';
 import type { ImageStore } from '../client/image-store.js';
-import { ContentMismatchError } from '../errors.js';
+import { ContentMismatchError, isSwrSyncError } from '../errors.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { withRetries } from '../client/retry.js';
 import { Limiter } from './limiter.js';
+import { resumableRead } from './resumable-read.js';
 import { VerifyStream } from './verify-stream.js';
 
 export type BlobOutcome = 'copied' | 'mounted' | 'present';
@@ -34,6 +35,8 @@ export interface BlobCopierOptions {
   readonly concurrency?: number;
   /** Called with byte counts as they reach the destination, for progress display. */
   readonly onBytes?: (bytes: number) => void;
+  /** The run's cancellation: no new resume of a cut download starts once it fires. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -139,13 +142,27 @@ export class BlobCopier {
         this.options.onBytes?.(n);
       };
       if (bytes) return Readable.from([bytes]).pipe(verify);
-      const blob = await source.getBlob(from.registry, from.repository, descriptor.digest);
-      if (blob.size !== undefined && blob.size !== descriptor.size) {
-        blob.body.destroy();
-        throw new ContentMismatchError('ERR_SIZE_MISMATCH', `blob ${descriptor.digest} from ${from.registry}/${from.repository} (Content-Length)`, descriptor.size, blob.size, { ...from, retryable: true });
-      }
+      // A download cut mid-way continues from the byte it stopped at, into the same verifier (resumable-read.ts).
+      const body = resumableRead({
+        store: {
+          getBlob: async (registry, repository, digest, offset) => {
+            const blob = await source.getBlob(registry, repository, digest, offset);
+            const expected = descriptor.size - (blob.offset ?? 0);
+            if (blob.size !== undefined && blob.size !== expected) {
+              blob.body.destroy();
+              throw new ContentMismatchError('ERR_SIZE_MISMATCH', `blob ${descriptor.digest} from ${from.registry}/${from.repository} (Content-Length)`, expected, blob.size, { ...from, retryable: true });
+            }
+            return blob;
+          },
+        },
+        ...from,
+        digest: descriptor.digest,
+        size: descriptor.size,
+        retry: source.retry,
+        ...(this.options.signal ? { signal: this.options.signal } : {}),
+      });
       // pipeline() destroys both sides on error; the consumer sees the error through `verify`.
-      pipeline(blob.body, verify, () => undefined);
+      pipeline(body, verify, () => undefined);
       return verify;
     };
     await withRetries(destination.retry, async (attempt) => {
@@ -159,10 +176,13 @@ export class BlobCopier {
   }
 }
 
-/** undici wraps a failed request body in its own error; the reason the body failed is the useful one. */
+/**
+ * undici wraps a failed request body in its own error; the reason the body failed is the useful one: a typed error
+ * under the upload's own (a digest mismatch, or the source read's failure, e.g. a range the source ignored).
+ */
 function unwrapStreamError(error: unknown): unknown {
   for (let e: unknown = error, depth = 0; e && depth < 4; depth++) {
-    if (e instanceof ContentMismatchError) return e;
+    if (e instanceof ContentMismatchError || (depth > 0 && isSwrSyncError(e))) return e;
     e = (e as { cause?: unknown }).cause;
   }
   return error;

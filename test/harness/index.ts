@@ -8,3 +8,4 @@ export * from './push.js';
 export * from './proxy.js';
 export * from './tls.js';
 export * from './hostile-registry.js';
+export * from './latency-proxy.js';

@@ -34,7 +34,9 @@ export type Fault =
   | { drip: { bytes: number; intervalMs: number } }
   | { redirect: string; status?: 301 | 302 | 303 | 307 | 308 }
   /** Forward the exchange, adding these headers to the registry's response (e.g. a rate-limit quota). */
-  | { addHeaders: Record<string, string> };
+  | { addHeaders: Record<string, string> }
+  /** Forward the request without these headers (e.g. `range`: a server that ignores ranges answers 200). */
+  | { dropRequestHeaders: readonly string[] };
 
 export interface Proxy {
   /** http://127.0.0.1:PORT */
@@ -116,7 +118,9 @@ export async function startProxy(opts: ProxyOptions): Promise<Proxy> {
           port: target.port,
           method: req.method,
           path: req.url,
-          headers: withoutHopByHop(req.headers),
+          headers: fault !== undefined && 'dropRequestHeaders' in fault
+            ? Object.fromEntries(Object.entries(withoutHopByHop(req.headers)).filter(([name]) => !fault.dropRequestHeaders.includes(name)))
+            : withoutHopByHop(req.headers),
           agent,
         },
         (upstreamRes) => {

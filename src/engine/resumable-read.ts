@@ -1,0 +1,95 @@
+import { Readable } from 'node:stream';
+import type { ImageStore } from '../client/image-store.js';
+import { isRetryable, sleep, backoffDelay, type RetryPolicy } from '../client/retry.js';
+import { SwrSyncError } from '../errors.js';
+
+/**
+ * A blob read that survives dropped connections: when the body fails (or ends early) after some bytes, the read
+ * continues from the next byte with `Range: bytes=N-` (RFC 9110 §14.2; distribution-spec "Pulling blobs" allows a
+ * registry to support it), and the caller sees one continuous stream. Whatever hashes the stream downstream keeps
+ * its state, so nothing already verified is read or hashed twice.
+ *
+ * A server may ignore the range and send the whole blob (`200`, RFC 9110 §14.2: a server MAY ignore Range). Up to
+ * `discardLimit` bytes are then read and dropped; a longer prefix is not worth it (repeated cuts would make the
+ * transfer quadratic) and the read fails with a retryable `ERR_RANGE_IGNORED`, so the whole transfer starts over
+ * once, from byte 0, where no range is asked for.
+ */
+
+export interface ResumableReadOptions {
+  readonly store: Pick<ImageStore, 'getBlob'>;
+  readonly registry: string;
+  readonly repository: string;
+  readonly digest: string;
+  /** The blob's size (from its descriptor). */
+  readonly size: number;
+  /** First byte to read. @default 0 */
+  readonly offset?: number;
+  readonly retry: RetryPolicy;
+  /** Longest prefix read and dropped when a range request is answered from byte 0. @default 8 MiB */
+  readonly discardLimit?: number;
+  /** Told of every resume: the offset it continues from. */
+  readonly onResume?: (offset: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** Resumes in a row without a single new byte in between before the read gives up (besides `retry.retries`). */
+const MAX_RESUMES = 1000;
+export const DEFAULT_DISCARD_LIMIT = 8 * 1024 * 1024;
+
+/** The blob's bytes from `offset` to the end, resumed across failures; see the module comment. */
+export function resumableRead(options: ResumableReadOptions): Readable {
+  return Readable.from(chunksOf(options), { objectMode: false });
+}
+
+async function* chunksOf(options: ResumableReadOptions): AsyncGenerator<Buffer> {
+  const { store, registry, repository, digest, size, retry } = options;
+  const discardLimit = options.discardLimit ?? DEFAULT_DISCARD_LIMIT;
+  let position = options.offset ?? 0;
+  // Failures since the last byte received: a link that drops every few MiB still finishes, a dead one does not.
+  let idleFailures = 0;
+  let resumes = 0;
+  for (;;) {
+    const opened = await store.getBlob(registry, repository, digest, position);
+    const starts = opened.offset ?? 0;
+    let skip = position - starts;
+    if (skip < 0 || skip > discardLimit) {
+      opened.body.destroy();
+      throw new SwrSyncError('ERR_RANGE_IGNORED',
+        `blob ${digest} from ${registry}/${repository}: asked for bytes from ${position}, the registry sent them from ${starts}; the transfer starts over`,
+        { registry, repository, retryable: true });
+    }
+    let failure: unknown;
+    try {
+      for await (const data of opened.body as AsyncIterable<Buffer>) {
+        let chunk = data;
+        if (skip > 0) {
+          if (chunk.length <= skip) {
+            skip -= chunk.length;
+            continue;
+          }
+          chunk = chunk.subarray(skip);
+          skip = 0;
+        }
+        if (chunk.length === 0) continue;
+        position += chunk.length;
+        idleFailures = 0;
+        yield chunk;
+      }
+    } catch (error) {
+      failure = error;
+    } finally {
+      opened.body.destroy();
+    }
+    // Past the end is the verifier's to report (a size mismatch), as is a short blob that ends cleanly at its size.
+    if (failure === undefined && position >= size) return;
+    if (failure === undefined) {
+      failure = new SwrSyncError('ERR_REGISTRY_RESPONSE', `blob ${digest} from ${registry}/${repository} ended after ${position} of ${size} bytes`, { registry, repository, retryable: true });
+    }
+    if (options.signal?.aborted || !isRetryable(failure) || idleFailures >= retry.retries || ++resumes > MAX_RESUMES) throw failure;
+    retry.onRetry?.();
+    // A connection that dropped after making progress is tried again at once; one that keeps failing backs off.
+    if (idleFailures > 0) await sleep(backoffDelay(retry, idleFailures - 1), options.signal);
+    idleFailures++;
+    options.onResume?.(position);
+  }
+}
