@@ -31,6 +31,11 @@ export class Progress {
   private readonly stream: NodeJS.WriteStream;
   private readonly live: LiveRenderer | undefined;
 
+  /** Plain lines (no live display): the caller prints each image's line as it finishes. */
+  get plain(): boolean {
+    return this.live === undefined;
+  }
+
   /** log-update is loaded only for a terminal: CI runs and `--json` pipelines do not pay for it at start-up. */
   static async start(options: ProgressOptions): Promise<Progress> {
     const stream = options.stream ?? process.stderr;

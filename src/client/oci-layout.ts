@@ -566,6 +566,16 @@ export class OciLayoutStore implements ImageStore {
     }));
   }
 
+  /**
+   * An interrupted run: every archive destination is left as it was (its staging directory removed), and reported
+   * not written with `error`.
+   */
+  async abandon(error: SwrSyncError): Promise<ArchiveOutcome[]> {
+    const names = [...this.staging.keys()].map((file) => new Reference('oci-archive', file).name);
+    await this.discard();
+    return names.map((name) => ({ name, written: false, error: new SwrSyncError(error.code, `${name} was not written: ${error.message}`) }));
+  }
+
   /** Removes staging directories of archives not finished (an aborted run leaves the target files untouched). */
   async discard(): Promise<void> {
     const staged = [...this.staging.values()];

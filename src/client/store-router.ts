@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { InvalidReferenceError } from '../errors.js';
+import { InvalidReferenceError, type SwrSyncError } from '../errors.js';
 import { digestProblem } from '../oci/digest.js';
 import { isLayoutRegistry, tagProblem } from '../oci/reference.js';
 import type { BlobBody, ImageStore } from './image-store.js';
@@ -95,6 +95,11 @@ export class StoreRouter implements ImageStore {
   /** Writes the archive destinations of the run (see OciLayoutStore.finish). */
   finish(): Promise<ArchiveOutcome[]> {
     return this.layouts.finish();
+  }
+
+  /** An interrupted run writes no archive: see OciLayoutStore.abandon. */
+  abandon(error: SwrSyncError): Promise<ArchiveOutcome[]> {
+    return this.layouts.abandon(error);
   }
 
   /** Drops unfinished archive staging directories. Registry connections belong to whoever made the transport. */

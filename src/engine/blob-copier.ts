@@ -1,4 +1,4 @@
-import { pipeline, Readable } from 'node:stream';
+import { addAbortSignal, pipeline, Readable } from 'node:stream';
 import type { ImageStore } from '../client/image-store.js';
 import { ContentMismatchError, isSwrSyncError } from '../errors.js';
 import type { Descriptor } from '../oci/manifest.js';
@@ -94,6 +94,7 @@ export class BlobCopier {
     }
     if (known.repositories.has(to.repository)) return 'present';
 
+    this.options.signal?.throwIfAborted();
     let done!: () => void;
     known.inFlight = new Promise<void>((resolve) => (done = resolve));
     try {
@@ -163,6 +164,8 @@ export class BlobCopier {
       });
       // pipeline() destroys both sides on error; the consumer sees the error through `verify`.
       pipeline(body, verify, () => undefined);
+      // An interrupted run cuts the transfer whatever the destination is (a layout's write has no request to abort).
+      if (this.options.signal) addAbortSignal(this.options.signal, verify);
       return verify;
     };
     await withRetries(destination.retry, async (attempt) => {

@@ -18,6 +18,8 @@ export interface CopyEngineOptions {
   /** Blob transfers at once, across all images of the run. @default 8 */
   readonly blobConcurrency?: number;
   readonly onBytes?: (bytes: number) => void;
+  /** Cancels the run: no blob transfer starts and no manifest or tag is written once it is aborted. */
+  readonly signal?: AbortSignal;
 }
 
 export interface CopyOptions {
@@ -81,6 +83,7 @@ export class CopyEngine {
       destination: options.destination,
       ...(options.blobConcurrency !== undefined ? { concurrency: options.blobConcurrency } : {}),
       ...(options.onBytes ? { onBytes: options.onBytes } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
   }
 
@@ -229,6 +232,8 @@ export class CopyEngine {
     }
 
     const digest = digestOf(bytes);
+    // An interrupted run writes no tag, even on an image whose blobs all arrived.
+    this.options.signal?.throwIfAborted();
     const stored = await destination.putManifest(dst.registry, dst.repository, dstTag ?? digest, bytes, manifest.mediaType);
     if (stored !== digest) {
       throw new SwrSyncError('ERR_DIGEST_MISMATCH', `${dst}: the registry reports digest ${stored}, expected ${digest}`, to);
@@ -264,6 +269,7 @@ export class CopyEngine {
     } else {
       await this.copyImageBlobs(from, to, manifest, tally);
     }
+    this.options.signal?.throwIfAborted();
     await destination.putManifest(to.registry, to.repository, descriptor.digest, fetched.bytes, manifest.mediaType);
   }
 

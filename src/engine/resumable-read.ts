@@ -49,36 +49,39 @@ async function* chunksOf(options: ResumableReadOptions): AsyncGenerator<Buffer> 
   let idleFailures = 0;
   let resumes = 0;
   for (;;) {
-    const opened = await store.getBlob(registry, repository, digest, position);
-    const starts = opened.offset ?? 0;
-    let skip = position - starts;
-    if (skip < 0 || skip > discardLimit) {
-      opened.body.destroy();
-      throw new SwrSyncError('ERR_RANGE_IGNORED',
-        `blob ${digest} from ${registry}/${repository}: asked for bytes from ${position}, the registry sent them from ${starts}; the transfer starts over`,
-        { registry, repository, retryable: true });
-    }
     let failure: unknown;
     try {
-      for await (const data of opened.body as AsyncIterable<Buffer>) {
-        let chunk = data;
-        if (skip > 0) {
-          if (chunk.length <= skip) {
-            skip -= chunk.length;
-            continue;
-          }
-          chunk = chunk.subarray(skip);
-          skip = 0;
+      const opened = await store.getBlob(registry, repository, digest, position);
+      try {
+        const starts = opened.offset ?? 0;
+        let skip = position - starts;
+        if (skip < 0 || skip > discardLimit) {
+          throw new SwrSyncError('ERR_RANGE_IGNORED',
+            `blob ${digest} from ${registry}/${repository}: asked for bytes from ${position}, the registry sent them from ${starts}; the transfer starts over`,
+            { registry, repository, retryable: true });
         }
-        if (chunk.length === 0) continue;
-        position += chunk.length;
-        idleFailures = 0;
-        yield chunk;
+        for await (const data of opened.body as AsyncIterable<Buffer>) {
+          let chunk = data;
+          if (skip > 0) {
+            if (chunk.length <= skip) {
+              skip -= chunk.length;
+              continue;
+            }
+            chunk = chunk.subarray(skip);
+            skip = 0;
+          }
+          if (chunk.length === 0) continue;
+          position += chunk.length;
+          idleFailures = 0;
+          yield chunk;
+        }
+      } finally {
+        opened.body.destroy();
       }
     } catch (error) {
+      // Not resumable from here: the transfer as a whole starts over (or fails).
+      if ((error as { code?: unknown }).code === 'ERR_RANGE_IGNORED' || position === (options.offset ?? 0)) throw error;
       failure = error;
-    } finally {
-      opened.body.destroy();
     }
     // Past the end is the verifier's to report (a size mismatch), as is a short blob that ends cleanly at its size.
     if (failure === undefined && position >= size) return;

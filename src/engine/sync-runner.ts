@@ -2,6 +2,7 @@ import type { ImageTask } from '../plan/image-task.js';
 import type { ImageResult } from '../results/image-result.js';
 import { isChecked, type CopyEngine, type CopyOptions } from './copy-engine.js';
 import { Limiter } from './limiter.js';
+import { isSwrSyncError, SwrSyncError } from '../errors.js';
 
 export interface RunTasksOptions {
   /** Images copied at once (image-migrator `--workers`). @default 7 */
@@ -17,6 +18,30 @@ export interface RunTasksOptions {
   readonly lockedFor?: (task: ImageTask) => CopyOptions['locked'];
   /** A step after each copy, in the same worker, that may add to the result (e.g. copying the image's referrers). */
   readonly finish?: (task: ImageTask, result: ImageResult) => Promise<ImageResult>;
+  /** Once aborted, images not yet started fail at once (`ERR_ABORTED`, not started) and the others are cut short. */
+  readonly signal?: AbortSignal;
+}
+
+/** The typed error an aborted run reports (the reason the signal carries, when it is one). */
+export function abortReason(signal: AbortSignal): SwrSyncError {
+  const reason = signal.reason as unknown;
+  if (isSwrSyncError(reason)) return reason;
+  const timedOut = (reason as { name?: unknown } | undefined)?.name === 'TimeoutError';
+  return new SwrSyncError('ERR_ABORTED', timedOut ? 'the run reached its time limit (--timeout)' : 'the run was cancelled');
+}
+
+function notStarted(task: ImageTask, signal: AbortSignal): ImageResult {
+  return {
+    source: task.source.toString(),
+    destination: task.destination.toString(),
+    platforms: [],
+    bytesTransferred: 0,
+    bytesSkipped: 0,
+    blobs: { copied: 0, mounted: 0, present: 0 },
+    status: 'failed',
+    error: { code: 'ERR_ABORTED', message: `${task.source} -> ${task.destination} not started: ${abortReason(signal).message}` },
+    durationMs: 0,
+  };
 }
 
 /** At most 32 HEAD checks at once: the registry client keeps 32 connections per host. */
@@ -45,13 +70,16 @@ export async function runTasks(tasks: readonly ImageTask[], engine: CopyEngine, 
       ...(task.platforms ? { platforms: task.platforms } : {}),
       ...(locked ? { locked } : {}),
     };
-    const checked = await checks.run(() => {
+    const { signal } = options;
+    const checked = await checks.run(async () => {
+      if (signal?.aborted) return notStarted(task, signal);
       options.onStart?.(task);
       return engine.check(task.source, task.destination, copyOptions);
     });
     let result: ImageResult;
     if (isChecked(checked)) {
       result = await copies.run(async () => {
+        if (signal?.aborted) return notStarted(task, signal);
         const copied = await engine.copy(task.source, task.destination, { ...copyOptions, checked });
         return options.finish ? options.finish(task, copied) : copied;
       });

@@ -47,6 +47,11 @@ export interface JobConfig {
   readonly bandwidth?: number;
   /** Bound on the whole run; when it passes, requests under way are aborted and unfinished images fail. */
   readonly timeoutMs?: number;
+  /**
+   * Cancels the run (the CLI aborts it on SIGINT / SIGTERM): no new image or blob starts, transfers under way are cut
+   * and their temporary files removed; images that completed are reported and kept in the lock.
+   */
+  readonly signal?: AbortSignal;
   /** A request that receives nothing (headers or body bytes) for this long fails and is retried. @default 60 s */
   readonly stallTimeoutMs?: number;
   /** Environment for `${VAR}` expansion and DEFAULT_REGISTRY / DEFAULT_NAMESPACE. @default process.env */

@@ -19,6 +19,7 @@ import { readLockFile, updateLock, writeLockFile, type LockEntry, type LockFile 
 import type { PlanReport } from '../results/plan-report.js';
 import { summarize, type RunSummary } from '../results/run-summary.js';
 import type { JobConfig } from './job-config.js';
+import { abortReason } from '../engine/sync-runner.js';
 
 /** A loaded, validated job with its stores (registries and OCI layouts); `close()` releases the connections. */
 export interface Job {
@@ -85,7 +86,7 @@ export async function openJob(config: JobConfig): Promise<Job> {
     transport,
     limiter,
     retry: { retries: config.retries ?? 3 },
-    ...(config.timeoutMs !== undefined ? { signal: AbortSignal.timeout(config.timeoutMs) } : {}),
+    ...(runSignal(config) ? { signal: runSignal(config)! } : {}),
   };
   const source = StoreRouter.open('source', common);
   const destination = StoreRouter.open('destination', common);
@@ -116,6 +117,16 @@ export async function openJob(config: JobConfig): Promise<Job> {
 function legacyImages(images: unknown, file: string, options: ImagesFileOptions, strict: boolean): ImagesFileRead {
   if (strict) return { rules: parseImagesMap(images, file, options), limits: new Map(), invalid: [], warnings: [] };
   return { ...lenientImagesMap(images, file, options), limits: new Map(), warnings: [] };
+}
+
+/** The run's cancellation: the caller's signal, the `--timeout`, or the first of both. */
+const runSignals = new WeakMap<JobConfig, AbortSignal | undefined>();
+function runSignal(config: JobConfig): AbortSignal | undefined {
+  if (!runSignals.has(config)) {
+    const signals = [config.signal, config.timeoutMs !== undefined ? AbortSignal.timeout(config.timeoutMs) : undefined].filter((s): s is AbortSignal => s !== undefined);
+    runSignals.set(config, signals.length > 1 ? AbortSignal.any(signals) : signals[0]);
+  }
+  return runSignals.get(config);
 }
 
 /**
@@ -162,7 +173,8 @@ export async function planJob(job: Job): Promise<PlanReport> {
 export async function syncJob(job: Job, hooks: SyncHooks = {}): Promise<SyncOutcome> {
   const started = Date.now();
   const { tasks, failures } = job.expanded;
-  const engine = new CopyEngine({ source: job.source, destination: job.destination, ...(hooks.onBytes ? { onBytes: hooks.onBytes } : {}) });
+  const signal = runSignal(job.config);
+  const engine = new CopyEngine({ source: job.source, destination: job.destination, ...(hooks.onBytes ? { onBytes: hooks.onBytes } : {}), ...(signal ? { signal } : {}) });
   // An unchanged image costs a HEAD or two and no manifest read, so its platforms come from the lock when it knows them.
   const withLockedPlatforms = (result: ImageResult): ImageResult => {
     const locked = job.lock?.images[result.destination];
@@ -172,13 +184,15 @@ export async function syncJob(job: Job, hooks: SyncHooks = {}): Promise<SyncOutc
   const referrers = tasks.some((t) => t.referrers) ? new ReferrerCopier({ engine, source: job.source, destination: job.destination }) : undefined;
   const copied = (await runTasks(tasks, engine, {
     ...(job.config.workers !== undefined ? { workers: job.config.workers } : {}),
+    ...(signal ? { signal } : {}),
     ...(referrers ? { finish: (task: ImageTask, result: ImageResult) => (task.referrers ? referrers.copy(task.source, task.destination, result) : Promise.resolve(result)) } : {}),
     ...(hooks.onStart ? { onStart: hooks.onStart } : {}),
     ...(job.lock && !job.config.verifyDestination ? { lockedFor: (task: ImageTask) => lockedDestination(job.lock!, task) } : {}),
     ...(hooks.onResult ? { onResult: (task, result) => hooks.onResult!(task, withLockedPlatforms(result)) } : {}),
   })).map(withLockedPlatforms);
-  // oci-archive destinations are written once, now that every image is in their staging layouts.
-  const results = applyArchiveOutcomes(copied, await job.destination.finish());
+  // oci-archive destinations are written once, now that every image is in their staging layouts; an interrupted run
+  // writes none (writing a large archive is not what a Ctrl-C asks for) and its staging directories are removed.
+  const results = applyArchiveOutcomes(copied, signal?.aborted ? await job.destination.abandon(abortReason(signal)) : await job.destination.finish());
   let lock: LockFile | undefined;
   if (job.config.lockFile) {
     const planned = new Set(tasks.map((t) => t.destination.toString()));

@@ -10,6 +10,8 @@ import { InvalidReferenceError, isInputErrorCode } from '../../errors.js';
 import { parseReference, refNameProblem, sourceIndexOf, tagProblem, type Reference } from '../../oci/reference.js';
 import { formatImageLine } from '../../results/format.js';
 import { printable } from '../../results/escape.js';
+import { abortReason } from '../../engine/sync-runner.js';
+import { Interrupt } from '../interrupt.js';
 import { loadCopyCredentials } from '../credentials.js';
 import { ExitCode } from '../exit-codes.js';
 import { byteRateOption, durationOption, integerOption, rateOption } from '../options.js';
@@ -60,25 +62,29 @@ export function registerCopy(program: Command): void {
         defaults: { ...(flags.rate !== undefined ? { rate: flags.rate } : {}), ...(flags.bandwidth !== undefined ? { bandwidth: flags.bandwidth } : {}) },
       });
       limiter.onNotice((notice) => process.stderr.write(`swr-sync: pacing: ${printable(notice.message)}\n`));
+      // Ctrl-C / SIGTERM cut the copy short (no tag written, temporary files removed) and exit with 130 / 143.
+      const interrupt = new Interrupt();
+      const signal = flags.timeout !== undefined ? AbortSignal.any([interrupt.signal, AbortSignal.timeout(flags.timeout)]) : interrupt.signal;
       const common = {
         transport,
         limiter,
         retry: { retries: flags.retries },
         ...(insecure ? { insecure } : {}),
-        ...(flags.timeout !== undefined ? { signal: AbortSignal.timeout(flags.timeout) } : {}),
+        signal,
       };
       const source = StoreRouter.open('source', { credentials: credentials.source, ...common });
       const destination = StoreRouter.open('destination', { credentials: credentials.destination, ...common });
       try {
-        const engine = new CopyEngine({ source, destination });
+        const engine = new CopyEngine({ source, destination, signal });
         const copied = await engine.copy(src, dst, platforms ? { platforms } : {});
         const referred = flags.withReferrers ? await new ReferrerCopier({ engine, source, destination }).copy(src, dst, copied) : copied;
         // An oci-archive destination is written now, from the staging layout the copy filled.
-        const [result] = applyArchiveOutcomes([referred], await destination.finish());
+        const [result] = applyArchiveOutcomes([referred], signal.aborted ? await destination.abandon(abortReason(signal)) : await destination.finish());
         process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatImageLine(result!)}\n`);
         // A reference that only reading the layout shows to be ambiguous (two images, no REF) is still bad input.
-        process.exitCode = result!.status === 'failed' ? (isInputErrorCode(result!.error?.code) ? ExitCode.InvalidInput : ExitCode.Failed) : ExitCode.Ok;
+        process.exitCode = interrupt.exitCode(result!.status === 'failed' ? (isInputErrorCode(result!.error?.code) ? ExitCode.InvalidInput : ExitCode.Failed) : ExitCode.Ok);
       } finally {
+        interrupt.dispose();
         await destination.discard();
         await transport.close();
       }

@@ -8,7 +8,9 @@ import { printable } from '../../results/escape.js';
 import { writeSuccessImages } from '../../results/success-images.js';
 import { ExitCode } from '../exit-codes.js';
 import { byteRateOption, durationOption, integerOption, rateOption } from '../options.js';
+import { Interrupt, type InterruptSignal } from '../interrupt.js';
 import { Progress } from '../progress.js';
+import type { ImageResult } from '../../results/image-result.js';
 import { jobConfigFromFlags, type SyncFlags } from '../sync-inputs.js';
 import { plan } from './plan.js';
 
@@ -63,7 +65,16 @@ export function registerSync(program: Command): void {
 }
 
 async function sync(flags: SyncFlags): Promise<number> {
-  const job = await openJob(await jobConfigFromFlags(flags));
+  const interrupt = new Interrupt();
+  try {
+    return await syncWith(flags, interrupt);
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+async function syncWith(flags: SyncFlags, interrupt: Interrupt): Promise<number> {
+  const job = await openJob({ ...(await jobConfigFromFlags(flags)), signal: interrupt.signal });
   const log = flags.log ? new RunLog(flags.log) : undefined;
   try {
     const { tasks, failures, warnings } = job.expanded;
@@ -72,11 +83,16 @@ async function sync(flags: SyncFlags): Promise<number> {
     for (const f of failures) log?.generateFailure(f);
     for (const w of warnings) process.stderr.write(`swr-sync: warning: ${printable(w)}\n`);
     const progress = await Progress.start({ total: tasks.length });
+    // Without a terminal (CI logs, pipes) each image's line is printed as it finishes, not all at the end; with
+    // --json they go to stderr, as progress does, and stdout keeps the JSON alone.
+    const streamLines = progress.plain;
+    const lineStream = flags.json ? process.stderr : process.stdout;
     const { results, summary } = await syncJob(job, {
       onStart: (task) => progress.imageStarted(task),
       onResult: (task, result) => {
         progress.imageFinished(task, result);
         log?.image(result);
+        if (streamLines && shown(result, interrupt)) lineStream.write(`${formatImageLine(result)}\n`);
       },
       onBytes: (n) => progress.addBytes(n),
     }).finally(() => progress.stop());
@@ -84,19 +100,38 @@ async function sync(flags: SyncFlags): Promise<number> {
     if (flags.outputSuccessImages) await writeSuccessImages(flags.outputSuccessImages, results, flags.outputImagesFormat ?? 'yaml');
     log?.line(finishingLine(summary));
     log?.line(`retries: ${summary.retries} requests or transfers were tried again after a transient failure`);
+
+    const interrupted = interrupt.by ? interruptedLine(interrupt.by, results, flags.lock) : undefined;
+    if (interrupted) log?.line(interrupted);
     await log?.flush();
 
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ summary, images: results, generateFailures: failures, warnings }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ summary, images: results, generateFailures: failures, warnings, ...(interrupt.by ? { interrupted: interrupt.by } : {}) }, null, 2)}\n`);
     } else {
       for (const f of failures) process.stdout.write(`failed     ${printable(`${f.source} (${f.rule.file}: "${f.rule.key}"): ${f.error.message}`)}\n`);
-      // An unchanged image whose referrers were copied is news too.
-      for (const r of results) if (r.status !== 'unchanged' || r.referrers?.copied || r.referrers?.tags) process.stdout.write(`${formatImageLine(r)}\n`);
+      if (!streamLines) for (const r of results) if (shown(r, interrupt)) process.stdout.write(`${formatImageLine(r)}\n`);
       if (summary.unchanged > 0) process.stdout.write(`unchanged  ${summary.unchanged} images already had the source digest\n`);
       process.stdout.write(`${finishingLine(summary)}\n${summaryTable(summary)}\n`);
     }
-    return summary.failed > 0 || summary.generateFailed > 0 ? ExitCode.Failed : ExitCode.Ok;
+    if (interrupted) process.stderr.write(`swr-sync: ${interrupted}\n`);
+    return interrupt.exitCode(summary.failed > 0 || summary.generateFailed > 0 ? ExitCode.Failed : ExitCode.Ok);
   } finally {
     await job.close();
   }
+}
+
+/**
+ * Whether an image gets a line of its own: not an unchanged one (counted in one line), unless its referrers were
+ * copied; not one an interrupted run never got to (counted in the interruption line).
+ */
+function shown(result: ImageResult, interrupt: Interrupt): boolean {
+  if (interrupt.by && result.status === 'failed' && result.error?.code === 'ERR_ABORTED') return false;
+  return result.status !== 'unchanged' || Boolean(result.referrers?.copied || result.referrers?.tags);
+}
+
+/** What an interrupted run completed, and what it left: the images cut short or not started are tried by a rerun. */
+function interruptedLine(signal: InterruptSignal, results: readonly ImageResult[], lockFile: string | undefined): string {
+  const completed = results.filter((r) => r.status !== 'failed').length;
+  const stopped = results.filter((r) => r.status === 'failed' && r.error?.code === 'ERR_ABORTED').length;
+  return `interrupted by ${signal}: ${completed} of ${results.length} images completed${lockFile ? ` (recorded in ${lockFile})` : ''}, ${stopped} not finished; run again to finish them`;
 }
