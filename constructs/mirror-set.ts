@@ -5,10 +5,26 @@ import type { IConstruct, ISynthesisSession } from './lib/cdktf.js';
 import { parseRegistryLimits } from '../src/config/registry-limits.js';
 import { fail } from './lib/validation.js';
 import { LOCK_FILE, MIRROR_SPEC_FILE, readLockFile, serializeMirrorSpec } from './mirror-spec.js';
-import type { LockEntry, LockFile, MirrorSpec } from './mirror-spec.js';
+import type { LockEntry, LockFile, MirrorSpec, MirrorSpecImage } from './mirror-spec.js';
 import type { CopyOnDeployOptions } from './copy-on-deploy.js';
-import type { MirroredImage } from './mirrored-image.js';
 import type { SwrOrganization } from './swr-organization.js';
+
+/**
+ * What a `MirrorSet` holds of each image (a `MirroredImage`): declared here so the set does not depend on the image
+ * construct, which depends on the set.
+ */
+export interface MirrorSetMember extends IConstruct {
+  /** Normalized source repository. */
+  readonly source: string;
+  /** Normalized destination repository. */
+  readonly destination: string;
+  /** Tags copied; undefined: every tag. */
+  readonly tags?: string[];
+  /** Platforms copied of a multi-arch image; undefined: all. */
+  readonly platforms?: string[];
+  /** The image's entry in the mirror spec. */
+  toSpecImage(): MirrorSpecImage;
+}
 
 export interface MirrorSetProps {
   /**
@@ -57,7 +73,7 @@ export class MirrorSet extends Construct {
   readonly defaultDestination?: SwrOrganization | string;
   readonly copyOnDeploy?: boolean | CopyOnDeployOptions;
   readonly registryLimits?: Record<string, RegistryLimit>;
-  private readonly members: MirroredImage[] = [];
+  private readonly members: MirrorSetMember[] = [];
   private readonly stack: TerraformStack;
 
   constructor(scope: Construct, id: string, props: MirrorSetProps = {}) {
@@ -95,12 +111,12 @@ export class MirrorSet extends Construct {
     };
   }
 
-  get images(): readonly MirroredImage[] {
+  get images(): readonly MirrorSetMember[] {
     return this.members;
   }
 
   /** @internal called by MirroredImage */
-  _register(image: MirroredImage): void {
+  _register(image: MirrorSetMember): void {
     this.members.push(image);
   }
 
@@ -119,7 +135,7 @@ export class MirrorSet extends Construct {
 
   /** Two images writing the same destination tag from different sources would overwrite each other. */
   private conflicts(): string[] {
-    const writers = new Map<string, MirroredImage>();
+    const writers = new Map<string, MirrorSetMember>();
     const errors: string[] = [];
     for (const image of this.members) {
       for (const tag of image.tags ?? ['*']) {

@@ -4,7 +4,7 @@
  * - `swr-mirror.lock.json`, written by `swr-sync sync --lock`, read here to pin images by digest.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { parseLockFile, type LockFile } from '../src/results/lock-file.js';
+import { parseLockFile, type LockFile } from '../src/plan/lock-file.js';
 
 export const MIRROR_SPEC_FILE = 'swr-mirror.json';
 export const LOCK_FILE = 'swr-mirror.lock.json';
@@ -32,7 +32,7 @@ export interface MirrorSpec {
   readonly registries?: Record<string, { readonly rate?: number; readonly bandwidth?: number | string }>;
 }
 
-export type { LockEntry, LockFile } from '../src/results/lock-file.js';
+export type { LockEntry, LockFile } from '../src/plan/lock-file.js';
 
 /**
  * The lock file at `path`, or undefined when there is none yet (before the first sync). Read synchronously

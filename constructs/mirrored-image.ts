@@ -5,7 +5,7 @@ import { IMAGE_TAG, PLATFORM, REPOSITORY_NAME } from './lib/rules.js';
 import { check, fail, isUnresolved } from './lib/validation.js';
 import { copyCommand, resolveCopyOptions } from './copy-on-deploy.js';
 import type { CopyOnDeployOptions } from './copy-on-deploy.js';
-import { MirrorSet } from './mirror-set.js';
+import { MirrorSet, type MirrorSetMember } from './mirror-set.js';
 import type { MirrorSpecImage } from './mirror-spec.js';
 import { SwrOrganization } from './swr-organization.js';
 import { SwrRepository } from './swr-repository.js';
@@ -44,7 +44,7 @@ export interface MirroredImageProps {
  * An image mirrored into (usually) SWR: an entry of the stack's `swr-mirror.json`, references to use in workloads,
  * and optionally a copy on `terraform apply`.
  */
-export class MirroredImage extends Construct {
+export class MirroredImage extends Construct implements MirrorSetMember {
   /** Normalized source repository, e.g. 'docker.io/library/nginx'. */
   readonly source: string;
   /** Normalized destination repository, e.g. 'swr.cn-north-4.myhuaweicloud.com/acme/nginx'. */

@@ -8,7 +8,7 @@ import { parseReference } from '../../src/oci/reference.js';
 import type { IConstruct } from '../lib/cdktf.js';
 import { IMAGE_PREFIX } from '../lib/rules.js';
 import { fail, isUnresolved } from '../lib/validation.js';
-import type { MirroredImage } from '../mirrored-image.js';
+import type { MirrorSetMember } from '../mirror-set.js';
 
 export interface ImageReplacementRule {
   /** The image-name part before the last '/' (may be a bare `host:port`), or '' for images without '/'. */
@@ -60,7 +60,7 @@ export interface Derivation {
  */
 export function deriveRules(
   images: readonly string[],
-  mirrored: readonly MirroredImage[],
+  mirrored: readonly MirrorSetMember[],
   explicit: readonly ImageReplacementRule[],
 ): Derivation {
   const warnings: string[] = [];

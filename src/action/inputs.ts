@@ -2,7 +2,7 @@ import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import * as core from '@actions/core';
-import { parseAuthJson, type AuthJsonEntry } from '../config/credentials.js';
+import { parseAuthJson, type AuthJsonEntry } from '../config/auth-json.js';
 import { parseImagesFile } from '../config/images-file.js';
 import { DURATION_RULE, parseDuration } from '../config/duration.js';
 import { readConfigFile } from '../config/parse-text.js';

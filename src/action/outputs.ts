@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { digestProblem } from '../oci/digest.js';
 import type { PlanEntry } from '../plan/planner.js';
-import type { ImageResult } from '../results/image-result.js';
+import type { ImageResult } from '../engine/image-result.js';
 import { planCounts, type PlanReport } from '../results/plan-report.js';
 
 /**

@@ -4,7 +4,7 @@ import { openJob, planJob, syncJob, type Job } from '../job/job.js';
 import { formatDurationText } from '../config/duration.js';
 import { formatBytes, formatImageLine } from '../results/format.js';
 import { printable, workflowLogText } from '../results/escape.js';
-import type { ImageResult } from '../results/image-result.js';
+import type { ImageResult } from '../engine/image-result.js';
 import { formatPlanMarkdown, planCounts } from '../results/plan-report.js';
 import { finishingLine } from '../results/run-summary.js';
 import { commentBody, commentFooter, commentMarker, pullRequestOfEvent, upsertComment } from './comment.js';

@@ -2,7 +2,7 @@ import { shortDigest } from '../oci/digest.js';
 import type { GenerateFailure } from '../plan/image-task.js';
 import type { PlanEntry } from '../plan/planner.js';
 import { formatBytes, formatDuration } from '../results/format.js';
-import type { ImageResult } from '../results/image-result.js';
+import type { ImageResult } from '../engine/image-result.js';
 import { htmlText } from '../results/escape.js';
 import { planCounts, type PlanReport } from '../results/plan-report.js';
 import type { RunSummary } from '../results/run-summary.js';

@@ -1,4 +1,6 @@
-import { chainCredentialSources, loadAuthJson, loadDefaultDockerConfig, loadDockerConfig, type CredentialSource } from '../config/credentials.js';
+import { loadAuthJson } from '../config/auth-json.js';
+import { chainCredentialSources, type CredentialSource } from '../config/credentials.js';
+import { loadDefaultDockerConfig, loadDockerConfig } from '../config/docker-config.js';
 
 export interface CredentialFlags {
   /** image-migrator / image-syncer auth.json */

@@ -1,6 +1,6 @@
 import type { ImageTask } from '../plan/image-task.js';
 import { formatBytes } from '../results/format.js';
-import type { ImageResult } from '../results/image-result.js';
+import type { ImageResult } from '../engine/image-result.js';
 import { printable } from '../results/escape.js';
 
 interface LiveRenderer {

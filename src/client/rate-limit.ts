@@ -1,4 +1,5 @@
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { HostLimits } from '../config/registry-limits.js';
 import { parseRetryAfter, sleep } from './retry.js';
 
 /**
@@ -8,14 +9,6 @@ import { parseRetryAfter, sleep } from './retry.js';
  * pulls (HEADs and blob downloads are free). One limiter is shared by the source and destination clients of a
  * run, so a registry that is both is limited once.
  */
-
-/** Limits of one host; absent fields are unlimited. */
-export interface HostLimits {
-  /** Requests per second (token bucket holding one second's worth). */
-  readonly rate?: number;
-  /** Bytes per second of blob bodies, downloads and uploads together. */
-  readonly bandwidth?: number;
-}
 
 /** Time, injectable so the limiter can be tested without waiting. */
 export interface Clock {

@@ -1,21 +1,13 @@
-import type { HostLimits } from '../client/rate-limit.js';
+import type { HostLimits } from './registry-limits.js';
 import { ConfigError, ConfigErrors } from '../errors.js';
 import type { MirrorRule, RuleDestination } from './mirror-rule.js';
-import {
-  defaultDestination,
-  destinationDefaults,
-  DestinationTracker,
-  looksLikeMirrorSpec,
-  parseImageRef,
-  parseMirrorSpec,
-  ruleDestination,
-  selectionOfSource,
-  type ImagesFileOptions,
-} from './mirror-spec.js';
+import { defaultDestination, destinationDefaults, DestinationTracker, type ImagesFileOptions } from './destinations.js';
+import { parseImageRef, ruleDestination, selectionOfSource } from './image-ref.js';
+import { looksLikeMirrorSpec, parseMirrorSpec } from './mirror-spec.js';
 import { isRecord, parseDocument, parseGoDocument, ProblemList, readConfigFile, tryExpandVariables } from './parse-text.js';
 import { parseRegistryLimits } from './registry-limits.js';
 
-export type { ImagesFileOptions } from './mirror-spec.js';
+export type { ImagesFileOptions } from './destinations.js';
 
 /**
  * `--images`: image-migrator's / image-syncer's images file, or a mirror spec (swr-mirror.json, see

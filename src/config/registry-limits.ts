@@ -1,7 +1,14 @@
 import { z } from 'zod';
-import type { HostLimits } from '../client/rate-limit.js';
 import { normalizeRegistry } from '../oci/reference.js';
 import { isRecord, tryExpandVariables } from './parse-text.js';
+
+/** Limits of one host; absent fields are unlimited. */
+export interface HostLimits {
+  /** Requests per second (token bucket holding one second's worth). */
+  readonly rate?: number;
+  /** Bytes per second of blob bodies, downloads and uploads together. */
+  readonly bandwidth?: number;
+}
 
 /**
  * Per-registry limits as users write them: `--rate N` (requests per second), `--bandwidth N` (bytes per second)

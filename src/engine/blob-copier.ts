@@ -1,9 +1,9 @@
 import { addAbortSignal, pipeline, Readable } from 'node:stream';
-import type { ImageStore } from '../client/image-store.js';
+import type { ImageStore } from '../store/image-store.js';
 import { ContentMismatchError, isSwrSyncError } from '../errors.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { withRetries } from '../client/retry.js';
-import { Limiter } from './limiter.js';
+import { Limiter } from '../util/limiter.js';
 import { resumableRead } from './resumable-read.js';
 import { VerifyStream } from './verify-stream.js';
 

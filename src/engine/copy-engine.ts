@@ -1,15 +1,15 @@
 import { pipeline } from 'node:stream';
-import type { ImageStore } from '../client/image-store.js';
+import type { ImageStore } from '../store/image-store.js';
 import { withRetries } from '../client/retry.js';
 import { abortOf, describeError, isSwrSyncError, SwrSyncError } from '../errors.js';
 import { digestOf } from '../oci/digest.js';
 import { isNonDistributable, parseManifest, type Descriptor, type ImageManifest, type Manifest } from '../oci/manifest.js';
 import { formatPlatform, isAttestation, type Platform } from '../oci/platform.js';
-import { filterIndex } from './platform-filter.js';
+import { filterIndex } from '../oci/platform-filter.js';
 import type { Reference } from '../oci/reference.js';
-import type { BlobCounts, ImageResult } from '../results/image-result.js';
+import type { BlobCounts, ImageResult } from './image-result.js';
 import { BlobCopier, type BlobOutcome, type RepositoryLocation } from './blob-copier.js';
-import { Limiter } from './limiter.js';
+import { Limiter } from '../util/limiter.js';
 import { VerifyStream } from './verify-stream.js';
 
 export interface CopyEngineOptions {

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { ImageStore } from '../client/image-store.js';
+import type { ImageStore } from '../store/image-store.js';
 import { isRetryable, sleep, backoffDelay, type RetryPolicy } from '../client/retry.js';
 import { SwrSyncError } from '../errors.js';
 

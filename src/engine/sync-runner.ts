@@ -1,7 +1,7 @@
 import type { ImageTask } from '../plan/image-task.js';
-import type { ImageResult } from '../results/image-result.js';
+import type { ImageResult } from './image-result.js';
 import { isChecked, type CopyEngine, type CopyOptions } from './copy-engine.js';
-import { Limiter } from './limiter.js';
+import { Limiter } from '../util/limiter.js';
 import { isSwrSyncError, SwrSyncError } from '../errors.js';
 
 export interface RunTasksOptions {

@@ -1,8 +1,8 @@
-import type { ImageStore } from '../client/image-store.js';
+import type { ImageStore } from '../store/image-store.js';
 import type { MirrorRule, RuleDestination } from '../config/mirror-rule.js';
 import { needsTagList, selectTags } from '../config/tag-selection.js';
 import { describeError, isSwrSyncError } from '../errors.js';
-import { Limiter } from '../engine/limiter.js';
+import { Limiter } from '../util/limiter.js';
 import type { Platform } from '../oci/platform.js';
 import { Reference, tagProblem } from '../oci/reference.js';
 import type { ExpandedJob, GenerateFailure, ImageTask, RuleOrigin } from './image-task.js';

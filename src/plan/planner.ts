@@ -1,11 +1,11 @@
-import type { ImageStore } from '../client/image-store.js';
+import type { ImageStore } from '../store/image-store.js';
 import { describeError, isSwrSyncError, SwrSyncError } from '../errors.js';
-import { Limiter } from '../engine/limiter.js';
-import { filterIndex } from '../engine/platform-filter.js';
+import { Limiter } from '../util/limiter.js';
+import { filterIndex } from '../oci/platform-filter.js';
 import { digestOf } from '../oci/digest.js';
 import { isIndexMediaType, parseManifest } from '../oci/manifest.js';
 import { formatPlatform } from '../oci/platform.js';
-import type { LockEntry, LockFile } from '../results/lock-file.js';
+import type { LockEntry, LockFile } from './lock-file.js';
 import type { ImageTask, RuleOrigin } from './image-task.js';
 
 export type PlanStatus = 'new' | 'changed' | 'unchanged' | 'failed';

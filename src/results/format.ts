@@ -1,6 +1,6 @@
 import { shortDigest } from '../oci/digest.js';
 import { printable } from './escape.js';
-import type { ImageResult } from './image-result.js';
+import type { ImageResult } from '../engine/image-result.js';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { GenerateFailure } from '../plan/image-task.js';
-import type { ImageResult } from './image-result.js';
+import type { ImageResult } from '../engine/image-result.js';
 import { printable } from './escape.js';
 
 /**

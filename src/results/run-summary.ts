@@ -1,6 +1,6 @@
 import type { GenerateFailure } from '../plan/image-task.js';
 import { formatBytes, formatDuration } from './format.js';
-import type { ImageResult } from './image-result.js';
+import type { ImageResult } from '../engine/image-result.js';
 
 export interface RunSummary {
   readonly images: number;

@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
-import { writeFileAtomic } from './atomic-file.js';
-import type { ImageResult } from './image-result.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import type { ImageResult } from '../engine/image-result.js';
 
 /**
  * image-syncer's `--output-success-images`: the images that succeeded, as an images file (each source mapped to

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { build } from 'esbuild';
 import { parse as parseYaml } from 'yaml';
-import { parseAuthJson } from '../../src/config/credentials.js';
+import { parseAuthJson } from '../../src/config/auth-json.js';
 import { buildOptions, FORBIDDEN_INPUTS, OUTFILE, ROOT } from '../../scripts/build-action.js';
 import { readActionYml } from './support.js';
 

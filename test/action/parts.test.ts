@@ -7,7 +7,7 @@ import { commentBody, commentMarker, COMMENT_MARKER } from '../../src/action/com
 import { InputError, jobConfigOf, manifestInput, readInputs } from '../../src/action/inputs.js';
 import { planOutputs, syncOutputs } from '../../src/action/outputs.js';
 import { escapeHtml, planSummaryHtml, syncSummaryHtml } from '../../src/action/summary.js';
-import type { ImageResult } from '../../src/results/image-result.js';
+import type { ImageResult } from '../../src/engine/image-result.js';
 import type { PlanReport } from '../../src/results/plan-report.js';
 import { summarize } from '../../src/results/run-summary.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { ImageResult } from '../../src/results/image-result.js';
+import type { ImageResult } from '../../src/engine/image-result.js';
 import { ImageBuilder, pushImage, startRegistry, verifyImageComplete, type BuiltManifest, type RunningRegistry } from '../harness/index.js';
 import { parseJsonOutput, runCli, writeAuthJson } from './support.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { ImageResult } from '../../src/results/image-result.js';
+import type { ImageResult } from '../../src/engine/image-result.js';
 import {
   fetchManifest,
   headBlob,

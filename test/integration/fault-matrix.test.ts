@@ -8,7 +8,7 @@ import { RegistryClient, Transport } from '../../src/client/registry-client.js';
 import { CopyEngine } from '../../src/engine/copy-engine.js';
 import { parseReference } from '../../src/oci/reference.js';
 import { formatImageLine } from '../../src/results/format.js';
-import type { ImageResult } from '../../src/results/image-result.js';
+import type { ImageResult } from '../../src/engine/image-result.js';
 import {
   fetchManifest,
   freePort,

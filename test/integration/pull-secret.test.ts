@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import type { ImageResult } from '../../src/results/image-result.js';
+import type { ImageResult } from '../../src/engine/image-result.js';
 import { ImageBuilder, listTags, pushImage, startRegistry, verifyImageComplete, type BuiltManifest, type RunningRegistry } from '../harness/index.js';
 import { parseJsonOutput, runCli } from './support.js';
 

@@ -5,7 +5,7 @@ import { Agent, createServer, request, type IncomingMessage, type ServerResponse
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ImageResult } from '../../src/results/image-result.js';
+import type { ImageResult } from '../../src/engine/image-result.js';
 import {
   fetchManifest,
   ImageBuilder,

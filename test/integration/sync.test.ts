@@ -3,7 +3,7 @@ import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ImageResult } from '../../src/results/image-result.js';
+import type { ImageResult } from '../../src/engine/image-result.js';
 import {
   fetchManifest,
   ImageBuilder,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import type { ImageResult } from '../../src/results/image-result.js';
+import type { ImageResult } from '../../src/engine/image-result.js';
 import { ImageBuilder, makeTestCertificates, pushImage, startRegistry, type BuiltManifest, type RunningRegistry, type TestCertificates } from '../harness/index.js';
 import { RegistryClient } from '../../src/client/registry-client.js';
 import { credentialsFor, parseJsonOutput, runCli, writeAuthJson } from './support.js';

@@ -3,16 +3,9 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  chainCredentialSources,
-  defaultDockerConfigPath,
-  loadAuthJson,
-  loadDefaultDockerConfig,
-  loadDockerConfig,
-  normalizeRegistryHost,
-  parseAuthJson,
-  parseDockerConfig,
-} from '../../src/config/credentials.js';
+import { loadAuthJson, parseAuthJson } from '../../src/config/auth-json.js';
+import { chainCredentialSources, normalizeRegistryHost } from '../../src/config/credentials.js';
+import { defaultDockerConfigPath, loadDefaultDockerConfig, loadDockerConfig, parseDockerConfig } from '../../src/config/docker-config.js';
 import { ConfigError, SwrSyncError } from '../../src/errors.js';
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
@@ -187,13 +180,13 @@ describe('auth.json', () => {
     assertConfigError(() => authJson({ 'r.example.com': { username: 'u', password: 12345678 } }), {
       file: 'auth.json',
       key: 'r.example.com',
-      rule: '"password": must be a string',
+      rule: '"password" must be a string',
       secrets: ['12345678'],
     });
     assertConfigError(() => authJson({ 'r.example.com': { insecure: 'yes' } }), {
       file: 'auth.json',
       key: 'r.example.com',
-      rule: '"insecure": must be a boolean',
+      rule: '"insecure" must be a boolean',
     });
     assertConfigError(() => authJson({ 'r.example.com': { user: 'u', password: 'hunter2-secret' } }), {
       file: 'auth.json',
@@ -348,7 +341,7 @@ describe('docker config', () => {
     assertConfigError(() => config({ auths: { 'r.example.com': { password: 42 } } }), {
       file: '/home/u/.docker/config.json',
       key: 'auths["r.example.com"]',
-      rule: '"password": must be a string',
+      rule: '"password" must be a string',
     });
     assertConfigError(() => config({ credsStore: 'pass', credHelpers: { 'r.example.com': 7 } }), {
       file: '/home/u/.docker/config.json',

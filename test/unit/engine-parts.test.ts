@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, test } from 'node:test';
-import { Limiter } from '../../src/engine/limiter.js';
+import { Limiter } from '../../src/util/limiter.js';
 import { VerifyStream } from '../../src/engine/verify-stream.js';
 import { MediaType, parseManifest } from '../../src/oci/manifest.js';
 import { parsePlatforms, platformMatches } from '../../src/oci/platform.js';

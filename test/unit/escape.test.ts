@@ -6,7 +6,7 @@ import { formatImageLine } from '../../src/results/format.js';
 import { formatPlanMarkdown } from '../../src/results/plan-report.js';
 import { syncOutputs, planOutputs } from '../../src/action/outputs.js';
 import { syncSummaryHtml } from '../../src/action/summary.js';
-import type { ImageResult } from '../../src/results/image-result.js';
+import type { ImageResult } from '../../src/engine/image-result.js';
 import { parseManifest } from '../../src/oci/manifest.js';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { parseAuthJson } from '../../src/config/credentials.js';
+import { parseAuthJson } from '../../src/config/auth-json.js';
 import { parseImagesFile } from '../../src/config/images-file.js';
 
 /** The repository root (tests run compiled, from lib/test/unit/). */

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { FileLockTimeoutError, withFileLock } from '../../src/client/file-lock.js';
+import { FileLockTimeoutError, withFileLock } from '../../src/store/file-lock.js';
 
 const exists = (path: string): Promise<boolean> => stat(path).then(() => true, () => false);
 

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { serializeMirrorSpec, type MirrorSpec } from '../../constructs/mirror-spec.js';
 import { parseImagesFile } from '../../src/config/images-file.js';
 import type { MirrorRule } from '../../src/config/mirror-rule.js';
-import { MirrorSpecFileSchema, parseMirrorSpec, type ImagesFileOptions } from '../../src/config/mirror-spec.js';
+import type { ImagesFileOptions } from '../../src/config/destinations.js';
+import { MirrorSpecFileSchema, parseMirrorSpec } from '../../src/config/mirror-spec.js';
 import { ConfigError, ConfigErrors } from '../../src/errors.js';
 
 const FILE = 'swr-mirror.json';

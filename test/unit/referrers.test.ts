@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseMirrorSpec } from '../../src/config/mirror-spec.js';
-import { cosignTags, referrersTag } from '../../src/engine/referrers.js';
+import { cosignTags, referrersTag } from '../../src/plan/referrers.js';
 
 describe('referrers tag names', () => {
   test('the referrers tag schema: algorithm to 32 characters, encoded to 64, other characters replaced by "-" (distribution-spec table)', () => {

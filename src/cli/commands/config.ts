@@ -14,7 +14,7 @@ import {
 } from '../../config/workload-images.js';
 import { listClusterWorkloads } from '../../kubernetes/cluster-workloads.js';
 import { loadKubeconfig, locateKubeconfig } from '../../kubernetes/kubeconfig.js';
-import { writeFileAtomic } from '../../results/atomic-file.js';
+import { writeFileAtomic } from '../../util/atomic-file.js';
 import { ExitCode } from '../exit-codes.js';
 import { durationOption } from '../options.js';
 

@@ -1,10 +1,10 @@
 import { Option, type Command } from 'commander';
 import { RegistryLimiter } from '../../client/rate-limit.js';
-import { applyArchiveOutcomes } from '../../client/oci-layout.js';
+import { applyArchiveOutcomes } from '../../results/archive-outcomes.js';
 import { Transport } from '../../client/registry-client.js';
-import { StoreRouter } from '../../client/store-router.js';
+import { StoreRouter } from '../../store/store-router.js';
 import { CopyEngine } from '../../engine/copy-engine.js';
-import { ReferrerCopier } from '../../engine/referrers.js';
+import { ReferrerCopier } from '../../engine/referrer-copier.js';
 import { parsePlatforms } from '../../oci/platform.js';
 import { InvalidReferenceError, isInputErrorCode } from '../../errors.js';
 import { parseReference, refNameProblem, sourceIndexOf, tagProblem, type Reference } from '../../oci/reference.js';

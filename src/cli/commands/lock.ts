@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { SwrSyncError } from '../../errors.js';
-import { mergeLockFiles, readLockFile, serializeLockFile, writeLockFile, type LockFile } from '../../results/lock-file.js';
+import { mergeLockFiles, readLockFile, serializeLockFile, writeLockFile, type LockFile } from '../../plan/lock-file.js';
 import { ExitCode } from '../exit-codes.js';
 
 /** `swr-sync lock merge A.json B.json … [-o merged.json]`: one lock file from the shards of a matrix (DESIGN §3). */

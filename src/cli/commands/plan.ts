@@ -4,7 +4,7 @@ import { ExitCode } from '../exit-codes.js';
 import { printable } from '../../results/escape.js';
 import { openJob, planJob } from '../../job/job.js';
 import { jobConfigFromFlags, type SyncFlags } from '../sync-inputs.js';
-import { addJobOptions } from './sync.js';
+import { addJobOptions } from '../job-options.js';
 
 /** `swr-sync plan`: what `sync` would do, resolved with HEAD requests only; copies nothing. */
 export function registerPlan(program: Command): void {

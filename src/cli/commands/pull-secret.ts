@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { SwrSyncError } from '../../errors.js';
-import { writeFileAtomic } from '../../results/atomic-file.js';
+import { writeFileAtomic } from '../../util/atomic-file.js';
 import { DNS1123_LABEL, DNS1123_SUBDOMAIN, requireRule } from '../../kubernetes/names.js';
 import { formatPullSecret, pullSecretManifest, REGISTRY_HOST, type PullSecretFormat, type RegistryLogin } from '../../kubernetes/pull-secret.js';
 import { ACCESS_KEY_TEXT, isAccessKey, PROJECT_NAME, swrRegistryLogin } from '../../swr/pull-secret.js';

@@ -1,15 +1,9 @@
 import type { Readable } from 'node:stream';
 import type { Descriptor } from '../oci/manifest.js';
-import type { Access, FetchedManifest, ManifestHead } from './registry-client.js';
-import type { RetryPolicy } from './retry.js';
+import type { Access, BlobBody, FetchedManifest, ManifestHead } from '../client/registry-client.js';
 
-/** An opened blob: `body` holds `size` bytes (when known) starting at byte `offset` of the blob. */
-export interface BlobBody {
-  readonly body: Readable;
-  readonly size: number | undefined;
-  /** @default 0 */
-  readonly offset?: number;
-}
+export type { BlobBody } from '../client/registry-client.js';
+import type { RetryPolicy } from '../client/retry.js';
 
 /**
  * What the copy engine and the planner need from a place images live: exactly the calls they make, in the terms of

@@ -1,7 +1,7 @@
 import { SwrSyncError } from '../errors.js';
-import type { Descriptor } from '../oci/manifest.js';
-import { formatPlatform, isAttestation, platformMatches, type Platform } from '../oci/platform.js';
-import type { Reference } from '../oci/reference.js';
+import type { Descriptor } from './manifest.js';
+import { formatPlatform, isAttestation, platformMatches, type Platform } from './platform.js';
+import type { Reference } from './reference.js';
 
 /**
  * Children of an index that match the wanted platforms, plus the attestation manifests (BuildKit

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { describeIssue } from '../config/zod-issues.js';
 import { ConfigError } from '../errors.js';
-import { writeFileAtomic } from './atomic-file.js';
-import type { ImageResult } from './image-result.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 
 /**
  * `swr-mirror.lock.json` (DESIGN §5): destination reference → what was copied there. Written by `sync --lock`,
@@ -59,7 +59,7 @@ export function parseLockFile(text: string, file: string): LockFile {
   const parsed = LockFileSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`not a swr-mirror lock file: ${issue.message}`, { file, key: issue.path.join('.') || '(root)' });
+    throw new ConfigError(`not a swr-mirror lock file: ${describeIssue(issue, { path: [] }).join('; ')}`, { file, key: issue.path.join('.') || '(root)' });
   }
   return parsed.data;
 }
@@ -86,12 +86,22 @@ export async function writeLockFile(file: string, lock: LockFile): Promise<void>
   }
 }
 
+/** What a run reports per image that the lock records: the fields of the engine's `ImageResult` it reads. */
+export interface LockUpdate {
+  readonly source: string;
+  readonly destination: string;
+  readonly sourceDigest?: string;
+  readonly digest?: string;
+  readonly platforms: readonly string[];
+  readonly status: 'copied' | 'unchanged' | 'failed';
+}
+
 /**
  * The lock after a run: entries of copied and unchanged images are set (an unchanged image keeps the platforms
  * already recorded when this run did not read them); failed images keep their old entry; entries `isStale` says
  * are no longer part of the job are dropped.
  */
-export function updateLock(previous: LockFile | undefined, results: readonly ImageResult[], isStale: (destination: string) => boolean): LockFile {
+export function updateLock(previous: LockFile | undefined, results: readonly LockUpdate[], isStale: (destination: string) => boolean): LockFile {
   const images: Record<string, LockEntry> = {};
   for (const [destination, entry] of Object.entries(previous?.images ?? {})) {
     if (!isStale(destination)) images[destination] = entry;

@@ -2,11 +2,11 @@ import type { Readable } from 'node:stream';
 import { InvalidReferenceError, type SwrSyncError } from '../errors.js';
 import { digestProblem } from '../oci/digest.js';
 import { isLayoutRegistry, tagProblem } from '../oci/reference.js';
-import type { BlobBody, ImageStore } from './image-store.js';
+import type { ImageStore } from './image-store.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { OciLayoutStore, type ArchiveOutcome } from './oci-layout.js';
-import { RegistryClient, type Access, type FetchedManifest, type ManifestHead, type RegistryClientOptions } from './registry-client.js';
-import type { RetryPolicy } from './retry.js';
+import { RegistryClient, type Access, type BlobBody, type FetchedManifest, type ManifestHead, type RegistryClientOptions } from '../client/registry-client.js';
+import type { RetryPolicy } from '../client/retry.js';
 
 /**
  * One store for both kinds of place an image reference can name: OCI layouts (`oci:` / `oci-archive:`, whose

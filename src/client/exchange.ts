@@ -1,0 +1,138 @@
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { describeError } from '../errors.js';
+
+/**
+ * One HTTP exchange with a registry (OCI Distribution Spec v1.1): what is asked, what came back, and how an answer
+ * is read without trusting it — bounded bodies, the spec's error body in one line, `Link` pagination.
+ */
+
+/** `pull` for sources, `push` (= pull,push) for destinations. */
+export type Access = 'pull' | 'push';
+
+/** One request as `onRequest` reports it. */
+export interface RequestEvent {
+  readonly registry: string;
+  readonly method: string;
+  /** Path and query, never the credential. */
+  readonly path: string;
+  readonly status: number | undefined;
+}
+
+/** A request body: bytes, or a stream opened per attempt (a stream cannot be sent twice, so it is not retried). */
+export type Body = Buffer | (() => Readable);
+
+/** One request to a registry, as the session sends it (auth, retries and redirects added there). */
+export interface Exchange {
+  readonly registry: string;
+  readonly repository: string;
+  readonly access: Access;
+  /** Extra token scopes, e.g. pull on the source repository of a mount. */
+  readonly extraScopes?: readonly string[];
+  readonly method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+  /** Path below the origin, or an absolute URL (upload locations). */
+  readonly target: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: Body;
+  /** Statuses returned to the caller with the body unread; anything else is an error. */
+  readonly expect: readonly number[];
+  readonly followRedirects?: boolean;
+}
+
+/** An answer the caller expected, its body unread. */
+export interface RegistryResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Dispatcher.ResponseData['body'];
+  /** Final URL (after redirects). */
+  readonly url: URL;
+}
+
+const ERROR_BODY_LIMIT = 16 * 1024;
+
+/** The `Link: <…>; rel="next"` page after this one (distribution-spec pagination of tag and referrers lists), absolute. */
+export function nextPage(res: RegistryResponse): string | undefined {
+  const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header(res.headers, 'link') ?? '')?.[1];
+  return next === undefined ? undefined : new URL(next, res.url).toString();
+}
+
+/** A HEAD answer in undici's shape: the same handling (status, headers, an empty body to dump) for every method. */
+export function headResponse(res: { statusCode: number; headers: Record<string, string | string[] | undefined> }): Dispatcher.ResponseData {
+  const body = Object.assign(Readable.from([]), { dump: async () => undefined });
+  return { statusCode: res.statusCode, headers: res.headers, body, trailers: {}, opaque: undefined, context: {} } as unknown as Dispatcher.ResponseData;
+}
+
+/** `registry/repository:tag` or `registry/repository@digest`, for messages. */
+export function display(registry: string, repository: string, ref: string): string {
+  return `${registry}/${repository}${ref.includes(':') ? '@' : ':'}${ref}`;
+}
+
+/** A response header's first value. */
+export function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** `location` with one more query parameter (upload locations may carry their own). */
+export function withQuery(location: string, key: string, value: string): string {
+  const url = new URL(location);
+  url.searchParams.append(key, value);
+  return url.toString();
+}
+
+/** `registry /v2/...` for messages: the path, never the query (an upload location may carry a session secret). */
+export function describeTarget(op: Exchange, target: URL): string {
+  return `${op.registry}${target.pathname}`.replace(/\/v2\//, ' /v2/');
+}
+
+/** The system or TLS cause of a network failure in one line: `ECONNREFUSED connect ...`, `CERT_HAS_EXPIRED (...)`. */
+export function networkCause(error: unknown): string {
+  for (let e: unknown = error, depth = 0; e && depth < 4; depth++) {
+    const { code, reason, message } = e as { code?: unknown; reason?: unknown; message?: unknown };
+    if (typeof code === 'string' && !code.startsWith('UND_ERR')) {
+      // OpenSSL messages carry library internals; its `reason` is the readable part.
+      const text = typeof reason === 'string' ? reason : typeof message === 'string' ? message.split('\n')[0]! : '';
+      return `${code} ${text}`.trim();
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return describeError(error);
+}
+
+/** A whole body, refusing more than `limit` bytes: a server decides what it sends, memory stays bounded. */
+export async function readLimited(body: AsyncIterable<Uint8Array> & { destroy(): void }, limit: number, tooLarge: () => Error): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    total += chunk.length;
+    if (total > limit) {
+      body.destroy();
+      throw tooLarge();
+    }
+    parts.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(parts);
+}
+
+/** The distribution-spec error body (`{"errors":[{"code","message"}]}`) in one line, for messages. */
+export async function errorDetail(res: RegistryResponse): Promise<string> {
+  let text = '';
+  try {
+    const parts: Buffer[] = [];
+    let total = 0;
+    for await (const chunk of res.body) {
+      if (total < ERROR_BODY_LIMIT) parts.push(Buffer.from(chunk as Uint8Array));
+      total += (chunk as Uint8Array).length;
+    }
+    text = Buffer.concat(parts).toString('utf8').slice(0, ERROR_BODY_LIMIT);
+  } catch {
+    return '';
+  }
+  try {
+    const errors = (JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> }).errors;
+    if (Array.isArray(errors) && errors.length > 0) return errors.map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; ');
+  } catch {
+    // not JSON: fall through to the first line of text
+  }
+  return text.split('\n')[0]!.trim().slice(0, 200);
+}
