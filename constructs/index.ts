@@ -43,3 +43,12 @@ export type { BurstingMode, CciVersion } from './workload/bursting.js';
 export type { ImageReplacementRule } from './workload/image-replacement.js';
 
 export { ConstructValidationError } from './lib/validation.js';
+
+/**
+ * The `kubernetes` provider block, from the same bindings the constructs use (the prebuilt
+ * `@cdktf/provider-kubernetes` under cdktf, this library's own under CDK Terrain): declare it from here so the
+ * example works unchanged in either kind of app.
+ */
+export { KubernetesProvider, KUBERNETES_BINDINGS } from './lib/cdktf.js';
+export { FRAMEWORK } from './lib/framework.js';
+export type { FrameworkName } from './lib/framework.js';

@@ -4,6 +4,9 @@
  *
  *   npm run synth      # → examples/cdktf.out/stacks/swr-example/{cdk.tf.json,swr-mirror.json}
  *
+ * The same app on CDK Terrain: import from 'cdktn' instead of 'cdktf' below; nothing else changes (KubernetesProvider
+ * comes from cdktf-swr, which picks the framework; docs/constructs.md, "CDK Terrain").
+ *
  * Knobs for the loopback demo (all optional):
  *   EXAMPLE_SOURCE_REGISTRY  registry host[:port] to mirror from instead of docker.io / harbor.example.com
  *   EXAMPLE_DESTINATION      'registry/namespace' to mirror into instead of the SWR organization
@@ -14,11 +17,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, Fn, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
-import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider/index.js';
 import type { Construct } from 'constructs';
 import {
+  FRAMEWORK,
   HuaweicloudProvider,
   ImagePullSecret,
+  KUBERNETES_BINDINGS,
+  KubernetesProvider,
   MirroredImage,
   MirrorSet,
   SwrOrganization,
@@ -164,7 +169,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     stacks: Record<string, { annotations: { level: string; message: string }[]; workingDirectory: string }>;
   };
   for (const [name, stack] of Object.entries(manifest.stacks)) {
-    for (const a of stack.annotations) console.error(`${a.level.replace('@cdktf/', '')}: ${a.message}`);
-    console.log(`synthesized ${name} → ${join(outdir, stack.workingDirectory)}`);
+    for (const a of stack.annotations) console.error(`${a.level.replace(/^@cdkt[fn]\//, '')}: ${a.message}`);
+    console.log(`synthesized ${name} → ${join(outdir, stack.workingDirectory)} (${FRAMEWORK}, ${KUBERNETES_BINDINGS} kubernetes bindings)`);
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -93,5 +93,56 @@ describe('examples/ app', () => {
         ['127.0.0.1:5000/platform/api', '127.0.0.1:5001/mirror/api'],
       ],
     );
+  });
+
+  /** Runs the compiled example (optionally rewritten to import another framework) and returns its outputs. */
+  function synthWith(env: Record<string, string>, framework: 'cdktf' | 'cdktn' = 'cdktf') {
+    buildExample();
+    let main = compiled;
+    if (framework === 'cdktn') {
+      // The documented migration: the app imports 'cdktn' where it imported 'cdktf'; nothing else changes.
+      main = join(root, 'examples', 'lib', `main.cdktn-${process.pid}.js`);
+      writeFileSync(main, readFileSync(compiled, 'utf8').replace(/from 'cdktf';/g, "from 'cdktn';"));
+    }
+    const outdir = mkdtempSync(join(tmpdir(), 'swr-example-'));
+    try {
+      const run = spawnSync(process.execPath, [main], {
+        encoding: 'utf8',
+        env: { ...process.env, CDKTF_OUTDIR: outdir, EXAMPLE_LOCK_FILE: join(outdir, 'none.lock.json'), ...env },
+      });
+      assert.equal(run.status, 0, run.stderr);
+      const dir = join(outdir, 'stacks', 'swr-example');
+      const config = JSON.parse(readFileSync(join(dir, 'cdk.tf.json'), 'utf8'));
+      delete config['//']; // framework name and version
+      return {
+        config,
+        spec: readFileSync(join(dir, 'swr-mirror.json'), 'utf8'),
+        manifest: JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')),
+        stderr: run.stderr,
+        stdout: run.stdout,
+      };
+    } finally {
+      if (main !== compiled) rmSync(main, { force: true });
+    }
+  }
+
+  it('synthesizes the same configuration in a CDK Terrain (cdktn) app, with its own Kubernetes bindings', () => {
+    const cdktf = synthWith({ CDKTF_SWR_FRAMEWORK: 'cdktf' });
+    const cdktn = synthWith({ CDKTF_SWR_FRAMEWORK: 'cdktn' }, 'cdktn');
+    assert.match(cdktf.stdout, /\(cdktf, prebuilt kubernetes bindings\)/);
+    assert.match(cdktn.stdout, /\(cdktn, builtin kubernetes bindings\)/);
+    assert.equal(cdktn.manifest.version, '0.24.0', 'synthesized by cdktn');
+    assert.notEqual(cdktf.manifest.version, cdktn.manifest.version);
+    assert.deepEqual(cdktn.config, cdktf.config);
+    assert.equal(cdktn.spec, cdktf.spec);
+    assert.ok(cdktn.config.resource.kubernetes_deployment_v1 && cdktn.config.resource.kubernetes_secret_v1);
+    assert.match(cdktn.stderr, /warn: swr-example\/nginx: .* has no entry for/);
+  });
+
+  it("writes the same JSON with the library's own Kubernetes bindings as with @cdktf/provider-kubernetes", () => {
+    const prebuilt = synthWith({ CDKTF_SWR_FRAMEWORK: 'cdktf' });
+    const builtin = synthWith({ CDKTF_SWR_FRAMEWORK: 'cdktf', CDKTF_SWR_KUBERNETES: 'builtin' });
+    assert.match(builtin.stdout, /\(cdktf, builtin kubernetes bindings\)/);
+    assert.deepEqual(builtin.config, prebuilt.config);
   });
 });
