@@ -38,7 +38,7 @@ function sortedDigests(pairs: ReadonlyArray<readonly [string, string | undefined
 export function syncOutputs(results: readonly ImageResult[]): ActionOutputs {
   const only = results.length === 1 ? validDigest(results[0]!.digest) : undefined;
   return {
-    digests: sortedDigests(results.filter((r) => r.status !== 'failed').map((r) => [r.destination, r.digest] as const)),
+    digests: sortedDigests(results.filter((r) => r.status === 'copied' || r.status === 'unchanged').map((r) => [r.destination, r.digest] as const)),
     ...(only ? { digest: only } : {}),
     images: results,
     changed: results.filter((r) => r.status === 'copied').length,

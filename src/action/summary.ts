@@ -98,7 +98,7 @@ function failureNotes(failures: readonly GenerateFailure[], warnings: readonly s
   ];
 }
 
-const SYNC_RANK: Record<ImageResult['status'], number> = { failed: 0, copied: 1, unchanged: 2 };
+const SYNC_RANK: Record<ImageResult['status'], number> = { failed: 0, copied: 1, unchanged: 2, skipped: 3 };
 
 export interface SyncSummaryInput {
   readonly results: readonly ImageResult[];
@@ -113,7 +113,7 @@ export interface SyncSummaryInput {
 export function syncSummaryHtml(input: SyncSummaryInput): string {
   const s = input.summary;
   const counts = [
-    `${s.copied} copied, ${s.unchanged} unchanged, ${s.failed} failed`,
+    `${s.copied} copied, ${s.unchanged} unchanged, ${s.skipped ? `${s.skipped} skipped (platform filter), ` : ''}${s.failed} failed`,
     s.generateFailed ? `, ${s.generateFailed} rules could not be resolved` : '',
     ` · ${formatBytes(s.bytesTransferred)} transferred, ${formatBytes(s.bytesSkipped)} skipped · ${formatDuration(s.durationMs)}`,
   ].join('');
@@ -124,7 +124,7 @@ export function syncSummaryHtml(input: SyncSummaryInput): string {
     platforms: r.platforms,
     status: r.status,
     ...(r.error ? { error: r.error.message } : {}),
-    ...(r.status !== 'failed' ? { bytes: { transferred: r.bytesTransferred, skipped: r.bytesSkipped } } : {}),
+    ...(r.status !== 'failed' && r.status !== 'skipped' ? { bytes: { transferred: r.bytesTransferred, skipped: r.bytesSkipped } } : {}),
     rank: SYNC_RANK[r.status],
   }));
   const notes = failureNotes(input.failures, input.warnings);

@@ -86,6 +86,20 @@ export function describeTarget(op: Exchange, target: URL): string {
 }
 
 /** The system or TLS cause of a network failure in one line: `ECONNREFUSED connect ...`, `CERT_HAS_EXPIRED (...)`. */
+/**
+ * A TLS handshake answered with plain HTTP: OpenSSL reads the HTTP status line as a TLS record and reports a wrong
+ * version number (EPROTO / ERR_SSL_WRONG_VERSION_NUMBER). image-migrator's and image-syncer's auth.json mark such a
+ * registry `insecure: true`; users moving from them meet this first (docs/migrating.md).
+ */
+export function looksLikePlainHttp(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 4; depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || (typeof message === 'string' && /wrong version number/i.test(message))) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 export function networkCause(error: unknown): string {
   for (let e: unknown = error, depth = 0; e && depth < 4; depth++) {
     const { code, reason, message } = e as { code?: unknown; reason?: unknown; message?: unknown };

@@ -9,6 +9,7 @@ import {
   errorDetail,
   header,
   headResponse,
+  looksLikePlainHttp,
   networkCause,
   type Exchange,
   type RegistryResponse,
@@ -152,7 +153,7 @@ export class RegistrySession {
           continue;
         }
         throw new SwrSyncError('ERR_REGISTRY_UNREACHABLE',
-          `${op.method} ${describeTarget(op, target)}: registry ${op.registry} unreachable: ${networkCause(error)}`,
+          `${op.method} ${describeTarget(op, target)}: registry ${op.registry} unreachable: ${networkCause(error)}${target.protocol === 'https:' && looksLikePlainHttp(error) ? `: ${op.registry} looks like plain HTTP; set insecure: true in auth.json for ${op.registry}` : ''}`,
           { registry: op.registry, repository: op.repository, cause: error, retryable: isRetryableNetworkError(error) });
       }
       const status = res.statusCode;

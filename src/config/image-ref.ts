@@ -184,7 +184,14 @@ export function ruleDestination(
   pinnedTags?: readonly string[],
 ): RuleDestination | Problem {
   const what = `destination "${text}"`;
-  if (destination.digest !== undefined) return { problem: `${what} cannot name a digest: images are written by tag (rule 2)` };
+  if (destination.digest !== undefined) {
+    // image-syncer accepts `src@D → dst@D`: the destination may repeat the source digest, and names nothing else.
+    if (selection.kind === 'digest' && destination.tags === undefined) {
+      if (destination.digest === selection.digest) return { registry: destination.registry, repository: destination.repository };
+      return { problem: `${what} names another digest than the source's: a copy keeps its digest, so the two must match (rule 2)` };
+    }
+    return { problem: `${what} cannot name a digest: images are written by tag (rule 2)` };
+  }
   const base = { registry: destination.registry, repository: destination.repository };
   const tags = destination.tags;
   switch (selection.kind) {

@@ -4,7 +4,7 @@ import { withRetries } from '../client/retry.js';
 import { abortOf, describeError, isSwrSyncError, SwrSyncError } from '../errors.js';
 import { digestOf } from '../oci/digest.js';
 import { isNonDistributable, parseManifest, type Descriptor, type ImageManifest, type Manifest } from '../oci/manifest.js';
-import { formatPlatform, isAttestation, type Platform } from '../oci/platform.js';
+import { formatPlatform, isAttestation, platformMatches, type Platform } from '../oci/platform.js';
 import { filterIndex } from '../oci/platform-filter.js';
 import type { Reference } from '../oci/reference.js';
 import type { BlobCounts, ImageResult } from './image-result.js';
@@ -127,6 +127,20 @@ export class CopyEngine {
         durationMs: Date.now() - started,
       };
     } catch (error) {
+      if (isSwrSyncError(error) && error.code === 'ERR_PLATFORM_NOT_FOUND') {
+        // Left out by the platform filter, as image-syncer skips "no manifest fits platform filters": nothing written.
+        return {
+          ...base,
+          ...(sourceDigest ? { sourceDigest } : {}),
+          platforms: [],
+          bytesTransferred: tally.bytesTransferred,
+          bytesSkipped: tally.bytesSkipped,
+          blobs: tally.blobs,
+          status: 'skipped',
+          note: error.message,
+          durationMs: Date.now() - started,
+        };
+      }
       return {
         ...base,
         ...(sourceDigest ? { sourceDigest } : {}),
@@ -228,7 +242,7 @@ export class CopyEngine {
       const childLimiter = new Limiter(4);
       await settleAll(children.map((child) => childLimiter.run(() => this.copyChild(from, to, child, tally, 1))));
     } else {
-      platforms = await this.copyImageBlobs(from, to, manifest, tally);
+      platforms = await this.copyImageBlobs(from, to, manifest, tally, filtering ? options.platforms : undefined, src);
     }
 
     const digest = digestOf(bytes);
@@ -274,7 +288,7 @@ export class CopyEngine {
   }
 
   /** Config and layers of one image manifest; returns the image's platform when its config says so. */
-  private async copyImageBlobs(from: RepositoryLocation, to: RepositoryLocation, manifest: ImageManifest, tally: Tally): Promise<string[]> {
+  private async copyImageBlobs(from: RepositoryLocation, to: RepositoryLocation, manifest: ImageManifest, tally: Tally, wanted?: readonly Platform[], src?: Reference): Promise<string[]> {
     const { source } = this.options;
     const config = manifest.config;
     let configBytes: Buffer | undefined;
@@ -290,6 +304,14 @@ export class CopyEngine {
       }
       configBytes = await read;
       platforms = platformOfConfig(configBytes);
+      // A platform filter on a single-platform image (image-syncer's --os/--arch read the config too): another
+      // platform is skipped before any blob moves; a config naming no platform (an artifact) is copied.
+      const platform = platformObjectOfConfig(configBytes);
+      if (wanted && platform && !wanted.some((w) => platformMatches(w, platform))) {
+        throw new SwrSyncError('ERR_PLATFORM_NOT_FOUND',
+          `${src ?? `${from.registry}/${from.repository}`}: a single-platform image for ${formatPlatform(platform)}, not one of the requested platforms (${wanted.map(formatPlatform).join(', ')}): skipped`,
+          from);
+      }
     }
     const descriptors = [config, ...manifest.layers].filter((d) => !isNonDistributable(d));
     const unique = new Map(descriptors.map((d) => [d.digest, d]));
@@ -337,13 +359,24 @@ function notFound(src: Reference): SwrSyncError {
 }
 
 function platformOfConfig(bytes: Buffer): string[] {
+  const platform = platformObjectOfConfig(bytes);
+  return platform ? [formatPlatform(platform)] : [];
+}
+
+/** The platform an image config names (image-spec config.md: os, architecture, variant, os.version), if any. */
+function platformObjectOfConfig(bytes: Buffer): Platform | undefined {
   try {
-    const config = JSON.parse(bytes.toString('utf8')) as { os?: unknown; architecture?: unknown; variant?: unknown };
-    if (typeof config.os === 'string' && typeof config.architecture === 'string') {
-      return [formatPlatform({ os: config.os, architecture: config.architecture, ...(typeof config.variant === 'string' ? { variant: config.variant } : {}) })];
+    const config = JSON.parse(bytes.toString('utf8')) as { os?: unknown; architecture?: unknown; variant?: unknown; 'os.version'?: unknown };
+    if (typeof config.os === 'string' && typeof config.architecture === 'string' && config.os !== '' && config.architecture !== '') {
+      return {
+        os: config.os,
+        architecture: config.architecture,
+        ...(typeof config.variant === 'string' && config.variant !== '' ? { variant: config.variant } : {}),
+        ...(typeof config['os.version'] === 'string' && config['os.version'] !== '' ? { 'os.version': config['os.version'] } : {}),
+      };
     }
   } catch {
     // Not JSON: an artifact's config; it has no platform.
   }
-  return [];
+  return undefined;
 }

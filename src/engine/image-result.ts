@@ -1,5 +1,9 @@
 /** What every run reports per image (DESIGN §2, "Output of every run"). Plain data: serialisable as JSON. */
-export type ImageStatus = 'copied' | 'unchanged' | 'failed';
+/**
+ * `skipped`: left out on purpose by a platform filter (`--platform`, `--os`/`--arch`): a single-platform image of
+ * another platform, or an index with no child of a wanted platform. image-syncer skips those too; not a failure.
+ */
+export type ImageStatus = 'copied' | 'unchanged' | 'skipped' | 'failed';
 
 export interface BlobCounts {
   /** Streamed from the source into the destination. */

@@ -61,8 +61,7 @@ export function parsePlatforms(list: string | readonly string[], argument = '--p
 }
 
 export function formatPlatform(p: Platform): string {
-  const os = p['os.version'] ? `${p.os}:${p['os.version']}` : p.os;
-  return p.variant ? `${os}/${p.architecture}/${p.variant}` : `${os}/${p.architecture}`;
+  return p.variant ? `${p.os}/${p.architecture}/${p.variant}` : `${p.os}/${p.architecture}`;
 }
 
 /**

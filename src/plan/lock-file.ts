@@ -93,7 +93,7 @@ export interface LockUpdate {
   readonly sourceDigest?: string;
   readonly digest?: string;
   readonly platforms: readonly string[];
-  readonly status: 'copied' | 'unchanged' | 'failed';
+  readonly status: 'copied' | 'unchanged' | 'skipped' | 'failed';
 }
 
 /**
@@ -107,7 +107,7 @@ export function updateLock(previous: LockFile | undefined, results: readonly Loc
     if (!isStale(destination)) images[destination] = entry;
   }
   for (const result of results) {
-    if (result.status === 'failed' || !result.digest || !result.sourceDigest) continue;
+    if (result.status === 'failed' || result.status === 'skipped' || !result.digest || !result.sourceDigest) continue;
     const before = images[result.destination];
     const platforms = result.platforms.length > 0 || !before || before.digest !== result.digest ? result.platforms : before.platforms;
     images[result.destination] = { source: result.source, sourceDigest: result.sourceDigest, digest: result.digest, platforms: [...platforms] };

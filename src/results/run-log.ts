@@ -24,6 +24,7 @@ export class RunLog {
     parts.push(`transferred=${r.bytesTransferred}`, `skipped=${r.bytesSkipped}`, `duration_ms=${r.durationMs}`);
     if (r.platforms.length) parts.push(`platforms=${r.platforms.join(',')}`);
     if (r.error) parts.push(`error=${r.error.code}: ${r.error.message}`);
+    if (r.status === 'skipped' && r.note) parts.push(`reason=${r.note}`);
     this.write(parts.join(' '));
   }
 

@@ -6,6 +6,8 @@ export interface RunSummary {
   readonly images: number;
   readonly copied: number;
   readonly unchanged: number;
+  /** Left out by a platform filter (ImageStatus `skipped`). */
+  readonly skipped: number;
   readonly failed: number;
   readonly generateFailed: number;
   readonly bytesTransferred: number;
@@ -20,6 +22,7 @@ export function summarize(results: readonly ImageResult[], failures: readonly Ge
     images: results.length,
     copied: results.filter((r) => r.status === 'copied').length,
     unchanged: results.filter((r) => r.status === 'unchanged').length,
+    skipped: results.filter((r) => r.status === 'skipped').length,
     failed: results.filter((r) => r.status === 'failed').length,
     generateFailed: failures.length,
     bytesTransferred: results.reduce((n, r) => n + r.bytesTransferred, 0),
@@ -35,8 +38,8 @@ export function finishingLine(s: RunSummary): string {
 }
 
 export function summaryTable(s: RunSummary): string {
-  const head = ['copied', 'unchanged', 'failed', 'bytes transferred', 'bytes skipped', 'time', 'retries'];
-  const row = [String(s.copied), String(s.unchanged), String(s.failed), formatBytes(s.bytesTransferred), formatBytes(s.bytesSkipped), formatDuration(s.durationMs), String(s.retries)];
+  const head = ['copied', 'unchanged', 'skipped', 'failed', 'bytes transferred', 'bytes skipped', 'time', 'retries'];
+  const row = [String(s.copied), String(s.unchanged), String(s.skipped), String(s.failed), formatBytes(s.bytesTransferred), formatBytes(s.bytesSkipped), formatDuration(s.durationMs), String(s.retries)];
   const width = head.map((h, i) => Math.max(h.length, row[i]!.length));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(width[i]!)).join(' | ')} |`;
   return [line(head), `|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`, line(row)].join('\n');
