@@ -158,8 +158,8 @@ for (const mode of ['none', 'basic', 'token'] as RegistryAuth[]) {
       assert.equal(run.code, 0, run.stderr + run.stdout);
       const lines = run.stdout.trimEnd().split('\n');
       assert.equal(lines.at(-4), 'Images(2) migration finished, 0 images tasks failed, 0 tasks generate failed');
-      assert.match(lines.at(-3)!, /^\| copied +\| unchanged \| failed \| bytes transferred \| bytes skipped \| time/);
-      assert.match(lines.at(-1)!, /^\| 2 +\| 0 +\| 0 +\|/);
+      assert.match(lines.at(-3)!, /^\| copied +\| unchanged \| skipped \| failed \| bytes transferred \| bytes skipped \| time/);
+      assert.match(lines.at(-1)!, /^\| 2 +\| 0 +\| 0 +\| 0 +\|/);
       const log = await readFile(logFile, 'utf8');
       assert.equal(log.split('\n').filter((l) => / copied /.test(l)).length, 2);
       for (const secret of Object.values(auth.env)) assert.ok(!log.includes(secret) && !run.stdout.includes(secret) && !run.stderr.includes(secret));
