@@ -41,15 +41,22 @@ test('action.yml: node24 runs dist/index.js; the inputs, defaults and outputs of
   assert.deepEqual(outputs, ['digests', 'digest', 'images', 'changed', 'plan']);
 });
 
-test('examples/workflows: every step using the action gives only declared inputs, and its inline auth parses', async () => {
+test('examples/workflows: the action runs from the installed npm package, given only declared inputs, and its inline auth parses', async () => {
   const { inputs } = await readActionYml();
+  const packageVersion = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   const dir = join(ROOT, 'examples', 'workflows');
   const files = (await readdir(dir)).filter((f) => f.endsWith('.yml')).sort();
   assert.deepEqual(files, ['deploy.yml', 'pull-request.yml', 'sharded-sync.yml']);
   for (const file of files) {
     const workflow = parseYaml(await readFile(join(dir, file), 'utf8')) as { jobs: Record<string, { steps: Array<{ uses?: string; with?: Record<string, unknown> }> }> };
-    const steps = Object.values(workflow.jobs).flatMap((j) => j.steps).filter((s) => s.uses?.includes('cdktf-swr@'));
+    const steps = Object.values(workflow.jobs).flatMap((j) => j.steps).filter((s) => s.uses === './node_modules/cdktf-swr');
     assert.equal(steps.length, 1, file);
+    // The action runs from the installed npm package: an earlier step of its job installs it, at this release.
+    const job = Object.values(workflow.jobs).find((j) => j.steps.includes(steps[0]!))! as { steps: Array<{ uses?: string; run?: string }> };
+    const installs = job.steps.slice(0, job.steps.indexOf(steps[0]!)).filter((s) => s.run && /\bnpm ci\b|\bnpm install\b.*\bcdktf-swr@/.test(s.run));
+    assert.equal(installs.length, 1, `${file}: one step before the action installs cdktf-swr`);
+    const text = await readFile(join(dir, file), 'utf8');
+    for (const [, version] of text.matchAll(/cdktf-swr@([^\s'"]+)/g)) assert.equal(version, packageVersion, `${file}: cdktf-swr@${version} is this release`);
     for (const step of steps) {
       const given = step.with ?? {};
       assert.deepEqual(Object.keys(given).filter((k) => !(k in inputs)), [], `${file}: undeclared inputs`);

@@ -173,7 +173,7 @@ describe('scale-out examples against real registries', () => {
     };
     const matrixJob = Object.values(workflow.jobs).find((j) => j.strategy?.matrix?.shard)!;
     const shardNumbers = matrixJob.strategy!.matrix!.shard!;
-    const action = matrixJob.steps.find((s) => s.uses?.includes('cdktf-swr@'))!.with!;
+    const action = matrixJob.steps.find((s) => s.uses === './node_modules/cdktf-swr')!.with!;
     const upload = matrixJob.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'))!.with!;
     const mergeJob = Object.values(workflow.jobs).find((j) => j.steps.some((s) => s.run?.includes('lock merge')))!;
     const download = mergeJob.steps.find((s) => s.uses?.startsWith('actions/download-artifact@'))!.with!;
