@@ -126,7 +126,8 @@ describe('the npm package (npm pack)', { timeout: 5 * 60_000 }, () => {
       await mkdir(app);
       const lock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')) as LockFile;
       const dependencies: Record<string, string> = { [pkg.name]: `file:../${posix.basename(tarball)}` };
-      for (const peer of Object.keys(pkg.peerDependencies)) dependencies[peer] = lock.packages[`node_modules/${peer}`]!.version!;
+      // The peers a cdktf app has (cdktn, the alternative to cdktf, stays out).
+      for (const peer of ['cdktf', 'constructs', '@cdktf/provider-kubernetes']) dependencies[peer] = lock.packages[`node_modules/${peer}`]!.version!;
       const manifest = { name: 'fresh-app', version: '1.0.0', private: true, type: 'module', dependencies };
       const packages: LockFile['packages'] = { '': { name: manifest.name, version: manifest.version, dependencies } };
       for (const [key, entry] of Object.entries(lock.packages)) {
