@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LineCounter, parseAllDocuments, YAMLError } from 'yaml';
+import { LineCounter, parseAllDocuments, type YAMLError } from 'yaml';
 import { ConfigError } from '../errors.js';
 import type { ObjectSource } from './workload-images.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { annotations, runAction, visibleStdout } from '../action/support.js';
-import { startProxy, startRegistry, type Proxy, type RunningRegistry } from '../harness/index.js';
+import { startProxy, startRegistry, type RunningRegistry } from '../harness/index.js';
 import { runCli } from './support.js';
 
 /**

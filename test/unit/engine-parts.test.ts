@@ -13,7 +13,7 @@ const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex'
 
 async function drain(stream: VerifyStream, data: Buffer[]): Promise<Buffer> {
   const out: Buffer[] = [];
-  await pipeline(Readable.from(data), stream, async function* (source) {
+  await pipeline(Readable.from(data), stream, async function (source) {
     for await (const chunk of source) out.push(chunk as Buffer);
   });
   return Buffer.concat(out);

@@ -5,7 +5,7 @@ import { parseImagesFile } from '../../src/config/images-file.js';
 import type { MirrorRule } from '../../src/config/mirror-rule.js';
 import type { ImagesFileOptions } from '../../src/config/destinations.js';
 import { MirrorSpecFileSchema, parseMirrorSpec } from '../../src/config/mirror-spec.js';
-import { ConfigError, ConfigErrors } from '../../src/errors.js';
+import { type ConfigError, ConfigErrors } from '../../src/errors.js';
 
 const FILE = 'swr-mirror.json';
 const SWR = 'swr.cn-north-4.myhuaweicloud.com';
