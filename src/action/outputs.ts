@@ -57,7 +57,7 @@ export function planOutputs(report: PlanReport, markdown: string): ActionOutputs
   const only = entries.length === 1 && entries[0]!.status !== 'failed' ? validDigest(entries[0]!.digest) : undefined;
   const counts = planCounts(report);
   return {
-    digests: sortedDigests(entries.filter((e) => e.status !== 'failed').map((e) => [e.destination, e.digest] as const)),
+    digests: sortedDigests(entries.filter((e) => e.status !== 'failed' && e.status !== 'skipped').map((e) => [e.destination, e.digest] as const)),
     ...(only ? { digest: only } : {}),
     images: entries.map(planImage),
     changed: counts.new + counts.changed,

@@ -140,7 +140,7 @@ export function syncSummaryHtml(input: SyncSummaryInput): string {
   });
 }
 
-const PLAN_RANK: Record<PlanEntry['status'], number> = { failed: 0, changed: 1, new: 2, unchanged: 3 };
+const PLAN_RANK: Record<PlanEntry['status'], number> = { failed: 0, changed: 1, new: 2, unchanged: 3, skipped: 4 };
 
 export function planSummaryHtml(report: PlanReport, options: { readonly maxRows?: number } = {}): string {
   const c = planCounts(report);

@@ -4,7 +4,7 @@ import { withRetries } from '../client/retry.js';
 import { abortOf, describeError, isSwrSyncError, SwrSyncError } from '../errors.js';
 import { digestOf } from '../oci/digest.js';
 import { isNonDistributable, parseManifest, type Descriptor, type ImageManifest, type Manifest } from '../oci/manifest.js';
-import { formatPlatform, isAttestation, platformMatches, type Platform } from '../oci/platform.js';
+import { formatPlatform, isAttestation, platformMatches, platformOfImageConfig, type Platform } from '../oci/platform.js';
 import { filterIndex } from '../oci/platform-filter.js';
 import type { Reference } from '../oci/reference.js';
 import type { BlobCounts, ImageResult } from './image-result.js';
@@ -306,7 +306,7 @@ export class CopyEngine {
       platforms = platformOfConfig(configBytes);
       // A platform filter on a single-platform image (image-syncer's --os/--arch read the config too): another
       // platform is skipped before any blob moves; a config naming no platform (an artifact) is copied.
-      const platform = platformObjectOfConfig(configBytes);
+      const platform = platformOfImageConfig(configBytes);
       if (wanted && platform && !wanted.some((w) => platformMatches(w, platform))) {
         throw new SwrSyncError('ERR_PLATFORM_NOT_FOUND',
           `${src ?? `${from.registry}/${from.repository}`}: a single-platform image for ${formatPlatform(platform)}, not one of the requested platforms (${wanted.map(formatPlatform).join(', ')}): skipped`,
@@ -359,24 +359,7 @@ function notFound(src: Reference): SwrSyncError {
 }
 
 function platformOfConfig(bytes: Buffer): string[] {
-  const platform = platformObjectOfConfig(bytes);
+  const platform = platformOfImageConfig(bytes);
   return platform ? [formatPlatform(platform)] : [];
 }
 
-/** The platform an image config names (image-spec config.md: os, architecture, variant, os.version), if any. */
-function platformObjectOfConfig(bytes: Buffer): Platform | undefined {
-  try {
-    const config = JSON.parse(bytes.toString('utf8')) as { os?: unknown; architecture?: unknown; variant?: unknown; 'os.version'?: unknown };
-    if (typeof config.os === 'string' && typeof config.architecture === 'string' && config.os !== '' && config.architecture !== '') {
-      return {
-        os: config.os,
-        architecture: config.architecture,
-        ...(typeof config.variant === 'string' && config.variant !== '' ? { variant: config.variant } : {}),
-        ...(typeof config['os.version'] === 'string' && config['os.version'] !== '' ? { 'os.version': config['os.version'] } : {}),
-      };
-    }
-  } catch {
-    // Not JSON: an artifact's config; it has no platform.
-  }
-  return undefined;
-}

@@ -85,3 +85,25 @@ export function platformMatches(wanted: Platform, candidate: Platform | undefine
 export function isAttestation(annotations: Readonly<Record<string, string>> | undefined, platform: Platform | undefined): boolean {
   return annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' || (platform?.os === 'unknown' && platform.architecture === 'unknown');
 }
+
+/**
+ * The platform an image config names (image-spec config.md: `os`, `architecture`, `variant`, `os.version`), or
+ * undefined when it names none (an artifact's config, or not JSON). image-syncer's `--os`/`--arch` read a single
+ * image's platform from its config the same way.
+ */
+export function platformOfImageConfig(bytes: Uint8Array): Platform | undefined {
+  try {
+    const config = JSON.parse(Buffer.from(bytes).toString('utf8')) as { os?: unknown; architecture?: unknown; variant?: unknown; 'os.version'?: unknown };
+    if (typeof config.os === 'string' && typeof config.architecture === 'string' && config.os !== '' && config.architecture !== '') {
+      return {
+        os: config.os,
+        architecture: config.architecture,
+        ...(typeof config.variant === 'string' && config.variant !== '' ? { variant: config.variant } : {}),
+        ...(typeof config['os.version'] === 'string' && config['os.version'] !== '' ? { 'os.version': config['os.version'] } : {}),
+      };
+    }
+  } catch {
+    // Not JSON: no platform.
+  }
+  return undefined;
+}

@@ -3,12 +3,13 @@ import { describeError, isSwrSyncError, SwrSyncError } from '../errors.js';
 import { Limiter } from '../util/limiter.js';
 import { filterIndex } from '../oci/platform-filter.js';
 import { digestOf } from '../oci/digest.js';
-import { isIndexMediaType, parseManifest } from '../oci/manifest.js';
-import { formatPlatform } from '../oci/platform.js';
+import { isIndexMediaType, parseManifest, type Descriptor } from '../oci/manifest.js';
+import { formatPlatform, platformMatches, platformOfImageConfig } from '../oci/platform.js';
 import type { LockEntry, LockFile } from './lock-file.js';
 import type { ImageTask, RuleOrigin } from './image-task.js';
 
-export type PlanStatus = 'new' | 'changed' | 'unchanged' | 'failed';
+/** `skipped`: a platform filter leaves the image out (no wanted platform), as `sync` skips it. */
+export type PlanStatus = 'new' | 'changed' | 'unchanged' | 'skipped' | 'failed';
 
 export interface PlanEntry {
   readonly rule: RuleOrigin;
@@ -25,6 +26,8 @@ export interface PlanEntry {
   /** With `--with-referrers`: referrer manifests found at the source, and how many the destination lacks. */
   readonly referrers?: { readonly found: number; readonly missing: number; readonly skipped: number };
   readonly error?: { readonly code: string; readonly message: string };
+  /** Why a `skipped` image is left out. */
+  readonly note?: string;
 }
 
 export interface RemovedEntry {
@@ -72,6 +75,8 @@ async function planOne(task: ImageTask, clients: { readonly source: ImageStore; 
         const selected = filterIndex(fetched.bytes, manifest.manifests, task.platforms, src);
         digest = digestOf(selected.bytes);
         platforms = selected.children.filter((c) => c.platform && c.platform.os !== 'unknown').map((c) => formatPlatform(c.platform!));
+      } else if (filtering && manifest.kind === 'manifest') {
+        await checkImagePlatform(clients.source, task, manifest.config);
       }
     } else if (filtering && locked) {
       digest = locked.digest;
@@ -89,7 +94,42 @@ async function planOne(task: ImageTask, clients: { readonly source: ImageStore; 
       ...(platforms ?? locked?.platforms ? { platforms: platforms ?? [...locked!.platforms] } : {}),
     };
   } catch (error) {
+    if (isSwrSyncError(error) && error.code === 'ERR_PLATFORM_NOT_FOUND') return { ...base, status: 'skipped', note: error.message };
     return { ...base, status: 'failed', error: { code: isSwrSyncError(error) ? error.code : 'ERR_UNEXPECTED', message: describeError(error) } };
+  }
+}
+
+const CONFIG_READ_LIMIT = 4 * 1024 * 1024;
+
+/**
+ * A platform filter on a single-platform image: its config names the platform (as the copy engine reads it); one
+ * of another platform throws ERR_PLATFORM_NOT_FOUND. A config that is no image config, too large, or names no
+ * platform lets the image through, as the copy does.
+ */
+async function checkImagePlatform(source: ImageStore, task: ImageTask, config: Descriptor): Promise<void> {
+  if (config.size > CONFIG_READ_LIMIT || !/^application\/vnd\.(oci\.image\.config\.v1|docker\.container\.image\.v1)\+json$/.test(config.mediaType)) return;
+  const { registry, repository } = task.source;
+  const blob = await source.getBlob(registry, repository, config.digest);
+  const parts: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of blob.body) {
+    total += (chunk as Buffer).length;
+    if (total > config.size) {
+      blob.body.destroy();
+      throw new SwrSyncError('ERR_DIGEST_MISMATCH', `${task.source}: config ${config.digest} is larger than its descriptor says (${config.size} bytes)`, { registry, repository });
+    }
+    parts.push(chunk as Buffer);
+  }
+  const bytes = Buffer.concat(parts);
+  if (digestOf(bytes) !== config.digest) {
+    throw new SwrSyncError('ERR_DIGEST_MISMATCH', `${task.source}: config ${config.digest} does not match its bytes`, { registry, repository });
+  }
+  const platform = platformOfImageConfig(bytes);
+  const wanted = task.platforms ?? [];
+  if (platform && !wanted.some((w) => platformMatches(w, platform))) {
+    throw new SwrSyncError('ERR_PLATFORM_NOT_FOUND',
+      `${task.source}: a single-platform image for ${formatPlatform(platform)}, not one of the requested platforms (${wanted.map(formatPlatform).join(', ')}): skipped`,
+      { registry, repository });
   }
 }
 

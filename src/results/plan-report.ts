@@ -14,6 +14,8 @@ export interface PlanCounts {
   readonly new: number;
   readonly changed: number;
   readonly unchanged: number;
+  /** Left out by a platform filter. */
+  readonly skipped: number;
   readonly failed: number;
   readonly removed: number;
   readonly generateFailed: number;
@@ -22,7 +24,7 @@ export interface PlanCounts {
 export function planCounts(report: PlanReport): PlanCounts {
   const count = (s: PlanEntry['status']) => report.entries.filter((e) => e.status === s).length;
   return {
-    new: count('new'), changed: count('changed'), unchanged: count('unchanged'), failed: count('failed'),
+    new: count('new'), changed: count('changed'), unchanged: count('unchanged'), skipped: count('skipped'), failed: count('failed'),
     removed: report.removed.length, generateFailed: report.generateFailures.length,
   };
 }
@@ -35,7 +37,7 @@ export function planCounts(report: PlanReport): PlanCounts {
 const cell = markdownCode;
 const digestCell = (digest: string | undefined): string => cell(shortDigest(digest ?? ''));
 
-const ORDER: Record<PlanEntry['status'], number> = { failed: 0, changed: 1, new: 2, unchanged: 3 };
+const ORDER: Record<PlanEntry['status'], number> = { failed: 0, changed: 1, new: 2, unchanged: 3, skipped: 4 };
 
 /**
  * The plan as Markdown (GitHub renders it in a PR comment or job summary; it also reads well in a terminal):
@@ -46,7 +48,7 @@ export function formatPlanMarkdown(report: PlanReport, options: { readonly maxRo
   const referrersMissing = report.entries.reduce((n, e) => n + (e.referrers?.missing ?? 0), 0);
   const lines = [
     `**swr-sync plan**: ${c.new} new, ${c.changed} changed, ${c.unchanged} unchanged, ${c.removed} removed from the lock file` +
-      `${c.failed ? `, ${c.failed} failed` : ''}${c.generateFailed ? `, ${c.generateFailed} rules could not be resolved` : ''}` +
+      `${c.skipped ? `, ${c.skipped} skipped by the platform filter` : ''}${c.failed ? `, ${c.failed} failed` : ''}${c.generateFailed ? `, ${c.generateFailed} rules could not be resolved` : ''}` +
       `${referrersMissing ? `, ${referrersMissing} referrers (signatures, attestations, SBOMs) to copy` : ''}`,
     '',
   ];
@@ -57,7 +59,7 @@ export function formatPlanMarkdown(report: PlanReport, options: { readonly maxRo
     for (const e of rows.slice(0, max)) {
       const digest = e.status === 'changed'
         ? `${digestCell(e.currentDigest)} → ${digestCell(e.digest)}`
-        : e.status === 'failed' ? cell(e.error?.message ?? '') : digestCell(e.digest);
+        : e.status === 'failed' ? cell(e.error?.message ?? '') : e.status === 'skipped' ? cell(e.note ?? '') : digestCell(e.digest);
       const r = e.referrers;
       const referrers = r && r.found + r.skipped > 0
         ? ` (referrers: ${r.found}${r.missing ? `, ${r.missing} to copy` : ''}${r.skipped ? `, ${r.skipped} skipped by the platform filter` : ''})`

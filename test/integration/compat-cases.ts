@@ -550,6 +550,21 @@ export const CASES: Case[] = [
     expect: { skipped: 1, absent: ['amd'] },
   },
   {
+    id: 'B-plan-skip', tool: 'both', from: 'swr-sync plan (dry run) with image-syncer\'s --os/--arch', name: 'plan reports what a platform filter skips',
+    images: (c) => ({ [`${c.S}/multi/app:1.0`]: `${c.D}/${c.ns}/app`, [`${c.S}/single/amd64:1.0`]: `${c.D}/${c.ns}/amd`, [`${c.S}/single/arm64:1.0`]: `${c.D}/${c.ns}/arm` }),
+    raw: true,
+    args: (c) => ['plan', '--images', join(c.dir, 'images.json'), '--auth', join(c.dir, 'auth.json'), '--json', '--os', 'linux', '--arch', 's390x'],
+    original: 'image-syncer has no dry run; its sync would skip all three',
+    expect: {
+      absent: ['app', 'amd', 'arm'],
+      check: (_c, run) => {
+        const plan = JSON.parse(run.stdout) as { summary: { skipped: number; new: number }; entries: Array<{ status: string; note?: string }> };
+        assert.deepEqual([plan.summary.skipped, plan.summary.new], [3, 0]);
+        assert.ok(plan.entries.every((e) => e.status === 'skipped' && /requested platforms \(linux\/s390x\)/.test(e.note ?? '')), run.stdout);
+      },
+    },
+  },
+  {
     id: 'B-platform-any-os', tool: 'both', from: 'swr-sync --platform */arm64 (image-syncer --arch alone)', name: '--platform */arm64',
     images: (c) => ({ [`${c.S}/multi/app:1.0`]: `${c.D}/${c.ns}/app` }),
     args: () => ['--platform', '*/arm64'],
