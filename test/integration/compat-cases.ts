@@ -543,7 +543,7 @@ export const CASES: Case[] = [
     },
   },
   {
-    id: 'B-platform-single', tool: 'both', from: 'issue 16 (--platform linux/arm64 on an amd64 image)', name: '--platform linux/arm64 skips an amd64 single image',
+    id: 'B-platform-single', tool: 'both', from: 'swr-sync --platform (image-syncer --os linux --arch arm64)', name: '--platform linux/arm64 skips an amd64 single image',
     images: (c) => ({ [`${c.S}/single/amd64:1.0`]: `${c.D}/${c.ns}/amd` }),
     args: () => ['--platform', 'linux/arm64'],
     original: 'image-syncer --os linux --arch arm64 skips it',
