@@ -252,7 +252,7 @@ describe('swr-sync plan, tag filters, shards and failures (token auth)', () => {
     assert.equal(by['p-tool:v1']!.status, 'unchanged');
     assert.equal(by['p-app:2.0.0']!.status, 'new');
     assert.deepEqual(plan.removed.map((r) => r.destination), [`${dstProxy.host}/mirror/p-lib:3.1`]);
-    assert.deepEqual(plan.summary, { new: 1, changed: 1, unchanged: 1, failed: 0, removed: 1, generateFailed: 0 });
+    assert.deepEqual(plan.summary, { new: 1, changed: 1, unchanged: 1, skipped: 0, failed: 0, removed: 1, generateFailed: 0 });
     assert.deepEqual([...new Set(dstProxy.requests.filter((r) => r.status !== 401).map((r) => r.method))], ['HEAD'], 'the destination saw only HEAD');
 
     const markdown = await runCli(['plan', ...job(second, ['--lock', lockFile])], { env: auth.env });
