@@ -4,6 +4,10 @@
  *
  *   node lib/bench/bench.js [--runs N] [--sets a,b,c,d,e] [--modes none,basic,token] [--json FILE]
  *                           [--quick] [--write-results]
+ *   node lib/bench/bench.js --cross-region [--rtt 50,150] [--cuts 5] [--runs N] [--slow-runs N] [--sets a,d] [--write-results]
+ *
+ * `--cross-region` runs the cross-region bench instead (cross-region.ts): TLS registries behind proxies that add the
+ * round trip and can cut connections.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -21,6 +25,7 @@ import {
 } from '../test/harness/index.js';
 import { buildPlanRepo, buildSetA, buildSetB, buildSetC, buildSetD, type DataSet, type SetId } from './datasets.js';
 import { capture, runMeasured, type ProcRun } from './proc.js';
+import { crossRegionTargets, measureCrossRegion, renderCrossRegion } from './cross-region.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(here, '../..');
@@ -51,6 +56,8 @@ interface Options {
   profile?: string;
   /** Also time the floor copier (floor-copier.ts) against swr-sync on sets a and b, with the registries' CPU. */
   floor: boolean;
+  /** `--cross-region`: round trips (ms) to measure instead of loopback. */
+  crossRegion?: { rtts: number[]; cuts: number; slowRuns: number };
 }
 
 function parseArgs(argv: string[]): Options {
@@ -62,6 +69,11 @@ function parseArgs(argv: string[]): Options {
   let writeResults = false;
   let profile: string | undefined;
   let floor = false;
+  let crossRegion = false;
+  let rtts = [50, 150];
+  let cuts = 5;
+  let slowRuns = 1;
+  let setsGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -70,7 +82,11 @@ function parseArgs(argv: string[]): Options {
       return v;
     };
     if (arg === '--runs') runs = Number(value());
-    else if (arg === '--sets') sets = value().split(',').map((s) => s.trim()) as Array<SetId | 'e'>;
+    else if (arg === '--cross-region') crossRegion = true;
+    else if (arg === '--rtt') rtts = value().split(',').map(Number);
+    else if (arg === '--cuts') cuts = Number(value());
+    else if (arg === '--slow-runs') slowRuns = Number(value());
+    else if (arg === '--sets' && (setsGiven = true)) sets = value().split(',').map((s) => s.trim()) as Array<SetId | 'e'>;
     else if (arg === '--modes') modes = value().split(',').map((s) => s.trim()) as RegistryAuth[];
     else if (arg === '--json') json = resolve(value());
     else if (arg === '--quick') quick = true;
@@ -82,13 +98,18 @@ function parseArgs(argv: string[]): Options {
       process.exit(0);
     } else throw new Error(`unknown option ${arg}`);
   }
-  if (runs === undefined) runs = quick ? 2 : 5;
+  if (crossRegion) {
+    if (!setsGiven) sets = ['a', 'd'];
+    for (const s of sets) if (s !== 'a' && s !== 'd') throw new Error(`--cross-region measures sets a and d, not ${s}`);
+    if (rtts.some((r) => !Number.isFinite(r) || r < 0) || !Number.isInteger(cuts) || cuts < 0 || !Number.isInteger(slowRuns) || slowRuns < 1) throw new Error('--rtt, --cuts and --slow-runs take non-negative numbers');
+  }
+  if (runs === undefined) runs = crossRegion ? 2 : quick ? 2 : 5;
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
   for (const s of sets) if (!['a', 'b', 'c', 'd', 'e'].includes(s)) throw new Error(`unknown set ${s}`);
   for (const m of modes) if (!['none', 'basic', 'token'].includes(m)) throw new Error(`unknown mode ${m}`);
   if (modes.length === 0 || sets.length === 0) throw new Error('--sets and --modes must not be empty');
   if (profile !== undefined && writeResults) throw new Error('--profile slows swr-sync down: it cannot be combined with --write-results');
-  return { runs, sets, modes, ...(json !== undefined && { json }), ...(profile !== undefined && { profile }), floor, quick, writeResults, planSizes: quick ? [100, 1000] : [1000, 10000] };
+  return { runs, sets, modes, ...(json !== undefined && { json }), ...(profile !== undefined && { profile }), floor, quick, writeResults, planSizes: quick ? [100, 1000] : [1000, 10000], ...(crossRegion && { crossRegion: { rtts, cuts, slowRuns } }) };
 }
 
 // ---------------------------------------------------------------- statistics and formatting
@@ -640,6 +661,16 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
+  if (opts.crossRegion) {
+    try {
+      await crossRegionMain(opts, opts.crossRegion, builder, work, machine, started);
+    } finally {
+      await builder.dispose();
+      await rm(work, { recursive: true, force: true });
+    }
+    return;
+  }
+
   const primary: RegistryAuth = opts.modes.includes('none') ? 'none' : opts.modes[0]!;
   const rows: Row[] = [];
   const floors: FloorRow[] = [];
@@ -738,7 +769,10 @@ async function main(): Promise<void> {
       '',
       out,
     ].join('\n');
-    await writeFile(join(ROOT, 'bench', 'RESULTS.md'), `${doc}\n`);
+    // The cross-region section (`--cross-region --write-results`) is kept.
+    const previous = existsSync(join(ROOT, 'bench', 'RESULTS.md')) ? readFileSync(join(ROOT, 'bench', 'RESULTS.md'), 'utf8') : '';
+    const crossRegion = previous.indexOf('\n## Cross-region');
+    await writeFile(join(ROOT, 'bench', 'RESULTS.md'), `${doc}\n${crossRegion < 0 ? '' : previous.slice(crossRegion)}`);
     log('wrote bench/RESULTS.md');
   }
 }
@@ -748,3 +782,41 @@ main().catch((error: unknown) => {
   process.exitCode = 1;
 });
 
+
+/** `--cross-region`: the table, the issue 17 targets, and with --write-results a section of bench/RESULTS.md. */
+async function crossRegionMain(opts: Options, cr: NonNullable<Options['crossRegion']>, builder: ImageBuilder, work: string, machine: Machine, started: number): Promise<void> {
+  log(`cross-region: round trips ${cr.rtts.join(', ')} ms, sets ${opts.sets.join(',')}, ${opts.runs} runs (${cr.slowRuns} after the first round trip), ${cr.cuts} cuts each side on set d`);
+  const { rows, sets } = await measureCrossRegion({
+    rtts: cr.rtts, runs: opts.runs, slowRuns: cr.slowRuns, sets: opts.sets as Array<'a' | 'd'>, cuts: cr.cuts, cli: CLI, work, builder, log,
+  });
+  const targets = crossRegionTargets(rows, sets);
+  const elapsed = (Date.now() - started) / 1000;
+  const command = `npm run bench -- ${process.argv.slice(2).filter((a) => a !== '--write-results').join(' ')}`.trim();
+  const section = [
+    '## Cross-region',
+    '',
+    `Written by \`${command} --write-results\` (${elapsed.toFixed(0)} s; ${machine.node}, ${machine.skopeo}, ${machine.nproc} CPUs, ${machine.date}).`,
+    '',
+    '- Both registries (distribution 2.8, basic auth) are reached through loopback proxies that serve TLS with a private CA (swr-sync: `NODE_EXTRA_CA_CERTS`; skopeo: `--src-cert-dir` / `--dest-cert-dir`) and delay every byte by half the round trip each way, the TCP handshake included; up to 16 MiB in flight per connection and direction.',
+    '- cold: the destination wiped before each round (both tools, own namespaces); warm (lock): the same images again, swr-sync with the lock file its cold run wrote, skopeo with its blob-info cache.',
+    `- cuts: the 1 GiB copy with ${cr.cuts} connection cuts on each side (source downloads and destination uploads), at evenly spread byte positions; bytes are what crossed each link (TLS included), swr-sync with \`--retries 8\`, skopeo with \`--retry-times 8\`.`,
+    `- ${opts.runs} runs per cell at ${cr.rtts[0]} ms, ${cr.slowRuns} at the longer round trips; medians (min–max).`,
+    ...sets.map((s) => `- (${s.id}) ${s.title}: ${s.images.length} image(s), ${s.uniqueBlobs} unique blobs (${mib(s.uniqueBytes)})`),
+    '',
+    renderCrossRegion(rows),
+    '',
+    '| target (issue 17) | wanted | measured | met |',
+    '|---|---|---|---|',
+    ...targets.map((t) => `| ${t.name} | ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**NO**'} |`),
+    '',
+  ].join('\n');
+  process.stdout.write(`\n${section}\nbench finished in ${elapsed.toFixed(0)} s\n`);
+  if (opts.json !== undefined) await writeFile(opts.json, `${JSON.stringify({ machine, rows, targets, elapsedSeconds: elapsed }, null, 2)}\n`);
+  if (opts.writeResults) {
+    const file = join(ROOT, 'bench', 'RESULTS.md');
+    const existing = existsSync(file) ? readFileSync(file, 'utf8') : '# Bench results\n';
+    const at = existing.indexOf('\n## Cross-region');
+    await writeFile(file, `${(at < 0 ? existing : existing.slice(0, at)).trimEnd()}\n\n${section}`);
+    log('wrote the cross-region section of bench/RESULTS.md');
+  }
+}

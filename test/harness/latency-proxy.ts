@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 
 /**
  * A TCP-level loopback proxy that makes a registry look far away: every byte is delivered `oneWayMs` after it was
@@ -25,6 +27,11 @@ export interface LatencyProxyOptions {
    * most this per round trip. @default 16 MiB
    */
   readonly windowBytes?: number;
+  /**
+   * Serve TLS with this certificate (PEM files) and speak plain TCP to the target: a plain-HTTP registry looks like
+   * a distant HTTPS one, and the handshake crosses the delayed link like everything else.
+   */
+  readonly tls?: { readonly certificate: string; readonly key: string };
 }
 
 export interface LatencyProxy {
@@ -45,7 +52,8 @@ export interface LatencyProxy {
 export async function startLatencyProxy(options: LatencyProxyOptions): Promise<LatencyProxy> {
   const target = /^[a-z]+:\/\//.test(options.target) ? new URL(options.target) : new URL(`tcp://${options.target}`);
   if (target.hostname !== '127.0.0.1') throw new Error(`startLatencyProxy: target must be on 127.0.0.1, not ${target.host}`);
-  const targetPort = Number(target.port);
+  const terminator = options.tls ? await startTlsTerminator(options.tls, Number(target.port)) : undefined;
+  const targetPort = terminator?.port ?? Number(target.port);
   const oneWayMs = options.oneWayMs ?? 0;
   const windowBytes = options.windowBytes ?? 16 * 1024 * 1024;
   const bytes: Record<Direction, number> = { down: 0, up: 0 };
@@ -156,8 +164,45 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
       stopping ??= new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
-      });
+      }).then(() => terminator?.stop());
       return stopping;
     },
+  };
+}
+
+/** A TLS server on 127.0.0.1 that forwards the decrypted bytes to `port`. */
+async function startTlsTerminator(tls: { certificate: string; key: string }, port: number): Promise<{ port: number; stop(): Promise<void> }> {
+  const [cert, key] = await Promise.all([readFile(tls.certificate), readFile(tls.key)]);
+  const sockets = new Set<Socket>();
+  const server = createTlsServer({ cert, key }, (secure) => {
+    const plain = connect(port, '127.0.0.1');
+    sockets.add(secure);
+    sockets.add(plain);
+    const close = (): void => {
+      secure.destroy();
+      plain.destroy();
+      sockets.delete(secure);
+      sockets.delete(plain);
+    };
+    secure.on('error', close).on('close', close);
+    plain.on('error', close).on('close', close);
+    secure.pipe(plain);
+    plain.pipe(secure);
+  });
+  server.unref();
+  const listening = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') reject(new Error('TLS terminator has no TCP address'));
+      else resolve(address.port);
+    });
+  });
+  return {
+    port: listening,
+    stop: () => new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    }),
   };
 }

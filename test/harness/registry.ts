@@ -29,6 +29,11 @@ export interface RegistryOptions {
   anonymousPull?: boolean;
   /** The token server's answer to several scopes in one request (see TokenServerOptions.multiScope). */
   tokenMultiScope?: { grantAtMost?: number; refuseAbove?: number };
+  /**
+   * Upload `Location`s relative to the request (distribution `http.relativeurls`), for a registry reached through a
+   * proxy that terminates TLS: an absolute one would say http:// to a client that spoke https://.
+   */
+  relativeUrls?: boolean;
   /** Serve HTTPS with this certificate and key (PEM files); `url` is then https://. */
   tls?: { certificate: string; key: string };
 }
@@ -119,7 +124,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
   const launch = async (port: number): Promise<Instance> => {
     // A per-launch nonce echoed in every response tells our process apart from whatever else holds the port.
     const nonce = randomBytes(8).toString('hex');
-    await writeFile(configPath, renderConfig({ port, storageDir: storageDir!, secret, nonce, authConfig, ...(opts.tls && { tls: opts.tls }) }));
+    await writeFile(configPath, renderConfig({ port, storageDir: storageDir!, secret, nonce, authConfig, relativeUrls: opts.relativeUrls === true, ...(opts.tls && { tls: opts.tls }) }));
     return spawnRegistry(configPath, port, nonce, opts.tls !== undefined);
   };
 
@@ -205,7 +210,7 @@ export async function stopAll(): Promise<void> {
 
 class BindConflict extends Error {}
 
-function renderConfig(c: { port: number; storageDir: string; secret: string; nonce: string; authConfig: string; tls?: { certificate: string; key: string } }): string {
+function renderConfig(c: { port: number; storageDir: string; secret: string; nonce: string; authConfig: string; relativeUrls: boolean; tls?: { certificate: string; key: string } }): string {
   return [
     'version: 0.1',
     'log:',
@@ -223,6 +228,7 @@ function renderConfig(c: { port: number; storageDir: string; secret: string; non
     'http:',
     `  addr: "127.0.0.1:${c.port}"`,
     `  secret: "${c.secret}"`,
+    ...(c.relativeUrls ? ['  relativeurls: true'] : []),
     '  headers:',
     `    X-Harness-Instance: ["${c.nonce}"]`,
     ...(c.tls ? ['  tls:', `    certificate: ${JSON.stringify(c.tls.certificate)}`, `    key: ${JSON.stringify(c.tls.key)}`] : []),
