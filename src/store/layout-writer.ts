@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { copyFile, link, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -16,6 +15,7 @@ import {
 } from '../oci/layout-index.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { withFileLock } from './file-lock.js';
+import { removeStaleTemporaries, temporaryName } from './temporaries.js';
 import { DirectoryFiles, errorCode, layoutError } from './layout-files.js';
 import { LayoutReader } from './layout-reader.js';
 
@@ -57,6 +57,8 @@ export class LayoutWriter {
     if (names && names.length > 0 && !hasMarker && !names.includes(INDEX_FILE)) {
       throw layoutError(this.where, `is a directory that is neither empty nor an OCI image layout (no ${LAYOUT_MARKER_FILE} or ${INDEX_FILE}); refusing to write into it`);
     }
+    // What a crashed run of this host left (a SIGKILL mid-blob): removed before this run adds its own.
+    if (names?.some((name) => name.startsWith('.swr-sync-'))) await removeStaleTemporaries(this.root, '.swr-sync-');
     try {
       await mkdir(join(this.root, BLOBS_DIR), { recursive: true });
       if (!hasMarker) await this.replaceFile(LAYOUT_MARKER_FILE, LAYOUT_MARKER);
@@ -186,7 +188,7 @@ export class LayoutWriter {
 
   /** In the layout's root, so a rename into blobs/ stays on one file system; hidden, and never under blobs/. */
   private tempPath(what: string): string {
-    return join(this.root, `.swr-sync-${what}-${randomBytes(6).toString('hex')}.tmp`);
+    return join(this.root, temporaryName(what));
   }
 }
 

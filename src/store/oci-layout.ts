@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -13,6 +12,7 @@ import { writeTar, type TarSource } from './tar.js';
 import { ArchiveFiles, DirectoryFiles, isDigest, layoutError, NO_FILES } from './layout-files.js';
 import { LayoutReader } from './layout-reader.js';
 import { LayoutWriter } from './layout-writer.js';
+import { archiveTemporaryName, removeStaleTemporaries, stagingPrefix } from './temporaries.js';
 
 /**
  * OCI image layouts as an image store (image-spec image-layout.md; skopeo's `oci:` and `oci-archive:`
@@ -222,7 +222,9 @@ export class OciLayoutStore implements ImageStore {
         if (existing?.isDirectory()) throw layoutError(where, 'is a directory: oci-archive: names a tar file (oci: names a layout directory)');
         try {
           await mkdir(dirname(file), { recursive: true });
-          return await mkdtemp(join(dirname(file), `.${basename(file)}.swr-sync-staging-`));
+          // Staging directories and half-written archives of crashed runs of this host go first.
+          await removeStaleTemporaries(dirname(file), `.${basename(file)}.swr-sync-`);
+          return await mkdtemp(join(dirname(file), stagingPrefix(basename(file))));
         } catch (error) {
           throw layoutError(where, 'cannot create a staging directory beside the archive', error);
         }
@@ -248,7 +250,7 @@ async function archiveLayout(root: string, file: string, where: string): Promise
       sources.push({ name: `${BLOBS_DIR}/${algorithm}/${encoded}`, type: 'file', path, size: (await stat(path)).size });
     }
   }
-  const temp = join(dirname(file), `.${basename(file)}.swr-sync-${randomBytes(6).toString('hex')}.tmp`);
+  const temp = join(dirname(file), archiveTemporaryName(basename(file)));
   try {
     await writeTar(temp, sources);
     await rename(temp, file);

@@ -66,11 +66,12 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
   setCuts(options.cuts);
   const sockets = new Set<Socket>();
 
-  const server: Server = createServer((client) => {
+  // Half-open allowed: each direction ends when its sender ends it, as on a real link.
+  const server: Server = createServer({ allowHalfOpen: true }, (client) => {
     connections++;
     sockets.add(client);
     client.pause();
-    const upstream = connect(targetPort, '127.0.0.1');
+    const upstream = connect({ port: targetPort, host: '127.0.0.1', allowHalfOpen: true });
     sockets.add(upstream);
     let closed = false;
     const close = (): void => {
@@ -81,10 +82,12 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
       sockets.delete(client);
       sockets.delete(upstream);
     };
+    // A failed socket takes the other down; an orderly end travels the link like data (see pipeDelayed), so what
+    // was written before it is delivered, never dropped by a destroy.
     client.on('error', close);
     upstream.on('error', close);
-    client.on('close', () => setTimeout(close, oneWayMs));
-    upstream.on('close', () => setTimeout(close, oneWayMs));
+    client.on('close', () => sockets.delete(client));
+    upstream.on('close', () => sockets.delete(upstream));
     // The handshake's round trip: nothing the client sends is read before it is over.
     setTimeout(() => {
       pipeDelayed(client, upstream, 'up');
@@ -184,8 +187,8 @@ async function startTlsTerminator(tls: { certificate: string; key: string }, por
       sockets.delete(secure);
       sockets.delete(plain);
     };
-    secure.on('error', close).on('close', close);
-    plain.on('error', close).on('close', close);
+    secure.on('error', close).on('close', () => sockets.delete(secure));
+    plain.on('error', close).on('close', () => sockets.delete(plain));
     secure.pipe(plain);
     plain.pipe(secure);
   });

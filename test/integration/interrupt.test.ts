@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ImageBuilder, pushImage, startLatencyProxy, startRegistry, verifyImageComplete, type BuiltManifest, type LatencyProxy, type RunningRegistry } from '../harness/index.js';
-import { CLI, writeAuthJson } from './support.js';
+import { temporaryName } from '../../src/store/temporaries.js';
+import { CLI, runCli, writeAuthJson } from './support.js';
 
 const MiB = 1024 * 1024;
 
@@ -112,5 +113,32 @@ describe('interrupted runs (SIGINT / SIGTERM)', { timeout: 180_000 }, () => {
     assert.deepEqual(Object.keys(written.images), [`${dst.host}/sync/small:v1`]);
     assert.equal(written.images[`${dst.host}/sync/small:v1`]!.digest, small.digest);
     assert.equal((await verifyImageComplete(dst, 'sync/big', 'v1')).digest, '', 'no tag on the interrupted image');
+  });
+  test('the next run removes what a SIGKILLed run left in a layout and beside an archive, and nothing a live process owns', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'interrupt-kill-'));
+    const layout = join(dir, 'layout');
+    const archive = join(dir, 'out.tar');
+    const killed = spawnCli(['copy', `${slow.host}/lib/big:v1`, `oci:${layout}:v1`, '--auth', auth.file], auth.env, dir);
+    await until('a temporary blob file', async () => (await leftovers(layout, /^\.swr-sync-blob-.*\.tmp$/)).find((f) => f.size > 0));
+    killed.child.kill('SIGKILL');
+    await killed.exit;
+    const killedArchive = spawnCli(['copy', `${slow.host}/lib/big:v1`, `oci-archive:${archive}:v1`, '--auth', auth.file], auth.env, dir);
+    const staging = await until('a staging directory', async () => (await leftovers(dir, /^\.out\.tar\.swr-sync-staging-/))[0]?.name);
+    await until('a blob in the staging layout', async () => (await leftovers(join(dir, staging), /^\.swr-sync-blob-.*\.tmp$/)).find((f) => f.size > 0));
+    killedArchive.child.kill('SIGKILL');
+    await killedArchive.exit;
+    assert.ok((await leftovers(layout, /^\.swr-sync-blob-/)).length >= 1, 'SIGKILL leaves the temporary file');
+    assert.equal((await leftovers(dir, /^\.out\.tar\.swr-sync-staging-/)).length, 1, 'SIGKILL leaves the staging directory');
+    // A temporary file of a process that is alive (this test) stays whatever happens.
+    const live = temporaryName('blob');
+    await writeFile(join(layout, live), 'in progress');
+
+    for (const destination of [`oci:${layout}:small`, `oci-archive:${archive}:small`]) {
+      const run = await runCli(['copy', `${slow.host}/lib/small:v1`, destination, '--auth', auth.file], { env: auth.env });
+      assert.equal(run.code, 0, run.stderr);
+    }
+    assert.deepEqual((await leftovers(layout, /swr-sync/)).map((f) => f.name), [live]);
+    assert.deepEqual((await leftovers(dir, /swr-sync/)).map((f) => f.name), []);
+    assert.ok(existsSync(archive));
   });
 });
