@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (DESIGN §3 "Demo, tests and bench", issue 7): swr-sync and skopeo side by side on loopback
+ * `npm run bench` (docs/performance.md): swr-sync and skopeo side by side on loopback
  * registries (tmpfs when available), every destination digest verified after every run.
  *
  *   node lib/bench/bench.js [--runs N] [--sets a,b,c,d,e] [--modes none,basic,token] [--json FILE]

@@ -13,7 +13,7 @@ import { parsePlatforms, type Platform } from '../oci/platform.js';
 import { parseShard, type Shard } from '../plan/shard.js';
 
 /**
- * The one place that reads the Action's inputs (DESIGN §4): every input is read, validated and turned into a typed
+ * The one place that reads the Action's inputs (docs/action.md): every input is read, validated and turned into a typed
  * value here, with messages that name the input (`input "workers": expected a positive integer, got "x"`).
  *
  * Secrets first: the `github-token` and every password of `auth` (after `${VAR}` expansion), with the base64

@@ -5,7 +5,7 @@ import type { ImageResult } from '../engine/image-result.js';
 import { planCounts, type PlanReport } from '../results/plan-report.js';
 
 /**
- * The step's outputs (DESIGN §4): `digests` (destination reference → digest), `digest` (exactly one image),
+ * The step's outputs (docs/action.md): `digests` (destination reference → digest), `digest` (exactly one image),
  * `images` (every per-image result), `changed` (images copied, or in plan mode that a sync would copy) and, in plan
  * mode, `plan` (the Markdown plan).
  */

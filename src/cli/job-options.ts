@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { durationOption, integerOption, rateOption } from './options.js';
 
 /**
- * The flags `sync` and `plan` share (DESIGN §3), image-migrator's names and defaults first, then image-syncer's
+ * The flags `sync` and `plan` share (docs/cli.md), image-migrator's names and defaults first, then image-syncer's
  * names for the same things (`-p/--proc`, `--os`/`--arch`, `--config`), so their command lines run unchanged
  * (docs/migrating.md).
  */

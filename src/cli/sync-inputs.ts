@@ -4,7 +4,7 @@ import type { JobConfig } from '../job/job-config.js';
 import { parsePlatforms, platformsFromOsArch } from '../oci/platform.js';
 import { parseShard } from '../plan/shard.js';
 
-/** Flags shared by `sync` and `plan` (DESIGN §3). */
+/** Flags shared by `sync` and `plan` (docs/cli.md). */
 export interface SyncFlags {
   auth?: string;
   images?: string;

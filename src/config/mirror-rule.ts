@@ -4,7 +4,7 @@ import type { TagPattern } from './tag-pattern.js';
 /**
  * A mirror rule: one source repository, which of its tags, and where they go. Both input formats become rules:
  * image-migrator / image-syncer `images.json` (a key per source) and the mirror spec `swr-mirror.json`
- * (DESIGN §5). Plain data; the planner expands rules into image tasks.
+ * (docs/file-formats.md). Plain data; the planner expands rules into image tasks.
  */
 
 /** Which tags of the source repository a rule takes. */

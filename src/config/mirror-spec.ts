@@ -26,7 +26,7 @@ import {
 } from './image-ref.js';
 
 /**
- * The mirror spec, `swr-mirror.json` (DESIGN §5): written by the constructs at synth, read by `swr-sync --images`,
+ * The mirror spec, `swr-mirror.json` (docs/file-formats.md): written by the constructs at synth, read by `swr-sync --images`,
  * also fine to write by hand (JSON or YAML). The parts both rule formats share live in image-ref.ts (references)
  * and destinations.ts (rule 8 defaults, conflicting destinations); image-migrator's images.json is images-file.ts.
  *

@@ -1,4 +1,4 @@
-/** What every run reports per image (DESIGN §2, "Output of every run"). Plain data: serialisable as JSON. */
+/** What every run reports per image (docs/architecture.md, "The contract"). Plain data: serialisable as JSON. */
 /**
  * `skipped`: left out on purpose by a platform filter (`--platform`, `--os`/`--arch`): a single-platform image of
  * another platform, or an index with no child of a wanted platform. image-syncer skips those too; not a failure.

@@ -5,7 +5,7 @@ import { ConfigError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 
 /**
- * `swr-mirror.lock.json` (DESIGN §5): destination reference → what was copied there. Written by `sync --lock`,
+ * `swr-mirror.lock.json` (docs/file-formats.md): destination reference → what was copied there. Written by `sync --lock`,
  * read by the planner (what changed) and by the constructs (pin images by digest). Serialised with sorted keys,
  * two-space indent and a trailing newline so a pull request diff shows exactly which digests moved.
  */

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { SwrSyncError } from '../errors.js';
 
 /**
- * SWR's long-term docker login, derived from an AK/SK pair (reference/swr-facts.md §7.1):
+ * SWR's long-term docker login, derived from an AK/SK pair (docs/swr.md, "Long-term login"):
  * user `<regional project name>@<AK>`, password hex(HMAC-SHA256(key = SK, message = AK)).
  * The key cannot be turned back into the SK, so it is safe to store where the SK is not.
  */

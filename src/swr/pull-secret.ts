@@ -7,7 +7,7 @@ import { swrLoginKey, swrLoginUser } from './login-key.js';
 /**
  * The SWR entry of a pull secret, as CCI's imagepull-secret-generator builds it from `--ak --sk --project-name
  * --swr-address` (huawei-docs cce-bursting-images-and-image-replacement; ucs-image-repository-and-image-secret):
- * user `<regional project name>@<AK>`, password the long-term login key (swr-facts §7.1).
+ * user `<regional project name>@<AK>`, password the long-term login key (docs/swr.md).
  */
 export interface SwrAccessKeyLogin {
   /** Registry host, e.g. 'swr.cn-north-4.myhuaweicloud.com'. */
@@ -20,14 +20,14 @@ export interface SwrAccessKeyLogin {
 
 /**
  * IAM names a region's default project after the region (`cn-north-4`) and sub-projects `<region>_<name>`
- * (`eu-de_myproject` in OTC examples, swr-facts §7.1). SWR splits the user at '@', so there must be none.
+ * (`eu-de_myproject` in Open Telekom Cloud examples; docs/swr.md). SWR splits the user at '@', so there must be none.
  */
 export const PROJECT_NAME: NameRule = {
   text: "must be a regional project name such as cn-north-4 or cn-north-4_team: 1-64 letters, digits, '-', '_' or '.', no '@' (the login user is PROJECT@AK)",
   test: (v) => /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(v),
 };
 
-/** Huawei Cloud AKs are letters and digits (huaweicloud/swr-login checks ^[a-zA-Z0-9]{10,30}$, swr-facts §6). */
+/** Huawei Cloud AKs are letters and digits (huaweicloud/swr-login checks ^[a-zA-Z0-9]{10,30}$; docs/swr.md). */
 export const ACCESS_KEY_TEXT = 'must be letters and digits only';
 
 export function isAccessKey(value: string): boolean {

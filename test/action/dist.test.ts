@@ -25,14 +25,14 @@ test('dist/index.js is the bundle of the current sources (not stale)', async () 
   assert.ok(!inputs.some((f) => /node_modules\/.+\/node_modules\/undici\//.test(f)), 'one undici in the bundle');
 });
 
-test('action.yml: node24 runs dist/index.js; the inputs, defaults and outputs of DESIGN §4', async () => {
+test('action.yml: node24 runs dist/index.js; the inputs, defaults and outputs of docs/action.md', async () => {
   const yml = await readActionYml();
   assert.deepEqual(yml.runs, { using: 'node24', main: 'dist/index.js' });
   const defaults = Object.fromEntries(Object.entries(yml.inputs).map(([name, spec]) => [name, spec.default]));
   assert.deepEqual(defaults, {
     mode: 'sync', images: undefined, manifest: undefined, auth: undefined, registry: undefined, namespace: undefined,
     workers: '7', retries: '3', platforms: undefined, 'lock-file': undefined, shard: undefined,
-    // Beyond DESIGN §4, each as its CLI flag.
+    // Beyond the contract's list (docs/architecture.md), each as its CLI flag.
     'with-referrers': 'false', 'verify-destination': 'false', rate: undefined, bandwidth: undefined, timeout: undefined,
     summary: 'true',
     comment: 'false', 'github-token': '${{ github.token }}',

@@ -10,7 +10,7 @@ describe('swr-sync login-key', () => {
   const ak = `AK${randomBytes(9).toString('hex').toUpperCase()}`;
   const sk = randomBytes(20).toString('base64url');
 
-  /** Huawei's documented recipe (swr-facts.md §7.1), run for real. */
+  /** Huawei's documented recipe (docs/swr.md), run for real. */
   function openssl(): string {
     const recipe = `printf "$AK" | openssl dgst -binary -sha256 -hmac "$SK" | od -An -vtx1 | sed 's/[ \\n]//g' | sed 'N;s/\\n//'`;
     const out = spawnSync('bash', ['-c', recipe], { env: { PATH: process.env.PATH, AK: ak, SK: sk }, encoding: 'utf8' });

@@ -28,7 +28,7 @@ function alnum(length: number): string {
   return Array.from(randomBytes(length), (b) => alphabet[b % alphabet.length]).join('');
 }
 
-/** `openssl dgst -sha256 -hmac SK` over AK (swr-facts §7.1), run for real with the keys in its environment. */
+/** `openssl dgst -sha256 -hmac SK` over AK (docs/swr.md), run for real with the keys in its environment. */
 function opensslLoginKey(ak: string, sk: string): string {
   const out = spawnSync('sh', ['-c', 'printf "%s" "$AK" | openssl dgst -sha256 -hmac "$SK"'], { env: { PATH: process.env.PATH, AK: ak, SK: sk }, encoding: 'utf8' });
   assert.equal(out.status, 0, out.stderr);

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { SwrSyncError } from '../../src/errors.js';
 import { swrLoginKey, swrLoginUser } from '../../src/swr/login-key.js';
 
-// Huawei's documented recipe (swr-facts §7.1), verbatim. AK and SK reach it through the environment, not argv.
+// Huawei's documented recipe (docs/swr.md), verbatim. AK and SK reach it through the environment, not argv.
 const RECIPE = `printf "$AK" | openssl dgst -binary -sha256 -hmac "$SK" | od -An -vtx1 | sed 's/[ \\n]//g' | sed 'N;s/\\n//'`;
 
 function huaweiRecipe(ak: string, sk: string): string {

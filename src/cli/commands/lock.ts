@@ -3,7 +3,7 @@ import { SwrSyncError } from '../../errors.js';
 import { mergeLockFiles, readLockFile, serializeLockFile, writeLockFile, type LockFile } from '../../plan/lock-file.js';
 import { ExitCode } from '../exit-codes.js';
 
-/** `swr-sync lock merge A.json B.json … [-o merged.json]`: one lock file from the shards of a matrix (DESIGN §3). */
+/** `swr-sync lock merge A.json B.json … [-o merged.json]`: one lock file from the shards of a matrix (docs/cli.md). */
 export function registerLock(program: Command): void {
   const lock = program.command('lock').description('work with swr-mirror.lock.json files');
   lock

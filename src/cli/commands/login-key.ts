@@ -14,7 +14,7 @@ interface LoginKeyFlags {
 }
 
 /**
- * `swr-sync login-key`: the long-term SWR docker login (swr-facts.md §7.1): user `PROJECT@AK`, password
+ * `swr-sync login-key`: the long-term SWR docker login (docs/swr.md, "Long-term login"): user `PROJECT@AK`, password
  * hex(HMAC-SHA256(key=SK, msg=AK)). The SK is read from the environment or stdin, never from argv.
  */
 export function registerLoginKey(program: Command): void {

@@ -32,7 +32,7 @@ interface PullSecretFlags {
  * `swr-sync pull-secret`: what CCI's `imagepull-secret-generator` writes (huawei-docs
  * cce-bursting-images-and-image-replacement), a `kubernetes.io/dockerconfigjson` Secret manifest holding an SWR
  * login derived from AK/SK and/or a third-party registry login, for `kubectl apply -f`. Unlike the generator,
- * the SK and the password never come from argv: environment variables, files or stdin only (DESIGN §3).
+ * the SK and the password never come from argv: environment variables, files or stdin only (docs/cli.md).
  */
 export function registerPullSecret(program: Command): void {
   program
