@@ -9,6 +9,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 
+/** How `MirroredImage` runs `swr-sync copy` on `terraform apply`. */
 export interface CopyOnDeployOptions {
   /**
    * The swr-sync executable, e.g. 'npx swr-sync'. A first word that is a relative path ('./bin/swr-sync') is resolved

@@ -11,9 +11,11 @@ import { Fn, Token } from './lib/cdktf.js';
 export interface RegistryCredential {
   /** Registry host[:port], e.g. 'swr.cn-north-4.myhuaweicloud.com' or 'harbor.example.com'. */
   readonly server: string;
+  /** User name (a token keeps it out of `cdk.tf.json`). */
   readonly username: string;
   /** A token (TerraformVariable, data source attribute) keeps the secret out of `cdk.tf.json`. */
   readonly password: string;
+  /** Legacy `email` field of the Docker config. @default - none */
   readonly email?: string;
 }
 

@@ -46,6 +46,7 @@ export interface SwrLogin {
   readonly server?: string;
 }
 
+/** Props of an `ImagePullSecret`. */
 export interface ImagePullSecretProps {
   /** Secret name: a Kubernetes DNS subdomain (≤ 253 lowercase letters, digits, '-', '.'). */
   readonly name: string;
@@ -55,6 +56,7 @@ export interface ImagePullSecretProps {
   readonly registries?: RegistryCredential[];
   /** An SWR registry whose login is derived from AK/SK. @default - none */
   readonly swr?: SwrLogin;
+  /** Labels of the Secret. @default - none */
   readonly labels?: Record<string, string>;
   /**
    * Send the payload as the write-only `data_wo` argument (Terraform ≥ 1.11, kubernetes provider ≥ 2.38), so it is
@@ -68,6 +70,7 @@ export interface ImagePullSecretProps {
   readonly provider?: KubernetesProvider;
 }
 
+/** Props of `ImagePullSecret.forSwr`: the secret's props and the SWR login in one object. */
 export interface SwrImagePullSecretProps extends Omit<ImagePullSecretProps, 'swr'>, SwrLogin {}
 
 const LOGIN_KEY: Rule<string> = {
@@ -95,8 +98,11 @@ export class ImagePullSecret extends Construct {
     });
   }
 
+  /** The `kubernetes_secret_v1`. */
   readonly resource: SecretV1;
+  /** The Secret's name. */
   readonly secretName: string;
+  /** The Secret's namespace: pods of other namespaces cannot use it. */
   readonly namespace: string;
   /** Registry hosts this secret authenticates to (tokens where not known at synth). */
   readonly servers: string[];

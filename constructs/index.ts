@@ -29,7 +29,7 @@ export type { ImagePullSecretProps, SwrImagePullSecretProps, SwrLogin } from './
 export type { RegistryCredential } from './docker-config.js';
 
 export { MirrorSet } from './mirror-set.js';
-export type { MirrorSetProps, RegistryLimit } from './mirror-set.js';
+export type { MirrorSetMember, MirrorSetProps, RegistryLimit } from './mirror-set.js';
 export { MirroredImage } from './mirrored-image.js';
 export type { MirroredImageProps } from './mirrored-image.js';
 export type { CopyOnDeployOptions } from './copy-on-deploy.js';

@@ -18,14 +18,15 @@ export interface MirrorSetMember extends IConstruct {
   readonly source: string;
   /** Normalized destination repository. */
   readonly destination: string;
-  /** Tags copied; undefined: every tag. */
+  /** Tags copied. @default - every tag */
   readonly tags?: string[];
-  /** Platforms copied of a multi-arch image; undefined: all. */
+  /** Platforms copied of a multi-arch image. @default - all */
   readonly platforms?: string[];
   /** The image's entry in the mirror spec. */
   toSpecImage(): MirrorSpecImage;
 }
 
+/** Props of a `MirrorSet`. */
 export interface MirrorSetProps {
   /**
    * Lock file written by `swr-sync sync --lock`, used to pin images by digest. Relative paths resolve against the
@@ -33,7 +34,7 @@ export interface MirrorSetProps {
    * @default 'swr-mirror.lock.json'
    */
   readonly lockFile?: string;
-  /** Where images go when a `MirroredImage` names no destination: an organization or `registry/namespace`. */
+  /** Where images go when a `MirroredImage` names no destination: an organization or `registry/namespace`. @default - none (each image names its destination) */
   readonly defaultDestination?: SwrOrganization | string;
   /** Default copy-on-deploy for the images of this set. @default false */
   readonly copyOnDeploy?: boolean | CopyOnDeployOptions;
@@ -48,9 +49,9 @@ export interface MirrorSetProps {
 
 /** Limits for one registry (see `MirrorSetProps.registryLimits`). */
 export interface RegistryLimit {
-  /** Requests per second. */
+  /** Requests per second. @default - swr-sync's `--rate` */
   readonly rate?: number;
-  /** Bytes per second: a number, or a string with a unit such as '20M' or '1.5MiB'. */
+  /** Bytes per second: a number, or a string with a unit such as '20M' or '1.5MiB'. @default - swr-sync's `--bandwidth` */
   readonly bandwidth?: number | string;
 }
 
@@ -68,10 +69,15 @@ export class MirrorSet extends Construct {
     return SETS.get(stack) ?? new MirrorSet(stack, ID);
   }
 
+  /** Absolute path of the lock file. */
   readonly lockFile: string;
+  /** The lock file's content, when it exists. */
   readonly lock?: LockFile;
+  /** Destination of images that name none. */
   readonly defaultDestination?: SwrOrganization | string;
+  /** Copy-on-deploy default of the set's images. */
   readonly copyOnDeploy?: boolean | CopyOnDeployOptions;
+  /** Per-registry limits written to the spec. */
   readonly registryLimits?: Record<string, RegistryLimit>;
   private readonly members: MirrorSetMember[] = [];
   private readonly stack: TerraformStack;
@@ -111,6 +117,7 @@ export class MirrorSet extends Construct {
     };
   }
 
+  /** The set's images, in creation order. */
   get images(): readonly MirrorSetMember[] {
     return this.members;
   }
@@ -120,10 +127,12 @@ export class MirrorSet extends Construct {
     this.members.push(image);
   }
 
+  /** The lock entry of a destination reference `registry/repository:tag`, if synced. */
   lockEntry(destinationReference: string): LockEntry | undefined {
     return this.lock?.images[destinationReference];
   }
 
+  /** The `swr-mirror.json` content. */
   toSpec(): MirrorSpec {
     return {
       version: 1,

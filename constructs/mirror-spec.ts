@@ -5,10 +5,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseLockFile, type LockFile } from '../src/plan/lock-file.js';
+import type { RegistryLimit } from './mirror-set.js';
 
+/** The mirror spec's file name, beside each stack's `cdk.tf.json`. */
 export const MIRROR_SPEC_FILE = 'swr-mirror.json';
+/** The lock file's default name. */
 export const LOCK_FILE = 'swr-mirror.lock.json';
 
+/** One image of `swr-mirror.json`. */
 export interface MirrorSpecImage {
   /** Construct path within the stack: stable across synths, unique per stack. */
   readonly id: string;
@@ -24,12 +28,16 @@ export interface MirrorSpecImage {
   readonly referrers?: boolean;
 }
 
+/** `swr-mirror.json`: the images a stack mirrors, input of `swr-sync sync --images` and of the Action. */
 export interface MirrorSpec {
+  /** Format version. */
   readonly version: 1;
+  /** The stack's name. */
   readonly stack: string;
+  /** The stack's mirrored images. */
   readonly images: MirrorSpecImage[];
-  /** Rate and bandwidth per registry host. @default - none */
-  readonly registries?: Record<string, { readonly rate?: number; readonly bandwidth?: number | string }>;
+  /** Rate and bandwidth per registry host, as `MirrorSetProps.registryLimits`. @default - none */
+  readonly registries?: Record<string, RegistryLimit>;
 }
 
 export type { LockEntry, LockFile } from '../src/plan/lock-file.js';

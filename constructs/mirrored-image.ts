@@ -10,6 +10,7 @@ import type { MirrorSpecImage } from './mirror-spec.js';
 import { SwrOrganization } from './swr-organization.js';
 import { SwrRepository } from './swr-repository.js';
 
+/** Props of a `MirroredImage`. */
 export interface MirroredImageProps {
   /**
    * Source repository, e.g. 'docker.io/library/nginx' or 'nginx' (Docker Hub defaults apply). A tag here
@@ -49,10 +50,15 @@ export class MirroredImage extends Construct implements MirrorSetMember {
   readonly source: string;
   /** Normalized destination repository, e.g. 'swr.cn-north-4.myhuaweicloud.com/acme/nginx'. */
   readonly destination: string;
+  /** Tags copied; undefined means all tags. */
   readonly tags?: string[];
+  /** Platforms copied; undefined means all. */
   readonly platforms?: string[];
+  /** Whether signatures, attestations and SBOMs are copied too. */
   readonly withReferrers: boolean;
+  /** The set (and `swr-mirror.json`) this image belongs to. */
   readonly mirrorSet: MirrorSet;
+  /** The copy-on-deploy `terraform_data` resources, one per tag. */
   readonly copyResources: DataResource[] = [];
   private readonly warned = new Set<string>();
 
@@ -101,11 +107,13 @@ export class MirroredImage extends Construct implements MirrorSetMember {
     return this.pinnedReferenceFor(this.firstTag('pinnedReference'));
   }
 
+  /** `destination:tag` for a mirrored tag. */
   referenceFor(tag: string): string {
     this.requireTag(tag);
     return `${this.destination}:${tag}`;
   }
 
+  /** `destination@sha256:…` for a mirrored tag, from the lock file; the tag form, with a synth warning, when it lacks one. */
   pinnedReferenceFor(tag: string): string {
     const reference = this.referenceFor(tag);
     const entry = this.mirrorSet.lockEntry(reference);

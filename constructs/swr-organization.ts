@@ -7,6 +7,7 @@ import { knownLoginServer } from './swr-login-server.js';
 import { checkUsers } from './swr-permissions.js';
 import type { SwrPermission } from './swr-permissions.js';
 
+/** Props of an `SwrOrganization`. */
 export interface SwrOrganizationProps {
   /**
    * Organization (namespace) name, unique across all of SWR: 1-64 lowercase letters, digits, '.', '_', '-';
@@ -31,7 +32,9 @@ export interface SwrOrganizationProps {
 
 /** An SWR organization, with optional user permissions. */
 export class SwrOrganization extends Construct {
+  /** The `huaweicloud_swr_organization`. */
   readonly resource: hw.SwrOrganization;
+  /** The `huaweicloud_swr_organization_permissions`, when `permissions` is set. */
   readonly permissionsResource?: hw.SwrOrganizationPermissions;
   /** The name as given, usable at synth; `resource.name` is the same as a Terraform reference. */
   readonly organizationName: string;
@@ -40,7 +43,9 @@ export class SwrOrganization extends Construct {
    * provider's) and the cloud are, else the `login_server` attribute.
    */
   readonly loginServer: string;
+  /** The region as given. */
   readonly region?: string;
+  /** The cloud domain as given. */
   readonly cloud?: string;
 
   constructor(scope: Construct, id: string, props: SwrOrganizationProps) {

@@ -1,6 +1,7 @@
 import type { IConstruct } from './lib/cdktf.js';
 import { fail, isUnresolved } from './lib/validation.js';
 
+/** SWR's permission levels: pull; pull and push; everything including deletion and grants. */
 export type SwrPermissionLevel = 'Read' | 'Write' | 'Manage';
 
 /** A user grant on an organization or a repository (`users` block). */
@@ -9,6 +10,7 @@ export interface SwrPermission {
   readonly userId: string;
   /** @default - looked up by the provider */
   readonly userName?: string;
+  /** The level granted. */
   readonly permission: SwrPermissionLevel;
 }
 

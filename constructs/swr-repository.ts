@@ -18,20 +18,23 @@ export interface SwrRepositorySharing {
   readonly account: string;
   /** `YYYY-MM-DD` (UTC; the share ends at 00:00 the next day) or `forever`. */
   readonly deadline: string;
+  /** @default - none */
   readonly description?: string;
 }
 
+/** Tags a retention policy never deletes. */
 export interface SwrRetentionTagSelector {
   /** `label`: an exact tag; `regexp`: a regular expression. */
   readonly kind: 'label' | 'regexp';
+  /** The tag, or the regular expression. */
   readonly pattern: string;
 }
 
 /** Exactly one of `keepDays` (SWR `date_rule`) or `keepLatest` (`tag_rule`). */
 export interface SwrRetention {
-  /** Delete images older than this many days. */
+  /** Delete images older than this many days. @default - unset (then keepLatest) */
   readonly keepDays?: number;
-  /** Keep only this many most recent images. */
+  /** Keep only this many most recent images. @default - unset (then keepDays) */
   readonly keepLatest?: number;
   /** Tags matching these are never deleted by the policy. @default - none */
   readonly exclude?: SwrRetentionTagSelector[];
@@ -39,24 +42,42 @@ export interface SwrRetention {
 
 /** Which pushes fire a trigger (`condition_type` / `condition_value`). */
 export type SwrTriggerCondition =
-  | { readonly type: 'all' }
-  | { readonly type: 'tag'; readonly tags: string[] }
-  | { readonly type: 'regular'; readonly pattern: string };
+  | {
+      /** Every push. */
+      readonly type: 'all';
+    }
+  | {
+      /** Pushes of the listed tags. */
+      readonly type: 'tag';
+      /** The tags. */
+      readonly tags: string[];
+    }
+  | {
+      /** Pushes of tags matching a regular expression. */
+      readonly type: 'regular';
+      /** The regular expression. */
+      readonly pattern: string;
+    };
 
 /** The workload a trigger redeploys; a `Workload` construct satisfies it. */
 export interface SwrTriggerTarget {
+  /** The SWR API's plural kind. */
   readonly workloadKind: 'deployments' | 'statefulsets';
+  /** The Deployment / StatefulSet name. */
   readonly workloadName: string;
+  /** Its namespace. */
   readonly namespace: string;
 }
 
 /** Redeploy a CCE or CCI workload when an image is pushed (`huaweicloud_swr_image_trigger`). */
 export interface SwrRepositoryTrigger {
+  /** Trigger name, unique in the repository. */
   readonly name: string;
+  /** What to redeploy: a `Workload`, or kind, name and namespace. */
   readonly workload: SwrTriggerTarget;
-  /** @default { type: 'all' } */
+  /** Which pushes fire it. @default { type: 'all' } */
   readonly condition?: SwrTriggerCondition;
-  /** @default 'cce' */
+  /** Where the workload runs. @default 'cce' */
   readonly type?: 'cce' | 'cci';
   /**
    * CCE cluster ID; required when `type` is 'cce'. The provider looks the name up from the ID, never the reverse,
@@ -66,7 +87,7 @@ export interface SwrRepositoryTrigger {
   readonly clusterId?: string;
   /** CCE cluster name. @default - looked up by the provider from `clusterId` */
   readonly clusterName?: string;
-  /** @default - every container using the image */
+  /** Container to update. @default - every container using the image */
   readonly container?: string;
   /** @default true */
   readonly enabled?: boolean;
@@ -74,25 +95,33 @@ export interface SwrRepositoryTrigger {
 
 /** Copy every new image to an organization in another region (`huaweicloud_swr_image_auto_sync`). */
 export interface SwrRepositoryAutoSync {
+  /** A region SWR synchronizes to from this one (checked at plan, see `checkSyncRegions`). */
   readonly targetRegion: string;
+  /** Organization there: a name or an `SwrOrganization`. It must exist. */
   readonly targetOrganization: string | SwrOrganization;
   /** Overwrite an existing tag at the target. @default false */
   readonly override?: boolean;
 }
 
+/** Props of an `SwrRepository`. */
 export interface SwrRepositoryProps {
+  /** The organization: an `SwrOrganization` (created first) or an existing organization's name. */
   readonly organization: SwrOrganization | string;
   /** 1-128 lowercase letters, digits, '.', '/', '_', '-'. */
   readonly name: string;
-  /** @default false */
+  /** Anyone may pull. @default false */
   readonly isPublic?: boolean;
+  /** @default - none */
   readonly description?: string;
   /** @default - unset (SWR shows 'other') */
   readonly category?: SwrRepositoryCategory;
+  /** Share (pull) with other accounts. @default - none */
   readonly sharing?: SwrRepositorySharing[];
-  /** User rights on this repository. */
+  /** User rights on this repository. @default - none */
   readonly permissions?: SwrPermission[];
+  /** Image retention policy. @default - none (images are kept) */
   readonly retention?: SwrRetention;
+  /** Redeploy workloads on push. @default - none */
   readonly triggers?: SwrRepositoryTrigger[];
   /** Copy every new image to other regions. @default - none */
   readonly autoSync?: SwrRepositoryAutoSync[];
@@ -120,17 +149,25 @@ const REGION_ID: Rule<string> = {
 
 /** An SWR repository and the per-repository features. */
 export class SwrRepository extends Construct {
+  /** The `huaweicloud_swr_repository`. */
   readonly resource: hw.SwrRepository;
+  /** The name as given, usable at synth. */
   readonly repositoryName: string;
+  /** The organization's name as given, usable at synth. */
   readonly organizationName: string;
   /** Registry host, known at synth when the organization's region is. */
   readonly loginServer: string;
   /** `loginServer/organization/name`. */
   readonly repositoryUri: string;
+  /** One `huaweicloud_swr_repository_sharing` per `sharing` entry. */
   readonly sharingResources: hw.SwrRepositorySharing[] = [];
+  /** The `huaweicloud_swr_image_permissions`, when `permissions` is set. */
   readonly permissionsResource?: hw.SwrImagePermissions;
+  /** The `huaweicloud_swr_image_retention_policy`, when `retention` is set. */
   readonly retentionResource?: hw.SwrImageRetentionPolicy;
+  /** One `huaweicloud_swr_image_trigger` per trigger. */
   readonly triggerResources: hw.SwrImageTrigger[] = [];
+  /** One `huaweicloud_swr_image_auto_sync` per `autoSync` entry. */
   readonly autoSyncResources: hw.SwrImageAutoSync[] = [];
   /** The sync-regions lookup the auto-sync targets are checked against, when there is one. */
   readonly syncRegionsData?: hw.DataSwrSyncRegions;

@@ -1,7 +1,8 @@
 /** Typed bindings for the `huaweicloud/huaweicloud` SWR resources (no cdktf provider package is published). */
 export * from './provider.js';
 export type { RegionalConfig } from './resource.js';
-export * from './users.js';
+export type { ArgSchema, BlockArg, BlockSchema, Scalar, ScalarArg } from './schema.js';
+export type { SwrPermissionUser } from './users.js';
 export * from './swr-organization.js';
 export * from './swr-organization-permissions.js';
 export * from './swr-repository.js';

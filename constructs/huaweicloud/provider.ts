@@ -9,6 +9,7 @@ import type { BlockSchema } from './schema.js';
  */
 export const DEFAULT_PROVIDER_VERSION = '~> 1.97';
 
+/** Generator metadata written into `cdk.tf.json` for the bindings' resources. */
 export const PROVIDER_METADATA: TerraformProviderGeneratorMetadata = {
   providerName: 'huaweicloud',
   providerVersionConstraint: DEFAULT_PROVIDER_VERSION,
@@ -31,7 +32,9 @@ export interface HuaweicloudProviderAssumeRole {
 
 /** An `assume_role_with_oidc` block: federate an external identity provider's token into an agency. */
 export interface HuaweicloudProviderAssumeRoleWithOidc {
+  /** Agency to assume. */
   readonly agencyName: string;
+  /** Account that owns the agency. */
   readonly domainId: string;
   /** The external identity provider's ID. */
   readonly idpId: string;
@@ -51,51 +54,73 @@ export interface HuaweicloudProviderAssumeRoleWithOidc {
 export interface HuaweicloudProviderConfig {
   /** `required_providers` version constraint. @default '~> 1.97' */
   readonly version?: string;
-  /** @default - env `HW_REGION_NAME`; required when static credentials are used */
+  /** Region for resources that set none. @default - env `HW_REGION_NAME`; required when static credentials are used */
   readonly region?: string;
-  /** @default - env `HW_ACCESS_KEY` */
+  /** Access key ID. @default - env `HW_ACCESS_KEY` */
   readonly accessKey?: string;
-  /** @default - env `HW_SECRET_KEY` */
+  /** Secret access key; keep it out of the app (use the environment). @default - env `HW_SECRET_KEY` */
   readonly secretKey?: string;
   /** For temporary AK/SK. @default - env `HW_SECURITY_TOKEN` */
   readonly securityToken?: string;
+  /** Project ID. @default - env `HW_PROJECT_ID`, else looked up from the project name */
   readonly projectId?: string;
-  /** @default - the region name */
+  /** Project name. @default - env `HW_PROJECT_NAME`, else the region name */
   readonly projectName?: string;
+  /** Account (domain) ID. @default - env `HW_DOMAIN_ID` */
   readonly domainId?: string;
+  /** Account (domain) name, for password or token authentication. @default - env `HW_DOMAIN_NAME` */
   readonly domainName?: string;
+  /** IAM user name, for password authentication. @default - env `HW_USER_NAME` */
   readonly userName?: string;
+  /** IAM user ID, for password authentication. @default - env `HW_USER_ID` */
   readonly userId?: string;
+  /** IAM user password; keep it out of the app. @default - env `HW_USER_PASSWORD` */
   readonly password?: string;
+  /** An IAM token instead of other credentials. @default - env `HW_AUTH_TOKEN` */
   readonly token?: string;
+  /** OpenStack-style tenant ID (legacy). @default - env `OS_TENANT_ID` */
   readonly tenantId?: string;
+  /** OpenStack-style tenant name (legacy). @default - env `OS_TENANT_NAME` */
   readonly tenantName?: string;
+  /** Project to work in through the agency. @default - env `OS_DELEGATED_PROJECT` */
   readonly delegatedProject?: string;
+  /** Agency to assume (with `agencyDomainName`). @default - env `OS_AGENCY_NAME` */
   readonly agencyName?: string;
+  /** Account that owns `agencyName`. @default - env `OS_AGENCY_DOMAIN_NAME` */
   readonly agencyDomainName?: string;
-  /** @default 'https://iam.{region}.{cloud}/v3' */
+  /** IAM endpoint. @default 'https://iam.{region}.{cloud}/v3' */
   readonly authUrl?: string;
-  /** @default 'myhuaweicloud.com' ('myhuaweicloud.eu' for eu-west-1xx regions) */
+  /** Cloud domain: also the `swr.{region}.{cloud}` registry host. @default 'myhuaweicloud.com' ('myhuaweicloud.eu' for eu-west-1xx provider regions) */
   readonly cloud?: string;
+  /** Skip TLS verification of the API endpoints. @default false */
   readonly insecure?: boolean;
+  /** CA bundle for the API endpoints. @default - the system's */
   readonly cacertFile?: string;
+  /** Client certificate for mutual TLS. @default - none */
   readonly cert?: string;
+  /** Client key for `cert`. @default - none */
   readonly key?: string;
-  /** @default 5 */
+  /** Retries of a failed API call. @default 5 */
   readonly maxRetries?: number;
+  /** Enterprise project of new resources. @default - env `HW_ENTERPRISE_PROJECT_ID`, else the default project */
   readonly enterpriseProjectId?: string;
-  /** HmacSHA256 | HmacSM3 | EcdsaP256SHA256 | SM2SM3. */
+  /** Request signing: HmacSHA256, HmacSM3, EcdsaP256SHA256 or SM2SM3. @default 'HmacSHA256' */
   readonly signingAlgorithm?: string;
+  /** Treat the cloud as a regional deployment (per-region endpoints for global services). @default false */
   readonly regional?: boolean;
+  /** Skip the check of the account's website type (international or Chinese mainland). @default false */
   readonly skipCheckWebsiteType?: boolean;
+  /** Skip the provider's check for a newer release. @default true */
   readonly skipCheckUpgrade?: boolean;
+  /** hcloud CLI config file to read credentials from. @default '~/.hcloud/config.json' */
   readonly sharedConfigFile?: string;
+  /** Profile in `sharedConfigFile`. @default - the file's current profile */
   readonly profile?: string;
-  /** Turns "can't be updated" errors on NonUpdatable fields into replacements. */
+  /** Turns "can't be updated" errors on NonUpdatable fields into replacements. @default false */
   readonly enableForceNew?: boolean;
-  /** Service endpoint overrides, e.g. `{ swr: 'https://swr-api.cn-north-4.myhuaweicloud.com' }`. */
+  /** Service endpoint overrides, e.g. `{ swr: 'https://swr-api.cn-north-4.myhuaweicloud.com' }`. @default - none */
   readonly endpoints?: Record<string, string>;
-  /** @default - none */
+  /** Agencies to assume in turn. @default - none */
   readonly assumeRole?: HuaweicloudProviderAssumeRole[];
   /** At most one. @default - none */
   readonly assumeRoleWithOidc?: HuaweicloudProviderAssumeRoleWithOidc[];
@@ -171,6 +196,7 @@ const SCHEMA: BlockSchema = {
 
 /** The `huaweicloud/huaweicloud` provider block. */
 export class HuaweicloudProvider extends TerraformProvider {
+  /** The provider's Terraform name. */
   static readonly tfResourceType = 'huaweicloud';
   /** Arguments as transcribed from `huaweicloud/provider.go` (`alias` is Terraform's meta-argument). */
   static readonly schema: BlockSchema = SCHEMA;
@@ -201,6 +227,7 @@ export class HuaweicloudProvider extends TerraformProvider {
     this.config = config;
   }
 
+  /** The alias, for a second configuration of the provider. */
   override get alias(): string | undefined {
     return this.config?.alias;
   }

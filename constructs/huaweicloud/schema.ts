@@ -26,9 +26,31 @@ export type Scalar = 'string' | 'number' | 'bool' | 'stringList' | 'stringMap';
  * One argument: its Terraform name, type and whether the provider requires it. `block` marks a nested block
  * (`list` = repeatable, `maxItems` its limit); a block with `list: false` is a single block such as `timeouts`.
  */
-export type ArgSchema =
-  | { readonly tf: string; readonly type: Scalar; readonly required?: boolean }
-  | { readonly tf: string; readonly block: BlockSchema; readonly list: boolean; readonly required?: boolean; readonly maxItems?: number };
+export type ArgSchema = ScalarArg | BlockArg;
+
+/** An attribute argument. */
+export interface ScalarArg {
+  /** The Terraform (snake_case) name. */
+  readonly tf: string;
+  /** Its value type. */
+  readonly type: Scalar;
+  /** Required by the provider. @default false */
+  readonly required?: boolean;
+}
+
+/** A nested block argument. */
+export interface BlockArg {
+  /** The Terraform (snake_case) name. */
+  readonly tf: string;
+  /** The block's own arguments. */
+  readonly block: BlockSchema;
+  /** Repeatable (a list of blocks) rather than a single block. */
+  readonly list: boolean;
+  /** Required by the provider. @default false */
+  readonly required?: boolean;
+  /** The provider's MaxItems. @default - no limit */
+  readonly maxItems?: number;
+}
 
 /** camelCase config key → argument. */
 export type BlockSchema = Readonly<Record<string, ArgSchema>>;

@@ -18,6 +18,7 @@ const ORGANIZATIONS: BlockSchema = { ...REGION, name: { tf: 'name', type: 'strin
 
 /** The organizations the caller can see. */
 export class DataSwrOrganizations extends HuaweicloudDataSource<DataSwrOrganizationsConfig> {
+  /** The Terraform data source type, `huaweicloud_swr_organizations`. */
   static readonly tfResourceType = 'huaweicloud_swr_organizations';
   /** Arguments as transcribed from the provider's Go schema (test/constructs/fixtures/huaweicloud-schema.json pins them). */
   static readonly schema: BlockSchema = ORGANIZATIONS;
@@ -54,6 +55,7 @@ const REPOSITORIES: BlockSchema = {
 
 /** Repositories matching the filters. */
 export class DataSwrRepositories extends HuaweicloudDataSource<DataSwrRepositoriesConfig> {
+  /** The Terraform data source type, `huaweicloud_swr_repositories`. */
   static readonly tfResourceType = 'huaweicloud_swr_repositories';
   /** Arguments as transcribed from the provider's Go schema (test/constructs/fixtures/huaweicloud-schema.json pins them). */
   static readonly schema: BlockSchema = REPOSITORIES;
@@ -70,7 +72,9 @@ export class DataSwrRepositories extends HuaweicloudDataSource<DataSwrRepositori
 
 /** Filters of `data.huaweicloud_swr_image_tags`. */
 export interface DataSwrImageTagsConfig extends RegionalConfig {
+  /** Organization of the repository. */
   readonly organization: string;
+  /** Repository to list. */
   readonly repository: string;
   /** Only this tag. @default - every tag */
   readonly name?: string;
@@ -88,6 +92,7 @@ const IMAGE_TAGS: BlockSchema = {
 
 /** The tags of one repository, with digests: pin a workload to what SWR holds. */
 export class DataSwrImageTags extends HuaweicloudDataSource<DataSwrImageTagsConfig> {
+  /** The Terraform data source type, `huaweicloud_swr_image_tags`. */
   static readonly tfResourceType = 'huaweicloud_swr_image_tags';
   /** Arguments as transcribed from the provider's Go schema (test/constructs/fixtures/huaweicloud-schema.json pins them). */
   static readonly schema: BlockSchema = IMAGE_TAGS;
@@ -109,6 +114,7 @@ const SYNC_REGIONS: BlockSchema = { ...REGION };
 
 /** The regions images of this region can be synchronized to (auto and manual sync targets). */
 export class DataSwrSyncRegions extends HuaweicloudDataSource<DataSwrSyncRegionsConfig> {
+  /** The Terraform data source type, `huaweicloud_swr_sync_regions`. */
   static readonly tfResourceType = 'huaweicloud_swr_sync_regions';
   /** Arguments as transcribed from the provider's Go schema (test/constructs/fixtures/huaweicloud-schema.json pins them). */
   static readonly schema: BlockSchema = SYNC_REGIONS;

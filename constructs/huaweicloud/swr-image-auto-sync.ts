@@ -5,9 +5,13 @@ import type { BlockSchema } from './schema.js';
 
 /** `huaweicloud_swr_image_auto_sync`: copy new images to another region. All ForceNew. */
 export interface SwrImageAutoSyncConfig extends RegionalConfig {
+  /** Organization of the source repository. */
   readonly organization: string;
+  /** Repository whose new images are copied. */
   readonly repository: string;
+  /** A region listed by `data.huaweicloud_swr_sync_regions`. */
   readonly targetRegion: string;
+  /** Organization in the target region (it must exist). */
   readonly targetOrganization: string;
   /** Overwrite images of the same tag at the target. @default false */
   readonly override?: boolean | IResolvable;
@@ -22,7 +26,9 @@ const SCHEMA: BlockSchema = {
   override: { tf: 'override', type: 'bool' },
 };
 
+/** A `huaweicloud_swr_image_auto_sync` resource. */
 export class SwrImageAutoSync extends HuaweicloudResource<SwrImageAutoSyncConfig> {
+  /** The Terraform resource type, `huaweicloud_swr_image_auto_sync`. */
   static readonly tfResourceType = 'huaweicloud_swr_image_auto_sync';
   /** Arguments as transcribed from the provider's Go schema (test/constructs/fixtures/huaweicloud-schema.json pins them). */
   static readonly schema: BlockSchema = SCHEMA;
@@ -31,12 +37,15 @@ export class SwrImageAutoSync extends HuaweicloudResource<SwrImageAutoSyncConfig
     super(scope, id, SwrImageAutoSync.tfResourceType, SCHEMA, config);
   }
 
+  /** Whether same-tag images at the target are overwritten. */
   get override(): IResolvable {
     return this.getBooleanAttribute('override');
   }
+  /** Creation time. */
   get createdAt(): string {
     return this.getStringAttribute('created_at');
   }
+  /** Last update time. */
   get updatedAt(): string {
     return this.getStringAttribute('updated_at');
   }

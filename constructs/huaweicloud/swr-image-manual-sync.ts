@@ -9,12 +9,15 @@ import type { BlockSchema } from './schema.js';
  * `enableForceNew: 'true'` a change re-runs the sync as a replacement.
  */
 export interface SwrImageManualSyncConfig extends RegionalConfig {
+  /** Organization of the source repository. */
   readonly organization: string;
+  /** Repository to copy from. */
   readonly repository: string;
   /** Tags to copy. */
   readonly imageTag: string[];
   /** A region listed by the `huaweicloud_swr_sync_regions` data source. */
   readonly targetRegion: string;
+  /** Organization in the target region (it must exist). */
   readonly targetOrganization: string;
   /** Overwrite tags that exist at the target. @default false */
   readonly override?: boolean | IResolvable;
@@ -33,7 +36,9 @@ const SCHEMA: BlockSchema = {
   enableForceNew: { tf: 'enable_force_new', type: 'string' },
 };
 
+/** A `huaweicloud_swr_image_manual_sync` resource. */
 export class SwrImageManualSync extends HuaweicloudResource<SwrImageManualSyncConfig> {
+  /** The Terraform resource type, `huaweicloud_swr_image_manual_sync`. */
   static readonly tfResourceType = 'huaweicloud_swr_image_manual_sync';
   /** Arguments as transcribed from the provider's Go schema (test/constructs/fixtures/huaweicloud-schema.json pins them). */
   static readonly schema: BlockSchema = SCHEMA;

@@ -7,8 +7,11 @@ import type { SwrPermissionUser } from './users.js';
 
 /** `huaweicloud_swr_image_permissions`: user rights on one repository. */
 export interface SwrImagePermissionsConfig extends RegionalConfig {
+  /** Organization of the repository. */
   readonly organization: string;
+  /** Repository the rights apply to. */
   readonly repository: string;
+  /** The grants, one per user. */
   readonly users: SwrPermissionUser[];
 }
 
@@ -19,7 +22,9 @@ const SCHEMA: BlockSchema = {
   ...USERS,
 };
 
+/** A `huaweicloud_swr_image_permissions` resource. */
 export class SwrImagePermissions extends HuaweicloudResource<SwrImagePermissionsConfig> {
+  /** The Terraform resource type, `huaweicloud_swr_image_permissions`. */
   static readonly tfResourceType = 'huaweicloud_swr_image_permissions';
   /** Arguments as transcribed from the provider's Go schema (test/constructs/fixtures/huaweicloud-schema.json pins them). */
   static readonly schema: BlockSchema = SCHEMA;

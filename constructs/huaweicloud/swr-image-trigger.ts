@@ -5,12 +5,17 @@ import type { BlockSchema } from './schema.js';
 
 /** `huaweicloud_swr_image_trigger`: redeploys a CCE/CCI workload on push. All ForceNew but `enabled`. */
 export interface SwrImageTriggerConfig extends RegionalConfig {
+  /** Organization of the repository. */
   readonly organization: string;
+  /** Repository whose pushes fire the trigger. */
   readonly repository: string;
+  /** Trigger name, unique in the repository. */
   readonly name: string;
   /** `deployments` or `statefulsets`. */
   readonly workloadType: 'deployments' | 'statefulsets' | string;
+  /** The workload to update. */
   readonly workloadName: string;
+  /** Namespace of the workload. */
   readonly namespace: string;
   /** `all`, `tag` or `regular`. */
   readonly conditionType: 'all' | 'tag' | 'regular' | string;
@@ -23,7 +28,7 @@ export interface SwrImageTriggerConfig extends RegionalConfig {
   readonly clusterId?: string;
   /** @default - looked up from `clusterId` */
   readonly clusterName?: string;
-  /** @default - every container using the image */
+  /** Container to update. @default - every container using the image */
   readonly container?: string;
   /** `cce` or `cci`. @default 'cce' */
   readonly type?: 'cce' | 'cci' | string;
@@ -48,7 +53,9 @@ const SCHEMA: BlockSchema = {
   enabled: { tf: 'enabled', type: 'string' },
 };
 
+/** A `huaweicloud_swr_image_trigger` resource. */
 export class SwrImageTrigger extends HuaweicloudResource<SwrImageTriggerConfig> {
+  /** The Terraform resource type, `huaweicloud_swr_image_trigger`. */
   static readonly tfResourceType = 'huaweicloud_swr_image_trigger';
   /** Arguments as transcribed from the provider's Go schema (test/constructs/fixtures/huaweicloud-schema.json pins them). */
   static readonly schema: BlockSchema = SCHEMA;
@@ -65,9 +72,11 @@ export class SwrImageTrigger extends HuaweicloudResource<SwrImageTriggerConfig> 
   get clusterName(): string {
     return this.getStringAttribute('cluster_name');
   }
+  /** Container updated (computed when not given). */
   get container(): string {
     return this.getStringAttribute('container');
   }
+  /** `cce` or `cci`. */
   get type(): string {
     return this.getStringAttribute('type');
   }
@@ -75,9 +84,11 @@ export class SwrImageTrigger extends HuaweicloudResource<SwrImageTriggerConfig> 
   get enabled(): string {
     return this.getStringAttribute('enabled');
   }
+  /** Creation time. */
   get createdAt(): string {
     return this.getStringAttribute('created_at');
   }
+  /** Who created the trigger. */
   get creatorName(): string {
     return this.getStringAttribute('creator_name');
   }

@@ -5,8 +5,11 @@ import type { BlockSchema } from './schema.js';
 import { USERS } from './users.js';
 import type { SwrPermissionUser } from './users.js';
 
+/** `timeouts` of `huaweicloud_swr_organization_permissions`: create and delete only. */
 export interface SwrOrganizationPermissionsTimeouts {
+  /** @default '5m' */
   readonly create?: string;
+  /** @default '5m' */
   readonly delete?: string;
 }
 
@@ -14,7 +17,9 @@ export interface SwrOrganizationPermissionsTimeouts {
 export interface SwrOrganizationPermissionsConfig extends RegionalConfig {
   /** ForceNew. */
   readonly organization: string;
+  /** The grants, one per user. */
   readonly users: SwrPermissionUser[];
+  /** @default - the provider's (5 minutes each) */
   readonly timeouts?: SwrOrganizationPermissionsTimeouts;
 }
 
@@ -29,7 +34,9 @@ const SCHEMA: BlockSchema = {
   },
 };
 
+/** A `huaweicloud_swr_organization_permissions` resource. */
 export class SwrOrganizationPermissions extends HuaweicloudResource<SwrOrganizationPermissionsConfig> {
+  /** The Terraform resource type, `huaweicloud_swr_organization_permissions`. */
   static readonly tfResourceType = 'huaweicloud_swr_organization_permissions';
   /** Arguments as transcribed from the provider's Go schema (test/constructs/fixtures/huaweicloud-schema.json pins them). */
   static readonly schema: BlockSchema = SCHEMA;
@@ -38,6 +45,7 @@ export class SwrOrganizationPermissions extends HuaweicloudResource<SwrOrganizat
     super(scope, id, SwrOrganizationPermissions.tfResourceType, SCHEMA, config);
   }
 
+  /** Who created the organization. */
   get creator(): string {
     return this.getStringAttribute('creator');
   }

@@ -3,6 +3,7 @@ import { HuaweicloudResource, REGION } from './resource.js';
 import type { RegionalConfig } from './resource.js';
 import type { BlockSchema } from './schema.js';
 
+/** `timeouts` of `huaweicloud_swr_organization`: create and delete only. */
 export interface SwrOrganizationTimeouts {
   /** @default '5m' */
   readonly create?: string;
@@ -14,6 +15,7 @@ export interface SwrOrganizationTimeouts {
 export interface SwrOrganizationConfig extends RegionalConfig {
   /** Unique across all of SWR (the naming rules are in docs/constructs.md; the provider does not check them). */
   readonly name: string;
+  /** @default - the provider's (5 minutes each) */
   readonly timeouts?: SwrOrganizationTimeouts;
 }
 
@@ -27,7 +29,9 @@ const SCHEMA: BlockSchema = {
   },
 };
 
+/** A `huaweicloud_swr_organization` resource. */
 export class SwrOrganization extends HuaweicloudResource<SwrOrganizationConfig> {
+  /** The Terraform resource type, `huaweicloud_swr_organization`. */
   static readonly tfResourceType = 'huaweicloud_swr_organization';
   /** Arguments as transcribed from the provider's Go schema (test/constructs/fixtures/huaweicloud-schema.json pins them). */
   static readonly schema: BlockSchema = SCHEMA;
@@ -36,9 +40,11 @@ export class SwrOrganization extends HuaweicloudResource<SwrOrganizationConfig> 
     super(scope, id, SwrOrganization.tfResourceType, SCHEMA, config);
   }
 
+  /** The organization name. */
   get name(): string {
     return this.getStringAttribute('name');
   }
+  /** Who created the organization. */
   get creator(): string {
     return this.getStringAttribute('creator');
   }

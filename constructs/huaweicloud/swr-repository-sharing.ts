@@ -15,7 +15,9 @@ export interface SwrRepositorySharingTimeouts {
 
 /** `huaweicloud_swr_repository_sharing`: share a repository with another account. */
 export interface SwrRepositorySharingConfig extends RegionalConfig {
+  /** Organization of the repository. */
   readonly organization: string;
+  /** Repository to share. */
   readonly repository: string;
   /** The account must already exist. */
   readonly sharingAccount: string;
@@ -23,7 +25,9 @@ export interface SwrRepositorySharingConfig extends RegionalConfig {
   readonly deadline: string;
   /** Only `pull`. @default 'pull' */
   readonly permission?: string;
+  /** @default - none */
   readonly description?: string;
+  /** @default - the provider's (2 minutes) */
   readonly timeouts?: SwrRepositorySharingTimeouts;
 }
 
@@ -38,7 +42,9 @@ const SCHEMA: BlockSchema = {
   timeouts: { tf: 'timeouts', list: false, block: { default: { tf: 'default', type: 'string' } } },
 };
 
+/** A `huaweicloud_swr_repository_sharing` resource. */
 export class SwrRepositorySharing extends HuaweicloudResource<SwrRepositorySharingConfig> {
+  /** The Terraform resource type, `huaweicloud_swr_repository_sharing`. */
   static readonly tfResourceType = 'huaweicloud_swr_repository_sharing';
   /** Arguments as transcribed from the provider's Go schema (test/constructs/fixtures/huaweicloud-schema.json pins them). */
   static readonly schema: BlockSchema = SCHEMA;

@@ -9,7 +9,9 @@ import type { BlockSchema } from './schema.js';
  * `enableForceNew: 'true'` (or the provider's `enable_force_new`) a change replaces the tag instead of failing.
  */
 export interface SwrRepositoryTagConfig extends RegionalConfig {
+  /** Organization of the repository. */
   readonly organization: string;
+  /** Repository holding the image. */
   readonly repository: string;
   /** The existing tag. */
   readonly sourceTag: string;
@@ -31,7 +33,9 @@ const SCHEMA: BlockSchema = {
   enableForceNew: { tf: 'enable_force_new', type: 'string' },
 };
 
+/** A `huaweicloud_swr_repository_tag` resource. */
 export class SwrRepositoryTag extends HuaweicloudResource<SwrRepositoryTagConfig> {
+  /** The Terraform resource type, `huaweicloud_swr_repository_tag`. */
   static readonly tfResourceType = 'huaweicloud_swr_repository_tag';
   /** Arguments as transcribed from the provider's Go schema (test/constructs/fixtures/huaweicloud-schema.json pins them). */
   static readonly schema: BlockSchema = SCHEMA;
@@ -44,12 +48,15 @@ export class SwrRepositoryTag extends HuaweicloudResource<SwrRepositoryTagConfig
   get tag(): string {
     return this.getStringAttribute('tag');
   }
+  /** The tag's ID in SWR. */
   get tagId(): number {
     return this.getNumberAttribute('tag_id');
   }
+  /** The repository's ID in SWR. */
   get repositoryId(): number {
     return this.getNumberAttribute('repository_id');
   }
+  /** The image ID. */
   get imageId(): string {
     return this.getStringAttribute('image_id');
   }
@@ -73,18 +80,23 @@ export class SwrRepositoryTag extends HuaweicloudResource<SwrRepositoryTagConfig
   get internalPath(): string {
     return this.getStringAttribute('internal_path');
   }
+  /** Image size in bytes. */
   get size(): number {
     return this.getNumberAttribute('size');
   }
+  /** Whether the image is trusted (signed). */
   get isTrusted(): IResolvable {
     return this.getBooleanAttribute('is_trusted');
   }
+  /** Creation time. */
   get created(): string {
     return this.getStringAttribute('created');
   }
+  /** Last update time. */
   get updated(): string {
     return this.getStringAttribute('updated');
   }
+  /** SWR's tag type code. */
   get tagType(): number {
     return this.getNumberAttribute('tag_type');
   }

@@ -21,7 +21,9 @@ const SCHEMA: BlockSchema = {
   enableForceNew: { tf: 'enable_force_new', type: 'string' },
 };
 
+/** A `huaweicloud_swr_temporary_login_command` resource. */
 export class SwrTemporaryLoginCommand extends HuaweicloudResource<SwrTemporaryLoginCommandConfig> {
+  /** The Terraform resource type, `huaweicloud_swr_temporary_login_command`. */
   static readonly tfResourceType = 'huaweicloud_swr_temporary_login_command';
   /** Arguments as transcribed from the provider's Go schema (test/constructs/fixtures/huaweicloud-schema.json pins them). */
   static readonly schema: BlockSchema = SCHEMA;

@@ -8,11 +8,16 @@ import { Token } from './cdktf.js';
 import type { IConstruct } from './cdktf.js';
 import type { Rule } from './rules.js';
 
+/** A prop that breaks a rule, thrown when the construct is created. */
 export class ConstructValidationError extends Error {
   constructor(
+    /** The construct's path, e.g. `MyStack/web`. */
     readonly path: string,
+    /** The prop, e.g. `eip.bandwidthName` or `containers[1].image`. */
     readonly prop: string,
+    /** The value as given (secrets are never kept). */
     readonly value: unknown,
+    /** The rule it breaks, as the end of a sentence. */
     readonly rule: string,
   ) {
     super(`${path}: ${prop} ${show(value)} ${rule}`);

@@ -10,6 +10,7 @@ import { fail, isUnresolved } from '../lib/validation.js';
 /** enforce: always CCI; auto: scheduler scores; localPrefer: CCI only when the cluster is short; off: never. */
 export type BurstingMode = 'auto' | 'localPrefer' | 'enforce' | 'off';
 
+/** CCI generation: 1 (the bursting add-on with virtual-kubelet) or 2. */
 export type CciVersion = 1 | 2;
 
 const MODES: readonly string[] = ['auto', 'localPrefer', 'enforce', 'off'];

@@ -9,6 +9,7 @@ import { BANDWIDTH_NAME, GO_DURATION, bandwidthSizeRule } from '../lib/rules.js'
 import type { Rule } from '../lib/rules.js';
 import { check, fail, isUnresolved } from '../lib/validation.js';
 
+/** Options of a static (sticky) pod EIP. */
 export interface StaticEip {
   /** How long the EIP outlives its pod, a Go duration. @default '5m' (the platform's) */
   readonly expireDuration?: string;
@@ -16,6 +17,7 @@ export interface StaticEip {
   readonly noCascading?: boolean;
 }
 
+/** A public IP per pod, as `yangtse.io/*` pod annotations (Cloud Native Network 2.0, CCE Autopilot, CCI). */
 export interface WorkloadEip {
   /** Give each pod a new EIP (`yangtse.io/pod-with-eip`). @default true, unless `eipId` is set */
   readonly podWithEip?: boolean;

@@ -10,6 +10,7 @@ import { IMAGE_PREFIX } from '../lib/rules.js';
 import { fail, isUnresolved } from '../lib/validation.js';
 import type { MirrorSetMember } from '../mirror-set.js';
 
+/** One CCI image-replacement rule: images whose part before the last '/' is `repositoryPrefix` pull from `replaceWith`. */
 export interface ImageReplacementRule {
   /** The image-name part before the last '/' (may be a bare `host:port`), or '' for images without '/'. */
   readonly repositoryPrefix: string;

@@ -12,19 +12,25 @@ import type { WorkloadEip } from './eip.js';
 import { checkRules, deriveRules } from './image-replacement.js';
 import type { ImageReplacementRule } from './image-replacement.js';
 
+/** A port a container listens on. */
 export interface ContainerPort {
+  /** Port number, 1-65535. */
   readonly containerPort: number;
+  /** An IANA service name for the port. @default - unnamed */
   readonly name?: string;
   /** @default 'TCP' */
   readonly protocol?: 'TCP' | 'UDP' | 'SCTP';
 }
 
+/** Resource requests and limits of a container. */
 export interface ContainerResources {
-  /** e.g. { cpu: '250m', memory: '512Mi' } */
+  /** e.g. { cpu: '250m', memory: '512Mi' } (CCI sizes burst pods from these). @default - none */
   readonly requests?: Record<string, string>;
+  /** e.g. { cpu: '1', memory: '1Gi' }. @default - none */
   readonly limits?: Record<string, string>;
 }
 
+/** One container (or init container) of a `Workload`. */
 export interface WorkloadContainer {
   /** A Kubernetes DNS label, unique in the pod. */
   readonly name: string;
@@ -34,14 +40,21 @@ export interface WorkloadContainer {
   readonly tag?: string;
   /** Pull a MirroredImage by the digest in the lock file. @default true */
   readonly pinned?: boolean;
+  /** @default - Kubernetes' (Always for ':latest' and untagged images, else IfNotPresent) */
   readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** Replaces the image's entrypoint. @default - the image's */
   readonly command?: string[];
+  /** Replaces the image's arguments. @default - the image's */
   readonly args?: string[];
+  /** Environment variables (plain values; use a Secret for credentials). @default - none */
   readonly env?: Record<string, string>;
+  /** @default - none */
   readonly ports?: ContainerPort[];
+  /** @default - none */
   readonly resources?: ContainerResources;
 }
 
+/** CCI image-replacement settings of a `Workload` (CCI 1.0 only). */
 export interface ImageReplacementProps {
   /** Explicit rules. @default - none */
   readonly rules?: ImageReplacementRule[];
@@ -52,6 +65,7 @@ export interface ImageReplacementProps {
   readonly fromMirroredImages?: boolean;
 }
 
+/** Props of a `Workload`. */
 export interface WorkloadProps {
   /** Deployment / StatefulSet name. */
   readonly name: string;
@@ -65,10 +79,13 @@ export interface WorkloadProps {
   readonly replicas?: number;
   /** Labels of the workload and its pods. @default { app: name } */
   readonly labels?: Record<string, string>;
-  /** Extra pod annotations. */
+  /** Extra pod annotations. @default - none */
   readonly podAnnotations?: Record<string, string>;
+  /** At least one. */
   readonly containers: WorkloadContainer[];
+  /** Run to completion, in order, before the containers start. @default - none */
   readonly initContainers?: WorkloadContainer[];
+  /** Pull secrets: `ImagePullSecret`s of this namespace (they are created first) or secret names. @default - none */
   readonly imagePullSecrets?: (ImagePullSecret | string)[];
   /** A public IP per pod, via `yangtse.io/*` annotations. @default - none */
   readonly eip?: WorkloadEip;
@@ -79,6 +96,7 @@ export interface WorkloadProps {
    * 2 the `bursting.cci.io/burst-to-cci` label and no image replacement (undocumented for CCI 2.0). @default 1
    */
   readonly cciVersion?: CciVersion;
+  /** CCI image-replacement rules. @default - none */
   readonly imageReplacement?: ImageReplacementProps;
   /**
    * Time-zone synchronization, as the console's option: mounts the node's /etc/localtime read-only into every
@@ -87,6 +105,7 @@ export interface WorkloadProps {
   readonly timezoneSync?: boolean;
   /** @default false */
   readonly waitForRollout?: boolean;
+  /** @default - the stack's default kubernetes provider */
   readonly provider?: KubernetesProvider;
 }
 
@@ -97,10 +116,15 @@ const LOCALTIME_VOLUME = 'localtime';
  * image-replacement settings as typed props. It is also a trigger target for `SwrRepository`.
  */
 export class Workload extends Construct {
+  /** The `kubernetes_deployment_v1` or `kubernetes_stateful_set_v1`, for overrides. */
   readonly resource: DeploymentV1 | StatefulSetV1;
+  /** The Deployment / StatefulSet name. */
   readonly workloadName: string;
+  /** The namespace. */
   readonly namespace: string;
+  /** Deployment or StatefulSet. */
   readonly kind: 'deployment' | 'statefulset';
+  /** The CCI generation the bursting label targets. */
   readonly cciVersion: CciVersion;
   private readonly explicitRules: ImageReplacementRule[];
   private readonly deriveFromMirror: boolean;

@@ -10,15 +10,21 @@ import { writeFileAtomic } from '../util/atomic-file.js';
  * two-space indent and a trailing newline so a pull request diff shows exactly which digests moved.
  */
 export interface LockEntry {
+  /** The source reference copied, `repository:tag`. */
   readonly source: string;
+  /** Digest of the source manifest (or index) at copy time. */
   readonly sourceDigest: string;
   /** Digest stored at the destination; differs from `sourceDigest` when a platform filter rewrote an index. */
   readonly digest: string;
+  /** Platforms copied, `os/arch[/variant]`; empty when not filtered. */
   readonly platforms: readonly string[];
 }
 
+/** The whole lock file. */
 export interface LockFile {
+  /** Format version. */
   readonly version: 1;
+  /** Destination reference (`registry/repository:tag`) → what was copied there. */
   readonly images: Readonly<Record<string, LockEntry>>;
 }
 
