@@ -6,7 +6,7 @@ import { digestOf } from '../oci/digest.js';
 import { isNonDistributable, parseManifest, type Descriptor, type ImageManifest, type Manifest } from '../oci/manifest.js';
 import { formatPlatform, isAttestation, platformMatches, platformOfImageConfig, type Platform } from '../oci/platform.js';
 import { filterIndex } from '../oci/platform-filter.js';
-import type { Reference } from '../oci/reference.js';
+import { refNameProblem, sourceIndexOf, tagProblem, type Reference } from '../oci/reference.js';
 import type { BlobCounts, ImageResult } from './image-result.js';
 import { BlobCopier, type BlobOutcome, type RepositoryLocation } from './blob-copier.js';
 import { Limiter } from '../util/limiter.js';
@@ -89,7 +89,8 @@ export class CopyEngine {
 
   /** Copies `src` to `dst` and reports the outcome; never throws for registry failures (status `failed`). */
   async copy(src: Reference, dst: Reference, options: CopyOptions = {}): Promise<ImageResult> {
-    return this.report(src, dst, (tally, onSourceDigest) => this.copyTop(src, dst, options, tally, onSourceDigest));
+    const target = destinationOf(src, dst);
+    return this.report(src, target, (tally, onSourceDigest) => this.copyTop(src, target, options, tally, onSourceDigest));
   }
 
   /**
@@ -97,8 +98,9 @@ export class CopyEngine {
    * copy() needs to go on. A runner checks many images at once this way while only `--workers` of them copy.
    */
   async check(src: Reference, dst: Reference, options: CopyOptions = {}): Promise<ImageResult | Checked> {
-    return this.report(src, dst, async (_tally, onSourceDigest) => {
-      const decision = await this.decide(src, dst, options, onSourceDigest);
+    const target = destinationOf(src, dst);
+    return this.report(src, target, async (_tally, onSourceDigest) => {
+      const decision = await this.decide(src, target, options, onSourceDigest);
       return 'unchanged' in decision ? decision.unchanged : decision;
     });
   }
@@ -363,3 +365,17 @@ function platformOfConfig(bytes: Buffer): string[] {
   return platform ? [formatPlatform(platform)] : [];
 }
 
+/**
+ * The destination as written, so results name the tag they wrote: its own tag, else the source's (a tag that
+ * `parseReference` only assumed, `latest`, counts as none, so `copy(parseReference(a), parseReference(b))` keeps
+ * the source's tag as `swr-sync copy a b` does); a digest-only source is stored by digest.
+ */
+function destinationOf(src: Reference, dst: Reference): Reference {
+  if (dst.digest !== undefined || (dst.tag !== undefined && !dst.tagImplied)) return dst;
+  if (src.tag !== undefined) {
+    // A layout source's `@N` or a ref name that is no tag cannot name the copy; the destination keeps what it has.
+    const usable = sourceIndexOf(src.tag) === undefined && (dst.isLayout ? refNameProblem(src.tag) : tagProblem(src.tag)) === undefined;
+    return usable ? dst.withTag(src.tag) : dst;
+  }
+  return src.digest !== undefined ? dst.withTag(undefined) : dst;
+}

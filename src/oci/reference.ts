@@ -53,12 +53,18 @@ export class Reference {
   readonly repository: string;
   readonly tag: string | undefined;
   readonly digest: string | undefined;
+  /**
+   * Whether `tag` was not written but assumed (`parseReference`'s `defaultTag`, `latest`). A copy destination with
+   * an assumed tag takes the source's tag instead (CopyEngine.copy), as `swr-sync copy` does.
+   */
+  readonly tagImplied: boolean;
 
-  constructor(registry: string, repository: string, tag?: string, digest?: string) {
+  constructor(registry: string, repository: string, tag?: string, digest?: string, options: { readonly tagImplied?: boolean } = {}) {
     this.registry = registry;
     this.repository = repository;
     this.tag = tag;
     this.digest = digest;
+    this.tagImplied = tag !== undefined && options.tagImplied === true;
   }
 
   static parse(input: string, options: ParseReferenceOptions = {}): Reference {
@@ -91,7 +97,7 @@ export class Reference {
   }
 
   withDigest(digest: string | undefined): Reference {
-    return new Reference(this.registry, this.repository, this.tag, digest);
+    return new Reference(this.registry, this.repository, this.tag, digest, { tagImplied: this.tagImplied && digest === undefined });
   }
 
   toString(): string {
@@ -234,6 +240,7 @@ export function parseReference(input: string, options: ParseReferenceOptions = {
   }
 
   const defaultTag = options.defaultTag === undefined ? 'latest' : options.defaultTag;
-  if (tag === undefined && digest === undefined && defaultTag !== false) tag = defaultTag;
-  return new Reference(registry, repository, tag, digest);
+  const tagImplied = tag === undefined && digest === undefined && defaultTag !== false;
+  if (tagImplied) tag = defaultTag;
+  return new Reference(registry, repository, tag, digest, { tagImplied });
 }

@@ -139,3 +139,23 @@ export const NO_FILES: LayoutFiles = {
   size: async () => undefined,
   open: async () => undefined,
 };
+
+/**
+ * Why the layout a copy would read from cannot be one, checked on the local disk before anything is sent: `oci:`
+ * names a directory holding `index.json`, `oci-archive:` a file. Undefined when it may be read.
+ */
+export async function layoutSourceProblem(transport: 'oci' | 'oci-archive', path: string): Promise<string | undefined> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return `no such ${transport === 'oci' ? 'directory' : 'file'}: ${path}`;
+    return `cannot read ${path} (${errorCode(error) ?? 'error'})`;
+  }
+  if (transport === 'oci-archive') {
+    return info.isFile() ? undefined : `${path} is not a file: oci-archive: names a tar file (oci: names a layout directory)`;
+  }
+  if (!info.isDirectory()) return `${path} is not a directory: oci: names a layout directory (a tar of a layout is read with oci-archive:)`;
+  const index = await stat(join(path, 'index.json')).catch(() => undefined);
+  return index?.isFile() ? undefined : `${path} is not an OCI image layout: index.json is missing`;
+}

@@ -55,6 +55,11 @@ const CASES: BadInput[] = [
   { name: 'unknown flag', args: (c) => ['copy', `${c.S}/a:v1`, `${c.D}/m/app:v1`, '--bogus'], expect: /unknown option '--bogus'/ },
   { name: 'misspelt flag on sync', args: async (c) => ['sync', '--image', await validImages(c)], expect: /unknown option '--image'/ },
   { name: 'unknown command', args: () => ['frobnicate'], expect: /unknown command 'frobnicate'/ },
+  // OCI layout sources that are not there (a typo in the path): said before anything is sent, not "manifest unknown"
+  { name: 'oci: source directory missing', args: (c) => ['copy', `oci:${c.dir}/no-such-layout:v1`, `${c.D}/m/app:v1`], expect: (c) => new RegExp(`source oci:${re(c.dir)}/no-such-layout:v1: no such directory: ${re(c.dir)}/no-such-layout`) },
+  { name: 'oci: source directory without index.json', args: (c) => ['copy', `oci:${c.dir}`, `${c.D}/m/app:v1`], expect: /is not an OCI image layout: index\.json is missing/ },
+  { name: 'oci-archive: source file missing', args: (c) => ['copy', `oci-archive:${c.dir}/no-such.tar:v1`, `${c.D}/m/app:v1`], expect: (c) => new RegExp(`no such file: ${re(c.dir)}/no-such\\.tar`) },
+  { name: 'oci-archive: source is a directory', args: (c) => ['copy', `oci-archive:${c.dir}:v1`, `${c.D}/m/app:v1`], expect: /is not a file: oci-archive: names a tar file/ },
   { name: '--platform without an architecture', args: (c) => ['copy', `${c.S}/a:v1`, `${c.D}/m/app:v1`, '--platform', 'linux'], expect: /--platform "linux" is not os\/arch\[\/variant\]/ },
   { name: '--platform with too many parts', args: async (c) => ['sync', '--images', await validImages(c), '--platform', 'linux/amd64/v8/x'], expect: /--platform "linux\/amd64\/v8\/x" is not os\/arch\[\/variant\]/ },
   { name: '--timeout not a duration', args: (c) => ['copy', `${c.S}/a:v1`, `${c.D}/m/app:v1`, '--timeout', '5y'], expect: /--timeout must be a duration such as 90s, 30m or 2h/ },

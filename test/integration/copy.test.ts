@@ -72,7 +72,7 @@ for (const mode of ['none', 'basic', 'token'] as RegistryAuth[]) {
       const result = parseJsonOutput<ImageResult>(run);
       assert.equal(result.status, 'copied');
       assert.equal(result.digest, multi.digest, 'destination index digest equals the source index digest');
-      assert.equal(result.destination, `${dst.host}/mirror/multi`);
+      assert.equal(result.destination, `${dst.host}/mirror/multi:2.0`, "the result names the tag written");
       assert.deepEqual(result.platforms.sort(), ['linux/amd64', 'linux/arm64/v8']);
       const check = await verifyImageComplete(dst, 'mirror/multi', '2.0');
       assert.equal(check.digest, multi.digest);

@@ -2,11 +2,12 @@ import { Option, type Command } from 'commander';
 import { RegistryLimiter } from '../../client/rate-limit.js';
 import { applyArchiveOutcomes } from '../../results/archive-outcomes.js';
 import { Transport } from '../../client/registry-client.js';
+import { layoutSourceProblem } from '../../store/layout-files.js';
 import { StoreRouter } from '../../store/store-router.js';
 import { CopyEngine } from '../../engine/copy-engine.js';
 import { ReferrerCopier } from '../../engine/referrer-copier.js';
 import { parsePlatforms } from '../../oci/platform.js';
-import { InvalidReferenceError, isInputErrorCode } from '../../errors.js';
+import { InvalidReferenceError, isInputErrorCode, SwrSyncError } from '../../errors.js';
 import { parseReference, refNameProblem, sourceIndexOf, tagProblem, type Reference } from '../../oci/reference.js';
 import { formatImageLine } from '../../results/format.js';
 import { printable } from '../../results/escape.js';
@@ -53,6 +54,11 @@ export function registerCopy(program: Command): void {
     .addHelpText('after', '\nCredentials are never taken on the command line: use --auth, the authfiles, or ~/.docker/config.json.\n')
     .action(async (srcText: string, dstText: string, flags: CopyFlags) => {
       const src = parseReference(srcText);
+      if (src.isLayout) {
+        // A layout that is not there is a typo in the command, not a failed copy: said before anything is sent.
+        const problem = await layoutSourceProblem(src.registry as 'oci' | 'oci-archive', src.repository);
+        if (problem) throw new SwrSyncError('ERR_INVALID_ARGUMENT', `source ${srcText}: ${problem}`);
+      }
       const dst = copyDestination(src, parseReference(dstText, { defaultTag: false }), dstText);
       const platforms = flags.platform ? parsePlatforms(flags.platform) : undefined;
       const credentials = await loadCopyCredentials(flags);
