@@ -4,4 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.json
-exec node --test --test-reporter=spec --test-concurrency=2 "${@:-lib/test/unit/}"
+if [ $# -eq 0 ]; then
+  # Files, not the directory: Node 22 and later read a directory argument as a module to run (scripts/test.sh).
+  mapfile -t files < <(find lib/test/unit -name '*.test.js' | LC_ALL=C sort)
+  set -- "${files[@]}"
+fi
+exec node --test --test-reporter=spec --test-concurrency=2 "$@"
