@@ -9,7 +9,7 @@ import { durationOption, integerOption, rateOption } from './options.js';
 export function addJobOptions(command: Command): Command {
   return command
     .option('--auth <file>', 'auth.json (registry or registry/namespace keys; ${VAR} expanded) (default: ./auth.json when present)')
-    .addOption(new Option('--images <file>', 'images.json (image-migrator / image-syncer rules) or a swr-mirror.json mirror spec, JSON or YAML').default(undefined, './images.json'))
+    .addOption(new Option('--images <file>', 'images.json (image-migrator / image-syncer rules) or a swr-mirror.json mirror spec, JSON or YAML (default: ./images.json)'))
     .option('--config <file>', "image-syncer's legacy combined file { auth, images } (JSON or YAML), instead of --auth and --images")
     .addOption(new Option('--registry <host>', 'default destination registry for empty destinations').env('DEFAULT_REGISTRY'))
     .addOption(new Option('--namespace <ns>', 'default destination namespace for empty destinations').env('DEFAULT_NAMESPACE'))

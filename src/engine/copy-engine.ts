@@ -139,7 +139,8 @@ export class CopyEngine {
           bytesSkipped: tally.bytesSkipped,
           blobs: tally.blobs,
           status: 'skipped',
-          note: error.message,
+          // The result names the source already.
+          note: error.message.replace(`${src}: `, ''),
           durationMs: Date.now() - started,
         };
       }

@@ -103,7 +103,8 @@ export async function openJob(config: JobConfig): Promise<Job> {
     const invalid = imageFiles.flatMap((f) => f.invalid).map((r): GenerateFailure => ({
       rule: { file: r.file, key: r.key },
       source: r.key,
-      error: { code: 'ERR_INVALID_CONFIG', message: r.problems.map((p) => p.message).join('; ') },
+      // The failure is reported under its file and key already: the message is the problem alone.
+      error: { code: 'ERR_INVALID_CONFIG', message: r.problems.map((p) => p.message.replace(`${r.file}, key "${r.key}": `, '')).join('; ') },
     }));
     const loaded = { ...expanded, failures: [...invalid, ...expanded.failures], warnings: [...imageFiles.flatMap((f) => f.warnings), ...(authJson?.warnings ?? []), ...expanded.warnings] };
     return { config, rules, credentials, lock, source, destination, expanded: dedupeTasks(loaded), close: async () => {

@@ -94,7 +94,7 @@ async function planOne(task: ImageTask, clients: { readonly source: ImageStore; 
       ...(platforms ?? locked?.platforms ? { platforms: platforms ?? [...locked!.platforms] } : {}),
     };
   } catch (error) {
-    if (isSwrSyncError(error) && error.code === 'ERR_PLATFORM_NOT_FOUND') return { ...base, status: 'skipped', note: error.message };
+    if (isSwrSyncError(error) && error.code === 'ERR_PLATFORM_NOT_FOUND') return { ...base, status: 'skipped', note: error.message.replace(`${src}: `, '') };
     return { ...base, status: 'failed', error: { code: isSwrSyncError(error) ? error.code : 'ERR_UNEXPECTED', message: describeError(error) } };
   }
 }
