@@ -169,6 +169,9 @@ export async function readInputs(context: InputContext = {}): Promise<ActionInpu
 export function jobConfigOf(inputs: ActionInputs, env: NodeJS.ProcessEnv = process.env): JobConfig {
   return {
     images: inputs.imageFiles,
+    // A workflow step is CI: a broken images or auth file fails the step before anything is copied (the CLI's
+    // --strict), rather than skipping a rule as image-syncer and image-migrator do (docs/migrating.md).
+    strict: true,
     ...(inputs.authFile ? { auth: inputs.authFile } : {}),
     ...(inputs.registry ? { registry: inputs.registry } : {}),
     ...(inputs.namespace ? { namespace: inputs.namespace } : {}),
