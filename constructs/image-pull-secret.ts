@@ -1,6 +1,6 @@
 import { REGISTRY_HOST } from '../src/kubernetes/pull-secret.js';
 import { swrLoginKey, swrLoginUser } from '../src/swr/login-key.js';
-import { Annotations, Construct, Fn, SecretV1, Token } from './lib/cdktf.js';
+import { Annotations, Construct, Fn, SecretV1, Token, checkFramework } from './lib/cdktf.js';
 import type { KubernetesProvider } from './lib/cdktf.js';
 import { K8S_LABEL_NAME, K8S_SUBDOMAIN } from './lib/rules.js';
 import type { Rule } from './lib/rules.js';
@@ -110,6 +110,7 @@ export class ImagePullSecret extends Construct {
 
   constructor(scope: Construct, id: string, props: ImagePullSecretProps) {
     super(scope, id);
+    checkFramework(this);
     if (props.name === undefined) fail(this, 'name', props.name, 'is required');
     check(this, 'name', props.name, K8S_SUBDOMAIN);
     check(this, 'namespace', props.namespace, K8S_LABEL_NAME);

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Construct, TerraformStack } from './lib/cdktf.js';
+import { Construct, TerraformStack, checkFramework } from './lib/cdktf.js';
 import type { IConstruct, ISynthesisSession } from './lib/cdktf.js';
 import { parseRegistryLimits } from '../src/config/registry-limits.js';
 import { fail } from './lib/validation.js';
@@ -84,6 +84,7 @@ export class MirrorSet extends Construct {
 
   constructor(scope: Construct, id: string, props: MirrorSetProps = {}) {
     super(scope, id);
+    checkFramework(this);
     const stack = TerraformStack.of(this);
     const existing = SETS.get(stack);
     // One spec file per stack, so one set: images created before an explicit set would be split across two.

@@ -1,6 +1,6 @@
 import { parseReference } from '../src/oci/reference.js';
 import type { Reference } from '../src/oci/reference.js';
-import { Annotations, Construct, DataResource, TerraformStack } from './lib/cdktf.js';
+import { Annotations, Construct, DataResource, TerraformStack, checkFramework } from './lib/cdktf.js';
 import { IMAGE_TAG, PLATFORM, REPOSITORY_NAME } from './lib/rules.js';
 import { check, fail, isUnresolved } from './lib/validation.js';
 import { copyCommand, resolveCopyOptions } from './copy-on-deploy.js';
@@ -64,6 +64,7 @@ export class MirroredImage extends Construct implements MirrorSetMember {
 
   constructor(scope: Construct, id: string, props: MirroredImageProps) {
     super(scope, id);
+    checkFramework(this);
     this.mirrorSet = props.mirrorSet ?? MirrorSet.of(this);
 
     const source = this.parse('source', props.source);

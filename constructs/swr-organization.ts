@@ -1,4 +1,4 @@
-import { Construct } from './lib/cdktf.js';
+import { Construct, checkFramework } from './lib/cdktf.js';
 import { ORGANIZATION_NAME } from './lib/rules.js';
 import { check, fail } from './lib/validation.js';
 import { HuaweicloudProvider } from './huaweicloud/provider.js';
@@ -50,6 +50,7 @@ export class SwrOrganization extends Construct {
 
   constructor(scope: Construct, id: string, props: SwrOrganizationProps) {
     super(scope, id);
+    checkFramework(this);
     if (props.name === undefined) fail(this, 'name', props.name, 'is required');
     check(this, 'name', props.name, ORGANIZATION_NAME);
     checkUsers(this, 'permissions', props.permissions);

@@ -1,4 +1,4 @@
-import { Construct, Fn } from './lib/cdktf.js';
+import { Construct, Fn, checkFramework } from './lib/cdktf.js';
 import type { TerraformResource } from './lib/cdktf.js';
 import { IMAGE_TAG, ORGANIZATION_NAME, REPOSITORY_NAME, SHARING_DEADLINE, K8S_LABEL_NAME, K8S_SUBDOMAIN } from './lib/rules.js';
 import type { Rule } from './lib/rules.js';
@@ -174,6 +174,7 @@ export class SwrRepository extends Construct {
 
   constructor(scope: Construct, id: string, props: SwrRepositoryProps) {
     super(scope, id);
+    checkFramework(this);
     if (props.name === undefined) fail(this, 'name', props.name, 'is required');
     check(this, 'name', props.name, REPOSITORY_NAME);
     const org = props.organization;

@@ -1,4 +1,4 @@
-import { TerraformDataSource, TerraformResource } from '../lib/cdktf.js';
+import { TerraformDataSource, TerraformResource, checkFramework } from '../lib/cdktf.js';
 import type { Construct, IResolvable, TerraformMetaArguments } from '../lib/cdktf.js';
 import { fail } from '../lib/validation.js';
 import { blockToHclTerraform, blockToTerraform } from './schema.js';
@@ -56,6 +56,7 @@ export abstract class HuaweicloudResource<C extends TerraformMetaArguments> exte
       provisioners: config.provisioners,
       connection: config.connection,
     });
+    checkFramework(this);
     checkRequired(this, schema, config);
     this.config = config;
     this.#schema = schema;
@@ -88,6 +89,7 @@ export abstract class HuaweicloudDataSource<C extends TerraformMetaArguments> ex
 
   protected constructor(scope: Construct, id: string, dataSourceType: string, schema: BlockSchema, config: C) {
     super(scope, id, { terraformResourceType: dataSourceType, ...metaArguments(config) });
+    checkFramework(this);
     checkRequired(this, schema, config);
     this.config = config;
     this.#schema = schema;

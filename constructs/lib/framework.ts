@@ -4,25 +4,35 @@
  * helpers from here, so the same source works in either kind of app; the framework's classes must be the ones the
  * app's `App` and `TerraformStack` come from.
  *
- * Which one: `CDKTF_SWR_FRAMEWORK=cdktf|cdktn` if set, else the one installed, `cdktf` first when both are (an app
- * moving to CDK Terrain with cdktf still installed sets the variable or removes cdktf). Both resolve from this
- * package's location, i.e. the app's node_modules. Types are cdktf's; cdktn 0.24 declares the same API.
+ * Which one: `CDKTF_SWR_FRAMEWORK=cdktf|cdktn` if set; else the one the app has already loaded (an app imports its
+ * framework before or beside this library, and ES modules evaluate imports in order); else the one installed,
+ * `cdktf` first when both are. Both resolve from this package's location, i.e. the app's node_modules. A construct
+ * created in a stack of the other framework fails at once with a message naming the variable. Types are cdktf's;
+ * cdktn 0.24 declares the same API.
  */
 import { createRequire } from 'node:module';
 import type * as Cdktf from 'cdktf';
+import type { IConstruct } from 'constructs';
 
 /** The framework packages this library runs on. */
 export type FrameworkName = 'cdktf' | 'cdktn';
 
 const FRAMEWORKS: readonly FrameworkName[] = ['cdktf', 'cdktn'];
 
-function installed(name: string): boolean {
+const require = createRequire(import.meta.url);
+
+function resolved(name: string): string | undefined {
   try {
-    createRequire(import.meta.url).resolve(name);
-    return true;
+    return require.resolve(name);
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** Both frameworks are CommonJS: an app that imported one has it in the module cache. */
+function loaded(name: string): boolean {
+  const path = resolved(name);
+  return path !== undefined && require.cache[path] !== undefined;
 }
 
 function select(): FrameworkName {
@@ -33,7 +43,9 @@ function select(): FrameworkName {
     }
     return wanted as FrameworkName;
   }
-  const found = FRAMEWORKS.find(installed);
+  const inUse = FRAMEWORKS.filter(loaded);
+  if (inUse.length === 1) return inUse[0]!;
+  const found = FRAMEWORKS.find((name) => resolved(name) !== undefined);
   if (!found) throw new Error("cdktf-swr needs a CDK framework: install 'cdktf' (0.21) or 'cdktn' (CDK Terrain, 0.24)");
   return found;
 }
@@ -42,8 +54,8 @@ function select(): FrameworkName {
 export const FRAMEWORK: FrameworkName = select();
 
 // Both packages are CommonJS (jsii): the namespace's default export is module.exports, with every class on it.
-const loaded = (await import(FRAMEWORK)) as { default?: typeof Cdktf } & typeof Cdktf;
-const fw: typeof Cdktf = loaded.default ?? loaded;
+const module = (await import(FRAMEWORK)) as { default?: typeof Cdktf } & typeof Cdktf;
+const fw: typeof Cdktf = module.default ?? module;
 
 export const Annotations: typeof Cdktf.Annotations = fw.Annotations;
 export type Annotations = Cdktf.Annotations;
@@ -74,6 +86,21 @@ export const numberToHclTerraform: typeof Cdktf.numberToHclTerraform = fw.number
 export const numberToTerraform: typeof Cdktf.numberToTerraform = fw.numberToTerraform;
 export const stringToHclTerraform: typeof Cdktf.stringToHclTerraform = fw.stringToHclTerraform;
 export const stringToTerraform: typeof Cdktf.stringToTerraform = fw.stringToTerraform;
+
+/**
+ * Fails when `scope` is in a stack of the other framework (both installed, the wrong one picked): mixing them
+ * otherwise breaks deep inside synth.
+ */
+export function checkFramework(scope: IConstruct): void {
+  const stack = fw.TerraformStack.of(scope);
+  if (!(stack instanceof fw.TerraformStack)) {
+    const other = FRAMEWORK === 'cdktf' ? 'cdktn' : 'cdktf';
+    throw new Error(
+      `${scope.node.path}: cdktf-swr runs on ${FRAMEWORK}, but this stack is a ${other} TerraformStack; ` +
+        `set CDKTF_SWR_FRAMEWORK=${other} (both frameworks are installed)`,
+    );
+  }
+}
 
 export type {
   IResolvable,

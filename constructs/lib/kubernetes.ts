@@ -6,7 +6,7 @@
  * snake_case, except inside the map-valued arguments (labels, annotations, data, …) whose keys are user data.
  * No HCL output and no typed getters beyond `metadata.name`; `addOverride` works as on any resource.
  */
-import { TerraformProvider, TerraformResource, Token, Tokenization } from './framework.js';
+import { TerraformProvider, TerraformResource, Token, Tokenization, checkFramework } from './framework.js';
 import type { Construct, TerraformMetaArguments, TerraformProviderGeneratorMetadata } from './framework.js';
 
 /** The kubernetes provider release the JSON follows (the prebuilt bindings' generator metadata). */
@@ -79,6 +79,7 @@ abstract class KubernetesResource extends TerraformResource {
       connection: config.connection,
       forEach: config.forEach,
     });
+    checkFramework(this);
     this.body = body(config);
   }
 

@@ -1,4 +1,4 @@
-import { Annotations, Aspects, Construct, DeploymentV1, Lazy, StatefulSetV1 } from '../lib/cdktf.js';
+import { Annotations, Aspects, Construct, DeploymentV1, Lazy, StatefulSetV1, checkFramework } from '../lib/cdktf.js';
 import type { DeploymentV1SpecTemplate, IConstruct, KubernetesProvider } from '../lib/cdktf.js';
 import { IMAGE_REFERENCE, K8S_LABEL_NAME, K8S_SUBDOMAIN } from '../lib/rules.js';
 import { check, fail, isUnresolved } from '../lib/validation.js';
@@ -133,6 +133,7 @@ export class Workload extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkloadProps) {
     super(scope, id);
+    checkFramework(this);
     this.kind = props.kind ?? 'deployment';
     if (this.kind !== 'deployment' && this.kind !== 'statefulset') fail(this, 'kind', this.kind, "must be 'deployment' or 'statefulset'");
     if (props.name === undefined) fail(this, 'name', props.name, 'is required');

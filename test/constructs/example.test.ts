@@ -128,7 +128,8 @@ describe('examples/ app', () => {
 
   it('synthesizes the same configuration in a CDK Terrain (cdktn) app, with its own Kubernetes bindings', () => {
     const cdktf = synthWith({ CDKTF_SWR_FRAMEWORK: 'cdktf' });
-    const cdktn = synthWith({ CDKTF_SWR_FRAMEWORK: 'cdktn' }, 'cdktn');
+    // No variable: the library picks the framework the app has loaded (the app imports cdktn first).
+    const cdktn = synthWith({ CDKTF_SWR_FRAMEWORK: '' }, 'cdktn');
     assert.match(cdktf.stdout, /\(cdktf, prebuilt kubernetes bindings\)/);
     assert.match(cdktn.stdout, /\(cdktn, builtin kubernetes bindings\)/);
     assert.equal(cdktn.manifest.version, '0.24.0', 'synthesized by cdktn');
@@ -144,5 +145,21 @@ describe('examples/ app', () => {
     const builtin = synthWith({ CDKTF_SWR_FRAMEWORK: 'cdktf', CDKTF_SWR_KUBERNETES: 'builtin' });
     assert.match(builtin.stdout, /\(cdktf, builtin kubernetes bindings\)/);
     assert.deepEqual(builtin.config, prebuilt.config);
+  });
+
+  it('names the variable to set when the app runs on the other framework than the library picked', () => {
+    const index = join(root, 'lib', 'constructs', 'index.js');
+    const script = [
+      "import { App, TerraformStack } from 'cdktn';",
+      `const { SwrOrganization } = await import(${JSON.stringify(index)});`,
+      "new SwrOrganization(new TerraformStack(new App(), 's'), 'org', { name: 'acme' });",
+    ].join('\n');
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, CDKTF_SWR_FRAMEWORK: 'cdktf' },
+    });
+    assert.notEqual(run.status, 0);
+    assert.match(run.stderr, /s\/org: cdktf-swr runs on cdktf, but this stack is a cdktn TerraformStack; set CDKTF_SWR_FRAMEWORK=cdktn/);
   });
 });
