@@ -184,6 +184,42 @@ export const CASES: Case[] = [
     expect: { repos: { etcd: { '1.0.0': 'coreos/etcd:1.0.0', '2.7.3': 'coreos/etcd:2.7.3', '3.0.0': 'coreos/etcd:3.0.0' } } },
   },
   {
+    id: 'M-8f', tool: 'both', from: 'rule 8; image-syncer v1.3.1 client.go (multi-tags with the default destination)', name: 'rule 8 with a tag list',
+    images: (c) => ({ [`${c.S}/coreos/etcd:1.0.0,3.0.0`]: '' }),
+    args: (c) => ['--registry', c.D, '--namespace', c.ns],
+    original: 'copies 1.0.0 and 3.0.0 to <registry>/<namespace>/etcd',
+    expect: { repos: { etcd: { '1.0.0': 'coreos/etcd:1.0.0', '3.0.0': 'coreos/etcd:3.0.0' } } },
+  },
+  {
+    id: 'M-8g', tool: 'both', from: 'rule 8 with a digest source (image-syncer README rule 4)', name: 'rule 8 with a digest: stored by digest under the default namespace',
+    images: (c) => ({ [`${c.S}/coreos/etcd@${c.digest('coreos/etcd:2.7.3')}`]: '' }),
+    args: (c) => ['--registry', c.D, '--namespace', c.ns],
+    original: 'pushes the manifest by digest to <registry>/<namespace>/etcd',
+    expect: { absent: ['etcd'], byDigest: { etcd: 'coreos/etcd:2.7.3' } },
+  },
+  {
+    id: 'M-8h', tool: 'both', from: 'rule 8; v1.3.1 url.go (registry/repository without namespace)', name: 'rule 8 for a repository without namespace',
+    images: (c) => ({ [`${c.S}/solo:1`]: null }),
+    args: (c) => ['--registry', c.D, '--namespace', c.ns],
+    original: 'copies to <registry>/<namespace>/solo:1',
+    expect: { repos: { solo: one('solo:1') } },
+  },
+  {
+    id: 'S-config-json', tool: 'image-syncer', from: 'examples/config.json (--config)', name: 'the legacy combined file, JSON, with $VAR in the password',
+    raw: true,
+    args: (c) => ['--config', join(c.dir, 'config.json'), '--json', '--log', join(c.dir, 'run.log')],
+    original: 'reads auth (expanding $VAR) and images from one file: copies etcd:3.0.0',
+    expect: { repos: { etcd: one('coreos/etcd:3.0.0') } },
+  },
+  {
+    id: 'S-env-key', tool: 'image-syncer', from: 'image-syncer README (auth "$env") and os.ExpandEnv', name: '$VAR in a source key and ${VAR} in the auth username',
+    images: (c) => ({ '${SRC}/coreos/etcd:1.0.0': `${c.D}/${c.ns}/etcd` }),
+    auth: (c) => ({ [c.S]: { insecure: true }, [c.D]: { username: '${DST_USER}', password: '$DST_PASSWORD', insecure: true } }),
+    env: (c) => ({ SRC: c.S, DST_USER }),
+    original: 'expands both: copies etcd:1.0.0',
+    expect: { repos: { etcd: one('coreos/etcd:1.0.0') } },
+  },
+  {
     id: 'M-ex', tool: 'image-migrator', from: 'the images.json example of the docs', name: 'three overlapping rules into one repository',
     images: (c) => ({
       [`${c.S}/coreos/etcd:1.0.0`]: `${c.D}/${c.ns}/etcd:1.0.0`,

@@ -33,6 +33,7 @@ describe('compatibility with image-syncer and image-migrator: their rules, files
     const regexImage = await image('regex');
     for (const tag of REGEX_TAGS) pushes.push(['regex/test', tag, regexImage]);
     pushes.push(['single/amd64', '1.0', await image('single-amd64')]);
+    pushes.push(['solo', '1', await image('solo')]);
     pushes.push(['single/arm64', '1.0', await builder.image({ format: 'oci', layers: [shared], seed: 'single-arm64', platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } })]);
     const multi = await builder.multiArch({ format: 'oci', layerSize: 512, seed: 'compat-multi' });
     pushes.push(['multi/app', '1.0', multi]);
@@ -88,6 +89,12 @@ describe('compatibility with image-syncer and image-migrator: their rules, files
           `  ${ctx.S}/coreos/kube-rbac-proxy:v1.0,v2.0: ${ctx.D}/${ctx.ns}/kube-rbac-proxy`,
           '',
         ].join('\n'));
+      }
+      if (k.id === 'S-config-json') {
+        await write('config.json', {
+          auth: { [ctx.S]: { insecure: true }, [ctx.D]: { username: DST_USER, password: '$DST_PASSWORD', insecure: true } },
+          images: { [`${ctx.S}/coreos/etcd:3.0.0`]: `${ctx.D}/${ctx.ns}/etcd` },
+        });
       }
       const args = k.raw
         ? (k.args?.(ctx) ?? [])
