@@ -50,5 +50,5 @@ export { ConstructValidationError } from './lib/validation.js';
  * example works unchanged in either kind of app.
  */
 export { KubernetesProvider, KUBERNETES_BINDINGS } from './lib/cdktf.js';
-export { FRAMEWORK } from './lib/framework.js';
+export { FRAMEWORK, FrameworkMismatchError } from './lib/framework.js';
 export type { FrameworkName } from './lib/framework.js';

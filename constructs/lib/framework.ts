@@ -87,19 +87,33 @@ export const numberToTerraform: typeof Cdktf.numberToTerraform = fw.numberToTerr
 export const stringToHclTerraform: typeof Cdktf.stringToHclTerraform = fw.stringToHclTerraform;
 export const stringToTerraform: typeof Cdktf.stringToTerraform = fw.stringToTerraform;
 
+/** A construct of this library created in a stack of the framework it did not load. */
+export class FrameworkMismatchError extends Error {
+  /** Stable code for scripts and tests. */
+  readonly code = 'ERR_FRAMEWORK_MISMATCH';
+
+  constructor(
+    /** The construct's path. */
+    readonly path: string,
+    /** The framework the library loaded. */
+    readonly framework: FrameworkName,
+  ) {
+    const other = framework === 'cdktf' ? 'cdktn' : 'cdktf';
+    super(
+      `${path}: cdktf-swr runs on ${framework}, but this stack is a ${other} TerraformStack; ` +
+        `set CDKTF_SWR_FRAMEWORK=${other} (both frameworks are installed)`,
+    );
+    this.name = 'FrameworkMismatchError';
+  }
+}
+
 /**
  * Fails when `scope` is in a stack of the other framework (both installed, the wrong one picked): mixing them
  * otherwise breaks deep inside synth.
  */
 export function checkFramework(scope: IConstruct): void {
   const stack = fw.TerraformStack.of(scope);
-  if (!(stack instanceof fw.TerraformStack)) {
-    const other = FRAMEWORK === 'cdktf' ? 'cdktn' : 'cdktf';
-    throw new Error(
-      `${scope.node.path}: cdktf-swr runs on ${FRAMEWORK}, but this stack is a ${other} TerraformStack; ` +
-        `set CDKTF_SWR_FRAMEWORK=${other} (both frameworks are installed)`,
-    );
-  }
+  if (!(stack instanceof fw.TerraformStack)) throw new FrameworkMismatchError(scope.node.path, FRAMEWORK);
 }
 
 export type {

@@ -10,6 +10,9 @@ import type { Rule } from './rules.js';
 
 /** A prop that breaks a rule, thrown when the construct is created. */
 export class ConstructValidationError extends Error {
+  /** Stable code for scripts and tests. */
+  readonly code = 'ERR_CONSTRUCT_PROP';
+
   constructor(
     /** The construct's path, e.g. `MyStack/web`. */
     readonly path: string,

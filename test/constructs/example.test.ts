@@ -160,6 +160,7 @@ describe('examples/ app', () => {
       env: { ...process.env, CDKTF_SWR_FRAMEWORK: 'cdktf' },
     });
     assert.notEqual(run.status, 0);
-    assert.match(run.stderr, /s\/org: cdktf-swr runs on cdktf, but this stack is a cdktn TerraformStack; set CDKTF_SWR_FRAMEWORK=cdktn/);
+    assert.match(run.stderr, /FrameworkMismatchError: s\/org: cdktf-swr runs on cdktf, but this stack is a cdktn TerraformStack; set CDKTF_SWR_FRAMEWORK=cdktn/);
+    assert.match(run.stderr, /code: 'ERR_FRAMEWORK_MISMATCH'/);
   });
 });

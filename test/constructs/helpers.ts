@@ -62,6 +62,7 @@ export function throwsRule(
 ): void {
   assert.throws(fn, (err: unknown) => {
     assert.ok(err instanceof ConstructValidationError, `expected ConstructValidationError, got ${String(err)}`);
+    assert.equal(err.code, 'ERR_CONSTRUCT_PROP');
     assert.equal(err.path, expected.path);
     assert.equal(err.prop, expected.prop);
     const head = `${expected.path}: ${expected.prop} ${expected.value ?? ''}`;
