@@ -10,7 +10,7 @@ import tseslint from 'typescript-eslint';
  * it, never one after it. `cli` and `action` are two front ends on the same level and do not import each other.
  */
 export const LAYERS = [
-  ['errors.ts', 'util'],
+  ['errors.ts', 'defaults.ts', 'util'],
   ['oci'],
   ['config'],
   ['kubernetes'],
@@ -26,7 +26,7 @@ export const LAYERS = [
 ];
 
 /** What the constructs may use of `src/`: the pure parts (references, rule files, lock file, Kubernetes names). */
-export const CONSTRUCTS_MAY_IMPORT = ['errors.ts', 'util', 'oci', 'config', 'kubernetes', 'swr', 'plan'];
+export const CONSTRUCTS_MAY_IMPORT = ['errors.ts', 'defaults.ts', 'util', 'oci', 'config', 'kubernetes', 'swr', 'plan'];
 
 const at = (part) => `./src/${part}`;
 

@@ -11,6 +11,7 @@ import { ConfigError, SwrSyncError } from '../errors.js';
 import type { JobConfig } from '../job/job-config.js';
 import { parsePlatforms, type Platform } from '../oci/platform.js';
 import { parseShard, type Shard } from '../plan/shard.js';
+import { DEFAULT_RETRIES, DEFAULT_WORKERS, RETRIES_MAX, RETRIES_MIN, WORKERS_MAX, WORKERS_MIN } from '../defaults.js';
 
 /**
  * The one place that reads the Action's inputs (docs/action.md): every input is read, validated and turned into a typed
@@ -78,8 +79,6 @@ export interface InputContext {
   readonly setSecret?: (secret: string) => void;
 }
 
-const WORKERS_MAX = 256;
-const RETRIES_MAX = 20;
 
 /** Reads every input. Throws `InputError` / `ConfigError` (input errors) before anything is sent anywhere. */
 export async function readInputs(context: InputContext = {}): Promise<ActionInputs> {
@@ -96,8 +95,8 @@ export async function readInputs(context: InputContext = {}): Promise<ActionInpu
     const authFile = await authInput(get('auth'), { workspace, env, setSecret, temp });
 
     const mode = modeInput(get('mode'));
-    const workers = integerInput('workers', get('workers'), { min: 1, max: WORKERS_MAX, fallback: 7 });
-    const retries = integerInput('retries', get('retries'), { min: 0, max: RETRIES_MAX, fallback: 3 });
+    const workers = integerInput('workers', get('workers'), { min: WORKERS_MIN, max: WORKERS_MAX, fallback: DEFAULT_WORKERS });
+    const retries = integerInput('retries', get('retries'), { min: RETRIES_MIN, max: RETRIES_MAX, fallback: DEFAULT_RETRIES });
     const shardText = get('shard');
     const shard = shardText ? shardInput(shardText) : undefined;
     const platformsText = get('platforms');

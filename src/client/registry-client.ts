@@ -9,6 +9,7 @@ import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { RegistrySession } from './session.js';
 import { Transport } from './transport.js';
 import { BlobUploader, type UploadMode } from './upload.js';
+import { DEFAULT_CHUNK_SIZE } from '../defaults.js';
 
 export type { Access, RequestEvent } from './exchange.js';
 export { Transport, type TransportOptions } from './transport.js';
@@ -86,7 +87,7 @@ export class RegistryClient {
       },
     };
     this.uploadMode = options.uploadMode ?? 'auto';
-    this.chunkSize = options.chunkSize ?? 16 * 1024 * 1024;
+    this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     this.ownsTransport = options.transport === undefined;
     this.transport = options.transport ?? new Transport();
     this.limiter = options.limiter ?? new RegistryLimiter();

@@ -1,3 +1,5 @@
+import { DEFAULT_RETRIES } from '../defaults.js';
+
 /**
  * Retry policy for registry requests: 429, 5xx and connection errors are transient; the delay is capped
  * exponential backoff with full jitter (AWS architecture blog, "Exponential Backoff And Jitter"), and a
@@ -16,7 +18,7 @@ export interface RetryPolicy {
   readonly onRetry?: () => void;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { retries: 3, baseDelayMs: 500, maxDelayMs: 15_000, maxRetryAfterMs: 120_000 };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { retries: DEFAULT_RETRIES, baseDelayMs: 500, maxDelayMs: 15_000, maxRetryAfterMs: 120_000 };
 
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || status === 408 || (status >= 500 && status !== 501 && status !== 505);

@@ -1,5 +1,6 @@
 import { Agent } from 'undici';
 import { HeadAgents } from './head-request.js';
+import { DEFAULT_CONNECTIONS_PER_ORIGIN, DEFAULT_STALL_TIMEOUT_MS } from '../defaults.js';
 
 /** Connection settings shared by every registry of a run. */
 export interface TransportOptions {
@@ -16,11 +17,11 @@ export class Transport {
   readonly heads: HeadAgents;
   constructor(options: TransportOptions = {}) {
     const common = {
-      connections: options.connections ?? 32,
+      connections: options.connections ?? DEFAULT_CONNECTIONS_PER_ORIGIN,
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 120_000,
-      headersTimeout: options.stallTimeoutMs ?? 60_000,
-      bodyTimeout: options.stallTimeoutMs ?? 60_000,
+      headersTimeout: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+      bodyTimeout: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
     };
     this.verified = new Agent(common);
     this.unverified = new Agent({ ...common, connect: { rejectUnauthorized: false } });

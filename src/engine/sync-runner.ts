@@ -3,6 +3,7 @@ import type { ImageResult } from './image-result.js';
 import { isChecked, type CopyEngine, type CopyOptions } from './copy-engine.js';
 import { Limiter } from '../util/limiter.js';
 import { isSwrSyncError, SwrSyncError } from '../errors.js';
+import { DEFAULT_WORKERS } from '../defaults.js';
 
 export interface RunTasksOptions {
   /** Images copied at once (image-migrator `--workers`). @default 7 */
@@ -58,7 +59,7 @@ const CHECKS_MAX = 32;
  * Tasks are started grouped by source repository, so the images that share layers follow each other.
  */
 export async function runTasks(tasks: readonly ImageTask[], engine: CopyEngine, options: RunTasksOptions = {}): Promise<ImageResult[]> {
-  const workers = options.workers ?? 7;
+  const workers = options.workers ?? DEFAULT_WORKERS;
   const copies = new Limiter(workers);
   const checks = new Limiter(options.checks ?? Math.max(workers, Math.min(CHECKS_MAX, 4 * workers)));
   const order = tasks.map((task, index) => ({ task, index }))

@@ -23,6 +23,7 @@ import type { PlanReport } from '../results/plan-report.js';
 import { summarize, type RunSummary } from '../results/run-summary.js';
 import type { JobConfig } from './job-config.js';
 import { abortReason } from '../engine/sync-runner.js';
+import { DEFAULT_RETRIES, DEFAULT_WORKERS } from '../defaults.js';
 
 /** A loaded, validated job with its stores (registries and OCI layouts); `close()` releases the connections. */
 export interface Job {
@@ -82,13 +83,13 @@ export async function openJob(config: JobConfig): Promise<Job> {
   const limiter = new RegistryLimiter({
     defaults: { ...(config.rate !== undefined ? { rate: config.rate } : {}), ...(config.bandwidth !== undefined ? { bandwidth: config.bandwidth } : {}) },
     hosts: mergeRegistryLimits(imageFiles.map((f) => f.limits)),
-    paceThreshold: Math.max(config.workers ?? 7, 1),
+    paceThreshold: Math.max(config.workers ?? DEFAULT_WORKERS, 1),
   });
   const common = {
     credentials,
     transport,
     limiter,
-    retry: { retries: config.retries ?? 3 },
+    retry: { retries: config.retries ?? DEFAULT_RETRIES },
     ...(runSignal(config) ? { signal: runSignal(config)! } : {}),
   };
   const source = StoreRouter.open('source', common);

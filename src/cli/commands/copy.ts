@@ -16,6 +16,7 @@ import { Interrupt } from '../interrupt.js';
 import { loadCopyCredentials } from '../credentials.js';
 import { ExitCode } from '../exit-codes.js';
 import { byteRateOption, durationOption, integerOption, rateOption } from '../options.js';
+import { DEFAULT_RETRIES, DEFAULT_STALL_TIMEOUT_MS, RETRIES_MAX, RETRIES_MIN } from '../../defaults.js';
 
 interface CopyFlags {
   platform?: string[];
@@ -44,9 +45,9 @@ export function registerCopy(program: Command): void {
     .option('--src-authfile <file>', 'docker config / skopeo authfile with source credentials')
     .option('--dest-authfile <file>', 'docker config / skopeo authfile with destination credentials')
     .option('--insecure', 'allow plain HTTP and unverified TLS for both registries')
-    .option('--retries <n>', 'retries of a failed request or blob transfer', integerOption('--retries', 0, 20), 3)
+    .option('--retries <n>', 'retries of a failed request or blob transfer', integerOption('--retries', RETRIES_MIN, RETRIES_MAX), DEFAULT_RETRIES)
     .option('--timeout <duration>', 'bound the whole copy (e.g. 10m); no tag is left on an incomplete image', durationOption('--timeout'))
-    .addOption(new Option('--stall-timeout <duration>', 'abort and retry a transfer that receives nothing for this long').argParser(durationOption('--stall-timeout')).default(60_000, '60s'))
+    .addOption(new Option('--stall-timeout <duration>', 'abort and retry a transfer that receives nothing for this long').argParser(durationOption('--stall-timeout')).default(DEFAULT_STALL_TIMEOUT_MS, `${DEFAULT_STALL_TIMEOUT_MS / 1000}s`))
     .option('--rate <n>', 'requests per second to each registry, e.g. 10 or 0.5', rateOption('--rate'))
     .option('--bandwidth <bytes/s>', 'blob bytes per second to and from each registry: 20M, 512k (powers of 1000), 1.5MiB (powers of 1024)', byteRateOption('--bandwidth'))
     .option('--with-referrers', 'also copy what refers to the image: signatures, attestations, SBOMs (OCI 1.1 referrers and cosign tags)')
