@@ -5,7 +5,9 @@ import type { IConstruct, ISynthesisSession } from './lib/cdktf.js';
 import { parseRegistryLimits } from '../src/config/registry-limits.js';
 import { fail } from './lib/validation.js';
 import { LOCK_FILE, MIRROR_SPEC_FILE, readLockFile, serializeMirrorSpec } from './mirror-spec.js';
-import type { LockEntry, LockFile, MirrorSpec, MirrorSpecImage } from './mirror-spec.js';
+import type { LockEntry, LockFile, MirrorSpec, MirrorSpecImage, RegistryLimit } from './mirror-spec.js';
+
+export type { RegistryLimit } from './mirror-spec.js';
 import type { CopyOnDeployOptions } from './copy-on-deploy.js';
 import type { SwrOrganization } from './swr-organization.js';
 
@@ -45,14 +47,6 @@ export interface MirrorSetProps {
    * @default - no limits beyond swr-sync's flags
    */
   readonly registryLimits?: Record<string, RegistryLimit>;
-}
-
-/** Limits for one registry (see `MirrorSetProps.registryLimits`). */
-export interface RegistryLimit {
-  /** Requests per second. @default - swr-sync's `--rate` */
-  readonly rate?: number;
-  /** Bytes per second: a number, or a string with a unit such as '20M' or '1.5MiB'. @default - swr-sync's `--bandwidth` */
-  readonly bandwidth?: number | string;
 }
 
 const ID = 'SwrMirrorSet';

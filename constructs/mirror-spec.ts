@@ -5,7 +5,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseLockFile, type LockFile } from '../src/plan/lock-file.js';
-import type { RegistryLimit } from './mirror-set.js';
 
 /** The mirror spec's file name, beside each stack's `cdk.tf.json`. */
 export const MIRROR_SPEC_FILE = 'swr-mirror.json';
@@ -26,6 +25,14 @@ export interface MirrorSpecImage {
   readonly platforms?: string[];
   /** Copy signatures, attestations and SBOMs too. @default false */
   readonly referrers?: boolean;
+}
+
+/** Limits for one registry (see `MirrorSetProps.registryLimits`). */
+export interface RegistryLimit {
+  /** Requests per second. @default - swr-sync's `--rate` */
+  readonly rate?: number;
+  /** Bytes per second: a number, or a string with a unit such as '20M' or '1.5MiB'. @default - swr-sync's `--bandwidth` */
+  readonly bandwidth?: number | string;
 }
 
 /** `swr-mirror.json`: the images a stack mirrors, input of `swr-sync sync --images` and of the Action. */
