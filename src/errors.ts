@@ -145,11 +145,30 @@ export function describeError(e: unknown): string {
   let cause: unknown = (e as { cause?: unknown }).cause;
   for (let depth = 0; cause instanceof Error && depth < 3; depth++) {
     const causeCode = (cause as { code?: unknown }).code;
-    const part = typeof causeCode === 'string' ? `${causeCode}: ${cause.message}` : cause.message;
-    if (part && !text.includes(part)) text += ` (cause: ${part})`;
+    const part = typeof causeCode === 'string' && !cause.message.includes(causeCode) ? `${causeCode}: ${cause.message}` : cause.message;
+    // A cause the message already gives (a network error's code or text) is not repeated.
+    const given = text.includes(cause.message) || (typeof causeCode === 'string' && /^E[A-Z]+$/.test(causeCode) && text.includes(causeCode));
+    if (part && !given) text += ` (cause: ${part})`;
     cause = (cause as { cause?: unknown }).cause;
   }
   return text;
+}
+
+/**
+ * A signal that aborts after `ms` with a typed reason naming how the user set the limit (`--timeout`, `timeout
+ * input`), so every message about the abort says which knob to turn, in the words of the frontend that set it.
+ */
+export function timeLimitSignal(ms: number, setBy: string): AbortSignal {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new SwrSyncError('ERR_ABORTED', `the run reached its time limit (${setBy})`)), ms);
+  timer.unref();
+  return controller.signal;
+}
+
+/** What an aborted signal's reason says: its own message when typed, else a time limit or a cancellation. */
+export function abortReasonText(reason: unknown): string {
+  if (isSwrSyncError(reason)) return reason.message;
+  return (reason as { name?: unknown } | undefined)?.name === 'TimeoutError' ? 'the run reached its time limit' : 'the run was cancelled';
 }
 
 /**

@@ -33,6 +33,8 @@ export interface ActionInputs {
   readonly inlineImagesFile?: string;
   /** auth.json for the job (an inline `auth` is written to a 0600 file under RUNNER_TEMP). */
   readonly authFile?: string;
+  /** Whether `authFile` holds an inline `auth` (messages then name the input, not a file deleted after the step). */
+  readonly authInline?: boolean;
   readonly registry?: string;
   readonly namespace?: string;
   readonly workers: number;
@@ -92,7 +94,7 @@ export async function readInputs(context: InputContext = {}): Promise<ActionInpu
     // Secrets before anything else.
     const githubToken = get('github-token');
     if (githubToken) setSecret(githubToken);
-    const authFile = await authInput(get('auth'), { workspace, env, setSecret, temp });
+    const auth = await authInput(get('auth'), { workspace, env, setSecret, temp });
 
     const mode = modeInput(get('mode'));
     const workers = integerInput('workers', get('workers'), { min: WORKERS_MIN, max: WORKERS_MAX, fallback: DEFAULT_WORKERS });
@@ -139,7 +141,7 @@ export async function readInputs(context: InputContext = {}): Promise<ActionInpu
       imageFiles,
       imagesOrigin: origins.join('; '),
       ...(inlineImagesFile ? { inlineImagesFile } : {}),
-      ...(authFile ? { authFile } : {}),
+      ...(auth ? { authFile: auth.file, ...(auth.inline ? { authInline: true } : {}) } : {}),
       ...(registry ? { registry } : {}),
       ...(namespace ? { namespace } : {}),
       workers,
@@ -171,7 +173,7 @@ export function jobConfigOf(inputs: ActionInputs, env: NodeJS.ProcessEnv = proce
     // A workflow step is CI: a broken images or auth file fails the step before anything is copied (the CLI's
     // --strict), rather than skipping a rule as image-syncer and image-migrator do (docs/migrating.md).
     strict: true,
-    ...(inputs.authFile ? { auth: inputs.authFile } : {}),
+    ...(inputs.authFile ? { auth: inputs.authFile, ...(inputs.authInline ? { authLabel: 'input "auth"' } : {}) } : {}),
     ...(inputs.registry ? { registry: inputs.registry } : {}),
     ...(inputs.namespace ? { namespace: inputs.namespace } : {}),
     workers: inputs.workers,
@@ -183,7 +185,7 @@ export function jobConfigOf(inputs: ActionInputs, env: NodeJS.ProcessEnv = proce
     ...(inputs.verifyDestination ? { verifyDestination: true } : {}),
     ...(inputs.rate !== undefined ? { rate: inputs.rate } : {}),
     ...(inputs.bandwidth !== undefined ? { bandwidth: inputs.bandwidth } : {}),
-    ...(inputs.timeoutMs !== undefined ? { timeoutMs: inputs.timeoutMs } : {}),
+    ...(inputs.timeoutMs !== undefined ? { timeoutMs: inputs.timeoutMs, timeoutSetBy: 'timeout input' } : {}),
     env,
   };
 }
@@ -268,7 +270,7 @@ interface AuthContext {
  * inline value is written to a 0600 file under RUNNER_TEMP for the job. Neither the value nor a line of it is ever
  * quoted in a message (parse errors give a line and column only), so masking the passwords is enough.
  */
-async function authInput(text: string, context: AuthContext): Promise<string | undefined> {
+async function authInput(text: string, context: AuthContext): Promise<{ file: string; inline: boolean } | undefined> {
   if (!text) return undefined;
   let document: string;
   let file: string | undefined;
@@ -290,9 +292,8 @@ async function authInput(text: string, context: AuthContext): Promise<string | u
   }
   const source = parseAuthJson(document, file ?? 'input "auth"', context.env);
   maskCredentials(source.entries, context.setSecret);
-  if (file) return file;
-  const written = await context.temp.write('auth.json', document, 0o600);
-  return written;
+  if (file) return { file, inline: false };
+  return { file: await context.temp.write('auth.json', document, 0o600), inline: true };
 }
 
 /** Every password and token, and the base64 forms a registry request carries (Basic `user:pass`). */

@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { describeError } from '../errors.js';
 import { openJob, planJob, syncJob, type Job } from '../job/job.js';
 import { formatDurationText } from '../config/duration.js';
-import { formatBytes, formatImageLine } from '../results/format.js';
+import { counted, formatBytes, formatImageLine } from '../results/format.js';
 import { printable, workflowLogText } from '../results/escape.js';
 import type { ImageResult } from '../engine/image-result.js';
 import { formatPlanMarkdown, planCounts } from '../results/plan-report.js';
@@ -75,7 +75,7 @@ function logInputs(inputs: ActionInputs, workspace: string): void {
 
 async function resolve(inputs: ActionInputs, env: NodeJS.ProcessEnv): Promise<Job> {
   const job = await openJob(jobConfigOf(inputs, env));
-  logInfo(`${job.rules.length} rules from ${inputs.imageFiles.length} file${inputs.imageFiles.length === 1 ? '' : 's'} → ${job.expanded.tasks.length} images`);
+  logInfo(`${counted(job.rules.length, 'rule')} from ${counted(inputs.imageFiles.length, 'file')} → ${counted(job.expanded.tasks.length, 'image')}`);
   return job;
 }
 
@@ -93,7 +93,7 @@ function reportResolution(job: Job, inputs: ActionInputs): void {
 
 async function sync(job: Job, inputs: ActionInputs, workspace: string): Promise<string | undefined> {
   const total = job.expanded.tasks.length;
-  const outcome = await core.group(`Copying ${total} images (${inputs.workers} at a time)`, async () => {
+  const outcome = await core.group(`Copying ${counted(total, 'image')} (${inputs.workers} at a time)`, async () => {
     let done = 0;
     let bytes = 0;
     const timer = setInterval(() => logInfo(`… ${done}/${total} images done, ${formatBytes(bytes)} transferred`), 10_000);
@@ -113,9 +113,9 @@ async function sync(job: Job, inputs: ActionInputs, workspace: string): Promise<
   const { results, summary } = outcome;
   logInfo(finishingLine(summary));
   if (inputs.lockFile && outcome.lock) {
-    logInfo(`lock file ${display(inputs.lockFile, workspace)} updated (${Object.keys(outcome.lock.images).length} entries)`);
+    logInfo(`lock file ${display(inputs.lockFile, workspace)} updated (${counted(Object.keys(outcome.lock.images).length, 'entry', 'entries')})`);
   }
-  if (total > 0 && summary.copied === 0 && summary.failed === 0) logInfo(`all ${total} images already had the source digest: nothing copied`);
+  if (total > 0 && summary.copied === 0 && summary.failed === 0) logInfo(`${total === 1 ? 'the image' : `all ${total} images`} already had the source digest: nothing copied`);
   if (inputs.comment) logWarning('"comment" applies in plan mode only: no pull request comment in sync mode', { title: 'swr-sync' });
 
   const failed = results.filter((r) => r.status === 'failed');
@@ -139,7 +139,7 @@ async function sync(job: Job, inputs: ActionInputs, workspace: string): Promise<
 }
 
 async function plan(job: Job, inputs: ActionInputs): Promise<string | undefined> {
-  const report = await core.group(`Planning ${job.expanded.tasks.length} images (HEAD requests only, nothing is copied)`, async () => {
+  const report = await core.group(`Planning ${counted(job.expanded.tasks.length, 'image')} (HEAD requests only, nothing is copied)`, async () => {
     const planned = await planJob(job);
     logInfo(formatPlanMarkdown(planned).trimEnd());
     return planned;
@@ -149,7 +149,7 @@ async function plan(job: Job, inputs: ActionInputs): Promise<string | undefined>
   const failures = failedEntries.map((e) => `${e.source} -> ${e.destination}: ${e.error?.message ?? 'unknown error'}`);
   for (const f of failures) logError(f, { title: 'swr-sync: image could not be planned' });
   if (report.entries.length > 0 && counts.new + counts.changed === 0 && counts.failed === 0) {
-    logInfo(`all ${report.entries.length} images are up to date: a sync would copy nothing`);
+    logInfo(`${report.entries.length === 1 ? 'the image is' : `all ${report.entries.length} images are`} up to date: a sync would copy nothing`);
   }
 
   await core.group('Outputs, summary and comment', async () => {
@@ -203,7 +203,7 @@ function imageFailure(r: ImageResult): string {
 function failureMessage(failures: readonly string[], generateFailed: number, total: number): string | undefined {
   if (failures.length === 0 && generateFailed === 0) return undefined;
   const parts: string[] = [];
-  if (failures.length === 1) parts.push(`1 of ${total} images failed: ${failures[0]}`);
+  if (failures.length === 1) parts.push(`${total === 1 ? 'the image' : `1 of ${total} images`} failed: ${failures[0]}`);
   else if (failures.length > 1) parts.push(`${failures.length} of ${total} images failed (see the errors above); first: ${failures[0]}`);
   if (generateFailed > 0) parts.push(`${generateFailed} rule${generateFailed === 1 ? '' : 's'} could not be resolved (tags could not be listed; see the errors above)`);
   return parts.join('; ');

@@ -106,7 +106,9 @@ export function networkCause(error: unknown): string {
     if (typeof code === 'string' && !code.startsWith('UND_ERR')) {
       // OpenSSL messages carry library internals; its `reason` is the readable part.
       const text = typeof reason === 'string' ? reason : typeof message === 'string' ? message.split('\n')[0]! : '';
-      return `${code} ${text}`.trim();
+      // Node's own messages carry the code after the syscall (`connect ECONNREFUSED 127.0.0.1:1`): said once, first.
+      const rest = text.replace(new RegExp(`^(?:\\w+ )?${code}\\b:?\\s*`), '');
+      return `${code} ${rest}`.trim();
     }
     e = (e as { cause?: unknown }).cause;
   }

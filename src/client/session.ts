@@ -1,6 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import type { CredentialSource } from '../config/credentials.js';
-import { SwrSyncError } from '../errors.js';
+import { abortReasonText, SwrSyncError } from '../errors.js';
 import { Authenticator } from './auth.js';
 import { parseChallenge } from './challenge.js';
 import { openEndpoint, type Endpoint } from './endpoint.js';
@@ -144,8 +144,7 @@ export class RegistrySession {
         this.count(op.registry, op.method, target, undefined);
         endDiscovery();
         if (this.signal?.aborted) {
-          const reason = (this.signal.reason as { name?: string } | undefined)?.name === 'TimeoutError' ? 'the run reached its time limit (--timeout)' : 'the run was cancelled';
-          throw new SwrSyncError('ERR_ABORTED', `${op.method} ${describeTarget(op, target)} aborted: ${reason}`, { registry: op.registry, repository: op.repository });
+          throw new SwrSyncError('ERR_ABORTED', `${op.method} ${describeTarget(op, target)} aborted: ${abortReasonText(this.signal.reason)}`, { registry: op.registry, repository: op.repository });
         }
         if (replayable && attempt < this.retry.retries && isRetryableNetworkError(error)) {
           this.retry.onRetry?.();

@@ -65,10 +65,12 @@ export class AuthJsonSource implements CredentialSource {
 export interface AuthJsonOptions {
   /** @default true */
   readonly strict?: boolean;
+  /** How messages name the file (e.g. `input "auth"` for text the Action wrote to a temporary file). @default its path */
+  readonly label?: string;
 }
 
 export async function loadAuthJson(file: string, env: NodeJS.ProcessEnv = process.env, options: AuthJsonOptions = {}): Promise<AuthJsonSource> {
-  return parseAuthJson(await readConfigFile(file), file, env, options);
+  return parseAuthJson(await readConfigFile(file), options.label ?? file, env, options);
 }
 
 /** `file` names the text in messages (a path, or e.g. 'auth input' for inline text). */

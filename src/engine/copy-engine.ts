@@ -152,7 +152,7 @@ export class CopyEngine {
         bytesSkipped: tally.bytesSkipped,
         blobs: tally.blobs,
         status: 'failed',
-        error: errorOfCopy(error, src, dst),
+        error: errorOfCopy(error),
         durationMs: Date.now() - started,
       };
     }
@@ -350,10 +350,11 @@ async function readBlob(source: ImageStore, from: RepositoryLocation, descriptor
 }
 
 /** The `error` of a failed result: typed errors as they are; an abort (e.g. `--timeout`) named as such. */
-function errorOfCopy(error: unknown, src: Reference, dst: Reference): { code: string; message: string } {
+function errorOfCopy(error: unknown): { code: string; message: string } {
   if (isSwrSyncError(error)) return { code: error.code, message: describeError(error) };
   const abort = abortOf(error);
-  if (abort) return { code: 'ERR_ABORTED', message: `${src} -> ${dst} aborted: ${abort.timedOut ? 'the run reached its time limit (--timeout)' : 'the run was cancelled'}` };
+  // The result line already names the image: the message says why only.
+  if (abort) return { code: 'ERR_ABORTED', message: abort.timedOut ? 'the run reached its time limit' : 'the run was cancelled' };
   return { code: 'ERR_UNEXPECTED', message: describeError(error) };
 }
 

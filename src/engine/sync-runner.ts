@@ -2,7 +2,7 @@ import type { ImageTask } from '../plan/image-task.js';
 import type { ImageResult } from './image-result.js';
 import { isChecked, type CopyEngine, type CopyOptions } from './copy-engine.js';
 import { Limiter } from '../util/limiter.js';
-import { isSwrSyncError, SwrSyncError } from '../errors.js';
+import { abortReasonText, isSwrSyncError, SwrSyncError } from '../errors.js';
 import { DEFAULT_WORKERS } from '../defaults.js';
 
 export interface RunTasksOptions {
@@ -27,8 +27,7 @@ export interface RunTasksOptions {
 export function abortReason(signal: AbortSignal): SwrSyncError {
   const reason = signal.reason as unknown;
   if (isSwrSyncError(reason)) return reason;
-  const timedOut = (reason as { name?: unknown } | undefined)?.name === 'TimeoutError';
-  return new SwrSyncError('ERR_ABORTED', timedOut ? 'the run reached its time limit (--timeout)' : 'the run was cancelled');
+  return new SwrSyncError('ERR_ABORTED', abortReasonText(reason));
 }
 
 function notStarted(task: ImageTask, signal: AbortSignal): ImageResult {

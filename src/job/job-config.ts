@@ -21,6 +21,8 @@ export interface JobConfig {
   readonly strict?: boolean;
   /** auth.json (image-migrator format). */
   readonly auth?: string;
+  /** How messages name `auth` (the Action: `input "auth"` for an inline value it wrote to a temporary file). @default its path */
+  readonly authLabel?: string;
   /** Default destination registry / namespace for empty destinations (rule 8). */
   readonly registry?: string;
   readonly namespace?: string;
@@ -47,6 +49,8 @@ export interface JobConfig {
   readonly bandwidth?: number;
   /** Bound on the whole run; when it passes, requests under way are aborted and unfinished images fail. */
   readonly timeoutMs?: number;
+  /** How the user set `timeoutMs`, named when the limit passes (`timeout input` in the Action). @default '--timeout' */
+  readonly timeoutSetBy?: string;
   /**
    * Cancels the run (the CLI aborts it on SIGINT / SIGTERM): no new image or blob starts, transfers under way are cut
    * and their temporary files removed; images that completed are reported and kept in the lock.

@@ -24,6 +24,7 @@ import { summarize, type RunSummary } from '../results/run-summary.js';
 import type { JobConfig } from './job-config.js';
 import { abortReason } from '../engine/sync-runner.js';
 import { DEFAULT_RETRIES, DEFAULT_WORKERS } from '../defaults.js';
+import { timeLimitSignal } from '../errors.js';
 
 /** A loaded, validated job with its stores (registries and OCI layouts); `close()` releases the connections. */
 export interface Job {
@@ -67,7 +68,7 @@ export async function openJob(config: JobConfig): Promise<Job> {
   const [authJson, dockerConfig, imageFiles, lock] = await Promise.all([
     legacy
       ? authJsonFromDocument(legacy.auth, config.legacyConfig!, env, config.strict ? undefined : { raw: legacy.authRaw, warnings: legacy.warnings })
-      : config.auth ? loadAuthJson(config.auth, env, { strict: config.strict ?? false }) : undefined,
+      : config.auth ? loadAuthJson(config.auth, env, { strict: config.strict ?? false, ...(config.authLabel ? { label: config.authLabel } : {}) }) : undefined,
     loadDefaultDockerConfig(env),
     Promise.all([
       ...config.images.map((file) => readImagesFile(file, { ...ruleOptions, strict: config.strict ?? false })),
@@ -128,7 +129,7 @@ function legacyImages(images: unknown, file: string, options: ImagesFileOptions,
 const runSignals = new WeakMap<JobConfig, AbortSignal | undefined>();
 function runSignal(config: JobConfig): AbortSignal | undefined {
   if (!runSignals.has(config)) {
-    const signals = [config.signal, config.timeoutMs !== undefined ? AbortSignal.timeout(config.timeoutMs) : undefined].filter((s): s is AbortSignal => s !== undefined);
+    const signals = [config.signal, config.timeoutMs !== undefined ? timeLimitSignal(config.timeoutMs, config.timeoutSetBy ?? '--timeout') : undefined].filter((s): s is AbortSignal => s !== undefined);
     runSignals.set(config, signals.length > 1 ? AbortSignal.any(signals) : signals[0]);
   }
   return runSignals.get(config);

@@ -3,7 +3,7 @@ import { access, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fetchManifest, ImageBuilder, listTags, pushImage, startRegistry, type BuiltIndex, type BuiltManifest, type RunningRegistry } from '../harness/index.js';
+import { fetchManifest, freePort, ImageBuilder, listTags, pushImage, startRegistry, type BuiltIndex, type BuiltManifest, type RunningRegistry } from '../harness/index.js';
 import { startGitHubApi, type GitHubApi } from './github-api.js';
 import { annotations, DEFAULT_TOKEN, runAction, visibleStdout, type ActionRun } from './support.js';
 
@@ -222,6 +222,31 @@ describe('GitHub Action (dist/index.js) against real registries', () => {
     assert.ok(r.stdout.includes('with referrers, timeout 5m'), r.stdout);
     assert.equal(r.outputs.digest, images.toolV2.digest);
     assert.equal(await digestAt('mirror/signed', sigTag), signature.digest, 'the signature under its cosign tag, digest unchanged');
+  });
+
+  test('messages for one image: singular nouns, the inline auth named as the input, an unreachable source as the source', async () => {
+    const one = await run({ inputs: { images: `${src.host}/team/app:1.0: ${dst.host}/mirror/one:1.0\n`, auth: authInline } });
+    assert.equal(one.code, 0, one.stdout + one.stderr);
+    assert.match(one.stdout, /1 rule from 1 file → 1 image\n/);
+    assert.match(one.stdout, /::group::Copying 1 image \(7 at a time\)/);
+
+    // A wrong password from the inline auth: the message names the input, not the temporary file (deleted after the step).
+    // (Not in `runs`: the destination's real password is not given to this run, so the masking check does not apply.)
+    const denied = await runAction({ inputs: { images: `${src.host}/team/app:1.0: ${dst.host}/mirror/denied:1.0\n`, auth: authInline }, env: { DST_PASSWORD: 'wrong-password' } });
+    assert.equal(denied.code, 1, denied.stdout);
+    const deniedErrors = annotations(denied.stdout, 'error');
+    assert.ok(deniedErrors.some((e) => e.includes('credentials for') && e.includes('input "auth"')), deniedErrors.join('\n'));
+    assert.ok(!/auth\.json/.test(denied.stdout + denied.stderr), 'no temporary auth.json path in the log');
+    assert.ok(deniedErrors.some((e) => e.startsWith('the image failed: ')), deniedErrors.join('\n'));
+
+    // A source nobody answers at: reported as the source's failure, never as the destination refusing credentials.
+    const port = await freePort();
+    const away = await run({ inputs: { images: `127.0.0.1:${port}/team/app:1.0: ${dst.host}/mirror/away:1.0\n`, auth: `${authInline.slice(0, -2)},\n  "127.0.0.1:${port}": { "insecure": true }\n}`, retries: '0' } });
+    assert.equal(away.code, 1, away.stdout);
+    const awayErrors = annotations(away.stdout, 'error');
+    assert.ok(awayErrors.some((e) => new RegExp(`registry 127\\.0\\.0\\.1:${port} unreachable: ECONNREFUSED`).test(e)), awayErrors.join('\n'));
+    assert.ok(!awayErrors.some((e) => /401|credentials/.test(e)), awayErrors.join('\n'));
+    assert.ok(!awayErrors.some((e) => /\(cause: /.test(e)), awayErrors.join('\n'));
   });
 
   test('a failing image is named with its cause; the others are still copied and reported', async () => {

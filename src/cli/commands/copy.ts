@@ -7,7 +7,7 @@ import { StoreRouter } from '../../store/store-router.js';
 import { CopyEngine } from '../../engine/copy-engine.js';
 import { ReferrerCopier } from '../../engine/referrer-copier.js';
 import { parsePlatforms } from '../../oci/platform.js';
-import { InvalidReferenceError, isInputErrorCode, SwrSyncError } from '../../errors.js';
+import { InvalidReferenceError, isInputErrorCode, SwrSyncError, timeLimitSignal } from '../../errors.js';
 import { parseReference, refNameProblem, sourceIndexOf, tagProblem, type Reference } from '../../oci/reference.js';
 import { formatImageLine } from '../../results/format.js';
 import { printable } from '../../results/escape.js';
@@ -71,7 +71,7 @@ export function registerCopy(program: Command): void {
       limiter.onNotice((notice) => process.stderr.write(`swr-sync: pacing: ${printable(notice.message)}\n`));
       // Ctrl-C / SIGTERM cut the copy short (no tag written, temporary files removed) and exit with 130 / 143.
       const interrupt = new Interrupt();
-      const signal = flags.timeout !== undefined ? AbortSignal.any([interrupt.signal, AbortSignal.timeout(flags.timeout)]) : interrupt.signal;
+      const signal = flags.timeout !== undefined ? AbortSignal.any([interrupt.signal, timeLimitSignal(flags.timeout, '--timeout')]) : interrupt.signal;
       const common = {
         transport,
         limiter,
