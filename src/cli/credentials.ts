@@ -1,4 +1,5 @@
 import { loadAuthJson } from '../config/auth-json.js';
+import { printable } from '../results/escape.js';
 import { chainCredentialSources, type CredentialSource } from '../config/credentials.js';
 import { loadDefaultDockerConfig, loadDockerConfig } from '../config/docker-config.js';
 
@@ -8,6 +9,8 @@ export interface CredentialFlags {
   /** skopeo-style authfiles (docker config format) */
   readonly srcAuthfile?: string;
   readonly destAuthfile?: string;
+  /** Read auth.json strictly (unknown fields are errors) instead of as image-syncer / image-migrator read it. */
+  readonly strict?: boolean;
 }
 
 /**
@@ -17,11 +20,12 @@ export interface CredentialFlags {
  */
 export async function loadCopyCredentials(flags: CredentialFlags): Promise<{ source: CredentialSource; destination: CredentialSource }> {
   const [authJson, srcFile, destFile, dockerConfig] = await Promise.all([
-    flags.auth ? loadAuthJson(flags.auth) : undefined,
+    flags.auth ? loadAuthJson(flags.auth, process.env, { strict: flags.strict ?? false }) : undefined,
     flags.srcAuthfile ? loadDockerConfig(flags.srcAuthfile) : undefined,
     flags.destAuthfile ? loadDockerConfig(flags.destAuthfile) : undefined,
     loadDefaultDockerConfig(),
   ]);
+  for (const w of authJson?.warnings ?? []) process.stderr.write(`swr-sync: warning: ${printable(w)}\n`);
   const chain = (...sources: Array<CredentialSource | undefined>) => chainCredentialSources(...sources.filter((s): s is CredentialSource => s !== undefined));
   return {
     source: chain(srcFile, authJson, dockerConfig),

@@ -116,8 +116,9 @@ export function authJsonFromDocument(
           warnings.push(`${file}: key "${key}": unknown field "${field}" ignored (allowed: ${AUTH_JSON_FIELDS.join(', ')})`);
           continue;
         }
-        // go-yaml decodes a scalar into a string field as written: `password: 0123` is "0123".
-        known[field] = field !== 'insecure' && (typeof v === 'number' || typeof v === 'boolean') ? String(text[field] ?? v) : v;
+        // go-yaml v2 decodes a YAML scalar into a string field as written (`password: 0123` is "0123");
+        // encoding/json refuses a JSON number there, and so does this (no text in `raw` for it).
+        known[field] = field !== 'insecure' && (typeof v === 'number' || typeof v === 'boolean') && typeof text[field] === 'string' ? text[field] : v;
       }
       value = known;
     }

@@ -448,6 +448,14 @@ export const CASES: Case[] = [
     expect: { repos: { etcd: one('coreos/etcd:1.0.0') }, output: /unknown field "email" ignored/ },
   },
   {
+    id: 'B-copy-email', tool: 'both', from: 'auth.json as both read it, with swr-sync copy', name: 'swr-sync copy --auth with an email field warns and copies',
+    auth: (c) => ({ [c.S]: { insecure: true }, [c.D]: { username: DST_USER, password: '${DST_PASSWORD}', email: 'bot@example.com', insecure: true } }),
+    raw: true,
+    args: (c) => ['copy', `${c.S}/coreos/etcd:2.7.3`, `${c.D}/${c.ns}/etcd`, '--auth', join(c.dir, 'auth.json')],
+    original: 'the email field is ignored',
+    expect: { repos: { etcd: one('coreos/etcd:2.7.3') }, output: /unknown field "email" ignored/ },
+  },
+  {
     id: 'S-config', tool: 'image-syncer', from: 'examples/config.yaml (--config, before v1.2.0)', name: 'the legacy combined file',
     raw: true,
     args: (c) => ['--config', join(c.dir, 'config.yaml'), '--json', '--log', join(c.dir, 'run.log')],

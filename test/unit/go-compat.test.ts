@@ -47,8 +47,9 @@ describe('auth.json outside --strict', () => {
     assert.throws(() => parseAuthJson(JSON.stringify({ [SWR]: { username: 'u', password: 'p', email: 'x' } }), 'auth.json', {}), /unknown field "email"/);
   });
 
-  it('a value of the wrong type is still an error', () => {
+  it('a value of the wrong type is still an error; a JSON number is no string (encoding/json refuses it too)', () => {
     assert.throws(() => parseAuthJson(`${SWR}:\n  insecure: maybe\n`, 'auth.yaml', {}, { strict: false }), /"insecure"/);
+    assert.throws(() => parseAuthJson(JSON.stringify({ [SWR]: { username: 'u', password: 42 } }), 'auth.json', {}, { strict: false }), /"password" must be a string/);
   });
 });
 

@@ -26,6 +26,7 @@ interface CopyFlags {
   insecure?: boolean;
   retries: number;
   json?: boolean;
+  strict?: boolean;
   timeout?: number;
   stallTimeout: number;
   rate?: number;
@@ -52,6 +53,7 @@ export function registerCopy(program: Command): void {
     .option('--bandwidth <bytes/s>', 'blob bytes per second to and from each registry: 20M, 512k (powers of 1000), 1.5MiB (powers of 1024)', byteRateOption('--bandwidth'))
     .option('--with-referrers', 'also copy what refers to the image: signatures, attestations, SBOMs (OCI 1.1 referrers and cosign tags)')
     .option('--json', 'print the result as JSON')
+    .option('--strict', 'read --auth strictly: an unknown field is an error instead of a warning (as image-syncer reads it)')
     .addHelpText('after', '\nCredentials are never taken on the command line: use --auth, the authfiles, or ~/.docker/config.json.\n')
     .action(async (srcText: string, dstText: string, flags: CopyFlags) => {
       const src = parseReference(srcText);
