@@ -37,6 +37,7 @@ export type ErrorCode =
   | 'ERR_LAYOUT'
   | 'ERR_ABORTED';
 
+/** Context of a `SwrSyncError`: where it happened and whether it is retryable. */
 export interface SwrSyncErrorOptions {
   readonly registry?: string;
   readonly repository?: string;
@@ -47,6 +48,7 @@ export interface SwrSyncErrorOptions {
   readonly retryable?: boolean;
 }
 
+/** Every error the engine throws on purpose: a stable `code` (`ERR_…`), a message naming the file, key, flag or registry and the rule, and whether a retry may succeed. */
 export class SwrSyncError extends Error {
   readonly code: ErrorCode;
   readonly registry?: string;
@@ -134,6 +136,7 @@ export class ContentMismatchError extends SwrSyncError {
   }
 }
 
+/** Whether `e` is a `SwrSyncError` (or a subclass), also across bundles where `instanceof` does not hold. */
 export function isSwrSyncError(e: unknown): e is SwrSyncError {
   return e instanceof SwrSyncError;
 }

@@ -56,6 +56,7 @@ async function load(): Promise<KubernetesClasses> {
 const k8s = await load();
 
 export const KubernetesProvider = k8s.KubernetesProvider;
+/** The Kubernetes provider of `@cdktf/provider-kubernetes`, from the framework in use (cdktf or CDK Terrain). */
 export type KubernetesProvider = Provider.KubernetesProvider;
 export const SecretV1 = k8s.SecretV1;
 export type SecretV1 = Secret.SecretV1;

@@ -26,6 +26,7 @@ export interface PacingNotice {
   readonly message: string;
 }
 
+/** Limits of a `RegistryLimiter`. */
 export interface RegistryLimiterOptions {
   /** Limits of every host without its own entry. */
   readonly defaults?: HostLimits;
@@ -98,6 +99,7 @@ interface HostState {
 
 type HeaderMap = Record<string, string | string[] | undefined>;
 
+/** Per-host request rate, bandwidth and quota pacing, shared by the source and destination clients of a run. */
 export class RegistryLimiter {
   readonly notices: PacingNotice[] = [];
   private readonly options: RegistryLimiterOptions;

@@ -69,6 +69,7 @@ export interface AuthJsonOptions {
   readonly label?: string;
 }
 
+/** Reads an auth.json file (JSON or YAML) into a credential source; see `parseAuthJson`. */
 export async function loadAuthJson(file: string, env: NodeJS.ProcessEnv = process.env, options: AuthJsonOptions = {}): Promise<AuthJsonSource> {
   return parseAuthJson(await readConfigFile(file), options.label ?? file, env, options);
 }

@@ -17,6 +17,7 @@ export interface Credential {
   readonly password: string;
 }
 
+/** What a credential source knows about one registry: the credential (if any), whether it is insecure, and where that came from. */
 export interface RegistryAccess {
   readonly credential?: Credential;
   /** Plain HTTP allowed for this registry. */
@@ -25,6 +26,7 @@ export interface RegistryAccess {
   readonly source: string;
 }
 
+/** Where credentials come from (auth.json, a Docker config, a chain of them); looked up per registry and repository. */
 export interface CredentialSource {
   /** `undefined` when this source knows nothing about the registry (the next source in a chain is asked). */
   lookup(registry: string, repository: string): Promise<RegistryAccess | undefined>;

@@ -97,6 +97,7 @@ export async function loadDefaultDockerConfig(env: NodeJS.ProcessEnv = process.e
   return text === undefined ? new DockerConfigSource(file, { auths: [], credHelpers: new Map() }) : parseDockerConfig(text, file);
 }
 
+/** A Docker config (`~/.docker/config.json`, skopeo/podman authfile) as a credential source: `auths` entries and credential helpers. */
 export function parseDockerConfig(text: string, file: string): DockerConfigSource {
   const document = parseDocument(text, file);
   const parsed = DockerConfigFile.safeParse(document);

@@ -12,6 +12,7 @@ import { BlobCopier, type BlobOutcome, type RepositoryLocation } from './blob-co
 import { Limiter } from '../util/limiter.js';
 import { VerifyStream } from './verify-stream.js';
 
+/** The two sides of a run and how it copies. */
 export interface CopyEngineOptions {
   readonly source: ImageStore;
   readonly destination: ImageStore;
@@ -22,6 +23,7 @@ export interface CopyEngineOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Options of one `CopyEngine.copy()`. */
 export interface CopyOptions {
   /** Copy only these platforms of an index, writing a new index of them (its digest differs from the source's). */
   readonly platforms?: readonly Platform[];

@@ -5,6 +5,7 @@
  */
 export type ImageStatus = 'copied' | 'unchanged' | 'skipped' | 'failed';
 
+/** What happened to the blobs (layers and configs) of one image. */
 export interface BlobCounts {
   /** Streamed from the source into the destination. */
   copied: number;
@@ -29,6 +30,7 @@ export interface ReferrerCounts {
   skipped: number;
 }
 
+/** The result of one image of a run: what was read, what the destination holds, what it cost. Plain data (JSON). */
 export interface ImageResult {
   readonly source: string;
   readonly destination: string;

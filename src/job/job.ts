@@ -40,12 +40,14 @@ export interface Job {
   close(): Promise<void>;
 }
 
+/** Progress callbacks of `syncJob`. */
 export interface SyncHooks {
   readonly onStart?: (task: ImageTask) => void;
   readonly onResult?: (task: ImageTask, result: ImageResult) => void;
   readonly onBytes?: (bytes: number) => void;
 }
 
+/** The result of `syncJob`: per-image results, the summary, and the lock written. */
 export interface SyncOutcome {
   readonly results: readonly ImageResult[];
   readonly summary: RunSummary;

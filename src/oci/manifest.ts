@@ -23,6 +23,7 @@ export const MANIFEST_ACCEPT = [
 /** Distribution refuses manifests over 4 MiB (distribution-spec: "registries MAY impose a limit"; 4 MiB is common). */
 export const MANIFEST_MAX_BYTES = 4 * 1024 * 1024;
 
+/** An OCI content descriptor (image-spec descriptor.md): media type, digest and size of a blob or manifest. */
 export interface Descriptor {
   readonly mediaType: string;
   readonly digest: string;

@@ -54,6 +54,7 @@ export function platformsFromOsArch(osList: readonly string[] | undefined, archL
   return osSide.flatMap((o) => archSide.map((a) => ({ ...o, ...a })));
 }
 
+/** Parses `os/arch[/variant]` items (one comma-separated string or several); `argument` names the flag or input in errors. */
 export function parsePlatforms(list: string | readonly string[], argument = '--platform'): Platform[] {
   const items = (typeof list === 'string' ? list.split(',') : list.flatMap((s) => s.split(','))).map((s) => s.trim()).filter(Boolean);
   if (items.length === 0) throw new SwrSyncError('ERR_INVALID_ARGUMENT', `${argument} is empty: give os/arch[/variant],...`);

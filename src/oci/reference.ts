@@ -31,6 +31,7 @@ const TAG = /^[\w][\w.-]{0,127}$/;
 
 /** The transports that name an OCI image layout: a directory, or a tar of one. */
 export const LAYOUT_TRANSPORTS = ['oci', 'oci-archive'] as const;
+/** `oci` (a layout directory) or `oci-archive` (a tar of one). */
 export type LayoutTransport = (typeof LAYOUT_TRANSPORTS)[number];
 
 /**
@@ -41,11 +42,13 @@ const REF_NAME = /^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:\/[A-Za-z0-9]+
 /** skopeo's `oci:DIR:@N`: the N-th (zero-based) entry of index.json's `manifests`. */
 const SOURCE_INDEX = /^@(\d{1,9})$/;
 
+/** How `parseReference` fills in what a reference leaves out. */
 export interface ParseReferenceOptions {
   /** Tag to assume when the reference has neither tag nor digest. `false` keeps the tag undefined. @default 'latest' */
   readonly defaultTag?: string | false;
 }
 
+/** A parsed image reference: registry, repository, tag and/or digest, with Docker Hub's defaults applied; or an OCI layout (`oci:`/`oci-archive:`) path and ref name. */
 export class Reference {
   /** Registry host with optional port, lowercase, Docker Hub folded into `docker.io`. */
   readonly registry: string;
@@ -196,6 +199,7 @@ export function repositoryProblem(repository: string): string | undefined {
   return undefined;
 }
 
+/** Parses `[registry[:port]/]path[:tag][@digest]` (Docker Hub defaults) or `oci:DIR[:REF]` / `oci-archive:FILE[:REF]`; throws `InvalidReferenceError` naming the rule. */
 export function parseReference(input: string, options: ParseReferenceOptions = {}): Reference {
   if (typeof input !== 'string' || input.trim() === '') throw new InvalidReferenceError(String(input ?? ''), 'the reference is empty');
   if (layoutTransportOf(input) !== undefined) return parseLayoutReference(input);

@@ -11,6 +11,7 @@ import type { ImageTask, RuleOrigin } from './image-task.js';
 /** `skipped`: a platform filter leaves the image out (no wanted platform), as `sync` skips it. */
 export type PlanStatus = 'new' | 'changed' | 'unchanged' | 'skipped' | 'failed';
 
+/** What a sync would do with one image, as `plan` finds it with HEAD requests. */
 export interface PlanEntry {
   readonly rule: RuleOrigin;
   readonly source: string;
@@ -30,6 +31,7 @@ export interface PlanEntry {
   readonly note?: string;
 }
 
+/** A lock-file entry no rule of the job produces any more. */
 export interface RemovedEntry {
   readonly destination: string;
   readonly entry: LockEntry;

@@ -7,6 +7,7 @@ export interface Shard {
   readonly count: number;
 }
 
+/** Parses `I/N` (1 <= I <= N): the share of the work, grouped by source repository, one run of a matrix takes. */
 export function parseShard(text: string, argument = '--shard'): Shard {
   const match = /^(\d+)\/(\d+)$/.exec(text.trim());
   const index = Number(match?.[1]);

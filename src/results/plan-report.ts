@@ -3,6 +3,7 @@ import { markdownCode } from './escape.js';
 import type { GenerateFailure } from '../plan/image-task.js';
 import type { PlanEntry, RemovedEntry } from '../plan/planner.js';
 
+/** The result of `planJob`: one entry per image, the lock entries no longer produced, invalid rules, warnings. */
 export interface PlanReport {
   readonly entries: readonly PlanEntry[];
   readonly removed: readonly RemovedEntry[];

@@ -2,6 +2,7 @@ import type { GenerateFailure } from '../plan/image-task.js';
 import { formatBytes, formatDuration } from './format.js';
 import type { ImageResult } from '../engine/image-result.js';
 
+/** The counts of a sync: images by status, bytes, time and retries. */
 export interface RunSummary {
   readonly images: number;
   readonly copied: number;
