@@ -96,6 +96,23 @@ export class CopyEngine {
   }
 
   /**
+   * The platforms of the image the destination holds at `digest`: one manifest GET there, plus its config for a
+   * single image (never a request to the source, so no Docker Hub pull). For the lock entry of an image that was
+   * already in place, so an entry says the same whoever copied the image.
+   */
+  async platformsAt(dst: Reference, digest: string): Promise<string[]> {
+    const { destination } = this.options;
+    const at: RepositoryLocation = { registry: dst.registry, repository: dst.repository };
+    const fetched = await destination.getManifest(dst.registry, dst.repository, digest, 'push');
+    const manifest = parseManifest(fetched.bytes, fetched.mediaType, at);
+    if (manifest.kind === 'index') {
+      return manifest.manifests.filter((c) => !isAttestation(c.annotations, c.platform) && c.platform).map((c) => formatPlatform(c.platform!));
+    }
+    if (!IMAGE_CONFIG_TYPES.has(manifest.config.mediaType) || manifest.config.size > CONFIG_PEEK_LIMIT) return [];
+    return platformOfConfig(await readBlob(destination, at, manifest.config));
+  }
+
+  /**
    * The skip-unchanged decision of copy() alone, HEAD requests only: the unchanged (or failed) result, or what
    * copy() needs to go on. A runner checks many images at once this way while only `--workers` of them copy.
    */

@@ -189,11 +189,21 @@ export async function syncJob(job: Job, hooks: SyncHooks = {}): Promise<SyncOutc
     if (result.status !== 'unchanged' || result.platforms.length > 0 || !locked || locked.digest !== result.digest) return result;
     return { ...result, platforms: [...locked.platforms] };
   };
+  // With a lock file, an image already in place that the lock does not record (a first run) has its platforms read
+  // at the destination, so its entry says the same as if this run had copied it (and shards' locks merge). An image
+  // the lock records is not asked again, even with no platforms (an artifact has none): a rerun stays one HEAD a tag.
+  const platformsFor = async (task: ImageTask, result: ImageResult): Promise<ImageResult> => {
+    const known = withLockedPlatforms(result);
+    if (!job.config.lockFile || known.status !== 'unchanged' || known.platforms.length > 0 || !known.digest) return known;
+    if (job.lock?.images[known.destination]?.digest === known.digest) return known;
+    const platforms = await engine.platformsAt(task.destination, known.digest).catch(() => []);
+    return platforms.length > 0 ? { ...known, platforms } : known;
+  };
   const referrers = tasks.some((t) => t.referrers) ? new ReferrerCopier({ engine, source: job.source, destination: job.destination }) : undefined;
   const copied = (await runTasks(tasks, engine, {
     ...(job.config.workers !== undefined ? { workers: job.config.workers } : {}),
     ...(signal ? { signal } : {}),
-    ...(referrers ? { finish: (task: ImageTask, result: ImageResult) => (task.referrers ? referrers.copy(task.source, task.destination, result) : Promise.resolve(result)) } : {}),
+    ...(referrers || job.config.lockFile ? { finish: async (task: ImageTask, result: ImageResult) => platformsFor(task, referrers && task.referrers ? await referrers.copy(task.source, task.destination, result) : result) } : {}),
     ...(hooks.onStart ? { onStart: hooks.onStart } : {}),
     ...(job.lock && !job.config.verifyDestination ? { lockedFor: (task: ImageTask) => lockedDestination(job.lock!, task) } : {}),
     ...(hooks.onResult ? { onResult: (task, result) => hooks.onResult!(task, withLockedPlatforms(result)) } : {}),

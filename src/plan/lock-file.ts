@@ -132,8 +132,14 @@ export function mergeLockFiles(locks: ReadonlyArray<{ readonly file: string; rea
   for (const { file, lock } of locks) {
     for (const [destination, entry] of Object.entries(lock.images)) {
       const before = images[destination];
-      if (before && serializeLockFile({ version: 1, images: { x: before } }) !== serializeLockFile({ version: 1, images: { x: entry } })) {
-        throw new ConfigError(`"${destination}" is ${entry.digest} here but ${before.digest} in ${owner[destination]}: the shards disagree`, { file });
+      if (before) {
+        // The same image recorded twice agrees whatever the platforms say: they follow from the digest, and an entry
+        // written before platforms were read for images already in place has none.
+        const differs = (['digest', 'sourceDigest', 'source'] as const).find((field) => before[field] !== entry[field]);
+        if (differs) {
+          throw new ConfigError(`"${destination}" has ${differs} ${entry[differs]} here but ${before[differs]} in ${owner[destination]}: the shards disagree`, { file });
+        }
+        if (before.platforms.length > 0) continue;
       }
       images[destination] = entry;
       owner[destination] = file;
