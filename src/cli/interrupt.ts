@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { SwrSyncError } from '../errors.js';
 
 /** Exit statuses after a signal, as shells report them: 128 + the signal number. */
@@ -17,6 +18,8 @@ export class Interrupt {
   private readonly handlers = new Map<InterruptSignal, () => void>();
 
   constructor(private readonly stream: NodeJS.WritableStream = process.stderr) {
+    // Every request of the run listens to this signal.
+    setMaxListeners(0, this.controller.signal);
     for (const name of Object.keys(SIGNAL_EXIT_CODES) as InterruptSignal[]) {
       const handler = (): void => this.receive(name);
       this.handlers.set(name, handler);

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { RegistryLimiter } from '../client/rate-limit.js';
 import { applyArchiveOutcomes } from '../results/archive-outcomes.js';
 import { Transport, type RegistryClient } from '../client/registry-client.js';
@@ -132,7 +133,10 @@ const runSignals = new WeakMap<JobConfig, AbortSignal | undefined>();
 function runSignal(config: JobConfig): AbortSignal | undefined {
   if (!runSignals.has(config)) {
     const signals = [config.signal, config.timeoutMs !== undefined ? timeLimitSignal(config.timeoutMs, config.timeoutSetBy ?? '--timeout') : undefined].filter((s): s is AbortSignal => s !== undefined);
-    runSignals.set(config, signals.length > 1 ? AbortSignal.any(signals) : signals[0]);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    // Every request of the run listens to it.
+    if (signal) setMaxListeners(0, signal);
+    runSignals.set(config, signal);
   }
   return runSignals.get(config);
 }

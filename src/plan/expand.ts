@@ -12,7 +12,10 @@ export interface ExpandOptions {
   readonly platforms?: readonly Platform[];
   /** Copy referrers for rules that do not say (the CLI's `--with-referrers`). */
   readonly referrers?: boolean;
-  /** Tag lists fetched at once. @default 16 */
+  /**
+   * Tag lists fetched at once: the client's connections per host, so a run of many repositories lists them in as
+   * few round trips as the connection budget allows (what counts across regions). @default 32
+   */
   readonly concurrency?: number;
 }
 
@@ -22,7 +25,7 @@ export interface ExpandOptions {
  * is a generate failure; the others go on.
  */
 export async function expandRules(rules: readonly MirrorRule[], source: ImageStore, options: ExpandOptions = {}): Promise<ExpandedJob> {
-  const limiter = new Limiter(options.concurrency ?? 16);
+  const limiter = new Limiter(options.concurrency ?? 32);
   const tasks: ImageTask[][] = [];
   const failures: GenerateFailure[] = [];
   const warnings: string[] = [];

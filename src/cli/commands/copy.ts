@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Option, type Command } from 'commander';
 import { RegistryLimiter } from '../../client/rate-limit.js';
 import { applyArchiveOutcomes } from '../../results/archive-outcomes.js';
@@ -74,6 +75,7 @@ export function registerCopy(program: Command): void {
       // Ctrl-C / SIGTERM cut the copy short (no tag written, temporary files removed) and exit with 130 / 143.
       const interrupt = new Interrupt();
       const signal = flags.timeout !== undefined ? AbortSignal.any([interrupt.signal, timeLimitSignal(flags.timeout, '--timeout')]) : interrupt.signal;
+      setMaxListeners(0, signal);
       const common = {
         transport,
         limiter,
