@@ -46,8 +46,13 @@ export interface RegistryClientOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** Share connection pools between clients (e.g. the source and destination client of one run). */
   readonly transport?: Transport;
-  /** `auto`: one monolithic PUT per blob, chunked PATCH when a registry refuses that. @default 'auto' */
+  /**
+   * `auto`: one monolithic PUT per blob (a resumable PATCH from `resumableFrom` bytes on), chunked PATCHes when a
+   * registry refuses that. @default 'auto'
+   */
   readonly uploadMode?: UploadMode;
+  /** Blobs from this size on are uploaded resumably (resumed from the registry's offset after a failure). @default 32 MiB */
+  readonly resumableFrom?: number;
   /** PATCH size in chunked uploads (raised to the registry's `OCI-Chunk-Min-Length`). @default 16 MiB */
   readonly chunkSize?: number;
   readonly userAgent?: string;
@@ -92,7 +97,7 @@ export class RegistryClient {
     this.transport = options.transport ?? new Transport();
     this.limiter = options.limiter ?? new RegistryLimiter();
     this.session = new RegistrySession(options, this.transport, this.limiter, this.retry);
-    this.uploader = new BlobUploader(this.session, this.uploadMode, this.chunkSize);
+    this.uploader = new BlobUploader(this.session, this.uploadMode, this.chunkSize, options.resumableFrom, this.retry.retries, options.signal);
   }
 
   /** Requests sent per registry host (token requests count under the registry they serve). */
@@ -279,7 +284,7 @@ export class RegistryClient {
    * (2 requests), falling back to chunked PATCH uploads when the registry refuses a monolithic PUT.
    * `open` is called once per attempt and must return the blob's bytes from the start.
    */
-  uploadBlob(registry: string, repository: string, digest: string, size: number, open: () => Promise<Readable>, location?: string): Promise<void> {
+  uploadBlob(registry: string, repository: string, digest: string, size: number, open: (offset?: number) => Promise<Readable>, location?: string): Promise<void> {
     return this.uploader.uploadBlob(registry, repository, digest, size, open, location);
   }
 }

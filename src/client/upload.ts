@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { SwrSyncError } from '../errors.js';
+import { isSwrSyncError, SwrSyncError } from '../errors.js';
+import { isRetryable } from './retry.js';
 import type { Endpoint } from './endpoint.js';
 import { errorDetail, header, withQuery, type Exchange, type RegistryResponse } from './exchange.js';
 import type { RegistryLimiter } from './rate-limit.js';
@@ -19,7 +20,16 @@ export interface UploadContext {
  * Content-Length, and chunked uploads for registries that refuse those.
  */
 export class BlobUploader {
-  constructor(private readonly context: UploadContext, readonly mode: UploadMode, readonly chunkSize: number) {}
+  constructor(
+    private readonly context: UploadContext,
+    readonly mode: UploadMode,
+    readonly chunkSize: number,
+    /** Blobs at least this large go up resumably (see `uploadResumable`). @default 32 MiB */
+    readonly resumableFrom = RESUMABLE_MIN_BYTES,
+    /** How often an upload that makes no progress is resumed before it fails. @default 3 */
+    readonly retries = 3,
+    readonly signal?: AbortSignal,
+  ) {}
 
   /**
    * Cross-repository mount (distribution-spec "Mounting a blob from another repository"): 201 means the blob is
@@ -40,19 +50,23 @@ export class BlobUploader {
   /**
    * Uploads a blob whose digest and size are known: POST then one streaming monolithic PUT with Content-Length
    * (2 requests), falling back to chunked PATCH uploads when the registry refuses a monolithic PUT.
-   * `open` is called once per attempt and must return the blob's bytes from the start.
+   * Blobs of `resumableFrom` bytes or more go up resumably instead (`uploadResumable`). `open(offset)` returns the
+   * blob's bytes from `offset` (0 unless resuming) and is called once per attempt.
    */
   async uploadBlob(
     registry: string,
     repository: string,
     digest: string,
     size: number,
-    open: () => Promise<Readable>,
+    open: (offset?: number) => Promise<Readable>,
     location?: string,
   ): Promise<void> {
     const endpoint = await this.context.endpoint(registry, repository);
     if (this.mode === 'chunked' || endpoint.chunkedOnly) {
       return this.uploadChunked(registry, repository, digest, size, open, location);
+    }
+    if (this.mode === 'auto' && size >= this.resumableFrom) {
+      return this.uploadResumable(registry, repository, digest, size, open, location);
     }
     const start = location ?? (await this.startUpload(registry, repository)).location;
     const body = this.context.limiter.pace(registry, await open());
@@ -86,6 +100,66 @@ export class BlobUploader {
     }
     endpoint.chunkedOnly = true;
     await this.uploadChunked(registry, repository, digest, size, open);
+  }
+
+  /**
+   * A large blob in one streamed PATCH (`Content-Range: <offset>-<size-1>`) then `PUT ?digest=` (distribution-spec
+   * "Pushing a blob in chunks", with the rest of the blob as one chunk). When the PATCH fails mid-way, the registry
+   * is asked where the session stands (`GET` on the upload URL; its `Range: 0-<last>` says what it kept) and the
+   * upload goes on from there, re-reading the source from that offset. A registry that lost the session (404), as
+   * distribution does when a PATCH is cut mid-body, gets a new one, from byte 0. Memory stays at a stream's buffers.
+   */
+  private async uploadResumable(registry: string, repository: string, digest: string, size: number, open: (offset?: number) => Promise<Readable>, existing?: string): Promise<void> {
+    let location = existing ?? (await this.startUpload(registry, repository)).location;
+    let offset = 0;
+    let idle = 0;
+    // The registry may hold every byte already (only the answer to the last PATCH was lost): straight to the PUT.
+    while (offset < size) {
+      const body = this.context.limiter.pace(registry, await open(offset));
+      let failure: unknown;
+      try {
+        const res = await this.context.exchange({
+          registry, repository, access: 'push', method: 'PATCH', target: location,
+          headers: { 'content-type': 'application/octet-stream', 'content-length': String(size - offset), 'content-range': `${offset}-${size - 1}` },
+          body: () => body, expect: [202, 404, 416],
+        });
+        if (res.status === 202) {
+          await res.body.dump();
+          location = uploadLocation(res, registry, repository);
+          break;
+        }
+        failure = new SwrSyncError('ERR_REGISTRY_RESPONSE', `${registry}/${repository}: PATCH of ${digest} from byte ${offset} answered ${res.status} ${await errorDetail(res)}`, { registry, repository, status: res.status, retryable: true });
+      } catch (error) {
+        // The body's own failure (the source, a digest mismatch) or a cancelled run is not the upload's to resume.
+        if (this.signal?.aborted || bodyError(error) !== undefined || !isRetryable(error)) throw bodyError(error) ?? error;
+        failure = error;
+      } finally {
+        body.destroy();
+      }
+      const status = await this.uploadStatus(registry, repository, location);
+      const next = status ?? { location: (await this.startUpload(registry, repository)).location, offset: 0 };
+      if (next.offset > offset) idle = 0;
+      else if (++idle > this.retries) throw failure;
+      location = next.location;
+      offset = next.offset;
+    }
+    const res = await this.context.exchange({
+      registry, repository, access: 'push', method: 'PUT', target: withQuery(location, 'digest', digest),
+      headers: { 'content-length': '0' }, body: Buffer.alloc(0), expect: [201, 204],
+    });
+    await res.body.dump();
+  }
+
+  /**
+   * Where an upload session stands (distribution-spec "Resuming an upload"? — `GET` on the location answers 204 with
+   * `Range: 0-<last byte>` and a fresh `Location`); undefined when the registry no longer knows the session.
+   */
+  private async uploadStatus(registry: string, repository: string, location: string): Promise<{ location: string; offset: number } | undefined> {
+    const res = await this.context.exchange({ registry, repository, access: 'push', method: 'GET', target: location, expect: [200, 204, 404] });
+    await res.body.dump();
+    if (res.status === 404) return undefined;
+    const range = /^(?:bytes=)?0-(\d+)$/.exec(header(res.headers, 'range')?.trim() ?? '');
+    return { location: header(res.headers, 'location') ? uploadLocation(res, registry, repository) : location, offset: range ? Number(range[1]) + 1 : 0 };
   }
 
   private async startUpload(registry: string, repository: string): Promise<{ location: string; minChunk: number }> {
@@ -131,6 +205,19 @@ export class BlobUploader {
     });
     await res.body.dump();
   }
+}
+
+/** Resumable uploads from this size on: below it a restart costs little and a monolithic PUT saves a round trip. */
+export const RESUMABLE_MIN_BYTES = 32 * 1024 * 1024;
+
+/** The typed error of the request body itself (undici wraps it in the request's failure), if that is what failed. */
+function bodyError(error: unknown): SwrSyncError | undefined {
+  let e = (error as { cause?: unknown } | undefined)?.cause;
+  for (let depth = 0; e && depth < 4; depth++) {
+    if (isSwrSyncError(e)) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 /** The absolute URL of an upload session from a response's `Location` (relative to the request's URL). */

@@ -1,13 +1,21 @@
 import { addAbortSignal, pipeline, Readable } from 'node:stream';
 import type { ImageStore } from '../store/image-store.js';
-import { ContentMismatchError, isSwrSyncError } from '../errors.js';
+import { ContentMismatchError, isSwrSyncError, SwrSyncError } from '../errors.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { withRetries } from '../client/retry.js';
 import { Limiter } from '../util/limiter.js';
-import { resumableRead } from './resumable-read.js';
-import { VerifyStream } from './verify-stream.js';
+import { resumableRead, RewindableRead, type ResumableReadOptions } from './resumable-read.js';
+import { HashCheckpoints, VerifyStream } from './verify-stream.js';
+import { digestAlgorithm } from '../oci/digest.js';
 
 export type BlobOutcome = 'copied' | 'mounted' | 'present';
+
+/** Blobs from this size on record their digest state as they stream, for resumed uploads (RESUMABLE_MIN_BYTES). */
+const CHECKPOINT_FROM_BYTES = 8 * 1024 * 1024;
+/** Digest state every MiB: a resumed upload reads less than 1 MiB of the source twice. */
+const CHECKPOINT_EVERY = 1024 * 1024;
+/** Bytes of a large blob's read kept for an upload that resumes behind it: about what a long, fast link has in flight. */
+const REWIND_BYTES = 8 * 1024 * 1024;
 
 /**
  * Blobs at least this large are checked with HEAD before an upload (re-sending them would cost more than a
@@ -132,50 +140,66 @@ export class BlobCopier {
     }
   }
 
-  /** Streams one blob with retries; each attempt re-reads the source from the start. */
+  /**
+   * Streams one blob with retries; each attempt re-reads the source from the start, and a resumed upload (`open`
+   * with an offset) from the last digest checkpoint before that offset.
+   */
   private async transfer(from: RepositoryLocation, to: RepositoryLocation, descriptor: Descriptor, bytes: Buffer | undefined, location: string | undefined): Promise<void> {
     const { source, destination } = this.options;
     let sent = 0;
-    const open = async (): Promise<Readable> => {
-      const verify = new VerifyStream(descriptor.digest, descriptor.size, from);
+    const checkpoints = descriptor.size >= CHECKPOINT_FROM_BYTES ? new HashCheckpoints(CHECKPOINT_EVERY, digestAlgorithm(descriptor.digest)) : undefined;
+    const open = async (offset = 0): Promise<Readable> => {
+      // Progress restarts where the stream does.
+      this.options.onBytes?.(offset - sent);
+      sent = offset;
+      const from0 = offset > 0 && checkpoints ? checkpoints.atOrBefore(offset) : undefined;
+      if (offset > 0 && !from0) throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `blob ${descriptor.digest}: the registry resumed an upload at byte ${offset} of a blob too small to resume`, to);
+      const verify = new VerifyStream(descriptor.digest, descriptor.size, from, {
+        ...(from0 ? { resume: { from: from0, skipUntil: offset } } : {}),
+        ...(checkpoints ? { checkpoints } : {}),
+      });
       verify.onBytes = (n) => {
         sent += n;
         this.options.onBytes?.(n);
       };
-      if (bytes) return Readable.from([bytes]).pipe(verify);
-      // A download cut mid-way continues from the byte it stopped at, into the same verifier (resumable-read.ts).
-      const body = resumableRead({
-        store: {
-          getBlob: async (registry, repository, digest, offset) => {
-            const blob = await source.getBlob(registry, repository, digest, offset);
-            const expected = descriptor.size - (blob.offset ?? 0);
-            if (blob.size !== undefined && blob.size !== expected) {
-              blob.body.destroy();
-              throw new ContentMismatchError('ERR_SIZE_MISMATCH', `blob ${descriptor.digest} from ${from.registry}/${from.repository} (Content-Length)`, expected, blob.size, { ...from, retryable: true });
-            }
-            return blob;
-          },
-        },
-        ...from,
-        digest: descriptor.digest,
-        size: descriptor.size,
-        retry: source.retry,
-        ...(this.options.signal ? { signal: this.options.signal } : {}),
-      });
+      const start = from0?.offset ?? 0;
+      if (bytes) return Readable.from([bytes.subarray(start)]).pipe(verify);
+      // A download cut mid-way continues from the byte it stopped at, into the same verifier (resumable-read.ts);
+      // a large blob's read is shared by the attempts of its upload, which resume a little behind it.
+      const body = rewindable ? rewindable.open(start) : resumableRead(readOptions(start));
       // pipeline() destroys both sides on error; the consumer sees the error through `verify`.
       pipeline(body, verify, () => undefined);
       // An interrupted run cuts the transfer whatever the destination is (a layout's write has no request to abort).
       if (this.options.signal) addAbortSignal(this.options.signal, verify);
       return verify;
     };
-    await withRetries(destination.retry, async (attempt) => {
-      if (sent > 0) {
-        // Progress counted for a failed attempt is taken back.
-        this.options.onBytes?.(-sent);
-        sent = 0;
-      }
-      await destination.uploadBlob(to.registry, to.repository, descriptor.digest, descriptor.size, open, attempt === 0 ? location : undefined);
-    }, unwrapStreamError);
+    const readOptions = (start: number): ResumableReadOptions => ({
+      store: {
+        getBlob: async (registry, repository, digest, offset) => {
+          const blob = await source.getBlob(registry, repository, digest, offset);
+          const expected = descriptor.size - (blob.offset ?? 0);
+          if (blob.size !== undefined && blob.size !== expected) {
+            blob.body.destroy();
+            throw new ContentMismatchError('ERR_SIZE_MISMATCH', `blob ${descriptor.digest} from ${from.registry}/${from.repository} (Content-Length)`, expected, blob.size, { ...from, retryable: true });
+          }
+          return blob;
+        },
+      },
+      ...from,
+      digest: descriptor.digest,
+      size: descriptor.size,
+      offset: start,
+      retry: source.retry,
+      ...(this.options.signal ? { signal: this.options.signal } : {}),
+    });
+    const rewindable = checkpoints && !bytes ? new RewindableRead(readOptions(0), REWIND_BYTES) : undefined;
+    try {
+      await withRetries(destination.retry, async (attempt) => {
+        await destination.uploadBlob(to.registry, to.repository, descriptor.digest, descriptor.size, open, attempt === 0 ? location : undefined);
+      }, unwrapStreamError);
+    } finally {
+      rewindable?.close();
+    }
   }
 }
 

@@ -96,3 +96,81 @@ async function* chunksOf(options: ResumableReadOptions): AsyncGenerator<Buffer> 
     options.onResume?.(position);
   }
 }
+
+/**
+ * One blob read shared by the attempts of a resumable upload. A resumed upload asks for the bytes again from an
+ * offset a little behind what was read (what was in flight to the registry when the connection dropped). The last
+ * `historyBytes` read are kept, so such a resume is served from memory and the read goes on where it was, instead
+ * of the source being asked again for what it already sent (and what was on its way being thrown away). An offset
+ * further back opens a new ranged read.
+ */
+export class RewindableRead {
+  private reader: AsyncIterator<Buffer> | undefined;
+  private readerStream: Readable | undefined;
+  /** Bytes of the blob pulled from the reader so far (its position). */
+  private position = 0;
+  private history: Buffer[] = [];
+  private historyLength = 0;
+  private pending: Promise<unknown> = Promise.resolve();
+  private generation = 0;
+
+  constructor(private readonly options: ResumableReadOptions, private readonly historyBytes: number) {}
+
+  /** The blob's bytes from `offset` on; a stream opened earlier stops yielding. */
+  open(offset: number): Readable {
+    const generation = ++this.generation;
+    return Readable.from(this.from(offset, generation), { objectMode: false });
+  }
+
+  /** Stops the read (the transfer is over, or failed). */
+  close(): void {
+    this.generation++;
+    this.dropReader();
+  }
+
+  private dropReader(): void {
+    this.readerStream?.destroy();
+    this.reader = undefined;
+    this.readerStream = undefined;
+  }
+
+  private async *from(offset: number, generation: number): AsyncGenerator<Buffer> {
+    await this.pending.catch(() => undefined);
+    if (this.reader === undefined || offset > this.position || offset < this.position - this.historyLength) {
+      if (generation !== this.generation) return;
+      this.dropReader();
+      this.readerStream = resumableRead({ ...this.options, offset });
+      this.reader = this.readerStream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+      this.position = offset;
+      this.history = [];
+      this.historyLength = 0;
+    } else {
+      // Replay from memory what lies between `offset` and the reader's position.
+      let skip = offset - (this.position - this.historyLength);
+      for (const part of [...this.history]) {
+        if (skip >= part.length) {
+          skip -= part.length;
+          continue;
+        }
+        if (generation !== this.generation) return;
+        yield part.subarray(skip);
+        skip = 0;
+      }
+    }
+    for (;;) {
+      if (generation !== this.generation || !this.reader) return;
+      const next = this.reader.next();
+      this.pending = next;
+      const { value, done } = await next;
+      if (done) return;
+      const chunk = Buffer.isBuffer(value) ? value : Buffer.from(value);
+      this.position += chunk.length;
+      this.history.push(chunk);
+      this.historyLength += chunk.length;
+      while (this.history.length > 1 && this.historyLength - this.history[0]!.length >= this.historyBytes) this.historyLength -= this.history.shift()!.length;
+      // A chunk pulled for a stream that was replaced stays in the history for its successor.
+      if (generation !== this.generation) return;
+      yield chunk;
+    }
+  }
+}

@@ -61,9 +61,14 @@ export class Digester {
   readonly algorithm: DigestAlgorithm;
   private readonly hash: Hash;
   bytes = 0;
-  constructor(algorithm: DigestAlgorithm = 'sha256') {
+  constructor(algorithm: DigestAlgorithm = 'sha256', from?: { hash: Hash; bytes: number }) {
     this.algorithm = algorithm;
-    this.hash = createHash(algorithm);
+    this.hash = from ? from.hash : createHash(algorithm);
+    this.bytes = from?.bytes ?? 0;
+  }
+  /** An independent digester in the same state: what was hashed so far need not be hashed again (a resumed read). */
+  copy(): Digester {
+    return new Digester(this.algorithm, { hash: this.hash.copy(), bytes: this.bytes });
   }
   update(chunk: Uint8Array): void {
     this.hash.update(chunk);

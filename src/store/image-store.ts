@@ -32,8 +32,11 @@ export interface ImageStore {
    * existence check) appear in `repository`; otherwise returns where an upload may go (`uploadBlob`'s `location`).
    */
   mountBlob(registry: string, repository: string, digest: string, from: string): Promise<{ mounted: true } | { mounted: false; location: string }>;
-  /** Stores a blob of known digest and size; `open` returns its bytes from the start and is called once per attempt. */
-  uploadBlob(registry: string, repository: string, digest: string, size: number, open: () => Promise<Readable>, location?: string): Promise<void>;
+  /**
+   * Stores a blob of known digest and size; `open(offset)` returns its bytes from `offset` (0 but for a resumed
+   * upload) and is called once per attempt.
+   */
+  uploadBlob(registry: string, repository: string, digest: string, size: number, open: (offset?: number) => Promise<Readable>, location?: string): Promise<void>;
 }
 
 /**

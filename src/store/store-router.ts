@@ -69,7 +69,7 @@ export class StoreRouter implements ImageStore {
     return this.pick(registry).mountBlob(registry, repository, digest, from);
   }
 
-  uploadBlob(registry: string, repository: string, digest: string, size: number, open: () => Promise<Readable>, location?: string): Promise<void> {
+  uploadBlob(registry: string, repository: string, digest: string, size: number, open: (offset?: number) => Promise<Readable>, location?: string): Promise<void> {
     return this.pick(registry).uploadBlob(registry, repository, digest, size, open, location);
   }
 

@@ -9,3 +9,4 @@ export * from './proxy.js';
 export * from './tls.js';
 export * from './hostile-registry.js';
 export * from './latency-proxy.js';
+export * from './resumable-registry.js';

@@ -96,6 +96,13 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
 
     function pipeDelayed(from: Socket, to: Socket, direction: Direction): void {
       let inFlight = 0;
+      // The receiver's backpressure reaches the sender, as a TCP window would: bytes are not piled up in this process
+      // (where they would count as delivered long before the receiver reads them).
+      let blocked = false;
+      to.on('drain', () => {
+        blocked = false;
+        if (inFlight < windowBytes && from.isPaused()) from.resume();
+      });
       from.on('data', (chunk: Buffer) => {
         if (closed) return;
         let data = chunk;
@@ -118,14 +125,17 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
           inFlightTotal[direction] -= data.length;
           if (closed) return;
           bytes[direction] += data.length;
-          if (data.length > 0) to.write(data);
+          if (data.length > 0 && !to.write(data)) {
+            blocked = true;
+            from.pause();
+          }
           if (cut) {
             // Let the bytes before the cut drain, then drop the connection both ways.
             to.end(() => close());
             from.destroy();
             return;
           }
-          if (inFlight < windowBytes && from.isPaused()) from.resume();
+          if (!blocked && inFlight < windowBytes && from.isPaused()) from.resume();
         };
         if (oneWayMs > 0) setTimeout(deliver, oneWayMs);
         else deliver();

@@ -9,12 +9,14 @@ import {
   startLatencyProxy,
   startProxy,
   startRegistry,
+  startResumableRegistry,
   verifyImageComplete,
   type BuiltManifest,
   type Fault,
   type LatencyProxy,
   type ProxiedRequest,
   type Proxy,
+  type ResumableRegistry,
   type RunningRegistry,
 } from '../harness/index.js';
 import { credentialsFor } from './support.js';
@@ -113,5 +115,89 @@ describe('resumable downloads (cut connections, Range ignored)', { timeout: 120_
     assert.equal(seen[2]!.headers.range, undefined, 'the restart asks for the whole blob');
     // 20 MiB before the cut, the refused 200 dropped at once (what was in flight), then the whole blob.
     assert.ok(link.bytes.down <= LAYER + 20 * MiB + 8 * MiB, `downloaded ${(link.bytes.down / MiB).toFixed(1)} MiB`);
+  });
+});
+
+/**
+ * Uploads that survive cut connections. The destination link cuts uploads at chosen byte positions. A registry
+ * that keeps what it received (the harness's resumable registry, as the distribution spec allows) is resumed from
+ * the offset it reports, and the source is re-read from there with Range, not from byte 0; distribution 2.8, which
+ * loses the session when a PATCH is cut mid-body, gets a new session.
+ */
+describe('resumable uploads (cut connections, lost sessions)', { timeout: 180_000 }, () => {
+  const BIG = 40 * MiB;
+  let src: RunningRegistry;
+  let dst: RunningRegistry;
+  let stub: ResumableRegistry;
+  let builder: ImageBuilder;
+  let image: BuiltManifest;
+  let down: LatencyProxy;
+  let upStub: LatencyProxy;
+  let upDst: LatencyProxy;
+  let transport: Transport;
+
+  before(async () => {
+    [src, dst, builder, stub] = await Promise.all([startRegistry({ tmpfs: true }), startRegistry({ tmpfs: true }), ImageBuilder.temporary({ tmpfs: true }), startResumableRegistry()]);
+    [down, upStub, upDst] = await Promise.all([startLatencyProxy({ target: src.url }), startLatencyProxy({ target: stub.url }), startLatencyProxy({ target: dst.url })]);
+    const layer = await builder.layer({ size: BIG, seed: 'resumable/upload', level: 0 });
+    image = await builder.image({ format: 'oci', layers: [layer] });
+    await pushImage(src, 'big/upload', 'v1', image, builder);
+    transport = new Transport();
+  });
+  after(async () => {
+    await transport?.close();
+    await Promise.all([down?.stop(), upStub?.stop(), upDst?.stop(), stub?.stop()]);
+    await Promise.all([src?.stop(), dst?.stop(), builder?.dispose()]);
+  });
+  beforeEach(() => {
+    for (const link of [down, upStub, upDst]) {
+      link.resetCounters();
+      link.setCuts(undefined);
+    }
+    stub.requests.length = 0;
+    stub.blobs.clear();
+    stub.loseSessions = false;
+  });
+
+  let run = 0;
+  async function copyTo(link: LatencyProxy): Promise<string> {
+    const retry = { retries: 3, baseDelayMs: 20, maxDelayMs: 200 };
+    const source = new RegistryClient({ credentials: credentialsFor({ host: down.host }), transport, retry });
+    const destination = new RegistryClient({ credentials: credentialsFor({ host: link.host }), transport, retry });
+    const repository = `up/r${++run}`;
+    const result = await new CopyEngine({ source, destination }).copy(parseReference(`${down.host}/big/upload:v1`), parseReference(`${link.host}/${repository}:v1`));
+    assert.equal(result.status, 'copied', JSON.stringify(result.error));
+    assert.equal(result.digest, image.digest);
+    return repository;
+  }
+
+  test('an upload cut three times resumes at the offset the registry reports; the source is re-read from there, not from 0', async () => {
+    upStub.setCuts({ direction: 'up', at: [6 * MiB, 17 * MiB, 29 * MiB] });
+    const repository = await copyTo(upStub);
+    assert.equal(upStub.cutCount, 3);
+    assert.ok(stub.blobs.has(image.layers[0]!.digest) && stub.manifests.has(`${repository}:v1`));
+    const statusChecks = stub.requests.filter((r) => r.startsWith('GET ') && r.includes('/blobs/uploads/'));
+    // One per cut, and one more when the registry had not yet stored all it received when asked (then a 416).
+    assert.ok(statusChecks.length >= 3, stub.requests.join('\n'));
+    assert.equal(stub.requests.filter((r) => r.startsWith('POST ')).length, 2, 'one session for the layer (and one for the config), never a new one');
+    // Each resume re-sends at most what was in flight; the source is read again from the last MiB checkpoint only.
+    assert.ok(upStub.bytes.up <= BIG * 1.05, `uploaded ${(upStub.bytes.up / MiB).toFixed(1)} MiB for ${BIG / MiB} MiB`);
+    assert.ok(down.bytes.down <= BIG * 1.05, `downloaded ${(down.bytes.down / MiB).toFixed(1)} MiB for ${BIG / MiB} MiB`);
+  });
+
+  test('a registry that lost the session (404 on its upload URL) gets a new one', async () => {
+    stub.loseSessions = true;
+    upStub.setCuts({ direction: 'up', at: [10 * MiB] });
+    const repository = await copyTo(upStub);
+    assert.ok(stub.manifests.has(`${repository}:v1`));
+    assert.equal(stub.requests.filter((r) => r.startsWith('POST ')).length, 3, stub.requests.join('\n'));
+    assert.ok(upStub.bytes.up <= BIG + 10 * MiB + 4 * MiB, `uploaded ${(upStub.bytes.up / MiB).toFixed(1)} MiB`);
+  });
+
+  test('distribution 2.8: a PATCH cut mid-body loses the session; the upload starts over in a new one and completes', async () => {
+    upDst.setCuts({ direction: 'up', at: [10 * MiB] });
+    const repository = await copyTo(upDst);
+    assert.equal(upDst.cutCount, 1);
+    assert.deepEqual((await verifyImageComplete(dst, repository, 'v1')).missing, []);
   });
 });
