@@ -26,6 +26,8 @@ export interface ResumableRegistry {
 
 export async function startResumableRegistry(): Promise<ResumableRegistry> {
   const uploads = new Map<string, Buffer[]>();
+  /** A PATCH still being received, per session: the status of a session is given once it has settled. */
+  const receiving = new Map<string, Promise<void>>();
   const blobs = new Map<string, Buffer>();
   const manifests = new Map<string, Buffer>();
   const requests: string[] = [];
@@ -59,6 +61,10 @@ export async function startResumableRegistry(): Promise<ResumableRegistry> {
         return fail(404, 'BLOB_UPLOAD_UNKNOWN');
       }
       if (req.method === 'GET') {
+        void (receiving.get(id) ?? Promise.resolve()).then(() => status());
+        return;
+      }
+      function status(): void {
         if (state.loseSessions) {
           uploads.delete(id);
           return fail(404, 'BLOB_UPLOAD_UNKNOWN');
@@ -69,11 +75,12 @@ export async function startResumableRegistry(): Promise<ResumableRegistry> {
       if (req.method === 'PATCH') {
         const range = /^(\d+)-(\d+)$/.exec(req.headers['content-range'] ?? '');
         if (range && Number(range[1]) !== size(id)) {
-          req.resume();
-          return reply(416, { location: here, range: `0-${size(id) - 1}` });
+          // Not read: the connection closes after the answer, so the client stops sending the rest.
+          return reply(416, { location: here, range: `0-${size(id) - 1}`, connection: 'close' });
         }
         // Every byte that arrives is kept, whether or not the request completes.
         req.on('data', (chunk: Buffer) => parts.push(Buffer.from(chunk)));
+        receiving.set(id, new Promise<void>((settled) => req.on('close', () => settled())));
         req.on('end', () => reply(202, { location: here, range: `0-${size(id) - 1}`, 'docker-upload-uuid': id }));
         return;
       }
