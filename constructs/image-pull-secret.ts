@@ -211,7 +211,7 @@ export class ImagePullSecret extends Construct {
     const decoded = Fn.base64decode(Fn.lookup(Fn.element(command.auths, 0), 'auth', ''));
     const parts = Fn.regex('^([^:]*):(.*)$', decoded);
     Annotations.of(this).addWarning(
-      `${this.node.path}: swr.temporaryLogin expires (SWR issues temporary logins for hours): pods that pull after ` +
+      `swr.temporaryLogin expires (SWR issues temporary logins for hours): pods that pull after ` +
         'that fail until `terraform apply -replace` re-creates the login command. Prefer loginKey for long-running workloads.',
     );
     return { server, username: Fn.element(parts, 0) as string, password: Fn.element(parts, 1) as string };
@@ -236,7 +236,7 @@ export class ImagePullSecret extends Construct {
   private warnLiteral(prop: string, server: string, writeOnly: boolean): void {
     const where = writeOnly ? 'cdk.tf.json' : 'cdk.tf.json and in the Terraform state';
     Annotations.of(this).addWarning(
-      `${this.node.path}: ${prop} for ${isLiteral(server) ? `"${server}"` : 'the registry'} is a literal string: ` +
+      `${prop} for ${isLiteral(server) ? `"${server}"` : 'the registry'} is a literal string: ` +
         `the credential will be stored in ${where}. Pass a sensitive TerraformVariable or another token instead.`,
     );
   }

@@ -122,7 +122,7 @@ export class MirroredImage extends Construct implements MirrorSetMember {
     if (!this.warned.has(tag)) {
       this.warned.add(tag);
       Annotations.of(this).addWarning(
-        `${this.node.path}: ${this.mirrorSet.lockFile} has no entry for "${reference}"; using the tag reference. ` +
+        `${this.mirrorSet.lockFile} has no entry for "${reference}"; using the tag reference. ` +
           'Run `swr-sync sync --lock` and synth again to pin it by digest.',
       );
     }

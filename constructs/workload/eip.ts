@@ -85,7 +85,7 @@ export function eipAnnotations(
   if (eip.chargeMode === undefined && typeof eip.bandwidthSize === 'number' && !isUnresolved(eip.bandwidthSize) && eip.bandwidthSize > 300) {
     // Without a charge mode the region's EIP API default applies; billed by traffic the ceiling is 300 Mbit/s.
     Annotations.of(scope).addWarning(
-      `${scope.node.path}: eip.bandwidthSize ${eip.bandwidthSize} exceeds 300 Mbit/s, the traffic-billed maximum; ` +
+      `eip.bandwidthSize ${eip.bandwidthSize} exceeds 300 Mbit/s, the traffic-billed maximum; ` +
         "set eip.chargeMode: 'bandwidth' so the region's default billing mode cannot reject it",
     );
   }

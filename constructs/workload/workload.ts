@@ -165,7 +165,7 @@ export class Workload extends Construct {
     if (props.timezoneSync && props.bursting !== undefined && props.bursting !== 'off') {
       // The console's time-zone option is a hostPath volume; CCI runs pods without nodes and has no hostPath.
       Annotations.of(this).addWarning(
-        `${this.node.path}: timezoneSync mounts the node's /etc/localtime as a hostPath volume, which CCI does not ` +
+        `timezoneSync mounts the node's /etc/localtime as a hostPath volume, which CCI does not ` +
           `support: pods that burst to CCI (bursting '${props.bursting}') may fail to start there. Set TZ in env instead.`,
       );
     }
@@ -235,7 +235,7 @@ export class Workload extends Construct {
     if (!this.deriveFromMirror) return [];
     if (this.derived) return this.derived;
     const { rules, warnings } = deriveRules(this.plainImages, MirrorSet.of(this).images, this.explicitRules);
-    for (const w of warnings) Annotations.of(this).addWarning(`${this.node.path}: imageReplacement.fromMirroredImages: ${w}`);
+    for (const w of warnings) Annotations.of(this).addWarning(`imageReplacement.fromMirroredImages: ${w}`);
     checkRules(this, 'imageReplacement (derived)', [...this.explicitRules, ...rules]);
     this.derived = rules;
     return rules;

@@ -94,7 +94,7 @@ describe('MirroredImage and swr-mirror.json', () => {
     nginx.pinnedReferenceFor('1.26');
     const warned = warnings(stack);
     assert.equal(warned.length, 1, 'warned once per tag');
-    assert.ok(warned[0]!.startsWith(`MyStack/nginx: ${lock} has no entry for "swr.cn-north-4.myhuaweicloud.com/acme/nginx:1.26"`));
+    assert.ok(warned[0]!.startsWith(`${lock} has no entry for "swr.cn-north-4.myhuaweicloud.com/acme/nginx:1.26"`));
   });
 
   it('reads the default lock file name from the working directory', () => {

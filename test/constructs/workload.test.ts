@@ -169,7 +169,7 @@ describe('Workload', () => {
   });
 
   it('warns that timezoneSync (a hostPath volume) does not work on CCI when the workload bursts', () => {
-    assert.match(warnings(make({ timezoneSync: true, bursting: 'localPrefer' }).stack).join('\n'), /MyStack\/web: timezoneSync mounts the node's \/etc\/localtime as a hostPath volume, which CCI does not support/);
+    assert.match(warnings(make({ timezoneSync: true, bursting: 'localPrefer' }).stack).join('\n'), /^timezoneSync mounts the node's \/etc\/localtime as a hostPath volume, which CCI does not support/);
     assert.deepEqual(warnings(make({ timezoneSync: true, bursting: 'off' }).stack), []);
     assert.deepEqual(warnings(make({ timezoneSync: true }).stack), []);
   });
@@ -309,7 +309,7 @@ describe('Workload', () => {
     const annotations = Object.values(config.resource.kubernetes_deployment_v1)[0] as { spec: { template: { metadata: { annotations: Record<string, string> } } } };
     assert.equal(annotations.spec.template.metadata.annotations['coordinator.cci.io/image-replacement'], undefined);
     const messages = manifest.annotations.map((a: { message: string }) => a.message).join('\n');
-    assert.match(messages, /MyStack\/web: imageReplacement\.fromMirroredImages: "nginx:1\.26": tag "1\.26" is not among the mirrored tags of MyStack\/nginx \(1\.27\)/);
+    assert.match(messages, /^imageReplacement\.fromMirroredImages: "nginx:1\.26": tag "1\.26" is not among the mirrored tags of MyStack\/nginx \(1\.27\)/);
     assert.match(messages, /no rule derived for prefix "": "busybox:1\.36" is not mirrored/);
     assert.match(messages, /no rule derived for prefix "ghcr\.io\/acme": "ghcr\.io\/acme\/app:1" is mirrored as "swr\.cn-north-4\.myhuaweicloud\.com\/acme\/acme-app", and a rule cannot rename "app"/);
   });

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { SwrSyncError } from '../../errors.js';
 import { openJob, syncJob } from '../../job/job.js';
-import { formatImageLine } from '../../results/format.js';
+import { counted, formatImageLine } from '../../results/format.js';
 import { finishingLine, summaryTable } from '../../results/run-summary.js';
 import { RunLog } from '../../results/run-log.js';
 import { printable } from '../../results/escape.js';
@@ -55,6 +55,11 @@ async function syncWith(flags: SyncFlags, interrupt: Interrupt): Promise<number>
     job.source.limiter.onNotice((notice) => log?.line(`pacing: ${notice.message}`));
     for (const f of failures) log?.generateFailure(f);
     for (const w of warnings) process.stderr.write(`swr-sync: warning: ${printable(w)}\n`);
+    if (tasks.length === 0 && failures.length === 0) {
+      const none = nothingToDo(job.config.shard, job.config.legacyConfig ?? flags.images ?? './images.json');
+      process.stderr.write(`swr-sync: ${none}\n`);
+      log?.line(none);
+    }
     const progress = await Progress.start({ total: tasks.length });
     // Without a terminal (CI logs, pipes) each image's line is printed as it finishes, not all at the end; with
     // --json they go to stderr, as progress does, and stdout keeps the JSON alone.
@@ -83,7 +88,7 @@ async function syncWith(flags: SyncFlags, interrupt: Interrupt): Promise<number>
     } else {
       for (const f of failures) process.stdout.write(`failed     ${printable(`${f.source} (${f.rule.file}: "${f.rule.key}"): ${f.error.message}`)}\n`);
       if (!streamLines) for (const r of results) if (shown(r, interrupt)) process.stdout.write(`${formatImageLine(r)}\n`);
-      if (summary.unchanged > 0) process.stdout.write(`unchanged  ${summary.unchanged} images already had the source digest\n`);
+      if (summary.unchanged > 0) process.stdout.write(`unchanged  ${counted(summary.unchanged, 'image')} already had the source digest\n`);
       process.stdout.write(`${finishingLine(summary)}\n${summaryTable(summary)}\n`);
     }
     if (interrupted) process.stderr.write(`swr-sync: ${interrupted}\n`);
@@ -107,4 +112,10 @@ function interruptedLine(signal: InterruptSignal, results: readonly ImageResult[
   const completed = results.filter((r) => r.status !== 'failed').length;
   const stopped = results.filter((r) => r.status === 'failed' && r.error?.code === 'ERR_ABORTED').length;
   return `interrupted by ${signal}: ${completed} of ${results.length} images completed${lockFile ? ` (recorded in ${lockFile})` : ''}, ${stopped} not finished; run again to finish them`;
+}
+
+/** Why a run copies nothing when no rule failed: the images file selects no image, or this shard got none of them. */
+export function nothingToDo(shard: { readonly index: number; readonly count: number } | undefined, images: string): string {
+  if (!shard) return `nothing to do: ${images} selects no image`;
+  return `nothing to do: shard ${shard.index}/${shard.count} holds no image of ${images} (shards divide the job by source repository, and the other shards hold all of them)`;
 }
