@@ -166,10 +166,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const outdir = synth();
   // Without the cdktf CLI nobody prints the annotations, so print them here.
   const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as {
-    stacks: Record<string, { annotations: { level: string; message: string }[]; workingDirectory: string }>;
+    stacks: Record<string, { annotations: { level: string; message: string; constructPath: string }[]; workingDirectory: string }>;
   };
   for (const [name, stack] of Object.entries(manifest.stacks)) {
-    for (const a of stack.annotations) console.error(`${a.level.replace(/^@cdkt[fn]\//, '')}: ${a.message}`);
+    // As the cdktf CLI prints them: the construct path, then the message (which does not repeat it).
+    for (const a of stack.annotations) console.error(`${a.level.replace(/^@cdkt[fn]\//, '')}: [${a.constructPath}] ${a.message}`);
     console.log(`synthesized ${name} → ${join(outdir, stack.workingDirectory)} (${FRAMEWORK}, ${KUBERNETES_BINDINGS} kubernetes bindings)`);
   }
 }

@@ -64,7 +64,7 @@ describe('examples/ app', () => {
     assert.equal(spec.stack, 'swr-example');
     assert.deepEqual(spec.images.map((i: { id: string }) => i.id), ['nginx', 'redis', 'api']);
     assert.equal(spec.images[0].destination, 'swr.cn-north-4.myhuaweicloud.com/acme-platform/nginx');
-    assert.match(run.stderr, /warn: swr-example\/nginx: .* has no entry for/);
+    assert.match(run.stderr, /warn: \[swr-example\/nginx\] .* has no entry for/);
   });
 
   it('takes the loopback demo knobs for sources and destination', () => {
@@ -137,7 +137,7 @@ describe('examples/ app', () => {
     assert.deepEqual(cdktn.config, cdktf.config);
     assert.equal(cdktn.spec, cdktf.spec);
     assert.ok(cdktn.config.resource.kubernetes_deployment_v1 && cdktn.config.resource.kubernetes_secret_v1);
-    assert.match(cdktn.stderr, /warn: swr-example\/nginx: .* has no entry for/);
+    assert.match(cdktn.stderr, /warn: \[swr-example\/nginx\] .* has no entry for/);
   });
 
   it("writes the same JSON with the library's own Kubernetes bindings as with @cdktf/provider-kubernetes", () => {
