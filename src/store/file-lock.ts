@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 
 /**
@@ -8,9 +8,11 @@ import { hostname } from 'node:os';
  * O_EXCL, which is atomic on local file systems and NFSv3+. Without it, two processes that read the same
  * index.json each replace it with their own additions, and one process's tags are lost.
  *
- * The owner writes `pid host` into the lock file. A lock whose owner is a dead process on this host (a
- * SIGKILLed run) is broken at once; one from another host is broken when older than `staleMs`, since a holder
- * keeps it for milliseconds.
+ * The owner writes `pid host token` into the lock file, the token new for each acquisition. A lock whose owner is a
+ * dead process on this host (a SIGKILLed run) is broken at once; one from another host is broken when older than
+ * `staleMs`, since a holder keeps it for milliseconds. Breaking takes a second lock file (`<lock>.break`), so that
+ * of several waiters that judged one lock stale only one removes it, and only if it still holds the same token: a
+ * waiter that looked before the lock changed hands never removes its new holder's lock.
  */
 export interface FileLockOptions {
   /** Give up waiting after this long. @default 60 s */
@@ -35,44 +37,58 @@ export async function withFileLock<T>(lockFile: string, work: () => Promise<T>, 
   const staleMs = options.staleMs ?? 30_000;
   const pollMs = options.pollMs ?? 15;
   const started = Date.now();
+  const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, pollMs / 2 + Math.random() * pollMs));
+  let token: string;
   for (;;) {
     const acquired = await tryCreate(lockFile);
-    if (acquired) break;
+    if (acquired !== undefined) {
+      token = acquired;
+      break;
+    }
     const owner = await inspect(lockFile);
     if (owner === undefined) continue; // released between our attempt and the look: try again at once
     if (isStale(owner, staleMs)) {
-      await breakStale(lockFile, owner);
+      if (!(await breakStale(lockFile, owner, staleMs))) await pause();
       continue;
     }
     const waited = Date.now() - started;
     if (waited >= timeoutMs) throw new FileLockTimeoutError(lockFile, owner.text, waited);
-    await new Promise((resolve) => setTimeout(resolve, pollMs / 2 + Math.random() * pollMs));
+    await pause();
   }
   try {
     return await work();
   } finally {
-    await unlink(lockFile).catch(() => undefined);
+    await removeIfHeld(lockFile, token);
   }
 }
 
-async function tryCreate(lockFile: string): Promise<boolean> {
+/** Creates the lock file with O_EXCL; its content (`pid host token`) when this call took the lock. */
+async function tryCreate(lockFile: string): Promise<string | undefined> {
+  const content = `${process.pid} ${HOST} ${randomBytes(8).toString('hex')}`;
   try {
     const handle = await open(lockFile, 'wx', 0o644);
     try {
-      await handle.writeFile(`${process.pid} ${HOST}\n`);
+      await handle.writeFile(`${content}\n`);
     } finally {
       await handle.close();
     }
-    return true;
+    return content;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
     throw error;
   }
 }
 
+/** Removes the lock file if it is still the one `content` was written to (a lock broken as stale may have a new holder). */
+async function removeIfHeld(lockFile: string, content: string): Promise<void> {
+  const now = await readFile(lockFile, 'utf8').catch(() => undefined);
+  if (now?.trim() === content) await unlink(lockFile).catch(() => undefined);
+}
+
 interface Owner {
-  /** The lock file's inode when it was looked at: breaking it must not remove a newer lock. */
-  readonly ino: number;
+  /** The lock file's whole content: the identity of this acquisition (its token), compared before breaking it. */
+  readonly content: string;
+  /** For messages: `pid N on HOST`. */
   readonly text: string;
   readonly pid: number | undefined;
   readonly host: string | undefined;
@@ -85,7 +101,7 @@ async function inspect(lockFile: string): Promise<Owner | undefined> {
     const [pid, host] = text.trim().split(/\s+/);
     const parsed = Number(pid);
     return {
-      ino: info.ino,
+      content: text.trim(),
       text: text.trim() ? `pid ${pid} on ${host ?? 'an unknown host'}` : '',
       pid: Number.isInteger(parsed) && parsed > 0 ? parsed : undefined,
       host,
@@ -97,20 +113,28 @@ async function inspect(lockFile: string): Promise<Owner | undefined> {
   }
 }
 
+/** A breaker lock left by a process that died while breaking (which takes milliseconds) is itself stale after this. */
+const BREAKER_STALE_MS = 5_000;
+
 /**
- * Moves the stale lock aside (rename is atomic) and checks it is the one that was judged stale: when two waiters
- * break it at once, the later one may move a lock the earlier one has just taken, and puts it back.
+ * Removes the stale lock `owner` was read from, unless it has changed hands since. Only the waiter holding
+ * `<lock>.break` breaks; false when another waiter is breaking it now.
  */
-async function breakStale(lockFile: string, owner: Owner): Promise<void> {
-  const aside = `${lockFile}.${randomBytes(6).toString('hex')}.stale`;
-  try {
-    await rename(lockFile, aside);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
+async function breakStale(lockFile: string, owner: Owner, staleMs: number): Promise<boolean> {
+  const breaker = `${lockFile}.break`;
+  const taken = await tryCreate(breaker);
+  if (taken === undefined) {
+    const other = await inspect(breaker);
+    if (other && isStale(other, Math.min(staleMs, BREAKER_STALE_MS))) await removeIfHeld(breaker, other.content);
+    return false;
   }
-  if ((await stat(aside)).ino !== owner.ino) await link(aside, lockFile).catch(() => undefined);
-  await unlink(aside).catch(() => undefined);
+  try {
+    const now = await inspect(lockFile);
+    if (now?.content === owner.content) await unlink(lockFile).catch(() => undefined);
+    return true;
+  } finally {
+    await removeIfHeld(breaker, taken);
+  }
 }
 
 function isStale(owner: Owner, staleMs: number): boolean {
