@@ -34,7 +34,8 @@ export function knownLoginServer(
   if (resourceRegion === undefined || isUnresolved(resourceRegion)) return undefined;
   const explicit = cloud ?? provider?.cloud;
   if (explicit !== undefined) return isUnresolved(explicit) ? undefined : `swr.${resourceRegion}.${explicit}`;
-  // No cloud anywhere: the provider decides by its own region, which may differ from the resource's.
+  // No cloud anywhere: the provider decides by its own region, which may differ from the resource's. When that comes
+  // from the environment (unset here), the resource's region stands in (docs/constructs.md, "SwrOrganization").
   const providerRegion = provider?.region ?? resourceRegion;
   if (isUnresolved(providerRegion)) return undefined;
   return `swr.${resourceRegion}.${cloudFor(providerRegion)}`;

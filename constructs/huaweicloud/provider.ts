@@ -207,9 +207,10 @@ export class HuaweicloudProvider extends TerraformProvider {
    */
   static of(scope: IConstruct, explicit?: HuaweicloudProvider): HuaweicloudProvider | undefined {
     if (explicit) return explicit;
-    return TerraformStack.of(scope)
-      .node.findAll()
-      .find((c): c is HuaweicloudProvider => c instanceof HuaweicloudProvider && c.alias === undefined);
+    const stack = TerraformStack.of(scope);
+    const isDefault = (c: IConstruct): c is HuaweicloudProvider => c instanceof HuaweicloudProvider && c.alias === undefined;
+    // Providers are usually the stack's direct children: look there before walking the whole tree.
+    return stack.node.children.find(isDefault) ?? stack.node.findAll().find(isDefault);
   }
 
   /** The config as passed in. */
