@@ -58,12 +58,13 @@ export function registerCopy(program: Command): void {
     .addHelpText('after', '\nCredentials are never taken on the command line: use --auth, the authfiles, or ~/.docker/config.json.\n')
     .action(async (srcText: string, dstText: string, flags: CopyFlags) => {
       const src = parseReference(srcText);
+      const dst = copyDestination(src, parseReference(dstText, { defaultTag: false }), dstText);
       if (src.isLayout) {
-        // A layout that is not there is a typo in the command, not a failed copy: said before anything is sent.
+        // A layout that is not there is a typo in the command, not a failed copy: said before anything is sent
+        // (after the references' own rules, which need no disk).
         const problem = await layoutSourceProblem(src.registry as 'oci' | 'oci-archive', src.repository);
         if (problem) throw new SwrSyncError('ERR_INVALID_ARGUMENT', `source ${srcText}: ${problem}`);
       }
-      const dst = copyDestination(src, parseReference(dstText, { defaultTag: false }), dstText);
       const platforms = flags.platform ? parsePlatforms(flags.platform) : undefined;
       const credentials = await loadCopyCredentials(flags);
       const insecure = flags.insecure ? () => true : undefined;
