@@ -9,7 +9,9 @@ const TOKEN_BATCH = 8;
 /**
  * Who the client is at each registry: the credentials found for a repository (looked up once, matched by exact
  * host), and the `Authorization` header a request carries — Basic, or a Bearer token from the challenge's realm,
- * cached per credentials, realm, service and scopes, and asked for several announced repositories at once.
+ * cached per registry origin, credentials, realm, service and scopes (a registry whose challenge names another
+ * registry's realm gets a token of its own, never the other's), and asked for several announced repositories at once.
+ * It also knows every secret in use, so errors can be redacted at the client's edge (`redact`).
  */
 export class Authenticator {
   private readonly accessCache = new Map<string, Promise<RegistryAccess | undefined>>();
@@ -20,6 +22,8 @@ export class Authenticator {
   private readonly upcoming = new Map<string, string[]>();
   /** Token keys whose token was refused by the registry: asked for alone from then on. */
   private readonly unbatched = new Set<string>();
+  /** Every password, Basic credential and token in use: no error text leaves the client with one of them. */
+  private readonly secrets = new Set<string>();
 
   constructor(private readonly context: TokenContext, private readonly credentials: CredentialSource | undefined) {}
 
@@ -30,7 +34,13 @@ export class Authenticator {
     if (!access) {
       access = this.credentials?.lookup(registry, repository) ?? Promise.resolve(undefined);
       this.accessCache.set(key, access);
-      access.then((found) => this.accessSources.set(key, found?.source), () => undefined);
+      access.then((found) => {
+        this.accessSources.set(key, found?.source);
+        if (found?.credential) {
+          const { username, password } = found.credential;
+          this.remember(password, `${username}:${password}`, Buffer.from(`${username}:${password}`).toString('base64'));
+        }
+      }, () => undefined);
     }
     return access;
   }
@@ -54,6 +64,23 @@ export class Authenticator {
     this.upcoming.set(key, list);
   }
 
+  /**
+   * `text` with every secret in use replaced by `***`: a registry may echo the Authorization header (or the token it
+   * was given) in an error body, which becomes part of a message.
+   */
+  redact(text: string): string {
+    let out = text;
+    for (const secret of this.secrets) if (out.includes(secret)) out = out.split(secret).join('***');
+    return out;
+  }
+
+  private remember(...values: string[]): void {
+    // Longest first, so a Basic credential is replaced whole before the password inside it.
+    const all = [...this.secrets, ...values.filter((v) => v.length >= 4)].sort((a, b) => b.length - a.length);
+    this.secrets.clear();
+    for (const value of all) this.secrets.add(value);
+  }
+
   /** The registry refused the token sent under `tokenKey`: forget it, and ask for that scope alone from now on. */
   refused(tokenKey: string): void {
     this.tokens.delete(tokenKey);
@@ -71,7 +98,9 @@ export class Authenticator {
       return { header: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
     }
     const scopes = [repositoryScope(op.repository, op.access), ...(op.extraScopes ?? [])].sort();
-    const keyOf = (scopeList: readonly string[]): string => `${access?.source ?? 'anonymous'}\n${challenge.realm}\n${challenge.service}\n${scopeList.join(' ')}`;
+    // The registry's own origin is part of the key: a token is offered only to the registry it was obtained for.
+    const keyOf = (scopeList: readonly string[]): string =>
+      [`${endpoint.scheme}://${endpoint.host}`, access?.source ?? 'anonymous', access?.credential?.username ?? '', challenge.realm, challenge.service, scopeList.join(' ')].join('\n');
     const key = keyOf(scopes);
     let token = this.tokens.get(key);
     if (token) {
@@ -104,7 +133,9 @@ export class Authenticator {
       const settled = token;
       settled.catch(() => this.tokens.get(key) === settled && this.tokens.delete(key));
     }
-    return { header: `Bearer ${(await token).value}`, tokenKey: key };
+    const value = (await token).value;
+    this.remember(value);
+    return { header: `Bearer ${value}`, tokenKey: key };
   }
 
   /** Up to TOKEN_BATCH - 1 announced repositories to ask a token for along with `op`'s: same credentials, no token yet. */

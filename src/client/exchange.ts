@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { describeError } from '../errors.js';
+import { BUDGETS } from '../oci/budgets.js';
 
 /**
  * One HTTP exchange with a registry (OCI Distribution Spec v1.1): what is asked, what came back, and how an answer
@@ -48,7 +49,6 @@ export interface RegistryResponse {
   readonly url: URL;
 }
 
-const ERROR_BODY_LIMIT = 16 * 1024;
 
 /** The `Link: <…>; rel="next"` page after this one (distribution-spec pagination of tag and referrers lists), absolute. */
 export function nextPage(res: RegistryResponse): string | undefined {
@@ -115,14 +115,27 @@ export function networkCause(error: unknown): string {
   return describeError(error);
 }
 
+/** A response body as undici gives it: readable, and destroyable before its end. */
+type ResponseBody = AsyncIterable<Uint8Array> & { destroy(error?: Error): unknown; on(event: 'error', listener: (error: Error) => void): unknown };
+
+/**
+ * Stops reading a body and closes its connection. An undici body destroyed before its end emits 'error'
+ * (RequestAbortedError); without a listener that is an uncaught exception that ends the whole run, not one image.
+ */
+export function discard(body: ResponseBody): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
 /** A whole body, refusing more than `limit` bytes: a server decides what it sends, memory stays bounded. */
-export async function readLimited(body: AsyncIterable<Uint8Array> & { destroy(): void }, limit: number, tooLarge: () => Error): Promise<Buffer> {
+export async function readLimited(body: ResponseBody, limit: number, tooLarge: () => Error): Promise<Buffer> {
+  body.on('error', () => undefined);
   const parts: Buffer[] = [];
   let total = 0;
   for await (const chunk of body) {
     total += chunk.length;
     if (total > limit) {
-      body.destroy();
+      discard(body);
       throw tooLarge();
     }
     parts.push(Buffer.from(chunk));
@@ -130,23 +143,33 @@ export async function readLimited(body: AsyncIterable<Uint8Array> & { destroy():
   return Buffer.concat(parts);
 }
 
-/** The distribution-spec error body (`{"errors":[{"code","message"}]}`) in one line, for messages. */
+/**
+ * The distribution-spec error body (`{"errors":[{"code","message"}]}`) in one line, for messages. At most
+ * `errorBodyBytes` are read; the rest of a longer (or never-ending) body is not read at all: the connection is closed.
+ */
 export async function errorDetail(res: RegistryResponse): Promise<string> {
   let text = '';
+  res.body.on('error', () => undefined);
   try {
     const parts: Buffer[] = [];
     let total = 0;
     for await (const chunk of res.body) {
-      if (total < ERROR_BODY_LIMIT) parts.push(Buffer.from(chunk as Uint8Array));
+      parts.push(Buffer.from(chunk as Uint8Array));
       total += (chunk as Uint8Array).length;
+      if (total >= BUDGETS.errorBodyBytes) {
+        discard(res.body);
+        break;
+      }
     }
-    text = Buffer.concat(parts).toString('utf8').slice(0, ERROR_BODY_LIMIT);
+    text = Buffer.concat(parts).subarray(0, BUDGETS.errorBodyBytes).toString('utf8');
   } catch {
     return '';
   }
   try {
     const errors = (JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> }).errors;
-    if (Array.isArray(errors) && errors.length > 0) return errors.map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; ');
+    if (Array.isArray(errors) && errors.length > 0) {
+      return errors.slice(0, 10).map((e) => [e?.code, e?.message].filter((v) => typeof v === 'string' && v !== '').join(': ')).join('; ').slice(0, 1000);
+    }
   } catch {
     // not JSON: fall through to the first line of text
   }

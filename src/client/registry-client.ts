@@ -1,9 +1,11 @@
 import type { Readable } from 'node:stream';
 import type { CredentialSource } from '../config/credentials.js';
 import { SwrSyncError } from '../errors.js';
-import { digestAlgorithm, digestOf } from '../oci/digest.js';
+import { z } from 'zod';
+import { BUDGETS, limitExceeded } from '../oci/budgets.js';
+import { digestAlgorithm, digestOf, isDigest, serverDigest } from '../oci/digest.js';
 import { MANIFEST_ACCEPT, MANIFEST_MAX_BYTES, MediaType, parseManifest, type Descriptor } from '../oci/manifest.js';
-import { display, header, nextPage, readLimited, type Access, type RegistryResponse, type RequestEvent } from './exchange.js';
+import { discard, display, header, nextPage, readLimited, type Access, type RegistryResponse, type RequestEvent } from './exchange.js';
 import { RegistryLimiter } from './rate-limit.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { RegistrySession } from './session.js';
@@ -12,6 +14,28 @@ import { BlobUploader, type UploadMode } from './upload.js';
 import { DEFAULT_CHUNK_SIZE } from '../defaults.js';
 
 export type { Access, RequestEvent } from './exchange.js';
+
+/** distribution-spec "Listing Tags": `{"name": …, "tags": [ … ]}`; `tags` may be null on an empty repository. */
+const TAG_PAGE = z.object({ tags: z.array(z.string()).nullable().optional() });
+
+/** JSON from a registry; the parser's own message (which quotes the text) is not kept. */
+function parseJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Replaces every secret `redact` knows in the messages of `error` and its causes. */
+function redactError(error: unknown, redact: (text: string) => string): unknown {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; depth++) {
+    const text = redact(e.message);
+    if (text !== e.message) e.message = text;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return error;
+}
 export { Transport, type TransportOptions } from './transport.js';
 export type { UploadMode } from './upload.js';
 
@@ -100,6 +124,18 @@ export class RegistryClient {
     this.uploader = new BlobUploader(this.session, this.uploadMode, this.chunkSize, options.resumableFrom, this.retry.retries, options.signal);
   }
 
+  /**
+   * The client's edge: every error leaving it has the secrets in use (passwords, Basic credentials, tokens)
+   * replaced, whatever a registry echoed into its error bodies or headers (docs/security.md).
+   */
+  private async guard<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw redactError(error, (text) => this.session.auth.redact(text));
+    }
+  }
+
   /** Requests sent per registry host (token requests count under the registry they serve). */
   get requestCounts(): Map<string, number> {
     return this.session.requestCounts;
@@ -127,7 +163,11 @@ export class RegistryClient {
   // ---- manifests (distribution-spec "Pulling manifests", "Pushing Manifests") ----
 
   /** HEAD a manifest: its digest without a GET (a Docker Hub pull is counted only on GET). Undefined on 404. */
-  async headManifest(registry: string, repository: string, ref: string, access: Access = 'pull'): Promise<ManifestHead | undefined> {
+  headManifest(registry: string, repository: string, ref: string, access: Access = 'pull'): Promise<ManifestHead | undefined> {
+    return this.guard(() => this.headManifestOnce(registry, repository, ref, access));
+  }
+
+  private async headManifestOnce(registry: string, repository: string, ref: string, access: Access): Promise<ManifestHead | undefined> {
     const res = await this.session.exchange({
       registry, repository, access, method: 'HEAD', target: `/v2/${repository}/manifests/${ref}`,
       headers: { accept: MANIFEST_ACCEPT }, expect: [200, 404],
@@ -135,8 +175,10 @@ export class RegistryClient {
     await res.body.dump();
     if (res.status === 404) return undefined;
     const length = header(res.headers, 'content-length');
+    const sent = header(res.headers, 'docker-content-digest');
     return {
-      digest: header(res.headers, 'docker-content-digest'),
+      // A skip decision, a plan and the `digest` output are made of this header: it must be a digest.
+      digest: sent === undefined ? undefined : serverDigest(sent, `Docker-Content-Digest of ${display(registry, repository, ref)}`, { registry, repository }),
       mediaType: header(res.headers, 'content-type')?.split(';')[0]?.trim(),
       size: length === undefined ? undefined : Number(length),
     };
@@ -146,7 +188,11 @@ export class RegistryClient {
    * GET a manifest as bytes, refusing more than 4 MiB, and check its digest: against the reference when pulled
    * by digest, and against `Docker-Content-Digest` when the registry sends it.
    */
-  async getManifest(registry: string, repository: string, ref: string, access: Access = 'pull'): Promise<FetchedManifest> {
+  getManifest(registry: string, repository: string, ref: string, access: Access = 'pull'): Promise<FetchedManifest> {
+    return this.guard(() => this.getManifestOnce(registry, repository, ref, access));
+  }
+
+  private async getManifestOnce(registry: string, repository: string, ref: string, access: Access): Promise<FetchedManifest> {
     const res = await this.session.exchange({
       registry, repository, access, method: 'GET', target: `/v2/${repository}/manifests/${ref}`,
       headers: { accept: MANIFEST_ACCEPT }, expect: [200],
@@ -154,13 +200,15 @@ export class RegistryClient {
     const where = { registry, repository };
     const declared = Number(header(res.headers, 'content-length') ?? '0');
     if (declared > MANIFEST_MAX_BYTES) {
-      res.body.destroy();
+      discard(res.body);
       throw new SwrSyncError('ERR_MANIFEST_TOO_LARGE', `manifest ${display(registry, repository, ref)} is ${declared} bytes; at most ${MANIFEST_MAX_BYTES} are accepted`, where);
     }
     const bytes = await readLimited(res.body, MANIFEST_MAX_BYTES, () =>
       new SwrSyncError('ERR_MANIFEST_TOO_LARGE', `manifest ${display(registry, repository, ref)} exceeds ${MANIFEST_MAX_BYTES} bytes`, where));
-    const sent = header(res.headers, 'docker-content-digest');
-    const pinned = ref.includes(':') ? ref : undefined;
+    const header_ = header(res.headers, 'docker-content-digest');
+    const sent = header_ === undefined ? undefined : serverDigest(header_, `Docker-Content-Digest of ${display(registry, repository, ref)}`, where);
+    // Pulled by digest: the content must have that digest (a tag never looks like one: tags have no ':').
+    const pinned = isDigest(ref) ? ref : undefined;
     const algorithm = pinned ? digestAlgorithm(pinned) : sent?.startsWith('sha512:') ? 'sha512' : 'sha256';
     const digest = digestOf(bytes, algorithm);
     for (const [what, expected] of [['requested digest', pinned], ['Docker-Content-Digest', sent]] as const) {
@@ -174,14 +222,19 @@ export class RegistryClient {
   }
 
   /** PUT a manifest verbatim; returns the digest the registry stored, checked against the bytes sent. */
-  async putManifest(registry: string, repository: string, ref: string, bytes: Buffer, mediaType: string): Promise<string> {
+  putManifest(registry: string, repository: string, ref: string, bytes: Buffer, mediaType: string): Promise<string> {
+    return this.guard(() => this.putManifestOnce(registry, repository, ref, bytes, mediaType));
+  }
+
+  private async putManifestOnce(registry: string, repository: string, ref: string, bytes: Buffer, mediaType: string): Promise<string> {
     const res = await this.session.exchange({
       registry, repository, access: 'push', method: 'PUT', target: `/v2/${repository}/manifests/${ref}`,
       headers: { 'content-type': mediaType }, body: bytes, expect: [200, 201, 202],
     });
     await res.body.dump();
     const expected = digestOf(bytes, ref.startsWith('sha512:') ? 'sha512' : 'sha256');
-    const stored = header(res.headers, 'docker-content-digest');
+    const storedHeader = header(res.headers, 'docker-content-digest');
+    const stored = storedHeader === undefined ? undefined : serverDigest(storedHeader, `Docker-Content-Digest of the manifest PUT to ${display(registry, repository, ref)}`, { registry, repository });
     if (stored !== undefined && digestAlgorithm(stored) === digestAlgorithm(expected) && stored !== expected) {
       throw new SwrSyncError('ERR_DIGEST_MISMATCH',
         `${display(registry, repository, ref)}: the registry stored the manifest as ${stored}, expected ${expected} (it rewrote the bytes)`,
@@ -190,59 +243,96 @@ export class RegistryClient {
     return stored ?? expected;
   }
 
-  /** Tags of a repository, following `Link` pagination (distribution-spec "Listing Tags"). */
-  async listTags(registry: string, repository: string, access: Access = 'pull'): Promise<string[]> {
-    const tags: string[] = [];
-    let target: string | undefined = `/v2/${repository}/tags/list?n=1000`;
-    for (let page = 0; target !== undefined && page < 10_000; page++) {
-      const res: RegistryResponse = await this.session.exchange({ registry, repository, access, method: 'GET', target, expect: [200, 404] });
-      if (res.status === 404) {
-        await res.body.dump();
-        return tags;
+  /**
+   * Tags of a repository, following `Link` pagination (distribution-spec "Listing Tags"). Every page is checked
+   * against the spec's shape and the budgets (`tagPageBytes`, `tagTotal`, `tagPages`); a `Link` back to a page
+   * already read is a loop, refused at once.
+   */
+  listTags(registry: string, repository: string, access: Access = 'pull'): Promise<string[]> {
+    return this.guard(async () => {
+      const where = { registry, repository };
+      const what = `tag list of ${registry}/${repository}`;
+      const tags: string[] = [];
+      for await (const page of this.pages(registry, repository, access, `/v2/${repository}/tags/list?n=1000`, what, 'tagPages', [200, 404], [200, 404], undefined)) {
+        if (page === undefined) return tags;
+        const bytes = await readLimited(page.body, BUDGETS.tagPageBytes, () => limitExceeded('tagPageBytes', `${what}: one page`, where));
+        const parsed = TAG_PAGE.safeParse(parseJson(bytes));
+        if (!parsed.success) {
+          throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `${what}: the registry's answer is not {"tags": [strings]} (distribution-spec "Listing Tags")`, where);
+        }
+        const listed = parsed.data.tags ?? [];
+        if (tags.length + listed.length > BUDGETS.tagTotal) throw limitExceeded('tagTotal', what, where);
+        // One at a time: a spread of a 100,000-element page overflows the call stack.
+        for (const tag of listed) tags.push(tag);
       }
-      const body = JSON.parse((await readLimited(res.body, 64 * 1024 * 1024, () =>
-        new SwrSyncError('ERR_REGISTRY_RESPONSE', `tag list of ${registry}/${repository} is too large`, { registry, repository }))).toString('utf8')) as { tags?: string[] | null };
-      tags.push(...(body.tags ?? []));
-      target = nextPage(res);
-    }
-    return tags;
+      return tags;
+    });
   }
 
   /**
    * Referrers of a manifest (distribution-spec v1.1 "Listing Referrers"): descriptors of the manifests in this
-   * repository whose `subject` is `digest`, following `Link` pagination. Undefined when the registry answers 404: a
-   * registry with the API never does, so the caller falls back to the referrers tag schema (`sha256-<hex>`).
+   * repository whose `subject` is `digest`, following `Link` pagination within the budgets (`referrerPageBytes`,
+   * `referrerTotal`, `referrerPages`). Undefined when the registry answers 404: a registry with the API never does,
+   * so the caller falls back to the referrers tag schema (`sha256-<hex>`).
    */
-  async listReferrers(registry: string, repository: string, digest: string, access: Access = 'pull'): Promise<Descriptor[] | undefined> {
+  listReferrers(registry: string, repository: string, digest: string, access: Access = 'pull'): Promise<Descriptor[] | undefined> {
+    return this.guard(async () => {
+      const where = { registry, repository };
+      const what = `referrers list of ${display(registry, repository, digest)}`;
+      const referrers: Descriptor[] = [];
+      let first = true;
+      for await (const page of this.pages(registry, repository, access, `/v2/${repository}/referrers/${digest}`, what, 'referrerPages', [200, 404], [200], { accept: MediaType.OciIndex })) {
+        if (page === undefined) return first ? undefined : referrers;
+        first = false;
+        const bytes = await readLimited(page.body, BUDGETS.referrerPageBytes, () => limitExceeded('referrerPageBytes', `${what}: one page`, where));
+        // Parsing validates every descriptor, its digest included (ERR_INVALID_DIGEST).
+        const index = parseManifest(bytes, MediaType.OciIndex, where);
+        if (index.kind !== 'index') throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `${what} is not an image index`, where);
+        if (referrers.length + index.manifests.length > BUDGETS.referrerTotal) throw limitExceeded('referrerTotal', what, where);
+        for (const descriptor of index.manifests) referrers.push(descriptor);
+      }
+      return referrers;
+    });
+  }
+
+  /**
+   * The pages of a `Link`-paginated list: each response in turn (undefined for a 404), at most `budget` pages,
+   * refusing a `Link` to a page already read.
+   */
+  private async *pages(registry: string, repository: string, access: Access, first: string, what: string, budget: 'tagPages' | 'referrerPages', expectFirst: number[], expectLater: number[], headers: Record<string, string> | undefined): AsyncGenerator<RegistryResponse | undefined> {
     const where = { registry, repository };
-    const referrers: Descriptor[] = [];
-    let target: string | undefined = `/v2/${repository}/referrers/${digest}`;
-    for (let page = 0; target !== undefined && page < 10_000; page++) {
+    const seen = new Set<string>();
+    let target: string | undefined = first;
+    for (let page = 0; target !== undefined; page++) {
+      if (page >= BUDGETS[budget]) throw limitExceeded(budget, what, where);
       const res: RegistryResponse = await this.session.exchange({
-        registry, repository, access, method: 'GET', target, headers: { accept: MediaType.OciIndex }, expect: page === 0 ? [200, 404] : [200],
+        registry, repository, access, method: 'GET', target, ...(headers ? { headers } : {}), expect: page === 0 ? expectFirst : expectLater,
       });
       if (res.status === 404) {
         await res.body.dump();
-        return undefined;
+        yield undefined;
+        return;
       }
-      const bytes = await readLimited(res.body, MANIFEST_MAX_BYTES, () =>
-        new SwrSyncError('ERR_MANIFEST_TOO_LARGE', `referrers list of ${display(registry, repository, digest)} exceeds ${MANIFEST_MAX_BYTES} bytes per page`, where));
-      const index = parseManifest(bytes, MediaType.OciIndex, where);
-      if (index.kind !== 'index') throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `referrers list of ${display(registry, repository, digest)} is not an image index`, where);
-      referrers.push(...index.manifests);
-      target = nextPage(res);
+      seen.add(res.url.toString());
+      const next = nextPage(res);
+      yield res;
+      if (next !== undefined && seen.has(new URL(next).toString())) {
+        throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `${what}: the registry's Link header leads back to a page already read (a loop)`, where);
+      }
+      target = next;
     }
-    return referrers;
   }
 
   // ---- blobs (distribution-spec "Pulling blobs", "Pushing blobs") ----
 
-  async hasBlob(registry: string, repository: string, digest: string, access: Access = 'pull'): Promise<boolean> {
-    const res = await this.session.exchange({
-      registry, repository, access, method: 'HEAD', target: `/v2/${repository}/blobs/${digest}`, expect: [200, 404],
+  hasBlob(registry: string, repository: string, digest: string, access: Access = 'pull'): Promise<boolean> {
+    return this.guard(async () => {
+      const res = await this.session.exchange({
+        registry, repository, access, method: 'HEAD', target: `/v2/${repository}/blobs/${digest}`, expect: [200, 404],
+      });
+      await res.body.dump();
+      return res.status === 200;
     });
-    await res.body.dump();
-    return res.status === 200;
   }
 
   /**
@@ -250,7 +340,11 @@ export class RegistryClient {
    * for the bytes from there on (`Range: bytes=N-`, RFC 9110 §14.2); a server that ignores the range answers 200 with
    * the whole blob, and the answer's `offset` is then 0.
    */
-  async getBlob(registry: string, repository: string, digest: string, offset = 0): Promise<BlobBody> {
+  getBlob(registry: string, repository: string, digest: string, offset = 0): Promise<BlobBody> {
+    return this.guard(() => this.getBlobOnce(registry, repository, digest, offset));
+  }
+
+  private async getBlobOnce(registry: string, repository: string, digest: string, offset: number): Promise<BlobBody> {
     const res = await this.session.exchange({
       registry, repository, access: 'pull', method: 'GET', target: `/v2/${repository}/blobs/${digest}`,
       ...(offset > 0 ? { headers: { range: `bytes=${offset}-` } } : {}),
@@ -262,8 +356,8 @@ export class RegistryClient {
       // RFC 9110 §14.4: `bytes first-last/complete`; anything else is not the part asked for.
       const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header(res.headers, 'content-range')?.trim() ?? '');
       if (!range || Number(range[1]) !== offset) {
-        res.body.destroy();
-        throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `blob ${digest} from ${registry}/${repository}: asked for bytes from ${offset}, got Content-Range "${header(res.headers, 'content-range') ?? ''}"`, { registry, repository, status: 206, retryable: true });
+        discard(res.body);
+        throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `blob ${digest} from ${registry}/${repository}: asked for bytes from ${offset}, got Content-Range ${JSON.stringify((header(res.headers, 'content-range') ?? '').slice(0, 80))}`, { registry, repository, status: 206, retryable: true });
       }
       starts = offset;
     }
@@ -276,7 +370,7 @@ export class RegistryClient {
    * returned so the caller can upload into it without another POST.
    */
   mountBlob(registry: string, repository: string, digest: string, from: string): Promise<{ mounted: true } | { mounted: false; location: string }> {
-    return this.uploader.mountBlob(registry, repository, digest, from);
+    return this.guard(() => this.uploader.mountBlob(registry, repository, digest, from));
   }
 
   /**
@@ -285,6 +379,6 @@ export class RegistryClient {
    * `open` is called once per attempt and must return the blob's bytes from the start.
    */
   uploadBlob(registry: string, repository: string, digest: string, size: number, open: (offset?: number) => Promise<Readable>, location?: string): Promise<void> {
-    return this.uploader.uploadBlob(registry, repository, digest, size, open, location);
+    return this.guard(() => this.uploader.uploadBlob(registry, repository, digest, size, open, location));
   }
 }

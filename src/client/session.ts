@@ -1,6 +1,7 @@
 import { request, type Dispatcher } from 'undici';
 import type { CredentialSource } from '../config/credentials.js';
 import { abortReasonText, SwrSyncError } from '../errors.js';
+import { BUDGETS } from '../oci/budgets.js';
 import { Authenticator } from './auth.js';
 import { parseChallenge } from './challenge.js';
 import { openEndpoint, type Endpoint } from './endpoint.js';
@@ -29,7 +30,6 @@ export interface SessionOptions {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const MAX_REDIRECTS = 5;
 
 /**
  * Sends one exchange to a registry and returns the answer the caller expected: finds the endpoint (scheme, API
@@ -185,7 +185,7 @@ export class RegistrySession {
       if (op.followRedirects && REDIRECTS.has(status)) {
         const location = header(res.headers, 'location');
         await res.body.dump();
-        if (!location || ++redirects > MAX_REDIRECTS) {
+        if (!location || ++redirects > BUDGETS.redirects) {
           throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `${describeTarget(op, target)}: ${location ? 'too many redirects' : `redirect ${status} without Location`}`, { registry: op.registry, repository: op.repository, status });
         }
         url = new URL(location, target);

@@ -1,6 +1,7 @@
 import { request, type Dispatcher } from 'undici';
 import type { RegistryAccess } from '../config/credentials.js';
 import { SwrSyncError } from '../errors.js';
+import { BUDGETS, limitExceeded } from '../oci/budgets.js';
 import type { Challenge } from './challenge.js';
 import type { Endpoint } from './endpoint.js';
 import { header, networkCause, readLimited, type Exchange } from './exchange.js';
@@ -82,15 +83,22 @@ export async function fetchToken(context: TokenContext, endpoint: Endpoint, chal
     }
     context.count(op.registry, method, url, res.statusCode);
     if (res.statusCode === 200) {
-      const text = (await readLimited(res.body, 1024 * 1024, () => new SwrSyncError('ERR_TOKEN', `token response from ${realm.origin} is too large`, where))).toString('utf8');
+      const text = (await readLimited(res.body, BUDGETS.tokenResponseBytes, () => limitExceeded('tokenResponseBytes', `token response from ${realm.origin} for registry ${op.registry}`, where))).toString('utf8');
       let parsed: { token?: string; access_token?: string; expires_in?: number; issued_at?: string };
       try {
         parsed = JSON.parse(text);
-      } catch (cause) {
-        throw new SwrSyncError('ERR_TOKEN', `token server ${realm.origin} for registry ${op.registry} answered with invalid JSON`, { ...where, cause });
+      } catch {
+        // The parser's message quotes the text, which is the server's: not repeated.
+        throw new SwrSyncError('ERR_TOKEN', `token server ${realm.origin} for registry ${op.registry} answered with invalid JSON`, where);
       }
+      if (typeof parsed !== 'object' || parsed === null) throw new SwrSyncError('ERR_TOKEN', `token server ${realm.origin} for registry ${op.registry} answered with JSON that is not an object`, where);
       const value = parsed.token ?? parsed.access_token;
       if (!value) throw new SwrSyncError('ERR_TOKEN', `token server ${realm.origin} for registry ${op.registry} returned no token`, where);
+      // RFC 6750 §2.1 b64token: a token that is not one would break the Authorization header (Node quotes an invalid
+      // header value in its error message, so it is never sent).
+      if (typeof value !== 'string' || !/^[A-Za-z0-9\-._~+/]+=*$/.test(value)) {
+        throw new SwrSyncError('ERR_TOKEN', `token server ${realm.origin} for registry ${op.registry} returned a token that is not a valid Bearer token`, where);
+      }
       // token.md: expires_in defaults to 60 s; renew 10% early so a long upload does not start with a dying token.
       const lifetime = Math.max(typeof parsed.expires_in === 'number' ? parsed.expires_in : TOKEN_MIN_LIFETIME_S, 1);
       const issued = parsed.issued_at ? Date.parse(parsed.issued_at) : NaN;

@@ -179,6 +179,9 @@ export class BlobCopier {
           const blob = await source.getBlob(registry, repository, digest, offset);
           const expected = descriptor.size - (blob.offset ?? 0);
           if (blob.size !== undefined && blob.size !== expected) {
+            // An undici body destroyed before its end emits 'error' (RequestAbortedError): without a listener that is
+            // an uncaught exception that ends the whole run, not just this image.
+            blob.body.on('error', () => undefined);
             blob.body.destroy();
             throw new ContentMismatchError('ERR_SIZE_MISMATCH', `blob ${descriptor.digest} from ${from.registry}/${from.repository} (Content-Length)`, expected, blob.size, { ...from, retryable: true });
           }

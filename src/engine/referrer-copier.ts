@@ -1,5 +1,6 @@
 import type { ReferrerStore } from '../store/image-store.js';
 import { describeError, isSwrSyncError } from '../errors.js';
+import { BUDGETS, limitExceeded } from '../oci/budgets.js';
 import { shortDigest } from '../oci/digest.js';
 import { isIndexMediaType, MediaType, parseManifest, type Descriptor } from '../oci/manifest.js';
 import { Reference } from '../oci/reference.js';
@@ -42,6 +43,10 @@ class Walk {
   readonly notes: string[] = [];
   readonly listed = new Set<string>();
   readonly copies = new Map<string, Promise<Outcome>>();
+  /** Referrer copies of this image at once, whatever the number a registry lists (`referrerConcurrency`). */
+  readonly copying = new Limiter(BUDGETS.referrerConcurrency);
+  /** Set once the image's referrers passed `referrerTotal`: the rest are not copied. */
+  overBudget = false;
   constructor(readonly from: Repository, readonly to: Repository) {}
 
   fail(error: unknown, doing: string): void {
@@ -171,10 +176,16 @@ export class ReferrerCopier {
   private copyByDigest(walk: Walk, digest: string): Promise<Outcome> {
     let copy = walk.copies.get(digest);
     if (!copy) {
-      copy = this.options.engine.copy(
+      // Every level of the walk together: referrers of referrers count too.
+      if (walk.copies.size >= BUDGETS.referrerTotal) {
+        if (!walk.overBudget) walk.fail(limitExceeded('referrerTotal', `referrers of ${walk.from.registry}/${walk.from.repository}`, walk.from), 'copying what refers to the image');
+        walk.overBudget = true;
+        return Promise.resolve('failed');
+      }
+      copy = walk.copying.run(() => this.options.engine.copy(
         new Reference(walk.from.registry, walk.from.repository, undefined, digest),
         new Reference(walk.to.registry, walk.to.repository, undefined, digest),
-      ).then((result) => {
+      )).then((result) => {
         if (result.status === 'failed' && result.error?.code === 'ERR_NOT_FOUND') return 'missing';
         walk.found.add(digest);
         return this.tally(walk, result);
@@ -187,10 +198,10 @@ export class ReferrerCopier {
   /** The cosign tag's manifest and the tag, written last by the engine as for any image. */
   private async copyCosignTag(walk: Walk, tag: string, digest: string | undefined): Promise<Outcome> {
     walk.found.add(digest ?? tag);
-    const result = await this.options.engine.copy(
+    const result = await walk.copying.run(() => this.options.engine.copy(
       new Reference(walk.from.registry, walk.from.repository, tag, digest),
       new Reference(walk.to.registry, walk.to.repository, tag, undefined),
-    );
+    ));
     if (result.status === 'copied') walk.counts.tags++;
     const ok = this.tally(walk, result);
     if (digest && !walk.copies.has(digest)) walk.copies.set(digest, Promise.resolve(ok));
@@ -228,7 +239,7 @@ export class ReferrerCopier {
     const listed = new Set(index.manifests.map((m) => m.digest));
     const missing = referrers.filter((d) => !listed.has(d.digest));
     if (missing.length === 0) return false;
-    index.manifests.push(...missing);
+    for (const descriptor of missing) index.manifests.push(descriptor);
     await destination.putManifest(registry, repository, name, Buffer.from(JSON.stringify(index)), MediaType.OciIndex);
     return true;
   }

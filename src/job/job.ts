@@ -25,7 +25,7 @@ import { summarize, type RunSummary } from '../results/run-summary.js';
 import type { JobConfig } from './job-config.js';
 import { abortReason } from '../engine/sync-runner.js';
 import { DEFAULT_RETRIES, DEFAULT_WORKERS } from '../defaults.js';
-import { timeLimitSignal } from '../errors.js';
+import { deadlineSignal } from '../util/deadline.js';
 
 /** A loaded, validated job with its stores (registries and OCI layouts); `close()` releases the connections. */
 export interface Job {
@@ -132,8 +132,7 @@ function legacyImages(images: unknown, file: string, options: ImagesFileOptions,
 const runSignals = new WeakMap<JobConfig, AbortSignal | undefined>();
 function runSignal(config: JobConfig): AbortSignal | undefined {
   if (!runSignals.has(config)) {
-    const signals = [config.signal, config.timeoutMs !== undefined ? timeLimitSignal(config.timeoutMs, config.timeoutSetBy ?? '--timeout') : undefined].filter((s): s is AbortSignal => s !== undefined);
-    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    const signal = config.timeoutMs === undefined ? config.signal : deadlineSignal(config.signal, config.timeoutMs, config.timeoutSetBy ?? '--timeout');
     // Every request of the run listens to it.
     if (signal) setMaxListeners(0, signal);
     runSignals.set(config, signal);

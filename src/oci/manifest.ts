@@ -1,4 +1,5 @@
 import { SwrSyncError } from '../errors.js';
+import { BUDGETS } from './budgets.js';
 import { digestProblem } from './digest.js';
 import type { Platform } from './platform.js';
 
@@ -21,7 +22,7 @@ export const MANIFEST_ACCEPT = [
 ].join(', ');
 
 /** Distribution refuses manifests over 4 MiB (distribution-spec: "registries MAY impose a limit"; 4 MiB is common). */
-export const MANIFEST_MAX_BYTES = 4 * 1024 * 1024;
+export const MANIFEST_MAX_BYTES = BUDGETS.manifestBytes;
 
 /** An OCI content descriptor (image-spec descriptor.md): media type, digest and size of a blob or manifest. */
 export interface Descriptor {

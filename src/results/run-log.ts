@@ -1,5 +1,7 @@
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { GenerateFailure } from '../plan/image-task.js';
+import { SwrSyncError } from '../errors.js';
 import type { ImageResult } from '../engine/image-result.js';
 import { printable } from './escape.js';
 
@@ -13,6 +15,25 @@ export class RunLog {
   private pending = '';
   private handle: Promise<FileHandle> | undefined;
   constructor(readonly file: string) {}
+
+  /** Opens the file before the run starts, so a log that cannot be written stops the run before any copy. */
+  async ready(): Promise<void> {
+    this.handle ??= this.openFile();
+    await this.handle;
+  }
+
+  private openFile(): Promise<FileHandle> {
+    // O_NOFOLLOW: a symbolic link planted at the log's path (a shared CI workspace) is refused, so the log never
+    // appends to a file elsewhere (docs/security.md).
+    const opened = open(this.file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644).catch((error: unknown) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new SwrSyncError('ERR_INVALID_ARGUMENT', code === 'ELOOP'
+        ? `--log ${this.file} is a symbolic link; the log is written only to a regular file at that path`
+        : `--log ${this.file} cannot be written (${code ?? String(error)})`, { cause: error });
+    });
+    opened.catch(() => undefined);
+    return opened;
+  }
 
   start(what: string): void {
     this.write(`${new Date().toISOString()} start ${what}`);
@@ -47,7 +68,7 @@ export class RunLog {
     this.queue = this.queue.then(async () => {
       const text = this.pending;
       this.pending = '';
-      this.handle ??= open(this.file, 'a');
+      this.handle ??= this.openFile();
       await (await this.handle).write(text);
     });
   }

@@ -1,5 +1,6 @@
-import { open, stat, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { constants } from 'node:fs';
+import { lstat, open, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { describeError, isSwrSyncError, SwrSyncError } from '../errors.js';
 import { digestProblem } from '../oci/digest.js';
@@ -32,8 +33,14 @@ export interface LayoutFiles {
   open(relative: string, offset?: number): Promise<{ body: Readable; size: number } | undefined>;
 }
 
-/** A layout directory's files. */
+/**
+ * A layout directory's files, read only inside the layout: a file that is a symbolic link, or under a directory that
+ * leads out of the layout, is refused (`ERR_LAYOUT`) before a byte of it is read, so a layout someone else prepared
+ * cannot make the copy read (and send to a registry) a file elsewhere (docs/security.md).
+ */
 export class DirectoryFiles implements LayoutFiles {
+  private rootReal: Promise<string> | undefined;
+
   constructor(readonly root: string, private readonly where: string) {}
 
   async read(relative: string, limit: number): Promise<Buffer | undefined> {
@@ -50,11 +57,13 @@ export class DirectoryFiles implements LayoutFiles {
 
   async size(relative: string): Promise<number | undefined> {
     try {
-      const info = await stat(join(this.root, relative));
+      const info = await lstat(join(this.root, relative));
+      if (info.isSymbolicLink()) throw this.symlink(relative);
+      await this.contained(relative);
       return info.isFile() ? info.size : undefined;
     } catch (error) {
       if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return undefined;
-      throw layoutError(this.where, `cannot read ${relative}`, error);
+      throw isSwrSyncError(error) ? error : layoutError(this.where, `cannot read ${relative}`, error);
     }
   }
 
@@ -66,12 +75,35 @@ export class DirectoryFiles implements LayoutFiles {
   }
 
   private async openHandle(relative: string): Promise<FileHandle | undefined> {
+    let handle: FileHandle;
     try {
-      return await open(join(this.root, relative), 'r');
+      // O_NOFOLLOW: the file itself must not be a symbolic link (ELOOP).
+      handle = await open(join(this.root, relative), constants.O_RDONLY | constants.O_NOFOLLOW);
     } catch (error) {
       if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return undefined;
+      if (errorCode(error) === 'ELOOP') throw this.symlink(relative);
       throw layoutError(this.where, `cannot read ${relative}`, error);
     }
+    try {
+      await this.contained(relative);
+      return handle;
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  /** The directories above `relative` are the layout's own (none is a symbolic link leading elsewhere). */
+  private async contained(relative: string): Promise<void> {
+    this.rootReal ??= realpath(this.root);
+    const parent = dirname(relative);
+    if (parent === '.') return;
+    const [root, actual] = await Promise.all([this.rootReal, realpath(join(this.root, parent))]);
+    if (actual !== join(root, parent)) throw this.symlink(parent);
+  }
+
+  private symlink(relative: string): SwrSyncError {
+    return layoutError(this.where, `${relative} is a symbolic link; the files of a layout are read only inside it`);
   }
 }
 

@@ -104,6 +104,11 @@ export async function indexTar(file: string): Promise<Map<string, TarEntry>> {
       const magic = header.toString('latin1', 257, 263);
       const prefix = magic === 'ustar\0' ? cString(header, 345, 155) : '';
       const rawName = pax.path ?? longName ?? (prefix ? `${prefix}/${cString(header, 0, 100)}` : cString(header, 0, 100));
+      // An OCI archive holds oci-layout, index.json and blobs/ only: an absolute name or a `..` component is the
+      // classic extraction attack (CVE-2007-4559), refused even though entries are read in place, never extracted.
+      if (rawName.startsWith('/') || rawName.split('/').includes('..')) {
+        throw tarError(file, `has an entry named ${JSON.stringify(rawName.slice(0, 200))} at offset ${position}: absolute names and ".." components are refused`);
+      }
       const name = normalizeTarName(rawName);
       if (type === '0' || type === '\0' || type === '7') {
         entries.set(name, { name, type: 'file', offset: data, size });

@@ -50,6 +50,7 @@ async function syncWith(flags: SyncFlags, interrupt: Interrupt): Promise<number>
   const job = await openJob({ ...(await jobConfigFromFlags(flags)), signal: interrupt.signal });
   const log = flags.log ? new RunLog(flags.log) : undefined;
   try {
+    await log?.ready();
     const { tasks, failures, warnings } = job.expanded;
     log?.start(`sync of ${tasks.length} images from ${flags.config ?? flags.images ?? './images.json'}`);
     job.source.limiter.onNotice((notice) => log?.line(`pacing: ${notice.message}`));
