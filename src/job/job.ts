@@ -25,7 +25,7 @@ import { summarize, type RunSummary } from '../results/run-summary.js';
 import type { JobConfig } from './job-config.js';
 import { abortReason } from '../engine/sync-runner.js';
 import { DEFAULT_RETRIES, DEFAULT_WORKERS } from '../defaults.js';
-import { deadlineSignal } from '../util/deadline.js';
+import { deadlineSignal } from '../errors.js';
 
 /** A loaded, validated job with its stores (registries and OCI layouts); `close()` releases the connections. */
 export interface Job {

@@ -8,7 +8,7 @@ import { StoreRouter } from '../../store/store-router.js';
 import { CopyEngine } from '../../engine/copy-engine.js';
 import { ReferrerCopier } from '../../engine/referrer-copier.js';
 import { parsePlatforms } from '../../oci/platform.js';
-import { InvalidReferenceError, isInputErrorCode, SwrSyncError } from '../../errors.js';
+import { deadlineSignal, InvalidReferenceError, isInputErrorCode, SwrSyncError } from '../../errors.js';
 import { parseReference, refNameProblem, sourceIndexOf, tagProblem, type Reference } from '../../oci/reference.js';
 import { formatImageLine } from '../../results/format.js';
 import { printable } from '../../results/escape.js';
@@ -18,7 +18,7 @@ import { loadCopyCredentials } from '../credentials.js';
 import { ExitCode } from '../exit-codes.js';
 import { byteRateOption, durationOption, integerOption, rateOption } from '../options.js';
 import { DEFAULT_RETRIES, DEFAULT_STALL_TIMEOUT_MS, RETRIES_MAX, RETRIES_MIN } from '../../defaults.js';
-import { deadlineSignal } from '../../util/deadline.js';
+
 
 interface CopyFlags {
   platform?: string[];
