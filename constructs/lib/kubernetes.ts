@@ -30,8 +30,11 @@ const MAP_ARGUMENTS = new Set([
   'data',
   'binary_data',
   'data_wo',
-  'exec',
 ]);
+
+/** `env` is a list of `{ name, value }` blocks in a container, but a `map(string)` in the provider's `exec` block. */
+const isMapValued = (name: string, value: unknown) =>
+  MAP_ARGUMENTS.has(name) || (name === 'env' && typeof value === 'object' && value !== null && !Array.isArray(value));
 
 const META_KEYS = new Set(['provider', 'dependsOn', 'count', 'lifecycle', 'provisioners', 'connection', 'forEach']);
 
@@ -51,7 +54,7 @@ export function toTerraformJson(value: unknown, mapValue = false): unknown {
       continue;
     }
     const name = snake(key);
-    const converted = MAP_ARGUMENTS.has(name) ? toTerraformJson(v, true) : toTerraformJson(v);
+    const converted = isMapValued(name, v) ? toTerraformJson(v, true) : toTerraformJson(v);
     if (converted !== undefined) out[name] = converted;
   }
   return out;

@@ -54,6 +54,12 @@ describe('own Kubernetes bindings', () => {
   it('write the same JSON as the prebuilt ones for the provider, secrets, deployments and stateful sets', () => {
     const { prebuilt, builtin } = both(({ Secret, Deployment, StatefulSet, Provider }, stack) => {
       new Provider(stack, 'k8s', { configPath: '~/.kube/config', configContext: 'prod' });
+      // `env` is a map here (exec block), a list of blocks in containers.
+      new Provider(stack, 'cce', {
+        alias: 'cce',
+        host: 'https://cce.example.com:5443',
+        exec: [{ apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'cce-auth', args: ['token'], env: { HW_REGION_NAME: 'cn-north-4', someVar: 'kept' } }],
+      });
       const pw = new TerraformVariable(stack, 'pw', { type: 'string', sensitive: true });
       const secret = new Secret(stack, 'pull', {
         metadata: { name: 'swr-pull', namespace: 'shop', labels: { teamName: 'web' } },
