@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { describeError } from '../errors.js';
+import { describeError, SwrSyncError } from '../errors.js';
 import { BUDGETS } from '../oci/budgets.js';
 
 /**
@@ -127,18 +127,34 @@ export function discard(body: ResponseBody): void {
   body.destroy();
 }
 
-/** A whole body, refusing more than `limit` bytes: a server decides what it sends, memory stays bounded. */
-export async function readLimited(body: ResponseBody, limit: number, tooLarge: () => Error): Promise<Buffer> {
+/**
+ * A whole body, refusing more than `limit` bytes or taking longer than `deadlineMs` (a server decides what it sends
+ * and how fast: memory and time stay bounded). `tooSlow` names what was read, for the error past the deadline.
+ */
+export async function readLimited(body: ResponseBody, limit: number, tooLarge: () => Error, tooSlow?: () => Error, deadlineMs: number = BUDGETS.documentMs): Promise<Buffer> {
   body.on('error', () => undefined);
   const parts: Buffer[] = [];
   let total = 0;
-  for await (const chunk of body) {
-    total += chunk.length;
-    if (total > limit) {
-      discard(body);
-      throw tooLarge();
+  const deadline = Date.now() + deadlineMs;
+  // A body that stops sending is the stall timeout's; one that keeps dripping is stopped here, even between chunks.
+  const timer = setTimeout(() => body.destroy(Object.assign(new Error('deadline'), { code: 'SWR_DOCUMENT_DEADLINE' })), deadlineMs);
+  timer.unref();
+  try {
+    for await (const chunk of body) {
+      total += chunk.length;
+      if (total > limit) {
+        discard(body);
+        throw tooLarge();
+      }
+      parts.push(Buffer.from(chunk));
     }
-    parts.push(Buffer.from(chunk));
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'SWR_DOCUMENT_DEADLINE' || Date.now() >= deadline) {
+      throw tooSlow?.() ?? new SwrSyncError('ERR_LIMIT_EXCEEDED', `a registry's answer took longer than the documentMs budget of ${deadlineMs} ms (see docs/security.md)`);
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
   return Buffer.concat(parts);
 }

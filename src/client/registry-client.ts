@@ -203,8 +203,9 @@ export class RegistryClient {
       discard(res.body);
       throw new SwrSyncError('ERR_MANIFEST_TOO_LARGE', `manifest ${display(registry, repository, ref)} is ${declared} bytes; at most ${MANIFEST_MAX_BYTES} are accepted`, where);
     }
-    const bytes = await readLimited(res.body, MANIFEST_MAX_BYTES, () =>
-      new SwrSyncError('ERR_MANIFEST_TOO_LARGE', `manifest ${display(registry, repository, ref)} exceeds ${MANIFEST_MAX_BYTES} bytes`, where));
+    const bytes = await readLimited(res.body, MANIFEST_MAX_BYTES,
+      () => new SwrSyncError('ERR_MANIFEST_TOO_LARGE', `manifest ${display(registry, repository, ref)} exceeds ${MANIFEST_MAX_BYTES} bytes`, where),
+      () => limitExceeded('documentMs', `manifest ${display(registry, repository, ref)}`, where));
     const header_ = header(res.headers, 'docker-content-digest');
     const sent = header_ === undefined ? undefined : serverDigest(header_, `Docker-Content-Digest of ${display(registry, repository, ref)}`, where);
     // Pulled by digest: the content must have that digest (a tag never looks like one: tags have no ':').
@@ -255,7 +256,7 @@ export class RegistryClient {
       const tags: string[] = [];
       for await (const page of this.pages(registry, repository, access, `/v2/${repository}/tags/list?n=1000`, what, 'tagPages', [200, 404], [200, 404], undefined)) {
         if (page === undefined) return tags;
-        const bytes = await readLimited(page.body, BUDGETS.tagPageBytes, () => limitExceeded('tagPageBytes', `${what}: one page`, where));
+        const bytes = await readLimited(page.body, BUDGETS.tagPageBytes, () => limitExceeded('tagPageBytes', `${what}: one page`, where), () => limitExceeded('documentMs', `${what}: one page`, where));
         const parsed = TAG_PAGE.safeParse(parseJson(bytes));
         if (!parsed.success) {
           throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `${what}: the registry's answer is not {"tags": [strings]} (distribution-spec "Listing Tags")`, where);
@@ -284,7 +285,7 @@ export class RegistryClient {
       for await (const page of this.pages(registry, repository, access, `/v2/${repository}/referrers/${digest}`, what, 'referrerPages', [200, 404], [200], { accept: MediaType.OciIndex })) {
         if (page === undefined) return first ? undefined : referrers;
         first = false;
-        const bytes = await readLimited(page.body, BUDGETS.referrerPageBytes, () => limitExceeded('referrerPageBytes', `${what}: one page`, where));
+        const bytes = await readLimited(page.body, BUDGETS.referrerPageBytes, () => limitExceeded('referrerPageBytes', `${what}: one page`, where), () => limitExceeded('documentMs', `${what}: one page`, where));
         // Parsing validates every descriptor, its digest included (ERR_INVALID_DIGEST).
         const index = parseManifest(bytes, MediaType.OciIndex, where);
         if (index.kind !== 'index') throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `${what} is not an image index`, where);

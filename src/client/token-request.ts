@@ -83,7 +83,7 @@ export async function fetchToken(context: TokenContext, endpoint: Endpoint, chal
     }
     context.count(op.registry, method, url, res.statusCode);
     if (res.statusCode === 200) {
-      const text = (await readLimited(res.body, BUDGETS.tokenResponseBytes, () => limitExceeded('tokenResponseBytes', `token response from ${realm.origin} for registry ${op.registry}`, where))).toString('utf8');
+      const text = (await readLimited(res.body, BUDGETS.tokenResponseBytes, () => limitExceeded('tokenResponseBytes', `token response from ${realm.origin} for registry ${op.registry}`, where), () => limitExceeded('documentMs', `token response from ${realm.origin} for registry ${op.registry}`, where))).toString('utf8');
       let parsed: { token?: string; access_token?: string; expires_in?: number; issued_at?: string };
       try {
         parsed = JSON.parse(text);

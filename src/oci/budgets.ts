@@ -42,6 +42,11 @@ export const BUDGETS = {
   indexConcurrency: 4,
   /** Image configs kept in memory after use, to upload again without a download (bytes, all images together). */
   configCacheBytes: 16 * 1024 * 1024,
+  /**
+   * Milliseconds to receive one whole document (manifest, tag or referrers page, token): a body that drips a byte
+   * now and then is never silent long enough for the stall timeout, so it has a deadline of its own.
+   */
+  documentMs: 120_000,
   /** Redirects followed by one blob read. */
   redirects: 5,
 } as const;

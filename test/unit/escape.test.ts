@@ -84,3 +84,21 @@ describe('escaping of registry-chosen text', () => {
     assert.deepEqual(plan.digests, {});
   });
 });
+
+describe('bounded reads of a registry answer', () => {
+  it('readLimited stops a body that drips past its deadline, and one that is too large', async () => {
+    const { Readable } = await import('node:stream');
+    const { readLimited } = await import('../../src/client/exchange.js');
+    const drip = new Readable({ read() {} });
+    const timer = setInterval(() => drip.push(Buffer.from(' ')), 20);
+    const started = Date.now();
+    await assert.rejects(
+      readLimited(drip, 1024, () => new Error('too large'), () => Object.assign(new Error('manifest r/x:1 took too long'), { code: 'ERR_LIMIT_EXCEEDED' }), 300),
+      (e: Error & { code?: string }) => e.code === 'ERR_LIMIT_EXCEEDED' && /r\/x:1/.test(e.message),
+    );
+    clearInterval(timer);
+    assert.ok(Date.now() - started < 2000);
+    const big = Readable.from([Buffer.alloc(600), Buffer.alloc(600)]);
+    await assert.rejects(readLimited(big, 1024, () => new Error('too large')), /too large/);
+  });
+});
