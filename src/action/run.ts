@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
-import { describeError } from '../errors.js';
+import { setMaxListeners } from 'node:events';
+import { describeError, SwrSyncError } from '../errors.js';
 import { openJob, planJob, syncJob, type Job } from '../job/job.js';
 import { formatDurationText } from '../config/duration.js';
 import { counted, formatBytes, formatImageLine } from '../results/format.js';
@@ -39,6 +40,25 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<string 
 }
 
 /**
+ * A cancelled workflow run signals the step (SIGINT, then SIGTERM; docs/transfers.md): the first one stops new work
+ * and cuts transfers, so the step still reports what completed, sets its outputs and writes the lock for it.
+ * Listening once per signal leaves the second to Node's default: the step ends at once.
+ */
+function cancellation(): AbortSignal {
+  const controller = new AbortController();
+  // Every request of the run listens to it.
+  setMaxListeners(0, controller.signal);
+  for (const name of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(name, () => {
+      if (controller.signal.aborted) process.exit(name === 'SIGINT' ? 130 : 143);
+      logWarning(`${name} received (the run was cancelled): stopping; images that completed are reported and kept in the lock file`, { title: 'swr-sync' });
+      controller.abort(new SwrSyncError('ERR_ABORTED', `the run was interrupted (${name})`));
+    });
+  }
+  return controller.signal;
+}
+
+/**
  * The Action's only ways to write to the log. Text from registries reaches all three, so no line of `info` may be
  * read as a workflow command, and annotations are made printable (@actions/core escapes their line breaks).
  */
@@ -74,7 +94,7 @@ function logInputs(inputs: ActionInputs, workspace: string): void {
 }
 
 async function resolve(inputs: ActionInputs, env: NodeJS.ProcessEnv): Promise<Job> {
-  const job = await openJob(jobConfigOf(inputs, env));
+  const job = await openJob({ ...jobConfigOf(inputs, env), signal: cancellation() });
   logInfo(`${counted(job.rules.length, 'rule')} from ${counted(inputs.imageFiles.length, 'file')} → ${counted(job.expanded.tasks.length, 'image')}`);
   return job;
 }

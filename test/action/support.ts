@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -35,6 +35,8 @@ export interface ActionRunOptions {
   readonly repository?: string;
   readonly apiUrl?: string;
   readonly env?: Record<string, string>;
+  /** Told of the child process once it runs (to signal it mid-run). */
+  readonly onSpawn?: (child: ChildProcess, output: () => string) => void;
 }
 
 export interface ActionRun {
@@ -102,6 +104,7 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
+  options.onSpawn?.(child, () => stdout);
   const code = await new Promise<number | null>((res) => child.on('close', res));
   const [outputText, summary] = await Promise.all([readFile(files.output, 'utf8'), readFile(files.summary, 'utf8')]);
   return { code, stdout, stderr, outputs: parseFileCommand(outputText), outputText, summary, workspace, runnerTemp };

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ImageBuilder, pushImage, startLatencyProxy, startRegistry, verifyImageComplete, type BuiltManifest, type LatencyProxy, type RunningRegistry } from '../harness/index.js';
 import { temporaryName } from '../../src/store/temporaries.js';
+import { runAction } from '../action/support.js';
 import { CLI, runCli, writeAuthJson } from './support.js';
 
 const MiB = 1024 * 1024;
@@ -140,5 +141,33 @@ describe('interrupted runs (SIGINT / SIGTERM)', { timeout: 180_000 }, () => {
     assert.deepEqual((await leftovers(layout, /swr-sync/)).map((f) => f.name), [live]);
     assert.deepEqual((await leftovers(dir, /swr-sync/)).map((f) => f.name), []);
     assert.ok(existsSync(archive));
+  });
+  test('the Action, cancelled (SIGINT) mid-sync: the step fails, reports what completed and writes its lock entries', async () => {
+    const authInline = JSON.stringify({ [slow.host]: { insecure: true }, [dst.host]: { insecure: true } });
+    let signalled = false;
+    const run = await runAction({
+      inputs: {
+        images: `${slow.host}/lib/small:v1: ${dst.host}/action/small:v1\n${slow.host}/lib/big:v1: ${dst.host}/action/big:v1\n`,
+        auth: authInline,
+        'lock-file': 'mirror.lock.json',
+        workers: '2',
+      },
+      onSpawn: (child, output) => {
+        const timer = setInterval(() => {
+          if (/copied\s.*action\/small:v1/.test(output())) {
+            clearInterval(timer);
+            signalled = true;
+            child.kill('SIGINT');
+          }
+        }, 50);
+        child.on('close', () => clearInterval(timer));
+      },
+    });
+    assert.ok(signalled, run.stdout);
+    assert.notEqual(run.code, 0);
+    assert.match(run.stdout, /SIGINT received/);
+    const written = JSON.parse(await readFile(join(run.workspace, 'mirror.lock.json'), 'utf8')) as { images: Record<string, unknown> };
+    assert.deepEqual(Object.keys(written.images), [`${dst.host}/action/small:v1`]);
+    assert.equal((await verifyImageComplete(dst, 'action/big', 'v1')).digest, '');
   });
 });
