@@ -32,7 +32,10 @@ describe('messages say each thing once', () => {
 
   test('a time limit names how the user set it (--timeout, or the Action\'s timeout input)', async () => {
     const signal = timeLimitSignal(5, 'timeout input');
+    // The limit's timer is unref'd (it must not keep a finished run alive), so the test holds the event loop itself.
+    const hold = setTimeout(() => undefined, 10_000);
     await new Promise((resolve) => signal.addEventListener('abort', resolve));
+    clearTimeout(hold);
     assert.equal(abortReasonText(signal.reason), 'the run reached its time limit (timeout input)');
     assert.equal(abortReasonText(new DOMException('timed out', 'TimeoutError')), 'the run reached its time limit');
     assert.equal(abortReasonText(new DOMException('aborted', 'AbortError')), 'the run was cancelled');
