@@ -103,13 +103,18 @@ async function* chunksOf(options: ResumableReadOptions): AsyncGenerator<Buffer> 
  * `historyBytes` read are kept, so such a resume is served from memory and the read goes on where it was, instead
  * of the source being asked again for what it already sent (and what was on its way being thrown away). An offset
  * further back opens a new ranged read.
+ *
+ * The history is a copy in one ring buffer allocated once, not the read's own chunks: chunks kept for 8 MiB of
+ * reading outlive V8's young-generation collections, are promoted, and are then freed only by a full collection,
+ * which V8 starts after about 64 MiB more of such memory; a 1 GiB copy peaked 25-30 MiB higher that way.
  */
 export class RewindableRead {
   private reader: AsyncIterator<Buffer> | undefined;
   private readerStream: Readable | undefined;
   /** Bytes of the blob pulled from the reader so far (its position). */
   private position = 0;
-  private history: Buffer[] = [];
+  /** The last `historyLength` bytes read end at `position`; byte `p` of the blob is at `ring[p % historyBytes]`. */
+  private ring: Buffer | undefined;
   private historyLength = 0;
   private pending: Promise<unknown> = Promise.resolve();
   private generation = 0;
@@ -142,19 +147,15 @@ export class RewindableRead {
       this.readerStream = resumableRead({ ...this.options, offset });
       this.reader = this.readerStream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
       this.position = offset;
-      this.history = [];
       this.historyLength = 0;
     } else {
-      // Replay from memory what lies between `offset` and the reader's position.
-      let skip = offset - (this.position - this.historyLength);
-      for (const part of [...this.history]) {
-        if (skip >= part.length) {
-          skip -= part.length;
-          continue;
-        }
+      // Replay from memory what lies between `offset` and the reader's position: copies, as the ring is written on.
+      for (let from = offset; from < this.position; ) {
+        const at = from % this.historyBytes;
+        const length = Math.min(this.position - from, this.historyBytes - at);
         if (generation !== this.generation) return;
-        yield part.subarray(skip);
-        skip = 0;
+        yield Buffer.from(this.ring!.subarray(at, at + length));
+        from += length;
       }
     }
     for (;;) {
@@ -164,13 +165,24 @@ export class RewindableRead {
       const { value, done } = await next;
       if (done) return;
       const chunk = Buffer.isBuffer(value) ? value : Buffer.from(value);
+      this.remember(chunk);
       this.position += chunk.length;
-      this.history.push(chunk);
-      this.historyLength += chunk.length;
-      while (this.history.length > 1 && this.historyLength - this.history[0]!.length >= this.historyBytes) this.historyLength -= this.history.shift()!.length;
       // A chunk pulled for a stream that was replaced stays in the history for its successor.
       if (generation !== this.generation) return;
       yield chunk;
     }
+  }
+
+  /** Copies `chunk`, which ends the read so far at `position + chunk.length`, into the ring. */
+  private remember(chunk: Buffer): void {
+    const size = this.historyBytes;
+    if (size <= 0) return;
+    this.ring ??= Buffer.allocUnsafe(size);
+    const data = chunk.length > size ? chunk.subarray(chunk.length - size) : chunk;
+    const at = (this.position + chunk.length - data.length) % size;
+    const first = Math.min(data.length, size - at);
+    data.copy(this.ring, at, 0, first);
+    if (first < data.length) data.copy(this.ring, 0, first);
+    this.historyLength = Math.min(size, this.historyLength + chunk.length);
   }
 }
