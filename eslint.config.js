@@ -51,12 +51,18 @@ function layerZones() {
     from: all.filter((part) => !CONSTRUCTS_MAY_IMPORT.includes(part)).map(at),
     message: 'constructs use only the pure parts of src/ (docs/architecture.md)',
   });
-  zones.push({ target: './src', from: './constructs', message: 'src/ does not depend on the constructs (docs/architecture.md)' });
+  zones.push({
+    target: './src',
+    from: './constructs',
+    message: 'src/ does not depend on the constructs (docs/architecture.md)',
+  });
   return zones;
 }
 
 export default tseslint.config(
-  { ignores: ['lib/**', 'dist/**', 'examples/lib/**', 'examples/cdktf.out/**', 'node_modules/**', '.tmp/**', '.ci/**'] },
+  {
+    ignores: ['lib/**', 'dist/**', 'examples/lib/**', 'examples/cdktf.out/**', 'node_modules/**', '.tmp/**', '.ci/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -71,8 +77,14 @@ export default tseslint.config(
       'import-x/no-cycle': ['error', { maxDepth: Infinity }],
       'import-x/no-self-import': 'error',
       'import-x/no-restricted-paths': ['error', { zones: layerZones() }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
       // A variable a closure reads before its one assignment (a proxy's fault hook set once the proxy runs).
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },

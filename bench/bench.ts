@@ -86,30 +86,57 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--rtt') rtts = value().split(',').map(Number);
     else if (arg === '--cuts') cuts = Number(value());
     else if (arg === '--slow-runs') slowRuns = Number(value());
-    else if (arg === '--sets' && (setsGiven = true)) sets = value().split(',').map((s) => s.trim()) as Array<SetId | 'e'>;
-    else if (arg === '--modes') modes = value().split(',').map((s) => s.trim()) as RegistryAuth[];
+    else if (arg === '--sets' && (setsGiven = true))
+      sets = value()
+        .split(',')
+        .map((s) => s.trim()) as Array<SetId | 'e'>;
+    else if (arg === '--modes')
+      modes = value()
+        .split(',')
+        .map((s) => s.trim()) as RegistryAuth[];
     else if (arg === '--json') json = resolve(value());
     else if (arg === '--quick') quick = true;
     else if (arg === '--write-results') writeResults = true;
     else if (arg === '--profile') profile = resolve(value());
     else if (arg === '--floor') floor = true;
     else if (arg === '-h' || arg === '--help') {
-      process.stdout.write('usage: npm run bench -- [--runs N] [--sets a,b,c,d,e] [--modes none,basic,token] [--json FILE] [--quick] [--write-results] [--profile DIR] [--floor]\n');
+      process.stdout.write(
+        'usage: npm run bench -- [--runs N] [--sets a,b,c,d,e] [--modes none,basic,token] [--json FILE] [--quick] [--write-results] [--profile DIR] [--floor]\n',
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${arg}`);
   }
   if (crossRegion) {
     if (!setsGiven) sets = ['a', 'd'];
     for (const s of sets) if (s !== 'a' && s !== 'd') throw new Error(`--cross-region measures sets a and d, not ${s}`);
-    if (rtts.some((r) => !Number.isFinite(r) || r < 0) || !Number.isInteger(cuts) || cuts < 0 || !Number.isInteger(slowRuns) || slowRuns < 1) throw new Error('--rtt, --cuts and --slow-runs take non-negative numbers');
+    if (
+      rtts.some((r) => !Number.isFinite(r) || r < 0) ||
+      !Number.isInteger(cuts) ||
+      cuts < 0 ||
+      !Number.isInteger(slowRuns) ||
+      slowRuns < 1
+    )
+      throw new Error('--rtt, --cuts and --slow-runs take non-negative numbers');
   }
   if (runs === undefined) runs = crossRegion ? 2 : quick ? 2 : 5;
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
   for (const s of sets) if (!['a', 'b', 'c', 'd', 'e'].includes(s)) throw new Error(`unknown set ${s}`);
   for (const m of modes) if (!['none', 'basic', 'token'].includes(m)) throw new Error(`unknown mode ${m}`);
   if (modes.length === 0 || sets.length === 0) throw new Error('--sets and --modes must not be empty');
-  if (profile !== undefined && writeResults) throw new Error('--profile slows swr-sync down: it cannot be combined with --write-results');
-  return { runs, sets, modes, ...(json !== undefined && { json }), ...(profile !== undefined && { profile }), floor, quick, writeResults, planSizes: quick ? [100, 1000] : [1000, 10000], ...(crossRegion && { crossRegion: { rtts, cuts, slowRuns } }) };
+  if (profile !== undefined && writeResults)
+    throw new Error('--profile slows swr-sync down: it cannot be combined with --write-results');
+  return {
+    runs,
+    sets,
+    modes,
+    ...(json !== undefined && { json }),
+    ...(profile !== undefined && { profile }),
+    floor,
+    quick,
+    writeResults,
+    planSizes: quick ? [100, 1000] : [1000, 10000],
+    ...(crossRegion && { crossRegion: { rtts, cuts, slowRuns } }),
+  };
 }
 
 // ---------------------------------------------------------------- statistics and formatting
@@ -144,11 +171,21 @@ interface Endpoint {
   env: Record<string, string>;
 }
 
-async function writeEndpoint(dir: string, label: string, src: RunningRegistry, dst: RunningRegistry, srcHost: string, dstHost: string): Promise<Endpoint> {
+async function writeEndpoint(
+  dir: string,
+  label: string,
+  src: RunningRegistry,
+  dst: RunningRegistry,
+  srcHost: string,
+  dstHost: string,
+): Promise<Endpoint> {
   const auth: Record<string, { username?: string; password?: string; insecure: boolean }> = {};
   const auths: Record<string, { auth: string }> = {};
   const env: Record<string, string> = {};
-  for (const [r, host, variable] of [[src, srcHost, 'BENCH_SRC_PASSWORD'], [dst, dstHost, 'BENCH_DST_PASSWORD']] as const) {
+  for (const [r, host, variable] of [
+    [src, srcHost, 'BENCH_SRC_PASSWORD'],
+    [dst, dstHost, 'BENCH_DST_PASSWORD'],
+  ] as const) {
     if (r.username !== undefined && r.password !== undefined) {
       auth[host] = { username: r.username, password: `\${${variable}}`, insecure: true };
       env[variable] = r.password;
@@ -170,7 +207,14 @@ interface ToolRun extends ProcRun {
 
 let runCounter = 0;
 
-async function runTool(tool: Tool, set: DataSet, ep: Endpoint, ns: string, work: string, cold: boolean): Promise<ToolRun> {
+async function runTool(
+  tool: Tool,
+  set: DataSet,
+  ep: Endpoint,
+  ns: string,
+  work: string,
+  cold: boolean,
+): Promise<ToolRun> {
   const dir = join(work, `run-${++runCounter}`);
   const home = join(dir, 'home');
   await mkdir(home, { recursive: true });
@@ -186,10 +230,40 @@ async function runTool(tool: Tool, set: DataSet, ep: Endpoint, ns: string, work:
       await writeFile(join(dir, 'images.json'), JSON.stringify(images, null, 2));
       // The lock file lives with the namespace, as in a repository: the warm rerun reads what the cold run wrote.
       const lock = join(work, `${ns}.lock.json`);
-      run = await runMeasured(process.execPath, [...nodeArgs, CLI, 'sync', '--auth', ep.authJson, '--images', join(dir, 'images.json'), '--lock', lock, '--json', '--log', join(dir, 'swr-sync.log')], { env: baseEnv, cwd: dir });
+      run = await runMeasured(
+        process.execPath,
+        [
+          ...nodeArgs,
+          CLI,
+          'sync',
+          '--auth',
+          ep.authJson,
+          '--images',
+          join(dir, 'images.json'),
+          '--lock',
+          lock,
+          '--json',
+          '--log',
+          join(dir, 'swr-sync.log'),
+        ],
+        { env: baseEnv, cwd: dir },
+      );
     } else {
       const img = set.images[0]!;
-      run = await runMeasured(process.execPath, [...nodeArgs, CLI, 'copy', `${ep.srcHost}/${img.srcRepo}:${img.tag}`, `${ep.dstHost}/${ns}/${img.name}:${img.tag}`, '--auth', ep.authJson, '--json'], { env: baseEnv, cwd: dir });
+      run = await runMeasured(
+        process.execPath,
+        [
+          ...nodeArgs,
+          CLI,
+          'copy',
+          `${ep.srcHost}/${img.srcRepo}:${img.tag}`,
+          `${ep.dstHost}/${ns}/${img.name}:${img.tag}`,
+          '--auth',
+          ep.authJson,
+          '--json',
+        ],
+        { env: baseEnv, cwd: dir },
+      );
     }
   } else {
     // A cold run starts without skopeo's blob-info cache (it would otherwise remember blob locations).
@@ -201,14 +275,42 @@ async function runTool(tool: Tool, set: DataSet, ep: Endpoint, ns: string, work:
       const repos = [...new Set(set.images.map((i) => i.srcRepo))];
       const yaml = `${JSON.stringify(ep.srcHost)}:\n  tls-verify: false\n  images:\n${repos.map((r) => `    ${JSON.stringify(r)}: []`).join('\n')}\n`;
       await writeFile(join(dir, 'sync.yaml'), yaml);
-      run = await runMeasured(SKOPEO, ['sync', '--all', '--src', 'yaml', '--dest', 'docker', '--authfile', ep.authFile, '--dest-tls-verify=false', join(dir, 'sync.yaml'), `${ep.dstHost}/${ns}`], { env: baseEnv, cwd: dir });
+      run = await runMeasured(
+        SKOPEO,
+        [
+          'sync',
+          '--all',
+          '--src',
+          'yaml',
+          '--dest',
+          'docker',
+          '--authfile',
+          ep.authFile,
+          '--dest-tls-verify=false',
+          join(dir, 'sync.yaml'),
+          `${ep.dstHost}/${ns}`,
+        ],
+        { env: baseEnv, cwd: dir },
+      );
     } else {
       const img = set.images[0]!;
-      run = await runMeasured(SKOPEO, ['copy', '--all', ...common, `docker://${ep.srcHost}/${img.srcRepo}:${img.tag}`, `docker://${ep.dstHost}/${ns}/${img.name}:${img.tag}`], { env: baseEnv, cwd: dir });
+      run = await runMeasured(
+        SKOPEO,
+        [
+          'copy',
+          '--all',
+          ...common,
+          `docker://${ep.srcHost}/${img.srcRepo}:${img.tag}`,
+          `docker://${ep.dstHost}/${ns}/${img.name}:${img.tag}`,
+        ],
+        { env: baseEnv, cwd: dir },
+      );
     }
   }
   if (run.code !== 0) {
-    throw new Error(`${tool} failed (exit ${run.code ?? run.signal}) on set ${set.id} into ${ns}\nstdout:\n${run.stdout.slice(-3000)}\nstderr:\n${run.stderr.slice(-3000)}`);
+    throw new Error(
+      `${tool} failed (exit ${run.code ?? run.signal}) on set ${set.id} into ${ns}\nstdout:\n${run.stdout.slice(-3000)}\nstderr:\n${run.stderr.slice(-3000)}`,
+    );
   }
   await rm(dir, { recursive: true, force: true });
   return { ...run, tool };
@@ -216,20 +318,27 @@ async function runTool(tool: Tool, set: DataSet, ep: Endpoint, ns: string, work:
 
 /** Every destination tag must resolve to exactly the digest pushed to the source, with every blob present. */
 async function verify(set: DataSet, dst: RunningRegistry, ns: string, what: string): Promise<void> {
-  const endpoint = { url: dst.url, ...(dst.username !== undefined && { username: dst.username }), ...(dst.password !== undefined && { password: dst.password }) };
+  const endpoint = {
+    url: dst.url,
+    ...(dst.username !== undefined && { username: dst.username }),
+    ...(dst.password !== undefined && { password: dst.password }),
+  };
   const problems: string[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < set.images.length) {
       const img = set.images[next++]!;
       const got = await verifyImageComplete(endpoint, `${ns}/${img.name}`, img.tag);
-      if (got.digest !== img.digest) problems.push(`${ns}/${img.name}:${img.tag} is ${got.digest || 'absent'}, expected ${img.digest}`);
+      if (got.digest !== img.digest)
+        problems.push(`${ns}/${img.name}:${img.tag} is ${got.digest || 'absent'}, expected ${img.digest}`);
       else if (got.missing.length > 0) problems.push(`${ns}/${img.name}:${img.tag} lacks ${got.missing.join(', ')}`);
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
   if (problems.length > 0) {
-    throw new Error(`VERIFICATION FAILED after ${what} (set ${set.id}): ${problems.length} wrong destination image(s)\n  ${problems.slice(0, 20).join('\n  ')}`);
+    throw new Error(
+      `VERIFICATION FAILED after ${what} (set ${set.id}): ${problems.length} wrong destination image(s)\n  ${problems.slice(0, 20).join('\n  ')}`,
+    );
   }
 }
 
@@ -310,7 +419,9 @@ async function describeMachine(tmpfs: boolean): Promise<Machine> {
     node: process.version,
     skopeo: await capture(SKOPEO, ['--version']),
     registry: await capture('/usr/bin/docker-registry', ['--version']),
-    tmpfs: tmpfs ? 'registries storage, images and blob files on /dev/shm (tmpfs)' : 'no /dev/shm: storage on the default temporary directory',
+    tmpfs: tmpfs
+      ? 'registries storage, images and blob files on /dev/shm (tmpfs)'
+      : 'no /dev/shm: storage on the default temporary directory',
     date: new Date().toISOString(),
   };
 }
@@ -332,7 +443,10 @@ function tokenCount(ctx: ModeContext): number {
 }
 
 async function startMode(mode: RegistryAuth, work: string): Promise<ModeContext> {
-  const [src, dst] = await Promise.all([startRegistry({ auth: mode, tmpfs: true }), startRegistry({ auth: mode, tmpfs: true })]);
+  const [src, dst] = await Promise.all([
+    startRegistry({ auth: mode, tmpfs: true }),
+    startRegistry({ auth: mode, tmpfs: true }),
+  ]);
   const [srcProxy, dstProxy] = await Promise.all([startProxy({ target: src.url }), startProxy({ target: dst.url })]);
   const direct = await writeEndpoint(work, `${mode}-direct`, src, dst, src.host, dst.host);
   const proxied = await writeEndpoint(work, `${mode}-proxied`, src, dst, srcProxy.host, dstProxy.host);
@@ -397,7 +511,10 @@ async function measureCopySet(ctx: ModeContext, set: DataSet, runs: number, work
     }
   }
   const row = (phase: 'cold' | 'warm', runsOf: Record<Tool, ProcRun[]>): Row => {
-    const time = { 'swr-sync': stat(runsOf['swr-sync'].map((r) => r.wallMs)), skopeo: stat(runsOf.skopeo.map((r) => r.wallMs)) };
+    const time = {
+      'swr-sync': stat(runsOf['swr-sync'].map((r) => r.wallMs)),
+      skopeo: stat(runsOf.skopeo.map((r) => r.wallMs)),
+    };
     return {
       set: set.id,
       title: set.title,
@@ -405,7 +522,10 @@ async function measureCopySet(ctx: ModeContext, set: DataSet, runs: number, work
       phase,
       tags: set.images.length,
       time,
-      rss: { 'swr-sync': stat(runsOf['swr-sync'].map((r) => r.peakRssBytes)), skopeo: stat(runsOf.skopeo.map((r) => r.peakRssBytes)) },
+      rss: {
+        'swr-sync': stat(runsOf['swr-sync'].map((r) => r.peakRssBytes)),
+        skopeo: stat(runsOf.skopeo.map((r) => r.peakRssBytes)),
+      },
       requests: counted[phase],
       ratio: time['swr-sync'].median / time.skopeo.median,
     };
@@ -433,7 +553,13 @@ function cpuSeconds(pid: number): number {
  * `--floor`: swr-sync and the floor copier alternately, cold, each into a wiped destination registry, with
  * the registries' CPU measured around each run: what is left for swr-sync to gain on this machine.
  */
-async function measureFloor(ctx: ModeContext, set: DataSet, runs: number, work: string, skopeoMedianMs: number): Promise<FloorRow> {
+async function measureFloor(
+  ctx: ModeContext,
+  set: DataSet,
+  runs: number,
+  work: string,
+  skopeoMedianMs: number,
+): Promise<FloorRow> {
   const list = join(work, `floor-${set.id}.json`);
   await writeFile(list, JSON.stringify(set.images.map(({ srcRepo, name, tag }) => ({ srcRepo, name, tag }))));
   const times: Record<'swr-sync' | 'floor', number[]> = { 'swr-sync': [], floor: [] };
@@ -445,15 +571,20 @@ async function measureFloor(ctx: ModeContext, set: DataSet, runs: number, work: 
       const ns = `${set.id}-${tool === 'floor' ? 'fl' : 'swrf'}-${ctx.mode}-c${i}`;
       await ctx.dst.wipe();
       const before = registryCpu();
-      const run = tool === 'floor'
-        ? await runMeasured(process.execPath, [FLOOR_COPIER, ctx.direct.srcHost, ctx.direct.dstHost, ns, list], { cwd: work })
-        : await runTool('swr-sync', set, ctx.direct, ns, work, true);
+      const run =
+        tool === 'floor'
+          ? await runMeasured(process.execPath, [FLOOR_COPIER, ctx.direct.srcHost, ctx.direct.dstHost, ns, list], {
+              cwd: work,
+            })
+          : await runTool('swr-sync', set, ctx.direct, ns, work, true);
       if (run.code !== 0) throw new Error(`${tool} failed on set ${set.id}: ${run.stderr.slice(-2000)}`);
       cpu[tool].push((registryCpu() - before) * 1000);
       own[tool].push(run.cpuMs);
       await verify(set, ctx.dst, ns, `${tool} floor run ${i + 1}`);
       times[tool].push(run.wallMs);
-      log(`set ${set.id} ${ctx.mode} floor ${i + 1}/${runs} ${tool}: ${secs(run.wallMs)} s, registries ${secs(cpu[tool].at(-1)!)} CPU-s`);
+      log(
+        `set ${set.id} ${ctx.mode} floor ${i + 1}/${runs} ${tool}: ${secs(run.wallMs)} s, registries ${secs(cpu[tool].at(-1)!)} CPU-s`,
+      );
     }
   }
   return {
@@ -472,12 +603,20 @@ function renderFloor(rows: readonly FloorRow[]): string {
     '|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.set}: ${r.title} | ${fmtTime(r.time['swr-sync'])} | ${fmtTime(r.time.floor)} | ${(r.time.floor.median / r.skopeoMedianMs).toFixed(2)}× | ${(r.time['swr-sync'].median / r.time.floor.median).toFixed(2)}× | ${secs(r.clientCpu['swr-sync'].median)} + ${secs(r.registryCpu['swr-sync'].median)} | ${secs(r.clientCpu.floor.median)} + ${secs(r.registryCpu.floor.median)} |`);
+    lines.push(
+      `| ${r.set}: ${r.title} | ${fmtTime(r.time['swr-sync'])} | ${fmtTime(r.time.floor)} | ${(r.time.floor.median / r.skopeoMedianMs).toFixed(2)}× | ${(r.time['swr-sync'].median / r.time.floor.median).toFixed(2)}× | ${secs(r.clientCpu['swr-sync'].median)} + ${secs(r.registryCpu['swr-sync'].median)} | ${secs(r.clientCpu.floor.median)} + ${secs(r.registryCpu.floor.median)} |`,
+    );
   }
   return lines.join('\n');
 }
 
-async function measurePlan(ctx: ModeContext, builder: ImageBuilder, sizes: number[], runs: number, work: string): Promise<Row[]> {
+async function measurePlan(
+  ctx: ModeContext,
+  builder: ImageBuilder,
+  sizes: number[],
+  runs: number,
+  work: string,
+): Promise<Row[]> {
   const rows: Row[] = [];
   for (const size of sizes) {
     const repo = `bench-e/n${size}`;
@@ -486,24 +625,35 @@ async function measurePlan(ctx: ModeContext, builder: ImageBuilder, sizes: numbe
     const plan = async (ep: Endpoint): Promise<ProcRun> => {
       const dir = join(work, `plan-${++runCounter}`);
       await mkdir(join(dir, 'home'), { recursive: true });
-      await writeFile(join(dir, 'images.json'), JSON.stringify({ [`${ep.srcHost}/${repo}`]: `${ep.dstHost}/e/n${size}` }));
-      const run = await runMeasured(process.execPath, [...nodeArgs, CLI, 'plan', '--auth', ep.authJson, '--images', join(dir, 'images.json'), '--json'], {
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(dir, 'home'), ...ep.env },
-        cwd: dir,
-      });
+      await writeFile(
+        join(dir, 'images.json'),
+        JSON.stringify({ [`${ep.srcHost}/${repo}`]: `${ep.dstHost}/e/n${size}` }),
+      );
+      const run = await runMeasured(
+        process.execPath,
+        [...nodeArgs, CLI, 'plan', '--auth', ep.authJson, '--images', join(dir, 'images.json'), '--json'],
+        {
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(dir, 'home'), ...ep.env },
+          cwd: dir,
+        },
+      );
       // Verification for a plan: one entry per source tag, each with the digest pushed.
       let entries: Array<{ source: string; status: string; sourceDigest?: string; digest?: string }>;
       try {
         entries = (JSON.parse(run.stdout) as { entries: typeof entries }).entries;
       } catch {
-        throw new Error(`swr-sync plan (${size} tags) printed no JSON (exit ${run.code})\nstdout:\n${run.stdout.slice(-2000)}\nstderr:\n${run.stderr.slice(-2000)}`);
+        throw new Error(
+          `swr-sync plan (${size} tags) printed no JSON (exit ${run.code})\nstdout:\n${run.stdout.slice(-2000)}\nstderr:\n${run.stderr.slice(-2000)}`,
+        );
       }
       const wrong = entries.filter((e) => {
         const tag = e.source.split(':').pop()!;
         return e.status !== 'new' || (e.sourceDigest ?? e.digest) !== digests.get(tag);
       });
       if (entries.length !== digests.size || wrong.length > 0) {
-        throw new Error(`VERIFICATION FAILED: plan of ${size} tags gave ${entries.length} entries (expected ${digests.size}), ${wrong.length} wrong, e.g. ${JSON.stringify(wrong[0])}`);
+        throw new Error(
+          `VERIFICATION FAILED: plan of ${size} tags gave ${entries.length} entries (expected ${digests.size}), ${wrong.length} wrong, e.g. ${JSON.stringify(wrong[0])}`,
+        );
       }
       await rm(dir, { recursive: true, force: true });
       return run;
@@ -539,17 +689,33 @@ async function measurePlan(ctx: ModeContext, builder: ImageBuilder, sizes: numbe
 
 function evaluateTargets(rows: Row[], sets: Map<SetId, DataSet>): Target[] {
   const targets: Target[] = [];
-  const find = (set: string, phase: Row['phase'], mode?: RegistryAuth) => rows.filter((r) => r.set === set && r.phase === phase && (mode === undefined || r.mode === mode));
+  const find = (set: string, phase: Row['phase'], mode?: RegistryAuth) =>
+    rows.filter((r) => r.set === set && r.phase === phase && (mode === undefined || r.mode === mode));
   for (const r of find('a', 'cold')) {
-    targets.push({ name: `(a) cold, ${r.mode}`, target: '≤ 0.33× skopeo', measured: `${r.ratio!.toFixed(2)}×`, met: r.ratio! <= 0.33 });
+    targets.push({
+      name: `(a) cold, ${r.mode}`,
+      target: '≤ 0.33× skopeo',
+      measured: `${r.ratio!.toFixed(2)}×`,
+      met: r.ratio! <= 0.33,
+    });
   }
   for (const id of ['b', 'c'] as const) {
     for (const r of find(id, 'cold')) {
-      targets.push({ name: `(${id}) cold, ${r.mode}`, target: '≤ 0.90× skopeo', measured: `${r.ratio!.toFixed(2)}×`, met: r.ratio! <= 0.9 });
+      targets.push({
+        name: `(${id}) cold, ${r.mode}`,
+        target: '≤ 0.90× skopeo',
+        measured: `${r.ratio!.toFixed(2)}×`,
+        met: r.ratio! <= 0.9,
+      });
     }
   }
   for (const r of find('a', 'warm')) {
-    targets.push({ name: `(a) warm, ${r.mode}`, target: '≤ 0.10× skopeo', measured: `${r.ratio!.toFixed(2)}×`, met: r.ratio! <= 0.1 });
+    targets.push({
+      name: `(a) warm, ${r.mode}`,
+      target: '≤ 0.10× skopeo',
+      measured: `${r.ratio!.toFixed(2)}×`,
+      met: r.ratio! <= 0.1,
+    });
     const q = r.requests['swr-sync'];
     const a = sets.get('a');
     if (q !== undefined && a !== undefined) {
@@ -585,14 +751,24 @@ function evaluateTargets(rows: Row[], sets: Map<SetId, DataSet>): Target[] {
   }
   for (const r of find('d', 'cold')) {
     const rss = r.rss['swr-sync']!.max;
-    targets.push({ name: `(d) peak RSS copying 1 GiB, ${r.mode}`, target: '≤ 150 MiB', measured: `${mib(rss)} (max of runs)`, met: rss <= 150 * MiB });
+    targets.push({
+      name: `(d) peak RSS copying 1 GiB, ${r.mode}`,
+      target: '≤ 150 MiB',
+      measured: `${mib(rss)} (max of runs)`,
+      met: rss <= 150 * MiB,
+    });
   }
   const plans = find('e', 'plan').sort((x, y) => x.tags - y.tags);
   const biggest = plans[plans.length - 1];
   if (biggest !== undefined) {
     const rss = biggest.rss['swr-sync']!.max;
     const limit = 250 * MiB;
-    targets.push({ name: `(e) peak RSS planning ${biggest.tags - 1} tags`, target: '≤ 250 MiB (for 10,000 tags)', measured: mib(rss), met: rss <= limit });
+    targets.push({
+      name: `(e) peak RSS planning ${biggest.tags - 1} tags`,
+      target: '≤ 250 MiB (for 10,000 tags)',
+      measured: mib(rss),
+      met: rss <= limit,
+    });
   }
   if (plans.length >= 2) {
     const [small, big] = [plans[0]!, plans[plans.length - 1]!];
@@ -675,7 +851,9 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const floors: FloorRow[] = [];
   const sets = new Map<SetId, DataSet>();
-  log(`runs ${opts.runs}, sets ${opts.sets.join(',')}, modes ${opts.modes.join(',')} (sets b–e in mode ${primary} only)`);
+  log(
+    `runs ${opts.runs}, sets ${opts.sets.join(',')}, modes ${opts.modes.join(',')} (sets b–e in mode ${primary} only)`,
+  );
   try {
     // Primary mode last keeps the big sets' tmpfs usage short-lived; order otherwise as given.
     const order = [...opts.modes.filter((m) => m !== primary), primary];
@@ -692,10 +870,13 @@ async function main(): Promise<void> {
           }
           log(`mode ${mode}: building and pushing set ${id}`);
           const set =
-            id === 'a' ? await buildSetA(builder, ctx.src)
-            : id === 'b' ? await buildSetB(builder, ctx.src)
-            : id === 'c' ? await buildSetC(builder, ctx.src)
-            : await buildSetD(builder, ctx.src);
+            id === 'a'
+              ? await buildSetA(builder, ctx.src)
+              : id === 'b'
+                ? await buildSetB(builder, ctx.src)
+                : id === 'c'
+                  ? await buildSetC(builder, ctx.src)
+                  : await buildSetD(builder, ctx.src);
           sets.set(id, set);
           const measured = await measureCopySet(ctx, set, opts.runs, work);
           rows.push(...measured);
@@ -716,7 +897,10 @@ async function main(): Promise<void> {
   const table = renderTable(rows);
   const targetTable = renderTargets(targets);
   const elapsed = (Date.now() - started) / 1000;
-  const setNotes = [...sets.values()].map((s) => `- (${s.id}) ${s.title}: ${s.images.length} image(s), ${s.uniqueBlobs} unique blobs (${mib(s.uniqueBytes)}), ${s.repoBlobPairs} (repository, blob) pairs to write`);
+  const setNotes = [...sets.values()].map(
+    (s) =>
+      `- (${s.id}) ${s.title}: ${s.images.length} image(s), ${s.uniqueBlobs} unique blobs (${mib(s.uniqueBytes)}), ${s.repoBlobPairs} (repository, blob) pairs to write`,
+  );
   const out = [
     '## Results',
     '',
@@ -737,14 +921,22 @@ async function main(): Promise<void> {
         ]
       : []),
   ].join('\n');
-  process.stdout.write(`\n${out}\nbench finished in ${elapsed.toFixed(0)} s; ${targets.filter((t) => !t.met).length} of ${targets.length} targets missed\n`);
+  process.stdout.write(
+    `\n${out}\nbench finished in ${elapsed.toFixed(0)} s; ${targets.filter((t) => !t.met).length} of ${targets.length} targets missed\n`,
+  );
 
   if (opts.json !== undefined) {
-    await writeFile(opts.json, `${JSON.stringify({ machine, options: opts, sets: [...sets.values()].map(({ images, ...rest }) => ({ ...rest, images: images.length })), rows, targets, elapsedSeconds: elapsed }, null, 2)}\n`);
+    await writeFile(
+      opts.json,
+      `${JSON.stringify({ machine, options: opts, sets: [...sets.values()].map(({ images, ...rest }) => ({ ...rest, images: images.length })), rows, targets, elapsedSeconds: elapsed }, null, 2)}\n`,
+    );
     log(`wrote ${opts.json}`);
   }
   if (opts.writeResults) {
-    const command = `npm run bench -- ${process.argv.slice(2).filter((a) => a !== '--write-results').join(' ')}`.trim();
+    const command = `npm run bench -- ${process.argv
+      .slice(2)
+      .filter((a) => a !== '--write-results')
+      .join(' ')}`.trim();
     const doc = [
       '# Bench results',
       '',
@@ -762,7 +954,7 @@ async function main(): Promise<void> {
       '## How to read it',
       '',
       `- Sets b–e run in auth mode \`${primary}\` only; set a in every mode given (${opts.modes.join(', ')}), both registries in that mode.`,
-      '- cold: the destination registry wiped (restarted on empty storage) before every run and skopeo\'s blob-info cache deleted; warm: each tool copies once into a wiped registry, then reruns with nothing changed, alternating (skopeo keeps its cache, swr-sync its lock file, as each would in use).',
+      "- cold: the destination registry wiped (restarted on empty storage) before every run and skopeo's blob-info cache deleted; warm: each tool copies once into a wiped registry, then reruns with nothing changed, alternating (skopeo keeps its cache, swr-sync its lock file, as each would in use).",
       '- Times are wall time of the child process; peak RSS is `VmHWM` from /proc, polled every 20 ms (the maximum over runs).',
       '- Requests: one extra run per tool and phase through loopback counting proxies (`src / dst / token`): every request including 401 challenges; token fetches go to the token servers directly.',
       '- Every destination tag is verified after every run (digest equal to the one pushed, every blob present); any mismatch aborts the bench.',
@@ -770,7 +962,9 @@ async function main(): Promise<void> {
       out,
     ].join('\n');
     // The cross-region section (`--cross-region --write-results`) is kept.
-    const previous = existsSync(join(ROOT, 'bench', 'RESULTS.md')) ? readFileSync(join(ROOT, 'bench', 'RESULTS.md'), 'utf8') : '';
+    const previous = existsSync(join(ROOT, 'bench', 'RESULTS.md'))
+      ? readFileSync(join(ROOT, 'bench', 'RESULTS.md'), 'utf8')
+      : '';
     const crossRegion = previous.indexOf('\n## Cross-region');
     await writeFile(join(ROOT, 'bench', 'RESULTS.md'), `${doc}\n${crossRegion < 0 ? '' : previous.slice(crossRegion)}`);
     log('wrote bench/RESULTS.md');
@@ -778,20 +972,39 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exitCode = 1;
 });
 
-
 /** `--cross-region`: the table, the issue 17 targets, and with --write-results a section of bench/RESULTS.md. */
-async function crossRegionMain(opts: Options, cr: NonNullable<Options['crossRegion']>, builder: ImageBuilder, work: string, machine: Machine, started: number): Promise<void> {
-  log(`cross-region: round trips ${cr.rtts.join(', ')} ms, sets ${opts.sets.join(',')}, ${opts.runs} runs (${cr.slowRuns} after the first round trip), ${cr.cuts} cuts each side on set d`);
+async function crossRegionMain(
+  opts: Options,
+  cr: NonNullable<Options['crossRegion']>,
+  builder: ImageBuilder,
+  work: string,
+  machine: Machine,
+  started: number,
+): Promise<void> {
+  log(
+    `cross-region: round trips ${cr.rtts.join(', ')} ms, sets ${opts.sets.join(',')}, ${opts.runs} runs (${cr.slowRuns} after the first round trip), ${cr.cuts} cuts each side on set d`,
+  );
   const { rows, sets } = await measureCrossRegion({
-    rtts: cr.rtts, runs: opts.runs, slowRuns: cr.slowRuns, sets: opts.sets as Array<'a' | 'd'>, cuts: cr.cuts, cli: CLI, work, builder, log,
+    rtts: cr.rtts,
+    runs: opts.runs,
+    slowRuns: cr.slowRuns,
+    sets: opts.sets as Array<'a' | 'd'>,
+    cuts: cr.cuts,
+    cli: CLI,
+    work,
+    builder,
+    log,
   });
   const targets = crossRegionTargets(rows, sets);
   const elapsed = (Date.now() - started) / 1000;
-  const command = `npm run bench -- ${process.argv.slice(2).filter((a) => a !== '--write-results').join(' ')}`.trim();
+  const command = `npm run bench -- ${process.argv
+    .slice(2)
+    .filter((a) => a !== '--write-results')
+    .join(' ')}`.trim();
   const section = [
     '## Cross-region',
     '',
@@ -801,7 +1014,10 @@ async function crossRegionMain(opts: Options, cr: NonNullable<Options['crossRegi
     '- cold: the destination wiped before each round (both tools, own namespaces); warm (lock): the same images again, swr-sync with the lock file its cold run wrote, skopeo with its blob-info cache.',
     `- cuts: the 1 GiB copy with ${cr.cuts} connection cuts on each side (source downloads and destination uploads), at evenly spread byte positions; bytes are what crossed each link (TLS included), swr-sync with \`--retries 8\`, skopeo with \`--retry-times 8\`.`,
     `- ${opts.runs} runs per cell at ${cr.rtts[0]} ms, ${cr.slowRuns} at the longer round trips; medians (min–max).`,
-    ...sets.map((s) => `- (${s.id}) ${s.title}: ${s.images.length} image(s), ${s.uniqueBlobs} unique blobs (${mib(s.uniqueBytes)})`),
+    ...sets.map(
+      (s) =>
+        `- (${s.id}) ${s.title}: ${s.images.length} image(s), ${s.uniqueBlobs} unique blobs (${mib(s.uniqueBytes)})`,
+    ),
     '',
     renderCrossRegion(rows),
     '',
@@ -811,7 +1027,8 @@ async function crossRegionMain(opts: Options, cr: NonNullable<Options['crossRegi
     '',
   ].join('\n');
   process.stdout.write(`\n${section}\nbench finished in ${elapsed.toFixed(0)} s\n`);
-  if (opts.json !== undefined) await writeFile(opts.json, `${JSON.stringify({ machine, rows, targets, elapsedSeconds: elapsed }, null, 2)}\n`);
+  if (opts.json !== undefined)
+    await writeFile(opts.json, `${JSON.stringify({ machine, rows, targets, elapsedSeconds: elapsed }, null, 2)}\n`);
   if (opts.writeResults) {
     const file = join(ROOT, 'bench', 'RESULTS.md');
     const existing = existsSync(file) ? readFileSync(file, 'utf8') : '# Bench results\n';

@@ -26,14 +26,19 @@ const WORKERS = 7;
 
 async function main(): Promise<void> {
   const [srcHost, dstHost, namespace, listFile] = process.argv.slice(2);
-  if (!srcHost || !dstHost || !namespace || !listFile) throw new Error('usage: floor-copier SRC_HOST DST_HOST NAMESPACE IMAGES.json');
+  if (!srcHost || !dstHost || !namespace || !listFile)
+    throw new Error('usage: floor-copier SRC_HOST DST_HOST NAMESPACE IMAGES.json');
   const items = JSON.parse(readFileSync(listFile, 'utf8')) as Item[];
   const source = new Pool(`http://${srcHost}`, { connections: 16 });
   const destination = new Pool(`http://${dstHost}`, { connections: 16 });
   /** Digest → the repository that received it first (resolved once its upload is complete). */
   const placed = new Map<string, Promise<string>>();
 
-  const expect = async (what: string, reply: { statusCode: number; body: { dump(): Promise<void> } }, status: number): Promise<void> => {
+  const expect = async (
+    what: string,
+    reply: { statusCode: number; body: { dump(): Promise<void> } },
+    status: number,
+  ): Promise<void> => {
     await reply.body.dump();
     if (reply.statusCode !== status) throw new Error(`${what}: HTTP ${reply.statusCode}, expected ${status}`);
   };
@@ -43,7 +48,14 @@ async function main(): Promise<void> {
     if (first) {
       const from = await first;
       if (from === dstRepo) return;
-      await expect(`mount ${b.digest}`, await destination.request({ method: 'POST', path: `/v2/${dstRepo}/blobs/uploads/?mount=${b.digest}&from=${from}` }), 201);
+      await expect(
+        `mount ${b.digest}`,
+        await destination.request({
+          method: 'POST',
+          path: `/v2/${dstRepo}/blobs/uploads/?mount=${b.digest}&from=${from}`,
+        }),
+        201,
+      );
       return;
     }
     let done!: (repo: string) => void;
@@ -64,18 +76,29 @@ async function main(): Promise<void> {
 
   const image = async (item: Item): Promise<void> => {
     const dstRepo = `${namespace}/${item.name}`;
-    const reply = await source.request({ method: 'GET', path: `/v2/${item.srcRepo}/manifests/${item.tag}`, headers: { accept: ACCEPT } });
+    const reply = await source.request({
+      method: 'GET',
+      path: `/v2/${item.srcRepo}/manifests/${item.tag}`,
+      headers: { accept: ACCEPT },
+    });
     const bytes = Buffer.from(await reply.body.arrayBuffer());
     const manifest = JSON.parse(bytes.toString('utf8')) as { config: Blob; layers: Blob[] };
     await Promise.all([manifest.config, ...manifest.layers].map((b) => blob(item.srcRepo, dstRepo, b)));
-    const put = await destination.request({ method: 'PUT', path: `/v2/${dstRepo}/manifests/${item.tag}`, headers: { 'content-type': String(reply.headers['content-type']) }, body: bytes });
+    const put = await destination.request({
+      method: 'PUT',
+      path: `/v2/${dstRepo}/manifests/${item.tag}`,
+      headers: { 'content-type': String(reply.headers['content-type']) },
+      body: bytes,
+    });
     await expect(`PUT manifest ${dstRepo}:${item.tag}`, put, 201);
   };
 
   let next = 0;
-  await Promise.all(Array.from({ length: WORKERS }, async () => {
-    while (next < items.length) await image(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: WORKERS }, async () => {
+      while (next < items.length) await image(items[next++]!);
+    }),
+  );
   await Promise.all([source.close(), destination.close()]);
 }
 

@@ -28,7 +28,11 @@ const POLL_MS = 20;
 export function runMeasured(program: string, args: string[], opts: ProcOptions = {}): Promise<ProcRun> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const child = spawn(program, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, args, {
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let peak = 0;
@@ -59,7 +63,9 @@ export function runMeasured(program: string, args: string[], opts: ProcOptions =
       // Wall time ends when the process ends, not when its pipes have drained.
       const wallMs = performance.now() - start;
       clearInterval(timer);
-      child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr, wallMs, peakRssBytes: peak, cpuMs }));
+      child.once('close', (code, signal) =>
+        resolve({ code, signal, stdout, stderr, wallMs, peakRssBytes: peak, cpuMs }),
+      );
     });
   });
 }

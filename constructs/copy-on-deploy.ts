@@ -62,7 +62,13 @@ export function resolveCopyOptions(options: CopyOnDeployOptions, base = process.
   };
 }
 
-export function copyCommand(options: CopyOnDeployOptions, source: string, destination: string, platforms?: string[], withReferrers = false): string {
+export function copyCommand(
+  options: CopyOnDeployOptions,
+  source: string,
+  destination: string,
+  platforms?: string[],
+  withReferrers = false,
+): string {
   const args = ['copy', source, destination];
   if (platforms && platforms.length > 0) args.push('--platform', platforms.join(','));
   if (withReferrers) args.push('--with-referrers');

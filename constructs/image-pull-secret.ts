@@ -119,8 +119,11 @@ export class ImagePullSecret extends Construct {
 
     const credentials: RegistryCredential[] = [];
     if (props.swr) credentials.push(this.swrCredential(props.swr, props.writeOnly === true));
-    (props.registries ?? []).forEach((r, i) => credentials.push(this.checkCredential(r, `registries[${i}]`, props.writeOnly === true)));
-    if (credentials.length === 0) fail(this, 'registries', props.registries, 'must hold at least one registry (or set swr)');
+    (props.registries ?? []).forEach((r, i) =>
+      credentials.push(this.checkCredential(r, `registries[${i}]`, props.writeOnly === true)),
+    );
+    if (credentials.length === 0)
+      fail(this, 'registries', props.registries, 'must hold at least one registry (or set swr)');
     const servers = credentials.map((c) => c.server).filter(isLiteral);
     const dup = servers.find((s, i) => servers.indexOf(s) !== i);
     if (dup !== undefined) fail(this, 'registries', dup, 'must name each registry server once');
@@ -130,9 +133,7 @@ export class ImagePullSecret extends Construct {
     this.resource = new SecretV1(this, 'Resource', {
       metadata: { name: props.name, namespace: this.namespace, labels: props.labels },
       type: 'kubernetes.io/dockerconfigjson',
-      ...(props.writeOnly
-        ? { dataWo: payload, dataWoRevision: props.writeOnlyRevision ?? 1 }
-        : { data: payload }),
+      ...(props.writeOnly ? { dataWo: payload, dataWoRevision: props.writeOnlyRevision ?? 1 } : { data: payload }),
       provider: props.provider,
     });
   }
@@ -151,8 +152,10 @@ export class ImagePullSecret extends Construct {
     if (login.region === undefined) fail(this, 'swr.region', login.region, 'is required');
     const server = login.server ?? `swr.${login.region}.${this.cloudOf(login)}`;
     check(this, 'swr.server', server, SERVER);
-    if (login.temporaryLogin !== undefined && login.temporaryLogin !== false) return this.temporaryCredential(login, server);
-    if (login.accessKey === undefined) fail(this, 'swr.accessKey', login.accessKey, 'is required (or swr.temporaryLogin)');
+    if (login.temporaryLogin !== undefined && login.temporaryLogin !== false)
+      return this.temporaryCredential(login, server);
+    if (login.accessKey === undefined)
+      fail(this, 'swr.accessKey', login.accessKey, 'is required (or swr.temporaryLogin)');
     const projectName = login.projectName ?? login.region;
     if (isLiteral(projectName) && (projectName.length === 0 || projectName.includes('@'))) {
       fail(this, 'swr.projectName', projectName, "must be non-empty and contain no '@' (the user is PROJECT@AK)");
@@ -168,13 +171,15 @@ export class ImagePullSecret extends Construct {
       fail(this, 'swr.secretKey', login.secretKey, 'is required (or swr.loginKey) unless swr.temporaryLogin is used');
     }
     // projectName@AK: plain interpolation works for tokens too; only the HMAC needs literal inputs.
-    const username = isLiteral(projectName) && isLiteral(login.accessKey)
-      ? swrLoginUser(projectName, login.accessKey)
-      : Fn.join('@', [projectName, login.accessKey as string]);
+    const username =
+      isLiteral(projectName) && isLiteral(login.accessKey)
+        ? swrLoginUser(projectName, login.accessKey)
+        : Fn.join('@', [projectName, login.accessKey as string]);
 
     let password: string;
     if (login.loginKey !== undefined) {
-      if (isLiteral(login.loginKey) && !LOGIN_KEY.test(login.loginKey)) fail(this, 'swr.loginKey', REDACTED, LOGIN_KEY.text);
+      if (isLiteral(login.loginKey) && !LOGIN_KEY.test(login.loginKey))
+        fail(this, 'swr.loginKey', REDACTED, LOGIN_KEY.text);
       password = login.loginKey;
       if (isLiteral(password)) this.warnLiteral('swr.loginKey', server, writeOnly);
     } else {
@@ -188,7 +193,8 @@ export class ImagePullSecret extends Construct {
             '(e.g. a sensitive TerraformVariable set from `swr-sync login-key --ak-env AK --sk-env SK`)',
         );
       }
-      if (sk.length === 0 || /\s/.test(sk)) fail(this, 'swr.secretKey', REDACTED, 'must be non-empty without whitespace');
+      if (sk.length === 0 || /\s/.test(sk))
+        fail(this, 'swr.secretKey', REDACTED, 'must be non-empty without whitespace');
       password = swrLoginKey(login.accessKey, sk);
       this.warnLiteral('swr.secretKey', server, writeOnly);
     }
@@ -201,7 +207,13 @@ export class ImagePullSecret extends Construct {
    */
   private temporaryCredential(login: SwrLogin, server: string): RegistryCredential {
     for (const key of ['accessKey', 'secretKey', 'loginKey', 'projectName'] as const) {
-      if (login[key] !== undefined) fail(this, `swr.${key}`, key === 'accessKey' || key === 'projectName' ? login[key] : REDACTED, 'must not be set with swr.temporaryLogin');
+      if (login[key] !== undefined)
+        fail(
+          this,
+          `swr.${key}`,
+          key === 'accessKey' || key === 'projectName' ? login[key] : REDACTED,
+          'must not be set with swr.temporaryLogin',
+        );
     }
     const command =
       login.temporaryLogin instanceof hw.SwrTemporaryLoginCommand

@@ -37,7 +37,13 @@ export { LOCK_FILE, MIRROR_SPEC_FILE, readLockFile, serializeMirrorSpec } from '
 export type { LockEntry, LockFile, MirrorSpec, MirrorSpecImage } from './mirror-spec.js';
 
 export { Workload } from './workload/workload.js';
-export type { ContainerPort, ContainerResources, ImageReplacementProps, WorkloadContainer, WorkloadProps } from './workload/workload.js';
+export type {
+  ContainerPort,
+  ContainerResources,
+  ImageReplacementProps,
+  WorkloadContainer,
+  WorkloadProps,
+} from './workload/workload.js';
 export type { StaticEip, WorkloadEip } from './workload/eip.js';
 export type { BurstingMode, CciVersion } from './workload/bursting.js';
 export type { ImageReplacementRule } from './workload/image-replacement.js';

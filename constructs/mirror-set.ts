@@ -82,7 +82,13 @@ export class MirrorSet extends Construct {
     const stack = TerraformStack.of(this);
     const existing = SETS.get(stack);
     // One spec file per stack, so one set: images created before an explicit set would be split across two.
-    if (existing) fail(this, 'MirrorSet', id, `must be unique per stack (one exists at ${existing.node.path}; create it before any MirroredImage)`);
+    if (existing)
+      fail(
+        this,
+        'MirrorSet',
+        id,
+        `must be unique per stack (one exists at ${existing.node.path}; create it before any MirroredImage)`,
+      );
     SETS.set(stack, this);
     this.stack = stack;
     this.lockFile = resolve(props.lockFile ?? LOCK_FILE);
@@ -91,7 +97,12 @@ export class MirrorSet extends Construct {
     } catch (err) {
       // ConfigError already names the file; the rule is what follows it.
       const { key, message } = err as { key?: string; message: string };
-      fail(this, 'lockFile', props.lockFile ?? LOCK_FILE, key ? `${message.slice(message.indexOf(`key "${key}"`))}` : message);
+      fail(
+        this,
+        'lockFile',
+        props.lockFile ?? LOCK_FILE,
+        key ? `${message.slice(message.indexOf(`key "${key}"`))}` : message,
+      );
     }
     this.defaultDestination = props.defaultDestination;
     this.copyOnDeploy = props.copyOnDeploy;

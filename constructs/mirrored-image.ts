@@ -75,7 +75,8 @@ export class MirroredImage extends Construct implements MirrorSetMember {
     this.source = source.name;
     const tags = props.tags ?? (source.tag !== undefined ? [source.tag] : undefined);
     if (tags !== undefined) {
-      if (!Array.isArray(tags) || tags.length === 0) fail(this, 'tags', tags, 'must list at least one tag (omit it for all tags)');
+      if (!Array.isArray(tags) || tags.length === 0)
+        fail(this, 'tags', tags, 'must list at least one tag (omit it for all tags)');
       tags.forEach((t, i) => {
         if (isUnresolved(t)) fail(this, `tags[${i}]`, t, 'must be known at synth: it is written to swr-mirror.json');
         check(this, `tags[${i}]`, t, IMAGE_TAG);
@@ -84,11 +85,13 @@ export class MirroredImage extends Construct implements MirrorSetMember {
       this.tags = [...tags];
     }
     if (props.platforms !== undefined) {
-      if (props.platforms.length === 0) fail(this, 'platforms', props.platforms, 'must list at least one platform (omit it for all)');
+      if (props.platforms.length === 0)
+        fail(this, 'platforms', props.platforms, 'must list at least one platform (omit it for all)');
       props.platforms.forEach((p, i) => check(this, `platforms[${i}]`, p, PLATFORM));
       this.platforms = [...props.platforms];
     }
-    if (props.withReferrers !== undefined && typeof props.withReferrers !== 'boolean') fail(this, 'withReferrers', props.withReferrers, 'must be true or false');
+    if (props.withReferrers !== undefined && typeof props.withReferrers !== 'boolean')
+      fail(this, 'withReferrers', props.withReferrers, 'must be true or false');
     this.withReferrers = props.withReferrers ?? false;
     check(this, 'repositoryName', props.repositoryName, REPOSITORY_NAME);
     this.destination = this.resolveDestination(props, source);
@@ -173,7 +176,8 @@ export class MirroredImage extends Construct implements MirrorSetMember {
     if (target === undefined) {
       return fail(this, 'destination', undefined, 'is required (or set defaultDestination on the MirrorSet)');
     } else if (target instanceof SwrRepository) {
-      if (props.repositoryName !== undefined) fail(this, 'repositoryName', props.repositoryName, 'must not be set when destination is an SwrRepository');
+      if (props.repositoryName !== undefined)
+        fail(this, 'repositoryName', props.repositoryName, 'must not be set when destination is an SwrRepository');
       reference = known(target.repositoryUri, "the repository's login server");
     } else if (target instanceof SwrOrganization) {
       reference = `${known(target.loginServer, "the organization's login server")}/${target.organizationName}/${name}`;
@@ -198,7 +202,12 @@ export class MirroredImage extends Construct implements MirrorSetMember {
     for (const key of ['authFile', 'srcAuthFile', 'destAuthFile', 'workingDir'] as const) {
       const value = given[key];
       if (value !== undefined && (isUnresolved(value) || typeof value !== 'string' || value === '')) {
-        fail(this, `copyOnDeploy.${key}`, value, 'must be a non-empty path known at synth (it is resolved against the app directory)');
+        fail(
+          this,
+          `copyOnDeploy.${key}`,
+          value,
+          'must be a non-empty path known at synth (it is resolved against the app directory)',
+        );
       }
     }
     // local-exec runs in the stack directory: relative paths would miss (see copy-on-deploy.ts).
@@ -233,7 +242,8 @@ export class MirroredImage extends Construct implements MirrorSetMember {
   }
 
   private requireTag(tag: string): void {
-    if (this.tags && !this.tags.includes(tag)) fail(this, 'tag', tag, `must be one of the mirrored tags (${this.tags.join(', ')})`);
+    if (this.tags && !this.tags.includes(tag))
+      fail(this, 'tag', tag, `must be one of the mirrored tags (${this.tags.join(', ')})`);
     check(this, 'tag', tag, IMAGE_TAG);
   }
 }

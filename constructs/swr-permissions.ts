@@ -22,7 +22,8 @@ export function checkUsers(scope: IConstruct, prop: string, users: SwrPermission
   users.forEach((u, i) => {
     const at = `${prop}[${i}]`;
     if (!isUnresolved(u.userId)) {
-      if (typeof u.userId !== 'string' || u.userId.length === 0) fail(scope, `${at}.userId`, u.userId, 'must be a non-empty IAM user ID');
+      if (typeof u.userId !== 'string' || u.userId.length === 0)
+        fail(scope, `${at}.userId`, u.userId, 'must be a non-empty IAM user ID');
       if (seen.has(u.userId)) fail(scope, `${at}.userId`, u.userId, 'must appear once per permissions list');
       seen.add(u.userId);
     }

@@ -1,6 +1,13 @@
 import { Construct, Fn, checkFramework } from './lib/cdktf.js';
 import type { TerraformResource } from './lib/cdktf.js';
-import { IMAGE_TAG, ORGANIZATION_NAME, REPOSITORY_NAME, SHARING_DEADLINE, K8S_LABEL_NAME, K8S_SUBDOMAIN } from './lib/rules.js';
+import {
+  IMAGE_TAG,
+  ORGANIZATION_NAME,
+  REPOSITORY_NAME,
+  SHARING_DEADLINE,
+  K8S_LABEL_NAME,
+  K8S_SUBDOMAIN,
+} from './lib/rules.js';
 import type { Rule } from './lib/rules.js';
 import { check, fail, isUnresolved } from './lib/validation.js';
 import { HuaweicloudProvider } from './huaweicloud/provider.js';
@@ -180,7 +187,11 @@ export class SwrRepository extends Construct {
     const org = props.organization;
     const orgConstruct = org instanceof SwrOrganization ? org : undefined;
     if (typeof org === 'string') check(this, 'organization', org, ORGANIZATION_NAME);
-    if (props.category !== undefined && !isUnresolved(props.category) && !SWR_REPOSITORY_CATEGORIES.includes(props.category)) {
+    if (
+      props.category !== undefined &&
+      !isUnresolved(props.category) &&
+      !SWR_REPOSITORY_CATEGORIES.includes(props.category)
+    ) {
       fail(this, 'category', props.category, `must be one of ${SWR_REPOSITORY_CATEGORIES.join(', ')}`);
     }
     checkUsers(this, 'permissions', props.permissions);
@@ -203,10 +214,13 @@ export class SwrRepository extends Construct {
       category: props.category,
       dependsOn,
     });
-    const known = orgConstruct ? orgConstruct.loginServer : knownLoginServer(region, props.cloud, HuaweicloudProvider.of(this, provider)?.config);
+    const known = orgConstruct
+      ? orgConstruct.loginServer
+      : knownLoginServer(region, props.cloud, HuaweicloudProvider.of(this, provider)?.config);
     // `path` is `host/org/repo`; its first element is the host.
     this.loginServer = known ?? (Fn.element(Fn.split('/', this.resource.path), 0) as string);
-    this.repositoryUri = known !== undefined ? `${this.loginServer}/${this.organizationName}/${props.name}` : this.resource.path;
+    this.repositoryUri =
+      known !== undefined ? `${this.loginServer}/${this.organizationName}/${props.name}` : this.resource.path;
 
     const repo = { ...common, organization, repository: this.resource.name };
 
@@ -247,7 +261,9 @@ export class SwrRepository extends Construct {
         if (triggerNames.has(t.name)) fail(this, `${at}.name`, t.name, 'must be unique within the repository');
         triggerNames.add(t.name);
       }
-      this.triggerResources.push(new hw.SwrImageTrigger(this, `Trigger${i}`, { ...repo, ...this.triggerConfig(t, at) }));
+      this.triggerResources.push(
+        new hw.SwrImageTrigger(this, `Trigger${i}`, { ...repo, ...this.triggerConfig(t, at) }),
+      );
     });
 
     const syncRegions =
@@ -283,7 +299,10 @@ export class SwrRepository extends Construct {
     });
   }
 
-  private addRetention(r: SwrRetention, repo: { organization: string; repository: string }): hw.SwrImageRetentionPolicy {
+  private addRetention(
+    r: SwrRetention,
+    repo: { organization: string; repository: string },
+  ): hw.SwrImageRetentionPolicy {
     const both = r.keepDays !== undefined && r.keepLatest !== undefined;
     const none = r.keepDays === undefined && r.keepLatest === undefined;
     if (both || none) {
@@ -318,7 +337,12 @@ export class SwrRepository extends Construct {
     // The provider derives cluster_name from cluster_id and sends both; with a name alone the request lacks the ID
     // a CCE trigger needs (huaweicloud/services/swr/resource_huaweicloud_swr_image_trigger.go, create).
     if (type === 'cce' && t.clusterId === undefined) {
-      fail(this, `${at}.clusterId`, t.clusterId, "is required when type is 'cce' (clusterName alone is not enough: the provider derives the name from the ID, not the reverse)");
+      fail(
+        this,
+        `${at}.clusterId`,
+        t.clusterId,
+        "is required when type is 'cce' (clusterName alone is not enough: the provider derives the name from the ID, not the reverse)",
+      );
     }
     const w = t.workload;
     if (w.workloadKind !== 'deployments' && w.workloadKind !== 'statefulsets') {

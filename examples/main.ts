@@ -57,7 +57,13 @@ export class SwrExampleStack extends TerraformStack {
       name: 'web',
       description: 'Front-end images',
       category: 'app_server',
-      retention: { keepLatest: 20, exclude: [{ kind: 'label', pattern: 'stable' }, { kind: 'regexp', pattern: '^release-.*' }] },
+      retention: {
+        keepLatest: 20,
+        exclude: [
+          { kind: 'label', pattern: 'stable' },
+          { kind: 'regexp', pattern: '^release-.*' },
+        ],
+      },
       // Checked at plan against data.huaweicloud_swr_sync_regions (checkSyncRegions, on by default).
       autoSync: [{ targetRegion: 'cn-east-3', targetOrganization: 'acme-platform-east' }],
     });
@@ -83,7 +89,9 @@ export class SwrExampleStack extends TerraformStack {
       repository: webRepo.resource.name,
       name: 'stable',
     });
-    new TerraformOutput(this, 'web_stable_digest', { value: Fn.lookup(Fn.element(webTags.imageTags, 0), 'digest', '') });
+    new TerraformOutput(this, 'web_stable_digest', {
+      value: Fn.lookup(Fn.element(webTags.imageTags, 0), 'digest', ''),
+    });
     const repos = new hw.DataSwrRepositories(this, 'OrgRepos', { organization: org.resource.name });
     new TerraformOutput(this, 'repositories', { value: repos.repositories });
     const orgs = new hw.DataSwrOrganizations(this, 'Orgs');
@@ -91,7 +99,10 @@ export class SwrExampleStack extends TerraformStack {
 
     // The SWR login key is HMAC-SHA256(SK, AK); Terraform cannot compute it, so it arrives precomputed:
     //   swr-sync login-key --ak-env HW_ACCESS_KEY --sk-env HW_SECRET_KEY   → TF_VAR_swr_login_key
-    const accessKey = new TerraformVariable(this, 'swr_access_key', { type: 'string', description: 'AK for SWR pulls' });
+    const accessKey = new TerraformVariable(this, 'swr_access_key', {
+      type: 'string',
+      description: 'AK for SWR pulls',
+    });
     const loginKey = new TerraformVariable(this, 'swr_login_key', { type: 'string', sensitive: true });
     const swrPull = ImagePullSecret.forSwr(this, 'SwrPull', {
       name: 'swr-pull',
@@ -116,7 +127,9 @@ export class SwrExampleStack extends TerraformStack {
     const harborPull = new ImagePullSecret(this, 'HarborPull', {
       name: 'harbor-pull',
       namespace: 'shop',
-      registries: [{ server: 'harbor.example.com', username: harborUser.stringValue, password: harborPassword.stringValue }],
+      registries: [
+        { server: 'harbor.example.com', username: harborUser.stringValue, password: harborPassword.stringValue },
+      ],
     });
 
     const lockFile = env.EXAMPLE_LOCK_FILE ?? here('swr-mirror.lock.json');
@@ -146,7 +159,12 @@ export class SwrExampleStack extends TerraformStack {
       eip: { bandwidthSize: 5, bandwidthName: 'shop-bw', chargeMode: 'bandwidth', networkType: '5_bgp' },
       bursting: 'localPrefer',
       imageReplacement: {
-        rules: [{ repositoryPrefix: 'harbor.example.com/library', replaceWith: `swr.${REGION}.myhuaweicloud.com/acme-platform` }],
+        rules: [
+          {
+            repositoryPrefix: 'harbor.example.com/library',
+            replaceWith: `swr.${REGION}.myhuaweicloud.com/acme-platform`,
+          },
+        ],
         fromMirroredImages: true,
       },
       // No timezoneSync here: it is a hostPath volume, which CCI (where this workload may burst) does not support.
@@ -166,11 +184,17 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const outdir = synth();
   // Without the cdktf CLI nobody prints the annotations, so print them here.
   const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as {
-    stacks: Record<string, { annotations: { level: string; message: string; constructPath: string }[]; workingDirectory: string }>;
+    stacks: Record<
+      string,
+      { annotations: { level: string; message: string; constructPath: string }[]; workingDirectory: string }
+    >;
   };
   for (const [name, stack] of Object.entries(manifest.stacks)) {
     // As the cdktf CLI prints them: the construct path, then the message (which does not repeat it).
-    for (const a of stack.annotations) console.error(`${a.level.replace(/^@cdkt[fn]\//, '')}: [${a.constructPath}] ${a.message}`);
-    console.log(`synthesized ${name} → ${join(outdir, stack.workingDirectory)} (${FRAMEWORK}, ${KUBERNETES_BINDINGS} kubernetes bindings)`);
+    for (const a of stack.annotations)
+      console.error(`${a.level.replace(/^@cdkt[fn]\//, '')}: [${a.constructPath}] ${a.message}`);
+    console.log(
+      `synthesized ${name} → ${join(outdir, stack.workingDirectory)} (${FRAMEWORK}, ${KUBERNETES_BINDINGS} kubernetes bindings)`,
+    );
   }
 }

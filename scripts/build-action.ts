@@ -50,7 +50,9 @@ export function nodeBundleOptions(): BuildOptions & { absWorkingDir: string } {
     legalComments: 'eof',
     charset: 'utf8',
     // CommonJS dependencies (undici, tunnel) require() Node's built-in modules.
-    banner: { js: "import { createRequire as __swrSyncCreateRequire } from 'node:module'; const require = __swrSyncCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __swrSyncCreateRequire } from 'node:module'; const require = __swrSyncCreateRequire(import.meta.url);",
+    },
     plugins: [zodEnglishOnly],
     logLevel: 'warning',
   };

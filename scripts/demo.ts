@@ -25,10 +25,20 @@ function step(title: string): void {
 }
 
 /** Runs a program, echoing the command line (credentials live in the environment, never in argv). */
-function run(label: string, program: string, args: string[], env: Record<string, string>, cwd: string): Promise<{ code: number | null; stdout: string }> {
+function run(
+  label: string,
+  program: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+): Promise<{ code: number | null; stdout: string }> {
   process.stdout.write(`$ ${label} ${args.join(' ')}\n`);
   return new Promise((done) => {
-    const child = spawn(process.execPath, [program, ...args], { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [program, ...args], {
+      env: { ...process.env, ...env },
+      cwd,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => {
       stdout += d;
@@ -50,43 +60,86 @@ async function main(): Promise<void> {
     ImageBuilder.temporary({ tmpfs: true }),
   ]);
   const dir = await mkdtemp(join(tmpdir(), 'swr-sync-demo-'));
-  const swrSync = (args: string[], env: Record<string, string> = {}) => run('swr-sync', CLI, args, { ...secrets, ...env }, dir);
+  const swrSync = (args: string[], env: Record<string, string> = {}) =>
+    run('swr-sync', CLI, args, { ...secrets, ...env }, dir);
   const secrets = { DEMO_REGISTRY_PASSWORD: destination.password! };
   try {
-    process.stdout.write(`source:      ${source.host} (no auth)\ndestination: ${destination.host} (htpasswd, user ${destination.username})\nwork dir:    ${dir}\n`);
+    process.stdout.write(
+      `source:      ${source.host} (no auth)\ndestination: ${destination.host} (htpasswd, user ${destination.username})\nwork dir:    ${dir}\n`,
+    );
 
-    step('test images (no Docker daemon): a multi-arch index with attestations and single images, pushed to the source');
-    const nginx = await builder.multiArch({ format: 'oci', layerSize: 2 * 1024 * 1024, attestation: true, sharedLayers: 1 });
+    step(
+      'test images (no Docker daemon): a multi-arch index with attestations and single images, pushed to the source',
+    );
+    const nginx = await builder.multiArch({
+      format: 'oci',
+      layerSize: 2 * 1024 * 1024,
+      attestation: true,
+      sharedLayers: 1,
+    });
     const redis = await builder.image({ format: 'docker', layers: 2, layerSize: 1024 * 1024 });
     const api = await builder.image({ format: 'oci', layers: 2, layerSize: 512 * 1024 });
-    const tools = await Promise.all([1, 2, 3].map(() => builder.image({ format: 'oci', layers: 1, layerSize: 256 * 1024 })));
+    const tools = await Promise.all(
+      [1, 2, 3].map(() => builder.image({ format: 'oci', layers: 1, layerSize: 256 * 1024 })),
+    );
     await Promise.all([
       pushImage(source, 'library/nginx', '1.27', nginx, builder),
       pushImage(source, 'library/redis', '7.4', redis, builder),
       pushImage(source, 'platform/api', '2.3', api, builder),
       ...tools.map((t, i) => pushImage(source, 'ops/tools', `v1.${i}.0`, t, builder)),
     ]);
-    for (const [name, image] of [['library/nginx:1.27', nginx], ['library/redis:7.4', redis], ['platform/api:2.3', api]] as const) {
+    for (const [name, image] of [
+      ['library/nginx:1.27', nginx],
+      ['library/redis:7.4', redis],
+      ['platform/api:2.3', api],
+    ] as const) {
       process.stdout.write(`${source.host}/${name} ${image.digest}\n`);
     }
     process.stdout.write(`${source.host}/ops/tools: v1.0.0 v1.1.0 v1.2.0\n`);
 
     step('auth.json and images.json as image-migrator users already have them');
     const authFile = join(dir, 'auth.json');
-    await writeFile(authFile, `${JSON.stringify({
-      [source.host]: { insecure: true },
-      [destination.host]: { username: destination.username, password: '${DEMO_REGISTRY_PASSWORD}', insecure: true },
-    }, null, 2)}\n`);
+    await writeFile(
+      authFile,
+      `${JSON.stringify(
+        {
+          [source.host]: { insecure: true },
+          [destination.host]: { username: destination.username, password: '${DEMO_REGISTRY_PASSWORD}', insecure: true },
+        },
+        null,
+        2,
+      )}\n`,
+    );
     const imagesFile = join(dir, 'images.json');
-    await writeFile(imagesFile, `${JSON.stringify({
-      [`${source.host}/ops/tools`]: `${destination.host}/migrated/tools`,
-      [`${source.host}/library/redis:7.4`]: `${destination.host}/migrated/redis`,
-      [`${source.host}/platform/api:2.3`]: '',
-    }, null, 2)}\n`);
-    process.stdout.write(`auth.json (the password comes from $DEMO_REGISTRY_PASSWORD):\n${await readFile(authFile, 'utf8')}images.json (all tags; one tag; an empty destination = --registry/--namespace):\n${await readFile(imagesFile, 'utf8')}`);
+    await writeFile(
+      imagesFile,
+      `${JSON.stringify(
+        {
+          [`${source.host}/ops/tools`]: `${destination.host}/migrated/tools`,
+          [`${source.host}/library/redis:7.4`]: `${destination.host}/migrated/redis`,
+          [`${source.host}/platform/api:2.3`]: '',
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    process.stdout.write(
+      `auth.json (the password comes from $DEMO_REGISTRY_PASSWORD):\n${await readFile(authFile, 'utf8')}images.json (all tags; one tag; an empty destination = --registry/--namespace):\n${await readFile(imagesFile, 'utf8')}`,
+    );
 
     step('sync');
-    const migrate = ['--auth', 'auth.json', '--images', 'images.json', '--registry', destination.host, '--namespace', 'migrated', '--lock', 'migrated.lock.json'];
+    const migrate = [
+      '--auth',
+      'auth.json',
+      '--images',
+      'images.json',
+      '--registry',
+      destination.host,
+      '--namespace',
+      'migrated',
+      '--lock',
+      'migrated.lock.json',
+    ];
     expectOk(await swrSync(migrate), 'sync');
     step('sync again: nothing to do');
     expectOk(await swrSync(migrate), 'second sync');
@@ -94,7 +147,12 @@ async function main(): Promise<void> {
     step('the cdktf example, synthesized against these registries');
     const lockFile = join(dir, 'swr-mirror.lock.json');
     const outdir = join(dir, 'cdktf.out');
-    const exampleEnv = { CDKTF_OUTDIR: outdir, EXAMPLE_SOURCE_REGISTRY: source.host, EXAMPLE_DESTINATION: `${destination.host}/acme-platform`, EXAMPLE_LOCK_FILE: lockFile };
+    const exampleEnv = {
+      CDKTF_OUTDIR: outdir,
+      EXAMPLE_SOURCE_REGISTRY: source.host,
+      EXAMPLE_DESTINATION: `${destination.host}/acme-platform`,
+      EXAMPLE_LOCK_FILE: lockFile,
+    };
     expectOk(await run('node examples/lib/main.js', EXAMPLE, [], exampleEnv, dir), 'synth');
     const spec = join(outdir, 'stacks', 'swr-example', 'swr-mirror.json');
     process.stdout.write(`${spec}:\n${await readFile(spec, 'utf8')}`);
@@ -116,10 +174,27 @@ async function main(): Promise<void> {
     expectOk(await swrSync(['sync', ...fromSpec]), 'second sync from spec');
 
     step('one image with only linux/arm64 (a new index: its digest differs, and the result says so)');
-    expectOk(await swrSync(['copy', `${source.host}/library/nginx:1.27`, `${destination.host}/single/nginx:1.27-arm64`, '--auth', 'auth.json', '--platform', 'linux/arm64']), 'copy');
+    expectOk(
+      await swrSync([
+        'copy',
+        `${source.host}/library/nginx:1.27`,
+        `${destination.host}/single/nginx:1.27-arm64`,
+        '--auth',
+        'auth.json',
+        '--platform',
+        'linux/arm64',
+      ]),
+      'copy',
+    );
 
     step('SWR login key from an AK/SK pair (dummy values)');
-    expectOk(await swrSync(['login-key', '--project-name', 'cn-north-4'], { HW_ACCESS_KEY: 'DEMOAK0123456789ABCD', HW_SECRET_KEY: 'demo-secret-key-not-real' }), 'login-key');
+    expectOk(
+      await swrSync(['login-key', '--project-name', 'cn-north-4'], {
+        HW_ACCESS_KEY: 'DEMOAK0123456789ABCD',
+        HW_SECRET_KEY: 'demo-secret-key-not-real',
+      }),
+      'login-key',
+    );
     process.stdout.write('\ndemo finished\n');
   } finally {
     await Promise.all([source.stop(), destination.stop(), builder.dispose()]);

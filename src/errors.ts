@@ -97,7 +97,10 @@ export class InvalidReferenceError extends SwrSyncError {
 export class ConfigError extends SwrSyncError {
   readonly file?: string;
   readonly key?: string;
-  constructor(message: string, options: { file?: string; key?: string; cause?: unknown; code?: 'ERR_INVALID_CONFIG' | 'ERR_CONFIG_READ' } = {}) {
+  constructor(
+    message: string,
+    options: { file?: string; key?: string; cause?: unknown; code?: 'ERR_INVALID_CONFIG' | 'ERR_CONFIG_READ' } = {},
+  ) {
     const where = [options.file, options.key ? `key "${options.key}"` : undefined].filter(Boolean).join(', ');
     super(options.code ?? 'ERR_INVALID_CONFIG', where ? `${where}: ${message}` : message, { cause: options.cause });
     if (options.file !== undefined) this.file = options.file;
@@ -148,9 +151,14 @@ export function describeError(e: unknown): string {
   let cause: unknown = (e as { cause?: unknown }).cause;
   for (let depth = 0; cause instanceof Error && depth < 3; depth++) {
     const causeCode = (cause as { code?: unknown }).code;
-    const part = typeof causeCode === 'string' && !cause.message.includes(causeCode) ? `${causeCode}: ${cause.message}` : cause.message;
+    const part =
+      typeof causeCode === 'string' && !cause.message.includes(causeCode)
+        ? `${causeCode}: ${cause.message}`
+        : cause.message;
     // A cause the message already gives (a network error's code or text) is not repeated.
-    const given = text.includes(cause.message) || (typeof causeCode === 'string' && /^E[A-Z]+$/.test(causeCode) && text.includes(causeCode));
+    const given =
+      text.includes(cause.message) ||
+      (typeof causeCode === 'string' && /^E[A-Z]+$/.test(causeCode) && text.includes(causeCode));
     if (part && !given) text += ` (cause: ${part})`;
     cause = (cause as { cause?: unknown }).cause;
   }
@@ -171,7 +179,10 @@ export function timeLimitSignal(ms: number, setBy: string): AbortSignal {
  */
 export function deadlineSignal(outer: AbortSignal | undefined, ms: number, setBy: string): AbortSignal {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new SwrSyncError('ERR_ABORTED', `the run reached its time limit (${setBy})`)), ms);
+  const timer = setTimeout(
+    () => controller.abort(new SwrSyncError('ERR_ABORTED', `the run reached its time limit (${setBy})`)),
+    ms,
+  );
   timer.unref();
   if (outer?.aborted) controller.abort(outer.reason);
   else outer?.addEventListener('abort', () => controller.abort(outer.reason), { once: true });
@@ -181,7 +192,9 @@ export function deadlineSignal(outer: AbortSignal | undefined, ms: number, setBy
 /** What an aborted signal's reason says: its own message when typed, else a time limit or a cancellation. */
 export function abortReasonText(reason: unknown): string {
   if (isSwrSyncError(reason)) return reason.message;
-  return (reason as { name?: unknown } | undefined)?.name === 'TimeoutError' ? 'the run reached its time limit' : 'the run was cancelled';
+  return (reason as { name?: unknown } | undefined)?.name === 'TimeoutError'
+    ? 'the run reached its time limit'
+    : 'the run was cancelled';
 }
 
 /**
@@ -192,7 +205,8 @@ export function abortOf(e: unknown): { timedOut: boolean } | undefined {
   for (let x: unknown = e, depth = 0; x && depth < 5; depth++) {
     const { name, code } = x as { name?: unknown; code?: unknown };
     if (name === 'TimeoutError') return { timedOut: true };
-    if (name === 'AbortError' || code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED' || code === 'ERR_ABORTED') return { timedOut: /time limit/.test(String((x as Error).message)) };
+    if (name === 'AbortError' || code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED' || code === 'ERR_ABORTED')
+      return { timedOut: /time limit/.test(String((x as Error).message)) };
     x = (x as { cause?: unknown }).cause;
   }
   return undefined;

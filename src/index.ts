@@ -63,5 +63,12 @@ export { readLockFile } from './plan/lock-file.js';
 export type { LockEntry, LockFile } from './plan/lock-file.js';
 
 // ---- errors
-export { ConfigError, ConfigErrors, ContentMismatchError, InvalidReferenceError, isSwrSyncError, SwrSyncError } from './errors.js';
+export {
+  ConfigError,
+  ConfigErrors,
+  ContentMismatchError,
+  InvalidReferenceError,
+  isSwrSyncError,
+  SwrSyncError,
+} from './errors.js';
 export type { ErrorCode, SwrSyncErrorOptions } from './errors.js';

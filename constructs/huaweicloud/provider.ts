@@ -208,7 +208,8 @@ export class HuaweicloudProvider extends TerraformProvider {
   static of(scope: IConstruct, explicit?: HuaweicloudProvider): HuaweicloudProvider | undefined {
     if (explicit) return explicit;
     const stack = TerraformStack.of(scope);
-    const isDefault = (c: IConstruct): c is HuaweicloudProvider => c instanceof HuaweicloudProvider && c.alias === undefined;
+    const isDefault = (c: IConstruct): c is HuaweicloudProvider =>
+      c instanceof HuaweicloudProvider && c.alias === undefined;
     // Providers are usually the stack's direct children: look there before walking the whole tree.
     return stack.node.children.find(isDefault) ?? stack.node.findAll().find(isDefault);
   }

@@ -28,7 +28,8 @@ export const TIMEOUTS: BlockSchema[string] = {
 function checkRequired(scope: Construct, schema: BlockSchema, config: object): void {
   const values = config as Record<string, unknown>;
   for (const [key, arg] of Object.entries(schema)) {
-    if (arg.required && values[key] === undefined) fail(scope, key, undefined, `is required (the provider's \`${arg.tf}\`)`);
+    if (arg.required && values[key] === undefined)
+      fail(scope, key, undefined, `is required (the provider's \`${arg.tf}\`)`);
   }
 }
 

@@ -113,7 +113,5 @@ export function blockToHclTerraform(schema: BlockSchema, struct: unknown): unkno
       out[arg.tf] = { value: hcl.map(value), isBlock: false, type: hcl.type, storageClassType: hcl.storage };
     }
   }
-  return Object.fromEntries(
-    Object.entries(out).filter(([, v]) => (v as { value?: unknown }).value !== undefined),
-  );
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => (v as { value?: unknown }).value !== undefined));
 }

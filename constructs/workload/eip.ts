@@ -61,11 +61,25 @@ export function eipAnnotations(
   if (eip.eipId !== undefined) {
     // An existing EIP binds to one pod: a second replica would wait for it forever (or fail to start).
     if (!isUnresolved(replicas) && replicas > 1) {
-      fail(scope, 'eip.eipId', eip.eipId, `binds one EIP to one pod, but replicas is ${replicas}: use podWithEip (an EIP per pod) or replicas: 1`);
+      fail(
+        scope,
+        'eip.eipId',
+        eip.eipId,
+        `binds one EIP to one pod, but replicas is ${replicas}: use podWithEip (an EIP per pod) or replicas: 1`,
+      );
     }
-    if (eip.podWithEip === true) fail(scope, 'eip.podWithEip', true, 'must not be true with eip.eipId: the pod binds the existing EIP');
-    for (const k of ['bandwidthSize', 'bandwidthName', 'chargeMode', 'networkType', 'sharedBandwidthId', 'static'] as const) {
-      if (set(k)) fail(scope, `eip.${k}`, eip[k], 'must not be set with eip.eipId: an existing EIP brings its own bandwidth');
+    if (eip.podWithEip === true)
+      fail(scope, 'eip.podWithEip', true, 'must not be true with eip.eipId: the pod binds the existing EIP');
+    for (const k of [
+      'bandwidthSize',
+      'bandwidthName',
+      'chargeMode',
+      'networkType',
+      'sharedBandwidthId',
+      'static',
+    ] as const) {
+      if (set(k))
+        fail(scope, `eip.${k}`, eip[k], 'must not be set with eip.eipId: an existing EIP brings its own bandwidth');
     }
     return { [`${A}eip-id`]: eip.eipId };
   }
@@ -78,11 +92,22 @@ export function eipAnnotations(
   if (eip.sharedBandwidthId !== undefined) {
     // With a shared bandwidth the only other annotation allowed is the network type.
     for (const k of ['bandwidthSize', 'bandwidthName', 'chargeMode'] as const) {
-      if (set(k)) fail(scope, `eip.${k}`, eip[k], 'must not be set with eip.sharedBandwidthId: a shared bandwidth has its own size, name and billing');
+      if (set(k))
+        fail(
+          scope,
+          `eip.${k}`,
+          eip[k],
+          'must not be set with eip.sharedBandwidthId: a shared bandwidth has its own size, name and billing',
+        );
     }
   }
   check(scope, 'eip.bandwidthSize', eip.bandwidthSize, bandwidthSizeRule(eip.chargeMode));
-  if (eip.chargeMode === undefined && typeof eip.bandwidthSize === 'number' && !isUnresolved(eip.bandwidthSize) && eip.bandwidthSize > 300) {
+  if (
+    eip.chargeMode === undefined &&
+    typeof eip.bandwidthSize === 'number' &&
+    !isUnresolved(eip.bandwidthSize) &&
+    eip.bandwidthSize > 300
+  ) {
     // Without a charge mode the region's EIP API default applies; billed by traffic the ceiling is 300 Mbit/s.
     Annotations.of(scope).addWarning(
       `eip.bandwidthSize ${eip.bandwidthSize} exceeds 300 Mbit/s, the traffic-billed maximum; ` +
@@ -104,7 +129,8 @@ export function eipAnnotations(
 
   if (eip.static) {
     // Static EIPs are for StatefulSet pods (or pods without ownerReferences) only.
-    if (kind !== 'statefulset') fail(scope, 'eip.static', eip.static, "needs kind 'statefulset': only StatefulSet pods keep a static EIP");
+    if (kind !== 'statefulset')
+      fail(scope, 'eip.static', eip.static, "needs kind 'statefulset': only StatefulSet pods keep a static EIP");
     const opts: StaticEip = eip.static === true ? {} : eip.static;
     check(scope, 'eip.static.expireDuration', opts.expireDuration, GO_DURATION);
     out[`${A}static-eip`] = 'true';

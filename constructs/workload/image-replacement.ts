@@ -24,14 +24,16 @@ export function checkRules(scope: IConstruct, prop: string, rules: readonly Imag
     const at = `${prop}[${i}]`;
     const { repositoryPrefix: prefix, replaceWith } = r;
     if (!isUnresolved(prefix)) {
-      if (typeof prefix !== 'string') fail(scope, `${at}.repositoryPrefix`, prefix, "must be a string ('' matches images without '/')");
+      if (typeof prefix !== 'string')
+        fail(scope, `${at}.repositoryPrefix`, prefix, "must be a string ('' matches images without '/')");
       if (prefix.endsWith('/')) fail(scope, `${at}.repositoryPrefix`, prefix, "must not end with '/'");
       if (prefix !== '' && !IMAGE_PREFIX.test(prefix)) fail(scope, `${at}.repositoryPrefix`, prefix, IMAGE_PREFIX.text);
       if (prefixes.has(prefix)) fail(scope, `${at}.repositoryPrefix`, prefix, 'must be unique among the rules');
       prefixes.add(prefix);
     }
     if (!isUnresolved(replaceWith)) {
-      if (typeof replaceWith !== 'string' || replaceWith === '') fail(scope, `${at}.replaceWith`, replaceWith, 'must be non-empty');
+      if (typeof replaceWith !== 'string' || replaceWith === '')
+        fail(scope, `${at}.replaceWith`, replaceWith, 'must be non-empty');
       if (replaceWith.endsWith('/')) fail(scope, `${at}.replaceWith`, replaceWith, "must not end with '/'");
       if (!IMAGE_PREFIX.test(replaceWith)) fail(scope, `${at}.replaceWith`, replaceWith, IMAGE_PREFIX.text);
       if (replaceWith === prefix) fail(scope, `${at}.replaceWith`, replaceWith, 'must differ from repositoryPrefix');
@@ -101,7 +103,9 @@ export function deriveRules(
     }
     slot.replaceWith = dest.prefix;
     if (parsed.tag !== undefined && mirror.tags && !mirror.tags.includes(parsed.tag)) {
-      warnings.push(`"${image}": tag "${parsed.tag}" is not among the mirrored tags of ${mirror.node.path} (${mirror.tags.join(', ')})`);
+      warnings.push(
+        `"${image}": tag "${parsed.tag}" is not among the mirrored tags of ${mirror.node.path} (${mirror.tags.join(', ')})`,
+      );
     }
   }
   const rules: ImageReplacementRule[] = [];
@@ -111,7 +115,8 @@ export function deriveRules(
       if (slot.replaceWith !== undefined) warnings.push(`no rule derived for prefix "${prefix}": ${slot.blocked}`);
       continue;
     }
-    if (slot.replaceWith !== undefined && slot.replaceWith !== prefix) rules.push({ repositoryPrefix: prefix, replaceWith: slot.replaceWith });
+    if (slot.replaceWith !== undefined && slot.replaceWith !== prefix)
+      rules.push({ repositoryPrefix: prefix, replaceWith: slot.replaceWith });
   }
   return { rules, warnings };
 }

@@ -135,17 +135,24 @@ export class Workload extends Construct {
     super(scope, id);
     checkFramework(this);
     this.kind = props.kind ?? 'deployment';
-    if (this.kind !== 'deployment' && this.kind !== 'statefulset') fail(this, 'kind', this.kind, "must be 'deployment' or 'statefulset'");
+    if (this.kind !== 'deployment' && this.kind !== 'statefulset')
+      fail(this, 'kind', this.kind, "must be 'deployment' or 'statefulset'");
     if (props.name === undefined) fail(this, 'name', props.name, 'is required');
     // StatefulSet pod names become host names, so they must be DNS labels.
     check(this, 'name', props.name, this.kind === 'statefulset' ? K8S_LABEL_NAME : K8S_SUBDOMAIN);
     check(this, 'namespace', props.namespace, K8S_LABEL_NAME);
     check(this, 'serviceName', props.serviceName, K8S_LABEL_NAME);
-    if (props.serviceName !== undefined && this.kind !== 'statefulset') fail(this, 'serviceName', props.serviceName, "is only for kind 'statefulset'");
-    if (props.replicas !== undefined && !isUnresolved(props.replicas) && !(Number.isInteger(props.replicas) && props.replicas >= 0)) {
+    if (props.serviceName !== undefined && this.kind !== 'statefulset')
+      fail(this, 'serviceName', props.serviceName, "is only for kind 'statefulset'");
+    if (
+      props.replicas !== undefined &&
+      !isUnresolved(props.replicas) &&
+      !(Number.isInteger(props.replicas) && props.replicas >= 0)
+    ) {
       fail(this, 'replicas', props.replicas, 'must be a whole number of at least 0');
     }
-    if (!Array.isArray(props.containers) || props.containers.length === 0) fail(this, 'containers', props.containers, 'must hold at least one container');
+    if (!Array.isArray(props.containers) || props.containers.length === 0)
+      fail(this, 'containers', props.containers, 'must hold at least one container');
     checkBursting(this, props.bursting, props.cciVersion);
     this.workloadName = props.name;
     this.namespace = props.namespace ?? 'default';
@@ -172,7 +179,9 @@ export class Workload extends Construct {
 
     const names = new Set<string>();
     const containers = props.containers.map((c, i) => this.container(c, `containers[${i}]`, names, props.timezoneSync));
-    const initContainers = (props.initContainers ?? []).map((c, i) => this.container(c, `initContainers[${i}]`, names, props.timezoneSync));
+    const initContainers = (props.initContainers ?? []).map((c, i) =>
+      this.container(c, `initContainers[${i}]`, names, props.timezoneSync),
+    );
     const pullSecrets = (props.imagePullSecrets ?? []).map((s, i) => this.pullSecret(s, `imagePullSecrets[${i}]`));
 
     const labels = props.labels ?? { app: props.name };
@@ -186,10 +195,13 @@ export class Workload extends Construct {
     const annotations = Lazy.anyValue({
       produce: () => {
         const rules = [...this.explicitRules, ...this.derivedRules()];
-        return rules.length > 0 ? { ...podAnnotations, [IMAGE_REPLACEMENT_KEY]: JSON.stringify(rules) } : podAnnotations;
+        return rules.length > 0
+          ? { ...podAnnotations, [IMAGE_REPLACEMENT_KEY]: JSON.stringify(rules) }
+          : podAnnotations;
       },
     }) as unknown as Record<string, string>;
-    if (this.deriveFromMirror) Aspects.of(this).add({ visit: (node: IConstruct) => void (node === this && this.derivedRules()) });
+    if (this.deriveFromMirror)
+      Aspects.of(this).add({ visit: (node: IConstruct) => void (node === this && this.derivedRules()) });
 
     const template: DeploymentV1SpecTemplate = {
       metadata: { labels: { ...labels, ...burst }, annotations },
@@ -197,9 +209,7 @@ export class Workload extends Construct {
         container: containers,
         ...(initContainers.length > 0 ? { initContainer: initContainers } : {}),
         ...(pullSecrets.length > 0 ? { imagePullSecrets: pullSecrets.map((name) => ({ name })) } : {}),
-        ...(props.timezoneSync
-          ? { volume: [{ name: LOCALTIME_VOLUME, hostPath: { path: '/etc/localtime' } }] }
-          : {}),
+        ...(props.timezoneSync ? { volume: [{ name: LOCALTIME_VOLUME, hostPath: { path: '/etc/localtime' } }] } : {}),
       },
     };
     const metadata = { name: props.name, namespace: this.namespace, labels: { ...labels, ...burst } };
@@ -244,7 +254,8 @@ export class Workload extends Construct {
   private container(c: WorkloadContainer, at: string, names: Set<string>, timezoneSync?: boolean) {
     check(this, `${at}.name`, c.name, K8S_LABEL_NAME);
     if (!isUnresolved(c.name)) {
-      if (names.has(c.name)) fail(this, `${at}.name`, c.name, 'must be unique among the containers and init containers');
+      if (names.has(c.name))
+        fail(this, `${at}.name`, c.name, 'must be unique among the containers and init containers');
       names.add(c.name);
     }
     let image: string;
@@ -253,14 +264,18 @@ export class Workload extends Construct {
       if (tag === undefined) fail(this, `${at}.tag`, c.tag, 'is required: the MirroredImage mirrors all tags');
       image = c.pinned === false ? c.image.referenceFor(tag) : c.image.pinnedReferenceFor(tag);
     } else {
-      if (c.tag !== undefined || c.pinned !== undefined) fail(this, `${at}.tag`, c.tag, 'and pinned apply only to a MirroredImage');
+      if (c.tag !== undefined || c.pinned !== undefined)
+        fail(this, `${at}.tag`, c.tag, 'and pinned apply only to a MirroredImage');
       if (c.image === undefined) fail(this, `${at}.image`, c.image, 'is required');
       check(this, `${at}.image`, c.image, IMAGE_REFERENCE);
       image = c.image;
       this.plainImages.push(image);
     }
     (c.ports ?? []).forEach((p, j) => {
-      if (!isUnresolved(p.containerPort) && !(Number.isInteger(p.containerPort) && p.containerPort >= 1 && p.containerPort <= 65535)) {
+      if (
+        !isUnresolved(p.containerPort) &&
+        !(Number.isInteger(p.containerPort) && p.containerPort >= 1 && p.containerPort <= 65535)
+      ) {
         fail(this, `${at}.ports[${j}].containerPort`, p.containerPort, 'must be a port number from 1 to 65535');
       }
     });
@@ -281,7 +296,12 @@ export class Workload extends Construct {
     if (s instanceof ImagePullSecret) {
       // A pod can only use pull secrets from its own namespace.
       if (!isUnresolved(s.namespace) && !isUnresolved(this.namespace) && s.namespace !== this.namespace) {
-        fail(this, at, s.node.path, `must be in the workload's namespace "${this.namespace}" (it is in "${s.namespace}")`);
+        fail(
+          this,
+          at,
+          s.node.path,
+          `must be in the workload's namespace "${this.namespace}" (it is in "${s.namespace}")`,
+        );
       }
       // The resource attribute (not the literal name) makes Terraform create the secret first.
       return s.resource.metadata.name;

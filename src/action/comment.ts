@@ -42,14 +42,18 @@ export function pullRequestOfEvent(context: typeof github.context = github.conte
 export function commentBody(report: PlanReport, marker: string, footer: string): string {
   for (const maxRows of ROW_LIMITS) {
     const body = `${marker}\n${formatPlanMarkdown(report, { maxRows })}\n${footer}\n`;
-    if (body.length <= BODY_MAX || maxRows === 0) return body.length <= BODY_MAX ? body : `${body.slice(0, BODY_MAX - 2)}…\n`;
+    if (body.length <= BODY_MAX || maxRows === 0)
+      return body.length <= BODY_MAX ? body : `${body.slice(0, BODY_MAX - 2)}…\n`;
   }
   throw new Error('unreachable');
 }
 
 export function commentFooter(target: PullRequestTarget, env: NodeJS.ProcessEnv = process.env): string {
   const server = env.GITHUB_SERVER_URL;
-  const run = server && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined;
+  const run =
+    server && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+      ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+      : undefined;
   const commit = target.headSha ? ` for ${target.headSha.slice(0, 7)}` : '';
   return `<sub>swr-sync plan${commit}${run ? ` · [workflow run](${run})` : ''} · updated on every run</sub>`;
 }
@@ -71,10 +75,20 @@ export async function upsertComment(options: {
   const baseUrl = options.apiUrl || process.env.GITHUB_API_URL || 'https://api.github.com';
   const octokit = github.getOctokit(options.token, { baseUrl });
   const { owner, repo, number } = options.target;
-  const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 });
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+    owner,
+    repo,
+    issue_number: number,
+    per_page: 100,
+  });
   const existing = comments.find((c) => (c.body ?? '').trimStart().startsWith(options.marker));
   if (existing) {
-    const { data } = await octokit.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body: options.body });
+    const { data } = await octokit.rest.issues.updateComment({
+      owner,
+      repo,
+      comment_id: existing.id,
+      body: options.body,
+    });
     return { action: 'updated', id: data.id, ...(data.html_url ? { url: data.html_url } : {}) };
   }
   const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body: options.body });

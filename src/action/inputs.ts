@@ -81,7 +81,6 @@ export interface InputContext {
   readonly setSecret?: (secret: string) => void;
 }
 
-
 /** Reads every input. Throws `InputError` / `ConfigError` (input errors) before anything is sent anywhere. */
 export async function readInputs(context: InputContext = {}): Promise<ActionInputs> {
   const env = context.env ?? process.env;
@@ -97,8 +96,16 @@ export async function readInputs(context: InputContext = {}): Promise<ActionInpu
     const auth = await authInput(get('auth'), { workspace, env, setSecret, temp });
 
     const mode = modeInput(get('mode'));
-    const workers = integerInput('workers', get('workers'), { min: WORKERS_MIN, max: WORKERS_MAX, fallback: DEFAULT_WORKERS });
-    const retries = integerInput('retries', get('retries'), { min: RETRIES_MIN, max: RETRIES_MAX, fallback: DEFAULT_RETRIES });
+    const workers = integerInput('workers', get('workers'), {
+      min: WORKERS_MIN,
+      max: WORKERS_MAX,
+      fallback: DEFAULT_WORKERS,
+    });
+    const retries = integerInput('retries', get('retries'), {
+      min: RETRIES_MIN,
+      max: RETRIES_MAX,
+      fallback: DEFAULT_RETRIES,
+    });
     const shardText = get('shard');
     const shard = shardText ? shardInput(shardText) : undefined;
     const platformsText = get('platforms');
@@ -118,7 +125,10 @@ export async function readInputs(context: InputContext = {}): Promise<ActionInpu
     const imagesText = get('images');
     const manifestText = get('manifest');
     if (!imagesText && !manifestText) {
-      throw new InputError('images', 'neither "images" nor "manifest" is set: give an images.json / mirror spec (path or inline), or the path of a swr-mirror.json or cdktf.out directory in "manifest"');
+      throw new InputError(
+        'images',
+        'neither "images" nor "manifest" is set: give an images.json / mirror spec (path or inline), or the path of a swr-mirror.json or cdktf.out directory in "manifest"',
+      );
     }
     const defaults = { ...(registry ? { registry } : {}), ...(namespace ? { namespace } : {}), env };
     const imageFiles: string[] = [];
@@ -133,7 +143,11 @@ export async function readInputs(context: InputContext = {}): Promise<ActionInpu
     if (manifestText) {
       const files = await manifestInput(manifestText, workspace);
       imageFiles.push(...files);
-      origins.push(files.length > 0 ? files.map((f) => display(f, workspace)).join(', ') : `${manifestText} (no stack has a swr-mirror.json)`);
+      origins.push(
+        files.length > 0
+          ? files.map((f) => display(f, workspace)).join(', ')
+          : `${manifestText} (no stack has a swr-mirror.json)`,
+      );
     }
 
     return {
@@ -219,7 +233,12 @@ function booleanInput(name: string, text: string, fallback: boolean): boolean {
 }
 
 /** An optional input parsed by the same rule as its CLI flag; the message quotes the rule. */
-function optionalInput(name: string, text: string, parse: (text: string) => number | undefined, rule: string): number | undefined {
+function optionalInput(
+  name: string,
+  text: string,
+  parse: (text: string) => number | undefined,
+  rule: string,
+): number | undefined {
   if (text === '') return undefined;
   const value = parse(text);
   if (value === undefined) throw new InputError(name, `expected ${rule}, got ${quote(text)}`);
@@ -230,13 +249,19 @@ function shardInput(text: string): Shard {
   try {
     return parseShard(text);
   } catch {
-    throw new InputError('shard', `expected I/N with 1 <= I <= N <= 10000 (e.g. 2/4, one per matrix job), got ${quote(text)}`);
+    throw new InputError(
+      'shard',
+      `expected I/N with 1 <= I <= N <= 10000 (e.g. 2/4, one per matrix job), got ${quote(text)}`,
+    );
   }
 }
 
 /** Comma- or newline-separated `os/arch[/variant]`; empty or `all` means every platform. */
 function platformsInput(text: string): Platform[] | undefined {
-  const items = text.split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
+  const items = text
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0 || (items.length === 1 && items[0]!.toLowerCase() === 'all')) return undefined;
   return parsePlatforms(items, 'input "platforms":');
 }
@@ -281,7 +306,11 @@ async function authInput(text: string, context: AuthContext): Promise<{ file: st
     const kind = await kindOf(file);
     if (kind === undefined) {
       // No file: inline one-line YAML (`host: {username: u, password: p}`) or a wrong path; the value may be a secret.
-      if (!/:\s/.test(text)) throw new InputError('auth', 'no file at the given path, and the value is not an inline auth.json (JSON or YAML)');
+      if (!/:\s/.test(text))
+        throw new InputError(
+          'auth',
+          'no file at the given path, and the value is not an inline auth.json (JSON or YAML)',
+        );
       document = text;
       file = undefined;
     } else if (kind === 'directory') {
@@ -310,20 +339,32 @@ export function maskCredentials(entries: readonly AuthJsonEntry[], setSecret: (s
 /** `images`: a path to images.json / a mirror spec (JSON or YAML), or the document inline. */
 async function imagesInput(
   text: string,
-  context: { workspace: string; temp: TempFiles; defaults: { registry?: string; namespace?: string; env: NodeJS.ProcessEnv } },
+  context: {
+    workspace: string;
+    temp: TempFiles;
+    defaults: { registry?: string; namespace?: string; env: NodeJS.ProcessEnv };
+  },
 ): Promise<{ file: string; origin: string; inline: boolean }> {
   if (!looksInline(text)) {
     const file = resolve(context.workspace, text);
     const kind = await kindOf(file);
     if (kind === 'file') return { file, origin: display(file, context.workspace), inline: false };
     if (kind === 'directory') {
-      throw new InputError('images', `${quote(text)} is a directory: give an images.json or mirror spec file (for a cdktf.out directory use "manifest")`);
+      throw new InputError(
+        'images',
+        `${quote(text)} is a directory: give an images.json or mirror spec file (for a cdktf.out directory use "manifest")`,
+      );
     }
-    if (!/:\s/.test(text)) throw new InputError('images', `no file at ${quote(text)} (relative paths are taken from the workspace)`);
+    if (!/:\s/.test(text))
+      throw new InputError('images', `no file at ${quote(text)} (relative paths are taken from the workspace)`);
   }
   // Inline: checked here so that messages name the input, then written to a file for the job.
   parseImagesFile(text, 'input "images"', context.defaults);
-  const file = await context.temp.write(text.trimStart().startsWith('{') ? 'images.json' : 'images.yaml', `${text}\n`, 0o644);
+  const file = await context.temp.write(
+    text.trimStart().startsWith('{') ? 'images.json' : 'images.yaml',
+    `${text}\n`,
+    0o644,
+  );
   return { file, origin: 'inline "images"', inline: true };
 }
 
@@ -333,11 +374,18 @@ const MIRROR_SPEC = 'swr-mirror.json';
 export async function manifestInput(text: string, workspace: string): Promise<string[]> {
   const path = resolve(workspace, text);
   const kind = await kindOf(path);
-  if (kind === undefined) throw new InputError('manifest', `no file or directory at ${quote(text)} (relative paths are taken from the workspace)`);
+  if (kind === undefined)
+    throw new InputError(
+      'manifest',
+      `no file or directory at ${quote(text)} (relative paths are taken from the workspace)`,
+    );
   if (kind === 'file') return [path];
   const stacksDir = join(path, 'stacks');
   if ((await kindOf(stacksDir)) === 'directory') {
-    const stacks = (await readdir(stacksDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    const stacks = (await readdir(stacksDir, { withFileTypes: true }))
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
     const files: string[] = [];
     for (const stack of stacks) {
       const file = join(stacksDir, stack, MIRROR_SPEC);
@@ -347,7 +395,10 @@ export async function manifestInput(text: string, workspace: string): Promise<st
   }
   const single = join(path, MIRROR_SPEC);
   if ((await kindOf(single)) === 'file') return [single];
-  throw new InputError('manifest', `${quote(text)} is a directory with neither stacks/*/${MIRROR_SPEC} (a cdktf.out directory) nor ${MIRROR_SPEC}`);
+  throw new InputError(
+    'manifest',
+    `${quote(text)} is a directory with neither stacks/*/${MIRROR_SPEC} (a cdktf.out directory) nor ${MIRROR_SPEC}`,
+  );
 }
 
 /** Temporary files under RUNNER_TEMP, in a 0700 directory of their own. */
@@ -363,7 +414,10 @@ class TempFiles {
       await chmod(file, mode);
       return file;
     } catch (error) {
-      throw new ConfigError(`cannot write a temporary file under ${this.base} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { code: 'ERR_CONFIG_READ' });
+      throw new ConfigError(
+        `cannot write a temporary file under ${this.base} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        { code: 'ERR_CONFIG_READ' },
+      );
     }
   }
 

@@ -38,7 +38,11 @@ function sortedDigests(pairs: ReadonlyArray<readonly [string, string | undefined
 export function syncOutputs(results: readonly ImageResult[]): ActionOutputs {
   const only = results.length === 1 ? validDigest(results[0]!.digest) : undefined;
   return {
-    digests: sortedDigests(results.filter((r) => r.status === 'copied' || r.status === 'unchanged').map((r) => [r.destination, r.digest] as const)),
+    digests: sortedDigests(
+      results
+        .filter((r) => r.status === 'copied' || r.status === 'unchanged')
+        .map((r) => [r.destination, r.digest] as const),
+    ),
     ...(only ? { digest: only } : {}),
     images: results,
     changed: results.filter((r) => r.status === 'copied').length,
@@ -57,7 +61,11 @@ export function planOutputs(report: PlanReport, markdown: string): ActionOutputs
   const only = entries.length === 1 && entries[0]!.status !== 'failed' ? validDigest(entries[0]!.digest) : undefined;
   const counts = planCounts(report);
   return {
-    digests: sortedDigests(entries.filter((e) => e.status !== 'failed' && e.status !== 'skipped').map((e) => [e.destination, e.digest] as const)),
+    digests: sortedDigests(
+      entries
+        .filter((e) => e.status !== 'failed' && e.status !== 'skipped')
+        .map((e) => [e.destination, e.digest] as const),
+    ),
     ...(only ? { digest: only } : {}),
     images: entries.map(planImage),
     changed: counts.new + counts.changed,
@@ -65,7 +73,10 @@ export function planOutputs(report: PlanReport, markdown: string): ActionOutputs
   };
 }
 
-export function setOutputs(outputs: ActionOutputs, setOutput: (name: string, value: string) => void = core.setOutput): void {
+export function setOutputs(
+  outputs: ActionOutputs,
+  setOutput: (name: string, value: string) => void = core.setOutput,
+): void {
   setOutput('digests', JSON.stringify(outputs.digests));
   if (outputs.digest !== undefined) setOutput('digest', outputs.digest);
   setOutput('images', JSON.stringify(outputs.images));

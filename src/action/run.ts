@@ -25,7 +25,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<string 
     logInputs(inputs, workspace);
     const opened = await core.group('Resolving images', () => resolve(inputs, env));
     // Rules are named by file in messages: the workspace-relative path, or the input an inline document came from.
-    const fileLabel = (file: string) => (file === inputs.inlineImagesFile ? 'input "images"' : display(file, workspace));
+    const fileLabel = (file: string) =>
+      file === inputs.inlineImagesFile ? 'input "images"' : display(file, workspace);
     const failures = opened.expanded.failures.map((f) => ({ ...f, rule: { ...f.rule, file: fileLabel(f.rule.file) } }));
     const job: Job = { ...opened, expanded: { ...opened.expanded, failures } };
     try {
@@ -51,7 +52,10 @@ function cancellation(): AbortSignal {
   for (const name of ['SIGINT', 'SIGTERM'] as const) {
     process.once(name, () => {
       if (controller.signal.aborted) process.exit(name === 'SIGINT' ? 130 : 143);
-      logWarning(`${name} received (the run was cancelled): stopping; images that completed are reported and kept in the lock file`, { title: 'swr-sync' });
+      logWarning(
+        `${name} received (the run was cancelled): stopping; images that completed are reported and kept in the lock file`,
+        { title: 'swr-sync' },
+      );
       controller.abort(new SwrSyncError('ERR_ABORTED', `the run was interrupted (${name})`));
     });
   }
@@ -95,7 +99,9 @@ function logInputs(inputs: ActionInputs, workspace: string): void {
 
 async function resolve(inputs: ActionInputs, env: NodeJS.ProcessEnv): Promise<Job> {
   const job = await openJob({ ...jobConfigOf(inputs, env), signal: cancellation() });
-  logInfo(`${counted(job.rules.length, 'rule')} from ${counted(inputs.imageFiles.length, 'file')} → ${counted(job.expanded.tasks.length, 'image')}`);
+  logInfo(
+    `${counted(job.rules.length, 'rule')} from ${counted(inputs.imageFiles.length, 'file')} → ${counted(job.expanded.tasks.length, 'image')}`,
+  );
   return job;
 }
 
@@ -103,7 +109,9 @@ function reportResolution(job: Job, inputs: ActionInputs): void {
   const { tasks, failures, warnings } = job.expanded;
   for (const w of warnings) logWarning(w);
   for (const f of failures) {
-    logError(`${f.source} (${f.rule.file}, key "${f.rule.key}"): ${f.error.message}`, { title: 'swr-sync: rule could not be resolved' });
+    logError(`${f.source} (${f.rule.file}, key "${f.rule.key}"): ${f.error.message}`, {
+      title: 'swr-sync: rule could not be resolved',
+    });
   }
   if (tasks.length === 0 && failures.length === 0) {
     const where = inputs.shard ? ` in shard ${inputs.shard.index}/${inputs.shard.count}` : '';
@@ -116,7 +124,10 @@ async function sync(job: Job, inputs: ActionInputs, workspace: string): Promise<
   const outcome = await core.group(`Copying ${counted(total, 'image')} (${inputs.workers} at a time)`, async () => {
     let done = 0;
     let bytes = 0;
-    const timer = setInterval(() => logInfo(`… ${done}/${total} images done, ${formatBytes(bytes)} transferred`), 10_000);
+    const timer = setInterval(
+      () => logInfo(`… ${done}/${total} images done, ${formatBytes(bytes)} transferred`),
+      10_000,
+    );
     timer.unref();
     try {
       return await syncJob(job, {
@@ -133,10 +144,14 @@ async function sync(job: Job, inputs: ActionInputs, workspace: string): Promise<
   const { results, summary } = outcome;
   logInfo(finishingLine(summary));
   if (inputs.lockFile && outcome.lock) {
-    logInfo(`lock file ${display(inputs.lockFile, workspace)} updated (${counted(Object.keys(outcome.lock.images).length, 'entry', 'entries')})`);
+    logInfo(
+      `lock file ${display(inputs.lockFile, workspace)} updated (${counted(Object.keys(outcome.lock.images).length, 'entry', 'entries')})`,
+    );
   }
-  if (total > 0 && summary.copied === 0 && summary.failed === 0) logInfo(`${total === 1 ? 'the image' : `all ${total} images`} already had the source digest: nothing copied`);
-  if (inputs.comment) logWarning('"comment" applies in plan mode only: no pull request comment in sync mode', { title: 'swr-sync' });
+  if (total > 0 && summary.copied === 0 && summary.failed === 0)
+    logInfo(`${total === 1 ? 'the image' : `all ${total} images`} already had the source digest: nothing copied`);
+  if (inputs.comment)
+    logWarning('"comment" applies in plan mode only: no pull request comment in sync mode', { title: 'swr-sync' });
 
   const failed = results.filter((r) => r.status === 'failed');
   for (const r of failed) logError(imageFailure(r), { title: 'swr-sync: image failed' });
@@ -144,39 +159,50 @@ async function sync(job: Job, inputs: ActionInputs, workspace: string): Promise<
   await core.group('Outputs and summary', async () => {
     const outputs = syncOutputs(results);
     setOutputs(outputs);
-    logInfo(`outputs: ${Object.keys(outputs.digests).length} digests, changed ${outputs.changed}${outputs.digest ? `, digest ${outputs.digest}` : ''}`);
+    logInfo(
+      `outputs: ${Object.keys(outputs.digests).length} digests, changed ${outputs.changed}${outputs.digest ? `, digest ${outputs.digest}` : ''}`,
+    );
     if (inputs.summary) {
-      await writeSummary(syncSummaryHtml({
-        results,
-        summary,
-        failures: job.expanded.failures,
-        warnings: job.expanded.warnings,
-        ...(inputs.lockFile && outcome.lock ? { lockFile: display(inputs.lockFile, workspace) } : {}),
-      }));
+      await writeSummary(
+        syncSummaryHtml({
+          results,
+          summary,
+          failures: job.expanded.failures,
+          warnings: job.expanded.warnings,
+          ...(inputs.lockFile && outcome.lock ? { lockFile: display(inputs.lockFile, workspace) } : {}),
+        }),
+      );
     }
   });
   return failureMessage(failed.map(imageFailure), job.expanded.failures.length, total);
 }
 
 async function plan(job: Job, inputs: ActionInputs): Promise<string | undefined> {
-  const report = await core.group(`Planning ${counted(job.expanded.tasks.length, 'image')} (HEAD requests only, nothing is copied)`, async () => {
-    const planned = await planJob(job);
-    logInfo(formatPlanMarkdown(planned).trimEnd());
-    return planned;
-  });
+  const report = await core.group(
+    `Planning ${counted(job.expanded.tasks.length, 'image')} (HEAD requests only, nothing is copied)`,
+    async () => {
+      const planned = await planJob(job);
+      logInfo(formatPlanMarkdown(planned).trimEnd());
+      return planned;
+    },
+  );
   const counts = planCounts(report);
   const failedEntries = report.entries.filter((e) => e.status === 'failed');
   const failures = failedEntries.map((e) => `${e.source} -> ${e.destination}: ${e.error?.message ?? 'unknown error'}`);
   for (const f of failures) logError(f, { title: 'swr-sync: image could not be planned' });
   if (report.entries.length > 0 && counts.new + counts.changed === 0 && counts.failed === 0) {
-    logInfo(`${report.entries.length === 1 ? 'the image is' : `all ${report.entries.length} images are`} up to date: a sync would copy nothing`);
+    logInfo(
+      `${report.entries.length === 1 ? 'the image is' : `all ${report.entries.length} images are`} up to date: a sync would copy nothing`,
+    );
   }
 
   await core.group('Outputs, summary and comment', async () => {
     const markdown = formatPlanMarkdown(report);
     const outputs = planOutputs(report, markdown);
     setOutputs(outputs);
-    logInfo(`outputs: ${Object.keys(outputs.digests).length} digests, changed ${outputs.changed} (new ${counts.new}, changed ${counts.changed})`);
+    logInfo(
+      `outputs: ${Object.keys(outputs.digests).length} digests, changed ${outputs.changed} (new ${counts.new}, changed ${counts.changed})`,
+    );
     if (inputs.summary) await writeSummary(planSummaryHtml(report));
     if (inputs.comment) await comment(report, inputs);
   });
@@ -191,18 +217,30 @@ async function comment(report: Parameters<typeof commentBody>[0], inputs: Action
     return;
   }
   if (!inputs.githubToken) {
-    logWarning('comment: "github-token" is empty, so the plan cannot be posted on the pull request', { title: 'swr-sync' });
+    logWarning('comment: "github-token" is empty, so the plan cannot be posted on the pull request', {
+      title: 'swr-sync',
+    });
     return;
   }
   const marker = commentMarker(inputs.shard);
   try {
-    const result = await upsertComment({ token: inputs.githubToken, target, marker, body: commentBody(report, marker, commentFooter(target)) });
+    const result = await upsertComment({
+      token: inputs.githubToken,
+      target,
+      marker,
+      body: commentBody(report, marker, commentFooter(target)),
+    });
     logInfo(`comment ${result.action} on pull request #${target.number}${result.url ? `: ${result.url}` : ''}`);
   } catch (error) {
     // A pull request from a fork gets a read-only token: the plan is still in the log, summary and outputs.
     const status = (error as { status?: unknown }).status;
-    const hint = status === 403 || status === 404 ? ' (the token needs "pull-requests: write" or "issues: write"; pull requests from forks get a read-only token)' : '';
-    logWarning(`comment on pull request #${target.number} failed: ${describeError(error)}${hint}`, { title: 'swr-sync' });
+    const hint =
+      status === 403 || status === 404
+        ? ' (the token needs "pull-requests: write" or "issues: write"; pull requests from forks get a read-only token)'
+        : '';
+    logWarning(`comment on pull request #${target.number} failed: ${describeError(error)}${hint}`, {
+      title: 'swr-sync',
+    });
   }
 }
 
@@ -224,7 +262,11 @@ function failureMessage(failures: readonly string[], generateFailed: number, tot
   if (failures.length === 0 && generateFailed === 0) return undefined;
   const parts: string[] = [];
   if (failures.length === 1) parts.push(`${total === 1 ? 'the image' : `1 of ${total} images`} failed: ${failures[0]}`);
-  else if (failures.length > 1) parts.push(`${failures.length} of ${total} images failed (see the errors above); first: ${failures[0]}`);
-  if (generateFailed > 0) parts.push(`${generateFailed} rule${generateFailed === 1 ? '' : 's'} could not be resolved (tags could not be listed; see the errors above)`);
+  else if (failures.length > 1)
+    parts.push(`${failures.length} of ${total} images failed (see the errors above); first: ${failures[0]}`);
+  if (generateFailed > 0)
+    parts.push(
+      `${generateFailed} rule${generateFailed === 1 ? '' : 's'} could not be resolved (tags could not be listed; see the errors above)`,
+    );
   return parts.join('; ');
 }

@@ -70,12 +70,20 @@ function renderTable(t: Table): string {
         r.digest,
         escapeHtml(r.platforms.join(', ')),
         status,
-        ...(t.withBytes ? [r.bytes ? `${escapeHtml(formatBytes(r.bytes.transferred))} / ${escapeHtml(formatBytes(r.bytes.skipped))}` : ''] : []),
+        ...(t.withBytes
+          ? [
+              r.bytes
+                ? `${escapeHtml(formatBytes(r.bytes.transferred))} / ${escapeHtml(formatBytes(r.bytes.skipped))}`
+                : '',
+            ]
+          : []),
       ];
       lines.push(`<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`);
     }
     if (rest.length > 0) {
-      lines.push(`<tr><td colspan="${head.length}">… and ${rest.length} more (${escapeHtml(t.describeRest(rest))}): the <code>images</code> output lists every image</td></tr>`);
+      lines.push(
+        `<tr><td colspan="${head.length}">… and ${rest.length} more (${escapeHtml(t.describeRest(rest))}): the <code>images</code> output lists every image</td></tr>`,
+      );
     }
     lines.push('</table>', '');
   }
@@ -93,7 +101,10 @@ function countBy(rows: readonly Row[]): string {
 
 function failureNotes(failures: readonly GenerateFailure[], warnings: readonly string[]): string[] {
   return [
-    ...failures.map((f) => `Could not resolve ${code(f.rule.key)} (${escapeHtml(f.rule.file)}): ${escapeHtml(truncate(f.error.message))}`),
+    ...failures.map(
+      (f) =>
+        `Could not resolve ${code(f.rule.key)} (${escapeHtml(f.rule.file)}): ${escapeHtml(truncate(f.error.message))}`,
+    ),
     ...warnings.map((w) => `Note: ${escapeHtml(truncate(w))}`),
   ];
 }
@@ -124,7 +135,9 @@ export function syncSummaryHtml(input: SyncSummaryInput): string {
     platforms: r.platforms,
     status: r.status,
     ...(r.error ? { error: r.error.message } : {}),
-    ...(r.status !== 'failed' && r.status !== 'skipped' ? { bytes: { transferred: r.bytesTransferred, skipped: r.bytesSkipped } } : {}),
+    ...(r.status !== 'failed' && r.status !== 'skipped'
+      ? { bytes: { transferred: r.bytesTransferred, skipped: r.bytesSkipped } }
+      : {}),
     rank: SYNC_RANK[r.status],
   }));
   const notes = failureNotes(input.failures, input.warnings);
@@ -144,14 +157,19 @@ const PLAN_RANK: Record<PlanEntry['status'], number> = { failed: 0, changed: 1, 
 
 export function planSummaryHtml(report: PlanReport, options: { readonly maxRows?: number } = {}): string {
   const c = planCounts(report);
-  const counts = `${c.new} new, ${c.changed} changed, ${c.unchanged} unchanged, ${c.failed} failed, ${c.removed} removed from the lock file` +
-    (c.generateFailed ? `, ${c.generateFailed} rules could not be resolved` : '') + ' · nothing was copied';
+  const counts =
+    `${c.new} new, ${c.changed} changed, ${c.unchanged} unchanged, ${c.failed} failed, ${c.removed} removed from the lock file` +
+    (c.generateFailed ? `, ${c.generateFailed} rules could not be resolved` : '') +
+    ' · nothing was copied';
   const rows: Row[] = report.entries.map((e) => ({
     source: e.source,
     destination: e.destination,
-    digest: e.status === 'changed' && e.currentDigest
-      ? `${code(shortDigest(e.currentDigest))} → ${code(shortDigest(e.digest ?? ''))}`
-      : e.digest ? code(shortDigest(e.digest)) : '',
+    digest:
+      e.status === 'changed' && e.currentDigest
+        ? `${code(shortDigest(e.currentDigest))} → ${code(shortDigest(e.digest ?? ''))}`
+        : e.digest
+          ? code(shortDigest(e.digest))
+          : '',
     platforms: e.platforms ?? [],
     status: e.status,
     ...(e.error ? { error: e.error.message } : {}),
@@ -159,9 +177,14 @@ export function planSummaryHtml(report: PlanReport, options: { readonly maxRows?
   }));
   const notes = failureNotes(report.generateFailures, report.warnings);
   if (report.removed.length > 0) {
-    const shown = report.removed.slice(0, NOTES_MAX).map((r) => code(r.destination)).join(', ');
+    const shown = report.removed
+      .slice(0, NOTES_MAX)
+      .map((r) => code(r.destination))
+      .join(', ');
     const more = report.removed.length > NOTES_MAX ? ` and ${report.removed.length - NOTES_MAX} more` : '';
-    notes.unshift(`Removed from the lock file (no longer in the job; the images stay in the registry): ${shown}${more}`);
+    notes.unshift(
+      `Removed from the lock file (no longer in the job; the images stay in the registry): ${shown}${more}`,
+    );
   }
   return renderTable({
     heading: 'swr-sync plan',

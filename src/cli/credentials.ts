@@ -18,7 +18,9 @@ export interface CredentialFlags {
  * docker config (with its credential helpers). All files are read before anything is copied, so a bad file is an
  * input error (exit 2).
  */
-export async function loadCopyCredentials(flags: CredentialFlags): Promise<{ source: CredentialSource; destination: CredentialSource }> {
+export async function loadCopyCredentials(
+  flags: CredentialFlags,
+): Promise<{ source: CredentialSource; destination: CredentialSource }> {
   const [authJson, srcFile, destFile, dockerConfig] = await Promise.all([
     flags.auth ? loadAuthJson(flags.auth, process.env, { strict: flags.strict ?? false }) : undefined,
     flags.srcAuthfile ? loadDockerConfig(flags.srcAuthfile) : undefined,
@@ -26,7 +28,8 @@ export async function loadCopyCredentials(flags: CredentialFlags): Promise<{ sou
     loadDefaultDockerConfig(),
   ]);
   for (const w of authJson?.warnings ?? []) process.stderr.write(`swr-sync: warning: ${printable(w)}\n`);
-  const chain = (...sources: Array<CredentialSource | undefined>) => chainCredentialSources(...sources.filter((s): s is CredentialSource => s !== undefined));
+  const chain = (...sources: Array<CredentialSource | undefined>) =>
+    chainCredentialSources(...sources.filter((s): s is CredentialSource => s !== undefined));
   return {
     source: chain(srcFile, authJson, dockerConfig),
     destination: chain(destFile, authJson, dockerConfig),

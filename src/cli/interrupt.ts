@@ -54,7 +54,9 @@ export class Interrupt {
       process.exit(SIGNAL_EXIT_CODES[name]);
     }
     this.received = name;
-    this.stream.write(`swr-sync: ${name} received: stopping (images that completed are kept and reported; ${name} again exits at once)\n`);
+    this.stream.write(
+      `swr-sync: ${name} received: stopping (images that completed are kept and reported; ${name} again exits at once)\n`,
+    );
     this.controller.abort(new SwrSyncError('ERR_ABORTED', `the run was interrupted (${name})`));
   }
 }

@@ -16,7 +16,9 @@ const COPYING_COMMANDS = new Set(['sync', 'copy']);
 
 export function buildProgram(): Command {
   const program = new Command('swr-sync')
-    .description('Mirror container images between OCI / Docker V2 registries (Docker Hub, Quay, Harbor, Huawei Cloud SWR...) without a Docker daemon')
+    .description(
+      'Mirror container images between OCI / Docker V2 registries (Docker Hub, Quay, Harbor, Huawei Cloud SWR...) without a Docker daemon',
+    )
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
@@ -51,10 +53,17 @@ export async function run(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       // commander already printed its message (unknown option, missing argument, invalid value).
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.Ok;
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+      )
+        return ExitCode.Ok;
       return error.exitCode === 0 ? ExitCode.Ok : ExitCode.InvalidInput;
     }
-    process.stderr.write(`swr-sync: error: ${printable(isSwrSyncError(error) ? error.message : describeError(error))}\n`);
+    process.stderr.write(
+      `swr-sync: error: ${printable(isSwrSyncError(error) ? error.message : describeError(error))}\n`,
+    );
     if (copying && isSwrSyncError(error) && error.isInputError) process.stderr.write('(nothing was copied)\n');
     return exitCodeFor(error);
   }

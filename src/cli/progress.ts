@@ -44,7 +44,11 @@ export class Progress {
     return new Progress(options, stream, live);
   }
 
-  private constructor(private readonly options: ProgressOptions, stream: NodeJS.WriteStream, live: LiveRenderer | undefined) {
+  private constructor(
+    private readonly options: ProgressOptions,
+    stream: NodeJS.WriteStream,
+    live: LiveRenderer | undefined,
+  ) {
     this.stream = stream;
     this.live = live;
     this.timer = setInterval(() => this.render(), live ? 100 : (options.intervalSeconds ?? 5) * 1000);

@@ -27,7 +27,10 @@ export async function readSecretFromFile(file: string, what: string): Promise<st
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new SwrSyncError('ERR_CONFIG_READ', `${what} ${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new SwrSyncError(
+      'ERR_CONFIG_READ',
+      `${what} ${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
   const value = text.replace(/\r?\n$/, '');
   if (value === '') throw new SwrSyncError('ERR_INVALID_ARGUMENT', `${what} ${file}: the file is empty`);

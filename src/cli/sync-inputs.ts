@@ -43,18 +43,28 @@ const DEFAULT_IMAGES = './images.json';
 export async function jobConfigFromFlags(flags: SyncFlags, env: NodeJS.ProcessEnv = process.env): Promise<JobConfig> {
   const shard = flags.shard !== undefined ? parseShard(flags.shard) : undefined;
   if (flags.platform && (flags.os || flags.arch)) {
-    throw new SwrSyncError('ERR_INVALID_ARGUMENT', '--platform and --os/--arch both filter platforms: give one or the other (--os linux --arch arm64 is --platform linux/arm64)');
+    throw new SwrSyncError(
+      'ERR_INVALID_ARGUMENT',
+      '--platform and --os/--arch both filter platforms: give one or the other (--os linux --arch arm64 is --platform linux/arm64)',
+    );
   }
   const platforms = flags.platform ? parsePlatforms(flags.platform) : platformsFromOsArch(flags.os, flags.arch);
   if (flags.config !== undefined && (flags.images !== undefined || flags.auth !== undefined)) {
-    throw new SwrSyncError('ERR_INVALID_ARGUMENT', '--config is the auth and images files in one: give either --config or --auth/--images');
+    throw new SwrSyncError(
+      'ERR_INVALID_ARGUMENT',
+      '--config is the auth and images files in one: give either --config or --auth/--images',
+    );
   }
-  const auth = flags.config !== undefined ? undefined : flags.auth ?? ((await exists(DEFAULT_AUTH)) ? DEFAULT_AUTH : undefined);
+  const auth =
+    flags.config !== undefined ? undefined : (flags.auth ?? ((await exists(DEFAULT_AUTH)) ? DEFAULT_AUTH : undefined));
   if (flags.log) {
     try {
       await appendFile(flags.log, '');
     } catch (error) {
-      throw new ConfigError(`cannot write the log file (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { file: flags.log, code: 'ERR_CONFIG_READ' });
+      throw new ConfigError(`cannot write the log file (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
+        file: flags.log,
+        code: 'ERR_CONFIG_READ',
+      });
     }
   }
   return {

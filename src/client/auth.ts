@@ -25,7 +25,10 @@ export class Authenticator {
   /** Every password, Basic credential and token in use: no error text leaves the client with one of them. */
   private readonly secrets = new Set<string>();
 
-  constructor(private readonly context: TokenContext, private readonly credentials: CredentialSource | undefined) {}
+  constructor(
+    private readonly context: TokenContext,
+    private readonly credentials: CredentialSource | undefined,
+  ) {}
 
   /** The credentials for `registry/repository`, if any (one lookup per repository per run). */
   access(registry: string, repository: string): Promise<RegistryAccess | undefined> {
@@ -34,13 +37,20 @@ export class Authenticator {
     if (!access) {
       access = this.credentials?.lookup(registry, repository) ?? Promise.resolve(undefined);
       this.accessCache.set(key, access);
-      access.then((found) => {
-        this.accessSources.set(key, found?.source);
-        if (found?.credential) {
-          const { username, password } = found.credential;
-          this.remember(password, `${username}:${password}`, Buffer.from(`${username}:${password}`).toString('base64'));
-        }
-      }, () => undefined);
+      access.then(
+        (found) => {
+          this.accessSources.set(key, found?.source);
+          if (found?.credential) {
+            const { username, password } = found.credential;
+            this.remember(
+              password,
+              `${username}:${password}`,
+              Buffer.from(`${username}:${password}`).toString('base64'),
+            );
+          }
+        },
+        () => undefined,
+      );
     }
     return access;
   }
@@ -100,7 +110,14 @@ export class Authenticator {
     const scopes = [repositoryScope(op.repository, op.access), ...(op.extraScopes ?? [])].sort();
     // The registry's own origin is part of the key: a token is offered only to the registry it was obtained for.
     const keyOf = (scopeList: readonly string[]): string =>
-      [`${endpoint.scheme}://${endpoint.host}`, access?.source ?? 'anonymous', access?.credential?.username ?? '', challenge.realm, challenge.service, scopeList.join(' ')].join('\n');
+      [
+        `${endpoint.scheme}://${endpoint.host}`,
+        access?.source ?? 'anonymous',
+        access?.credential?.username ?? '',
+        challenge.realm,
+        challenge.service,
+        scopeList.join(' '),
+      ].join('\n');
     const key = keyOf(scopes);
     let token = this.tokens.get(key);
     if (token) {
@@ -114,13 +131,23 @@ export class Authenticator {
       // Everything up to `tokens.set` is synchronous, so concurrent requests of this repository, and of the
       // repositories batched with it, find the one fetch under their key.
       // Only a plain repository scope is batched: a mount's extra scope belongs to that one request.
-      const companions = op.extraScopes?.length || this.unbatched.has(key)
-        ? []
-        : this.batchCompanions(op, access, (repository) => this.tokens.has(keyOf([repositoryScope(repository, op.access)])));
+      const companions =
+        op.extraScopes?.length || this.unbatched.has(key)
+          ? []
+          : this.batchCompanions(op, access, (repository) =>
+              this.tokens.has(keyOf([repositoryScope(repository, op.access)])),
+            );
       if (companions.length === 0) token = fetchToken(this.context, endpoint, challenge, scopes, access, op);
       else {
         // This request's own scope first: a server that grants only part of a batch tends to keep the first ones.
-        const batch = fetchToken(this.context, endpoint, challenge, [...scopes, ...companions.map((r) => repositoryScope(r, op.access))], access, op);
+        const batch = fetchToken(
+          this.context,
+          endpoint,
+          challenge,
+          [...scopes, ...companions.map((r) => repositoryScope(r, op.access))],
+          access,
+          op,
+        );
         for (const repository of companions) {
           const companionKey = keyOf([repositoryScope(repository, op.access)]);
           this.tokens.set(companionKey, batch);
@@ -139,7 +166,11 @@ export class Authenticator {
   }
 
   /** Up to TOKEN_BATCH - 1 announced repositories to ask a token for along with `op`'s: same credentials, no token yet. */
-  private batchCompanions(op: Exchange, access: RegistryAccess | undefined, hasToken: (repository: string) => boolean): string[] {
+  private batchCompanions(
+    op: Exchange,
+    access: RegistryAccess | undefined,
+    hasToken: (repository: string) => boolean,
+  ): string[] {
     const queue = this.upcoming.get(`${op.registry}\n${op.access}`);
     if (!queue || queue.length === 0) return [];
     const companions: string[] = [];
@@ -156,7 +187,6 @@ export class Authenticator {
     queue.unshift(...keep);
     return companions;
   }
-
 }
 
 /** The token scope for one repository (distribution token-scope.md): pull, or pull and push. */

@@ -38,7 +38,9 @@ export interface ProbeContext {
 /** The endpoint of `registry`: Docker Hub's API host, and for an `insecure` registry the scheme it answers on. */
 export async function openEndpoint(context: ProbeContext, registry: string, insecure: boolean): Promise<Endpoint> {
   const host = registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;
-  const probed: { scheme: 'http' | 'https'; challenge?: Challenge } = insecure ? await probeScheme(context, registry, host) : { scheme: 'https' };
+  const probed: { scheme: 'http' | 'https'; challenge?: Challenge } = insecure
+    ? await probeScheme(context, registry, host)
+    : { scheme: 'https' };
   return {
     registry,
     host,
@@ -59,7 +61,11 @@ export async function openEndpoint(context: ProbeContext, registry: string, inse
  * a TLS ClientHello sent to a plain-HTTP port can go unanswered until a timeout. A registry answers /v2/ with 200
  * or 401 and `Docker-Distribution-API-Version` (distribution-spec "Determining support"); anything else means TLS.
  */
-async function probeScheme(context: ProbeContext, registry: string, host: string): Promise<{ scheme: 'http' | 'https'; challenge?: Challenge }> {
+async function probeScheme(
+  context: ProbeContext,
+  registry: string,
+  host: string,
+): Promise<{ scheme: 'http' | 'https'; challenge?: Challenge }> {
   const url = new URL(`http://${host}/v2/`);
   await context.limiter.beforeRequest(registry, false, context.signal);
   try {
@@ -73,8 +79,12 @@ async function probeScheme(context: ProbeContext, registry: string, host: string
     await res.body.dump();
     // 429 and 5xx are plain-HTTP answers too (a TLS port answers plain HTTP with 400 or hangs up): a registry that is
     // throttling or briefly failing when first asked must not be taken for TLS for the rest of the run.
-    const registryAnswer = res.statusCode === 200 || res.statusCode === 401 || res.statusCode === 429 || res.statusCode >= 500
-      || res.headers['docker-distribution-api-version'] !== undefined;
+    const registryAnswer =
+      res.statusCode === 200 ||
+      res.statusCode === 401 ||
+      res.statusCode === 429 ||
+      res.statusCode >= 500 ||
+      res.headers['docker-distribution-api-version'] !== undefined;
     if (!registryAnswer) return { scheme: 'https' };
     const challenge = res.statusCode === 401 ? parseChallenge(res.headers['www-authenticate']) : undefined;
     return { scheme: 'http', ...(challenge ? { challenge } : {}) };

@@ -49,7 +49,6 @@ export interface RegistryResponse {
   readonly url: URL;
 }
 
-
 /** The `Link: <…>; rel="next"` page after this one (distribution-spec pagination of tag and referrers lists), absolute. */
 export function nextPage(res: RegistryResponse): string | undefined {
   const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header(res.headers, 'link') ?? '')?.[1];
@@ -57,9 +56,19 @@ export function nextPage(res: RegistryResponse): string | undefined {
 }
 
 /** A HEAD answer in undici's shape: the same handling (status, headers, an empty body to dump) for every method. */
-export function headResponse(res: { statusCode: number; headers: Record<string, string | string[] | undefined> }): Dispatcher.ResponseData {
+export function headResponse(res: {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+}): Dispatcher.ResponseData {
   const body = Object.assign(Readable.from([]), { dump: async () => undefined });
-  return { statusCode: res.statusCode, headers: res.headers, body, trailers: {}, opaque: undefined, context: {} } as unknown as Dispatcher.ResponseData;
+  return {
+    statusCode: res.statusCode,
+    headers: res.headers,
+    body,
+    trailers: {},
+    opaque: undefined,
+    context: {},
+  } as unknown as Dispatcher.ResponseData;
 }
 
 /** `registry/repository:tag` or `registry/repository@digest`, for messages. */
@@ -94,7 +103,11 @@ export function describeTarget(op: Exchange, target: URL): string {
 export function looksLikePlainHttp(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && depth < 4; depth++) {
     const { code, message } = e as { code?: unknown; message?: unknown };
-    if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || (typeof message === 'string' && /wrong version number/i.test(message))) return true;
+    if (
+      code === 'ERR_SSL_WRONG_VERSION_NUMBER' ||
+      (typeof message === 'string' && /wrong version number/i.test(message))
+    )
+      return true;
     e = (e as { cause?: unknown }).cause;
   }
   return false;
@@ -116,7 +129,10 @@ export function networkCause(error: unknown): string {
 }
 
 /** A response body as undici gives it: readable, and destroyable before its end. */
-type ResponseBody = AsyncIterable<Uint8Array> & { destroy(error?: Error): unknown; on(event: 'error', listener: (error: Error) => void): unknown };
+type ResponseBody = AsyncIterable<Uint8Array> & {
+  destroy(error?: Error): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+};
 
 /**
  * Stops reading a body and closes its connection. An undici body destroyed before its end emits 'error'
@@ -131,13 +147,22 @@ export function discard(body: ResponseBody): void {
  * A whole body, refusing more than `limit` bytes or taking longer than `deadlineMs` (a server decides what it sends
  * and how fast: memory and time stay bounded). `tooSlow` names what was read, for the error past the deadline.
  */
-export async function readLimited(body: ResponseBody, limit: number, tooLarge: () => Error, tooSlow?: () => Error, deadlineMs: number = BUDGETS.documentMs): Promise<Buffer> {
+export async function readLimited(
+  body: ResponseBody,
+  limit: number,
+  tooLarge: () => Error,
+  tooSlow?: () => Error,
+  deadlineMs: number = BUDGETS.documentMs,
+): Promise<Buffer> {
   body.on('error', () => undefined);
   const parts: Buffer[] = [];
   let total = 0;
   const deadline = Date.now() + deadlineMs;
   // A body that stops sending is the stall timeout's; one that keeps dripping is stopped here, even between chunks.
-  const timer = setTimeout(() => body.destroy(Object.assign(new Error('deadline'), { code: 'SWR_DOCUMENT_DEADLINE' })), deadlineMs);
+  const timer = setTimeout(
+    () => body.destroy(Object.assign(new Error('deadline'), { code: 'SWR_DOCUMENT_DEADLINE' })),
+    deadlineMs,
+  );
   timer.unref();
   try {
     for await (const chunk of body) {
@@ -150,7 +175,13 @@ export async function readLimited(body: ResponseBody, limit: number, tooLarge: (
     }
   } catch (error) {
     if ((error as { code?: unknown }).code === 'SWR_DOCUMENT_DEADLINE' || Date.now() >= deadline) {
-      throw tooSlow?.() ?? new SwrSyncError('ERR_LIMIT_EXCEEDED', `a registry's answer took longer than the documentMs budget of ${deadlineMs} ms (see docs/security.md)`);
+      throw (
+        tooSlow?.() ??
+        new SwrSyncError(
+          'ERR_LIMIT_EXCEEDED',
+          `a registry's answer took longer than the documentMs budget of ${deadlineMs} ms (see docs/security.md)`,
+        )
+      );
     }
     throw error;
   } finally {
@@ -184,7 +215,11 @@ export async function errorDetail(res: RegistryResponse): Promise<string> {
   try {
     const errors = (JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> }).errors;
     if (Array.isArray(errors) && errors.length > 0) {
-      return errors.slice(0, 10).map((e) => [e?.code, e?.message].filter((v) => typeof v === 'string' && v !== '').join(': ')).join('; ').slice(0, 1000);
+      return errors
+        .slice(0, 10)
+        .map((e) => [e?.code, e?.message].filter((v) => typeof v === 'string' && v !== '').join(': '))
+        .join('; ')
+        .slice(0, 1000);
     }
   } catch {
     // not JSON: fall through to the first line of text

@@ -14,7 +14,12 @@ export class HeadAgents {
   private readonly timeoutMs: number;
 
   constructor(options: { connections: number; timeoutMs: number }) {
-    const common = { keepAlive: true, maxSockets: options.connections, maxFreeSockets: options.connections, scheduling: 'lifo' as const };
+    const common = {
+      keepAlive: true,
+      maxSockets: options.connections,
+      maxFreeSockets: options.connections,
+      scheduling: 'lifo' as const,
+    };
     this.http = new HttpAgent(common);
     this.https = new HttpsAgent(common);
     this.httpsUnverified = new HttpsAgent({ ...common, rejectUnauthorized: false });
@@ -22,18 +27,27 @@ export class HeadAgents {
   }
 
   /** Sends a HEAD; resolves with the status and headers (there is no body to read). */
-  head(url: URL, options: { headers: Record<string, string>; insecure: boolean; signal?: AbortSignal | undefined }): Promise<HeadResponse> {
+  head(
+    url: URL,
+    options: { headers: Record<string, string>; insecure: boolean; signal?: AbortSignal | undefined },
+  ): Promise<HeadResponse> {
     const https = url.protocol === 'https:';
     const agent = https ? (options.insecure ? this.httpsUnverified : this.https) : this.http;
     const send = https ? httpsRequest : httpRequest;
     return new Promise<HeadResponse>((resolve, reject) => {
-      const req = send(url, { method: 'HEAD', agent, headers: options.headers, ...(options.signal ? { signal: options.signal } : {}) }, (res) => {
-        res.resume();
-        res.once('end', () => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers }));
-        res.once('error', reject);
-      });
+      const req = send(
+        url,
+        { method: 'HEAD', agent, headers: options.headers, ...(options.signal ? { signal: options.signal } : {}) },
+        (res) => {
+          res.resume();
+          res.once('end', () => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers }));
+          res.once('error', reject);
+        },
+      );
       // Same meaning as undici's headersTimeout: a silent connection is a failed request (retried by the caller).
-      req.setTimeout(this.timeoutMs, () => req.destroy(Object.assign(new Error(`no response within ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      req.setTimeout(this.timeoutMs, () =>
+        req.destroy(Object.assign(new Error(`no response within ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+      );
       req.once('error', reject);
       req.end();
     });

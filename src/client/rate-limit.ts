@@ -49,7 +49,11 @@ export interface RegistryLimiterOptions {
 export class TokenBucket {
   private tokens: number;
   private updated: number;
-  constructor(readonly rate: number, readonly capacity: number, now: number) {
+  constructor(
+    readonly rate: number,
+    readonly capacity: number,
+    now: number,
+  ) {
     this.tokens = capacity;
     this.updated = now;
   }
@@ -75,10 +79,16 @@ export interface QuotaHeader {
 export function parseQuotaHeader(text: string | undefined): QuotaHeader | undefined {
   if (text === undefined) return undefined;
   // Several policies may be listed (comma-separated); the first is the one in force.
-  const [value, ...params] = text.split(',')[0]!.split(';').map((p) => p.trim());
+  const [value, ...params] = text
+    .split(',')[0]!
+    .split(';')
+    .map((p) => p.trim());
   if (value === undefined || !/^\d+$/.test(value)) return undefined;
   const window = params.map((p) => /^w\s*=\s*(\d+)$/i.exec(p)?.[1]).find((w) => w !== undefined);
-  return { value: Number(value), ...(window !== undefined && Number(window) > 0 ? { windowSeconds: Number(window) } : {}) };
+  return {
+    value: Number(value),
+    ...(window !== undefined && Number(window) > 0 ? { windowSeconds: Number(window) } : {}),
+  };
 }
 
 /** Whether a request counts against a Docker Hub style pull quota: a manifest GET. */
@@ -152,8 +162,14 @@ export class RegistryLimiter {
       if (wait === undefined) return undefined;
       // The quota is gone for everyone: hold this host's other quota requests too, then space them out.
       state.nextQuotaAt = Math.max(state.nextQuotaAt, now + wait);
-      if (window !== undefined) state.quotaIntervalMs = Math.min(maxPace, (window * 1000) / Math.max(remaining.value, 1));
-      this.notice(state, host, 'quota-exhausted', `${host} answered 429 Too Many Requests (${quota}): waiting ${seconds(wait)} before its next manifest GET`);
+      if (window !== undefined)
+        state.quotaIntervalMs = Math.min(maxPace, (window * 1000) / Math.max(remaining.value, 1));
+      this.notice(
+        state,
+        host,
+        'quota-exhausted',
+        `${host} answered 429 Too Many Requests (${quota}): waiting ${seconds(wait)} before its next manifest GET`,
+      );
       return wait;
     }
     const threshold = this.options.paceThreshold ?? 8;
@@ -164,7 +180,12 @@ export class RegistryLimiter {
     const spread = (window * 1000) / Math.max(remaining.value, 1);
     state.quotaIntervalMs = Math.min(maxPace, spread);
     const capped = spread > maxPace ? ` (${seconds(spread)} would spread them over the window; capped)` : '';
-    this.notice(state, host, 'quota-low', `${host} reports ${quota} (pacing starts at ${threshold} or fewer): manifest GETs to it are spaced ${seconds(state.quotaIntervalMs)} apart${capped}`);
+    this.notice(
+      state,
+      host,
+      'quota-low',
+      `${host} reports ${quota} (pacing starts at ${threshold} or fewer): manifest GETs to it are spaced ${seconds(state.quotaIntervalMs)} apart${capped}`,
+    );
     return undefined;
   }
 
@@ -186,7 +207,10 @@ export class RegistryLimiter {
       state = {
         limits,
         requests: limits.rate !== undefined ? new TokenBucket(limits.rate, Math.max(1, limits.rate), now) : undefined,
-        bytes: limits.bandwidth !== undefined ? new TokenBucket(limits.bandwidth, Math.max(sliceBytes(limits.bandwidth), limits.bandwidth / 10), now) : undefined,
+        bytes:
+          limits.bandwidth !== undefined
+            ? new TokenBucket(limits.bandwidth, Math.max(sliceBytes(limits.bandwidth), limits.bandwidth / 10), now)
+            : undefined,
         quotaIntervalMs: 0,
         nextQuotaAt: 0,
         noticed: new Set(),
@@ -217,7 +241,11 @@ function sliceBytes(rate: number): number {
  */
 export class PacedStream extends Transform {
   private readonly abort = new AbortController();
-  constructor(private readonly bucket: TokenBucket, private readonly clock: Clock, private readonly slice: number) {
+  constructor(
+    private readonly bucket: TokenBucket,
+    private readonly clock: Clock,
+    private readonly slice: number,
+  ) {
     super();
   }
 

@@ -5,7 +5,16 @@ import { z } from 'zod';
 import { BUDGETS, limitExceeded } from '../oci/budgets.js';
 import { digestAlgorithm, digestOf, isDigest, serverDigest } from '../oci/digest.js';
 import { MANIFEST_ACCEPT, MANIFEST_MAX_BYTES, MediaType, parseManifest, type Descriptor } from '../oci/manifest.js';
-import { discard, display, header, nextPage, readLimited, type Access, type RegistryResponse, type RequestEvent } from './exchange.js';
+import {
+  discard,
+  display,
+  header,
+  nextPage,
+  readLimited,
+  type Access,
+  type RegistryResponse,
+  type RequestEvent,
+} from './exchange.js';
 import { RegistryLimiter } from './rate-limit.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { RegistrySession } from './session.js';
@@ -121,7 +130,14 @@ export class RegistryClient {
     this.transport = options.transport ?? new Transport();
     this.limiter = options.limiter ?? new RegistryLimiter();
     this.session = new RegistrySession(options, this.transport, this.limiter, this.retry);
-    this.uploader = new BlobUploader(this.session, this.uploadMode, this.chunkSize, options.resumableFrom, this.retry.retries, options.signal);
+    this.uploader = new BlobUploader(
+      this.session,
+      this.uploadMode,
+      this.chunkSize,
+      options.resumableFrom,
+      this.retry.retries,
+      options.signal,
+    );
   }
 
   /**
@@ -163,14 +179,29 @@ export class RegistryClient {
   // ---- manifests (distribution-spec "Pulling manifests", "Pushing Manifests") ----
 
   /** HEAD a manifest: its digest without a GET (a Docker Hub pull is counted only on GET). Undefined on 404. */
-  headManifest(registry: string, repository: string, ref: string, access: Access = 'pull'): Promise<ManifestHead | undefined> {
+  headManifest(
+    registry: string,
+    repository: string,
+    ref: string,
+    access: Access = 'pull',
+  ): Promise<ManifestHead | undefined> {
     return this.guard(() => this.headManifestOnce(registry, repository, ref, access));
   }
 
-  private async headManifestOnce(registry: string, repository: string, ref: string, access: Access): Promise<ManifestHead | undefined> {
+  private async headManifestOnce(
+    registry: string,
+    repository: string,
+    ref: string,
+    access: Access,
+  ): Promise<ManifestHead | undefined> {
     const res = await this.session.exchange({
-      registry, repository, access, method: 'HEAD', target: `/v2/${repository}/manifests/${ref}`,
-      headers: { accept: MANIFEST_ACCEPT }, expect: [200, 404],
+      registry,
+      repository,
+      access,
+      method: 'HEAD',
+      target: `/v2/${repository}/manifests/${ref}`,
+      headers: { accept: MANIFEST_ACCEPT },
+      expect: [200, 404],
     });
     await res.body.dump();
     if (res.status === 404) return undefined;
@@ -178,7 +209,13 @@ export class RegistryClient {
     const sent = header(res.headers, 'docker-content-digest');
     return {
       // A skip decision, a plan and the `digest` output are made of this header: it must be a digest.
-      digest: sent === undefined ? undefined : serverDigest(sent, `Docker-Content-Digest of ${display(registry, repository, ref)}`, { registry, repository }),
+      digest:
+        sent === undefined
+          ? undefined
+          : serverDigest(sent, `Docker-Content-Digest of ${display(registry, repository, ref)}`, {
+              registry,
+              repository,
+            }),
       mediaType: header(res.headers, 'content-type')?.split(';')[0]?.trim(),
       size: length === undefined ? undefined : Number(length),
     };
@@ -192,31 +229,61 @@ export class RegistryClient {
     return this.guard(() => this.getManifestOnce(registry, repository, ref, access));
   }
 
-  private async getManifestOnce(registry: string, repository: string, ref: string, access: Access): Promise<FetchedManifest> {
+  private async getManifestOnce(
+    registry: string,
+    repository: string,
+    ref: string,
+    access: Access,
+  ): Promise<FetchedManifest> {
     const res = await this.session.exchange({
-      registry, repository, access, method: 'GET', target: `/v2/${repository}/manifests/${ref}`,
-      headers: { accept: MANIFEST_ACCEPT }, expect: [200],
+      registry,
+      repository,
+      access,
+      method: 'GET',
+      target: `/v2/${repository}/manifests/${ref}`,
+      headers: { accept: MANIFEST_ACCEPT },
+      expect: [200],
     });
     const where = { registry, repository };
     const declared = Number(header(res.headers, 'content-length') ?? '0');
     if (declared > MANIFEST_MAX_BYTES) {
       discard(res.body);
-      throw new SwrSyncError('ERR_MANIFEST_TOO_LARGE', `manifest ${display(registry, repository, ref)} is ${declared} bytes; at most ${MANIFEST_MAX_BYTES} are accepted`, where);
+      throw new SwrSyncError(
+        'ERR_MANIFEST_TOO_LARGE',
+        `manifest ${display(registry, repository, ref)} is ${declared} bytes; at most ${MANIFEST_MAX_BYTES} are accepted`,
+        where,
+      );
     }
-    const bytes = await readLimited(res.body, MANIFEST_MAX_BYTES,
-      () => new SwrSyncError('ERR_MANIFEST_TOO_LARGE', `manifest ${display(registry, repository, ref)} exceeds ${MANIFEST_MAX_BYTES} bytes`, where),
-      () => limitExceeded('documentMs', `manifest ${display(registry, repository, ref)}`, where));
+    const bytes = await readLimited(
+      res.body,
+      MANIFEST_MAX_BYTES,
+      () =>
+        new SwrSyncError(
+          'ERR_MANIFEST_TOO_LARGE',
+          `manifest ${display(registry, repository, ref)} exceeds ${MANIFEST_MAX_BYTES} bytes`,
+          where,
+        ),
+      () => limitExceeded('documentMs', `manifest ${display(registry, repository, ref)}`, where),
+    );
     const header_ = header(res.headers, 'docker-content-digest');
-    const sent = header_ === undefined ? undefined : serverDigest(header_, `Docker-Content-Digest of ${display(registry, repository, ref)}`, where);
+    const sent =
+      header_ === undefined
+        ? undefined
+        : serverDigest(header_, `Docker-Content-Digest of ${display(registry, repository, ref)}`, where);
     // Pulled by digest: the content must have that digest (a tag never looks like one: tags have no ':').
     const pinned = isDigest(ref) ? ref : undefined;
     const algorithm = pinned ? digestAlgorithm(pinned) : sent?.startsWith('sha512:') ? 'sha512' : 'sha256';
     const digest = digestOf(bytes, algorithm);
-    for (const [what, expected] of [['requested digest', pinned], ['Docker-Content-Digest', sent]] as const) {
+    for (const [what, expected] of [
+      ['requested digest', pinned],
+      ['Docker-Content-Digest', sent],
+    ] as const) {
       if (expected !== undefined && digestAlgorithm(expected) === algorithm && expected !== digest) {
-        throw new SwrSyncError('ERR_DIGEST_MISMATCH',
+        throw new SwrSyncError(
+          'ERR_DIGEST_MISMATCH',
           `manifest ${display(registry, repository, ref)}: expected ${what} ${expected}, found content with digest ${digest}`,
-          { ...where, retryable: true });
+          { ...where, retryable: true },
+        );
       }
     }
     return { bytes, mediaType: header(res.headers, 'content-type')?.split(';')[0]?.trim(), digest };
@@ -227,19 +294,40 @@ export class RegistryClient {
     return this.guard(() => this.putManifestOnce(registry, repository, ref, bytes, mediaType));
   }
 
-  private async putManifestOnce(registry: string, repository: string, ref: string, bytes: Buffer, mediaType: string): Promise<string> {
+  private async putManifestOnce(
+    registry: string,
+    repository: string,
+    ref: string,
+    bytes: Buffer,
+    mediaType: string,
+  ): Promise<string> {
     const res = await this.session.exchange({
-      registry, repository, access: 'push', method: 'PUT', target: `/v2/${repository}/manifests/${ref}`,
-      headers: { 'content-type': mediaType }, body: bytes, expect: [200, 201, 202],
+      registry,
+      repository,
+      access: 'push',
+      method: 'PUT',
+      target: `/v2/${repository}/manifests/${ref}`,
+      headers: { 'content-type': mediaType },
+      body: bytes,
+      expect: [200, 201, 202],
     });
     await res.body.dump();
     const expected = digestOf(bytes, ref.startsWith('sha512:') ? 'sha512' : 'sha256');
     const storedHeader = header(res.headers, 'docker-content-digest');
-    const stored = storedHeader === undefined ? undefined : serverDigest(storedHeader, `Docker-Content-Digest of the manifest PUT to ${display(registry, repository, ref)}`, { registry, repository });
+    const stored =
+      storedHeader === undefined
+        ? undefined
+        : serverDigest(
+            storedHeader,
+            `Docker-Content-Digest of the manifest PUT to ${display(registry, repository, ref)}`,
+            { registry, repository },
+          );
     if (stored !== undefined && digestAlgorithm(stored) === digestAlgorithm(expected) && stored !== expected) {
-      throw new SwrSyncError('ERR_DIGEST_MISMATCH',
+      throw new SwrSyncError(
+        'ERR_DIGEST_MISMATCH',
         `${display(registry, repository, ref)}: the registry stored the manifest as ${stored}, expected ${expected} (it rewrote the bytes)`,
-        { registry, repository });
+        { registry, repository },
+      );
     }
     return stored ?? expected;
   }
@@ -254,12 +342,31 @@ export class RegistryClient {
       const where = { registry, repository };
       const what = `tag list of ${registry}/${repository}`;
       const tags: string[] = [];
-      for await (const page of this.pages(registry, repository, access, `/v2/${repository}/tags/list?n=1000`, what, 'tagPages', [200, 404], [200, 404], undefined)) {
+      for await (const page of this.pages(
+        registry,
+        repository,
+        access,
+        `/v2/${repository}/tags/list?n=1000`,
+        what,
+        'tagPages',
+        [200, 404],
+        [200, 404],
+        undefined,
+      )) {
         if (page === undefined) return tags;
-        const bytes = await readLimited(page.body, BUDGETS.tagPageBytes, () => limitExceeded('tagPageBytes', `${what}: one page`, where), () => limitExceeded('documentMs', `${what}: one page`, where));
+        const bytes = await readLimited(
+          page.body,
+          BUDGETS.tagPageBytes,
+          () => limitExceeded('tagPageBytes', `${what}: one page`, where),
+          () => limitExceeded('documentMs', `${what}: one page`, where),
+        );
         const parsed = TAG_PAGE.safeParse(parseJson(bytes));
         if (!parsed.success) {
-          throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `${what}: the registry's answer is not {"tags": [strings]} (distribution-spec "Listing Tags")`, where);
+          throw new SwrSyncError(
+            'ERR_REGISTRY_RESPONSE',
+            `${what}: the registry's answer is not {"tags": [strings]} (distribution-spec "Listing Tags")`,
+            where,
+          );
         }
         const listed = parsed.data.tags ?? [];
         if (tags.length + listed.length > BUDGETS.tagTotal) throw limitExceeded('tagTotal', what, where);
@@ -276,20 +383,42 @@ export class RegistryClient {
    * `referrerTotal`, `referrerPages`). Undefined when the registry answers 404: a registry with the API never does,
    * so the caller falls back to the referrers tag schema (`sha256-<hex>`).
    */
-  listReferrers(registry: string, repository: string, digest: string, access: Access = 'pull'): Promise<Descriptor[] | undefined> {
+  listReferrers(
+    registry: string,
+    repository: string,
+    digest: string,
+    access: Access = 'pull',
+  ): Promise<Descriptor[] | undefined> {
     return this.guard(async () => {
       const where = { registry, repository };
       const what = `referrers list of ${display(registry, repository, digest)}`;
       const referrers: Descriptor[] = [];
       let first = true;
-      for await (const page of this.pages(registry, repository, access, `/v2/${repository}/referrers/${digest}`, what, 'referrerPages', [200, 404], [200], { accept: MediaType.OciIndex })) {
+      for await (const page of this.pages(
+        registry,
+        repository,
+        access,
+        `/v2/${repository}/referrers/${digest}`,
+        what,
+        'referrerPages',
+        [200, 404],
+        [200],
+        { accept: MediaType.OciIndex },
+      )) {
         if (page === undefined) return first ? undefined : referrers;
         first = false;
-        const bytes = await readLimited(page.body, BUDGETS.referrerPageBytes, () => limitExceeded('referrerPageBytes', `${what}: one page`, where), () => limitExceeded('documentMs', `${what}: one page`, where));
+        const bytes = await readLimited(
+          page.body,
+          BUDGETS.referrerPageBytes,
+          () => limitExceeded('referrerPageBytes', `${what}: one page`, where),
+          () => limitExceeded('documentMs', `${what}: one page`, where),
+        );
         // Parsing validates every descriptor, its digest included (ERR_INVALID_DIGEST).
         const index = parseManifest(bytes, MediaType.OciIndex, where);
-        if (index.kind !== 'index') throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `${what} is not an image index`, where);
-        if (referrers.length + index.manifests.length > BUDGETS.referrerTotal) throw limitExceeded('referrerTotal', what, where);
+        if (index.kind !== 'index')
+          throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `${what} is not an image index`, where);
+        if (referrers.length + index.manifests.length > BUDGETS.referrerTotal)
+          throw limitExceeded('referrerTotal', what, where);
         for (const descriptor of index.manifests) referrers.push(descriptor);
       }
       return referrers;
@@ -300,14 +429,30 @@ export class RegistryClient {
    * The pages of a `Link`-paginated list: each response in turn (undefined for a 404), at most `budget` pages,
    * refusing a `Link` to a page already read.
    */
-  private async *pages(registry: string, repository: string, access: Access, first: string, what: string, budget: 'tagPages' | 'referrerPages', expectFirst: number[], expectLater: number[], headers: Record<string, string> | undefined): AsyncGenerator<RegistryResponse | undefined> {
+  private async *pages(
+    registry: string,
+    repository: string,
+    access: Access,
+    first: string,
+    what: string,
+    budget: 'tagPages' | 'referrerPages',
+    expectFirst: number[],
+    expectLater: number[],
+    headers: Record<string, string> | undefined,
+  ): AsyncGenerator<RegistryResponse | undefined> {
     const where = { registry, repository };
     const seen = new Set<string>();
     let target: string | undefined = first;
     for (let page = 0; target !== undefined; page++) {
       if (page >= BUDGETS[budget]) throw limitExceeded(budget, what, where);
       const res: RegistryResponse = await this.session.exchange({
-        registry, repository, access, method: 'GET', target, ...(headers ? { headers } : {}), expect: page === 0 ? expectFirst : expectLater,
+        registry,
+        repository,
+        access,
+        method: 'GET',
+        target,
+        ...(headers ? { headers } : {}),
+        expect: page === 0 ? expectFirst : expectLater,
       });
       if (res.status === 404) {
         await res.body.dump();
@@ -318,7 +463,11 @@ export class RegistryClient {
       const next = nextPage(res);
       yield res;
       if (next !== undefined && seen.has(new URL(next).toString())) {
-        throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `${what}: the registry's Link header leads back to a page already read (a loop)`, where);
+        throw new SwrSyncError(
+          'ERR_REGISTRY_RESPONSE',
+          `${what}: the registry's Link header leads back to a page already read (a loop)`,
+          where,
+        );
       }
       target = next;
     }
@@ -329,7 +478,12 @@ export class RegistryClient {
   hasBlob(registry: string, repository: string, digest: string, access: Access = 'pull'): Promise<boolean> {
     return this.guard(async () => {
       const res = await this.session.exchange({
-        registry, repository, access, method: 'HEAD', target: `/v2/${repository}/blobs/${digest}`, expect: [200, 404],
+        registry,
+        repository,
+        access,
+        method: 'HEAD',
+        target: `/v2/${repository}/blobs/${digest}`,
+        expect: [200, 404],
       });
       await res.body.dump();
       return res.status === 200;
@@ -347,9 +501,14 @@ export class RegistryClient {
 
   private async getBlobOnce(registry: string, repository: string, digest: string, offset: number): Promise<BlobBody> {
     const res = await this.session.exchange({
-      registry, repository, access: 'pull', method: 'GET', target: `/v2/${repository}/blobs/${digest}`,
+      registry,
+      repository,
+      access: 'pull',
+      method: 'GET',
+      target: `/v2/${repository}/blobs/${digest}`,
       ...(offset > 0 ? { headers: { range: `bytes=${offset}-` } } : {}),
-      expect: offset > 0 ? [200, 206] : [200], followRedirects: true,
+      expect: offset > 0 ? [200, 206] : [200],
+      followRedirects: true,
     });
     const length = header(res.headers, 'content-length');
     let starts = 0;
@@ -358,11 +517,19 @@ export class RegistryClient {
       const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header(res.headers, 'content-range')?.trim() ?? '');
       if (!range || Number(range[1]) !== offset) {
         discard(res.body);
-        throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `blob ${digest} from ${registry}/${repository}: asked for bytes from ${offset}, got Content-Range ${JSON.stringify((header(res.headers, 'content-range') ?? '').slice(0, 80))}`, { registry, repository, status: 206, retryable: true });
+        throw new SwrSyncError(
+          'ERR_REGISTRY_RESPONSE',
+          `blob ${digest} from ${registry}/${repository}: asked for bytes from ${offset}, got Content-Range ${JSON.stringify((header(res.headers, 'content-range') ?? '').slice(0, 80))}`,
+          { registry, repository, status: 206, retryable: true },
+        );
       }
       starts = offset;
     }
-    return { body: this.limiter.pace(registry, res.body), size: length === undefined ? undefined : Number(length), offset: starts };
+    return {
+      body: this.limiter.pace(registry, res.body),
+      size: length === undefined ? undefined : Number(length),
+      offset: starts,
+    };
   }
 
   /**
@@ -370,7 +537,12 @@ export class RegistryClient {
    * now in `repository`; 202 means the registry opened an ordinary upload session instead, whose location is
    * returned so the caller can upload into it without another POST.
    */
-  mountBlob(registry: string, repository: string, digest: string, from: string): Promise<{ mounted: true } | { mounted: false; location: string }> {
+  mountBlob(
+    registry: string,
+    repository: string,
+    digest: string,
+    from: string,
+  ): Promise<{ mounted: true } | { mounted: false; location: string }> {
     return this.guard(() => this.uploader.mountBlob(registry, repository, digest, from));
   }
 
@@ -379,7 +551,14 @@ export class RegistryClient {
    * (2 requests), falling back to chunked PATCH uploads when the registry refuses a monolithic PUT.
    * `open` is called once per attempt and must return the blob's bytes from the start.
    */
-  uploadBlob(registry: string, repository: string, digest: string, size: number, open: (offset?: number) => Promise<Readable>, location?: string): Promise<void> {
+  uploadBlob(
+    registry: string,
+    repository: string,
+    digest: string,
+    size: number,
+    open: (offset?: number) => Promise<Readable>,
+    location?: string,
+  ): Promise<void> {
     return this.guard(() => this.uploader.uploadBlob(registry, repository, digest, size, open, location));
   }
 }

@@ -18,7 +18,12 @@ export interface RetryPolicy {
   readonly onRetry?: () => void;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { retries: DEFAULT_RETRIES, baseDelayMs: 500, maxDelayMs: 15_000, maxRetryAfterMs: 120_000 };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  retries: DEFAULT_RETRIES,
+  baseDelayMs: 500,
+  maxDelayMs: 15_000,
+  maxRetryAfterMs: 120_000,
+};
 
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || status === 408 || (status >= 500 && status !== 501 && status !== 505);
@@ -62,7 +67,12 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 }
 
 /** Delay before retry number `attempt` (0-based). */
-export function backoffDelay(policy: RetryPolicy, attempt: number, retryAfterMs?: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  policy: RetryPolicy,
+  attempt: number,
+  retryAfterMs?: number,
+  random: () => number = Math.random,
+): number {
   if (retryAfterMs !== undefined) return Math.min(retryAfterMs, policy.maxRetryAfterMs);
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
@@ -93,7 +103,11 @@ export function isRetryable(error: unknown): boolean {
  * Runs a whole operation (e.g. a blob transfer that re-reads its source) up to `policy.retries` more times while it
  * fails with a retryable error. Request-level retries live in the client; this is for work with streaming bodies.
  */
-export async function withRetries<T>(policy: RetryPolicy, operation: (attempt: number) => Promise<T>, classify: (error: unknown) => unknown = (e) => e): Promise<T> {
+export async function withRetries<T>(
+  policy: RetryPolicy,
+  operation: (attempt: number) => Promise<T>,
+  classify: (error: unknown) => unknown = (e) => e,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await operation(attempt);

@@ -17,7 +17,14 @@ import {
   type RequestEvent,
 } from './exchange.js';
 import { isQuotaRequest, type RegistryLimiter } from './rate-limit.js';
-import { backoffDelay, isRetryableNetworkError, isRetryableStatus, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
+import {
+  backoffDelay,
+  isRetryableNetworkError,
+  isRetryableStatus,
+  parseRetryAfter,
+  sleep,
+  type RetryPolicy,
+} from './retry.js';
 import type { Transport } from './transport.js';
 
 /** What the session takes from `RegistryClientOptions`. */
@@ -105,7 +112,12 @@ export class RegistrySession {
     }
   }
 
-  private async send(op: Exchange, endpoint: Endpoint, replayable: boolean, endDiscovery: () => void): Promise<RegistryResponse> {
+  private async send(
+    op: Exchange,
+    endpoint: Endpoint,
+    replayable: boolean,
+    endDiscovery: () => void,
+  ): Promise<RegistryResponse> {
     let attempt = 0;
     // One retry for learning the challenge (a request sent without credentials) and one for a refused token (expired,
     // or a token batched for several repositories that the server granted only in part).
@@ -128,32 +140,45 @@ export class RegistrySession {
         }
       }
       // Requests that leave the registry's origin (redirected blob reads) are limited under the host they go to.
-      await this.limiter.beforeRequest(crossOrigin ? target.host : op.registry, isQuotaRequest(op.method, target.pathname), this.signal);
+      await this.limiter.beforeRequest(
+        crossOrigin ? target.host : op.registry,
+        isQuotaRequest(op.method, target.pathname),
+        this.signal,
+      );
       let res: Dispatcher.ResponseData;
       try {
-        res = op.method === 'HEAD'
-          ? headResponse(await this.transport.heads.head(target, { headers, insecure: endpoint.insecure, signal: this.signal }))
-          : await request(target, {
-            dispatcher: endpoint.insecure ? this.transport.unverified : this.transport.verified,
-            method: op.method,
-            headers,
-            body: op.body === undefined ? undefined : typeof op.body === 'function' ? op.body() : op.body,
-            signal: this.signal,
-          });
+        res =
+          op.method === 'HEAD'
+            ? headResponse(
+                await this.transport.heads.head(target, { headers, insecure: endpoint.insecure, signal: this.signal }),
+              )
+            : await request(target, {
+                dispatcher: endpoint.insecure ? this.transport.unverified : this.transport.verified,
+                method: op.method,
+                headers,
+                body: op.body === undefined ? undefined : typeof op.body === 'function' ? op.body() : op.body,
+                signal: this.signal,
+              });
       } catch (error) {
         this.count(op.registry, op.method, target, undefined);
         endDiscovery();
         if (this.signal?.aborted) {
-          throw new SwrSyncError('ERR_ABORTED', `${op.method} ${describeTarget(op, target)} aborted: ${abortReasonText(this.signal.reason)}`, { registry: op.registry, repository: op.repository });
+          throw new SwrSyncError(
+            'ERR_ABORTED',
+            `${op.method} ${describeTarget(op, target)} aborted: ${abortReasonText(this.signal.reason)}`,
+            { registry: op.registry, repository: op.repository },
+          );
         }
         if (replayable && attempt < this.retry.retries && isRetryableNetworkError(error)) {
           this.retry.onRetry?.();
           await sleep(backoffDelay(this.retry, attempt++), this.signal);
           continue;
         }
-        throw new SwrSyncError('ERR_REGISTRY_UNREACHABLE',
+        throw new SwrSyncError(
+          'ERR_REGISTRY_UNREACHABLE',
           `${op.method} ${describeTarget(op, target)}: registry ${op.registry} unreachable: ${networkCause(error)}${target.protocol === 'https:' && looksLikePlainHttp(error) ? `: ${op.registry} looks like plain HTTP; set insecure: true in auth.json for ${op.registry}` : ''}`,
-          { registry: op.registry, repository: op.repository, cause: error, retryable: isRetryableNetworkError(error) });
+          { registry: op.registry, repository: op.repository, cause: error, retryable: isRetryableNetworkError(error) },
+        );
       }
       const status = res.statusCode;
       this.count(op.registry, op.method, target, status);
@@ -186,7 +211,11 @@ export class RegistrySession {
         const location = header(res.headers, 'location');
         await res.body.dump();
         if (!location || ++redirects > BUDGETS.redirects) {
-          throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `${describeTarget(op, target)}: ${location ? 'too many redirects' : `redirect ${status} without Location`}`, { registry: op.registry, repository: op.repository, status });
+          throw new SwrSyncError(
+            'ERR_REGISTRY_RESPONSE',
+            `${describeTarget(op, target)}: ${location ? 'too many redirects' : `redirect ${status} without Location`}`,
+            { registry: op.registry, repository: op.repository, status },
+          );
         }
         url = new URL(location, target);
         continue;
@@ -202,21 +231,31 @@ export class RegistrySession {
         }
       }
       const detail = await errorDetail(response);
-      const code = status === 404 ? 'ERR_NOT_FOUND' : status === 429 ? 'ERR_TOO_MANY_REQUESTS' : 'ERR_REGISTRY_RESPONSE';
-      throw new SwrSyncError(code, `${op.method} ${describeTarget(op, target)}: expected ${op.expect.join(' or ')}, got ${status}${detail ? ` ${detail}` : ''}`, {
-        registry: op.registry, repository: op.repository, status, retryable: isRetryableStatus(status),
-      });
+      const code =
+        status === 404 ? 'ERR_NOT_FOUND' : status === 429 ? 'ERR_TOO_MANY_REQUESTS' : 'ERR_REGISTRY_RESPONSE';
+      throw new SwrSyncError(
+        code,
+        `${op.method} ${describeTarget(op, target)}: expected ${op.expect.join(' or ')}, got ${status}${detail ? ` ${detail}` : ''}`,
+        {
+          registry: op.registry,
+          repository: op.repository,
+          status,
+          retryable: isRetryableStatus(status),
+        },
+      );
     }
   }
 
-
   private async unauthorized(op: Exchange, status: 401 | 403, retryable: boolean, detail = ''): Promise<SwrSyncError> {
     const access = await this.auth.access(op.registry, op.repository);
-    const found = access?.credential ? `credentials for ${op.registry} were found (${access.source})` : `no credentials are configured for ${op.registry}`;
+    const found = access?.credential
+      ? `credentials for ${op.registry} were found (${access.source})`
+      : `no credentials are configured for ${op.registry}`;
     const verb = op.access === 'push' ? 'push to' : 'pull from';
-    return new SwrSyncError(status === 401 ? 'ERR_UNAUTHORIZED' : 'ERR_DENIED',
+    return new SwrSyncError(
+      status === 401 ? 'ERR_UNAUTHORIZED' : 'ERR_DENIED',
       `registry ${op.registry} ${status === 401 ? 'refused authentication' : 'denied access'} to ${verb} repository ${op.repository} (${status}${detail ? `: ${detail}` : ''}); ${found}`,
-      { registry: op.registry, repository: op.repository, status, retryable });
+      { registry: op.registry, repository: op.repository, status, retryable },
+    );
   }
-
 }

@@ -6,7 +6,14 @@ import type { Challenge } from './challenge.js';
 import type { Endpoint } from './endpoint.js';
 import { header, networkCause, readLimited, type Exchange } from './exchange.js';
 import type { RegistryLimiter } from './rate-limit.js';
-import { backoffDelay, isRetryableNetworkError, isRetryableStatus, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
+import {
+  backoffDelay,
+  isRetryableNetworkError,
+  isRetryableStatus,
+  parseRetryAfter,
+  sleep,
+  type RetryPolicy,
+} from './retry.js';
 import type { Transport } from './transport.js';
 
 /** A Bearer token and when to stop using it. */
@@ -32,16 +39,29 @@ const TOKEN_MIN_LIFETIME_S = 60;
  * docs/spec/auth/oauth.md). Credentials go to the realm only over HTTPS, or plain HTTP when the registry itself
  * is configured insecure: a challenge cannot redirect them to an arbitrary cleartext host.
  */
-export async function fetchToken(context: TokenContext, endpoint: Endpoint, challenge: Challenge, scopes: string[], access: RegistryAccess | undefined, op: Exchange): Promise<Token> {
+export async function fetchToken(
+  context: TokenContext,
+  endpoint: Endpoint,
+  challenge: Challenge,
+  scopes: string[],
+  access: RegistryAccess | undefined,
+  op: Exchange,
+): Promise<Token> {
   const where = { registry: op.registry, repository: op.repository };
-  if (!challenge.realm) throw new SwrSyncError('ERR_TOKEN', `registry ${op.registry} sent a Bearer challenge without a realm`, where);
+  if (!challenge.realm)
+    throw new SwrSyncError('ERR_TOKEN', `registry ${op.registry} sent a Bearer challenge without a realm`, where);
   let realm: URL;
   try {
     realm = new URL(challenge.realm);
   } catch (cause) {
     throw new SwrSyncError('ERR_TOKEN', `registry ${op.registry} sent an invalid token realm`, { ...where, cause });
   }
-  if (realm.protocol !== 'https:' && realm.protocol !== 'http:') throw new SwrSyncError('ERR_TOKEN', `registry ${op.registry}: token realm scheme ${realm.protocol} is not http(s)`, where);
+  if (realm.protocol !== 'https:' && realm.protocol !== 'http:')
+    throw new SwrSyncError(
+      'ERR_TOKEN',
+      `registry ${op.registry}: token realm scheme ${realm.protocol} is not http(s)`,
+      where,
+    );
   const credential = access?.credential;
   const mayUseCredential = realm.protocol === 'https:' || endpoint.insecure;
   const identityToken = credential?.username === '<token>';
@@ -51,7 +71,11 @@ export async function fetchToken(context: TokenContext, endpoint: Endpoint, chal
   const url = new URL(realm);
   if (credential && mayUseCredential && identityToken) {
     method = 'POST';
-    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credential.password, client_id: 'swr-sync' });
+    const form = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: credential.password,
+      client_id: 'swr-sync',
+    });
     if (challenge.service) form.set('service', challenge.service);
     form.set('scope', scopes.join(' '));
     body = Buffer.from(form.toString());
@@ -70,7 +94,10 @@ export async function fetchToken(context: TokenContext, endpoint: Endpoint, chal
     try {
       res = await request(url, {
         dispatcher: endpoint.insecure ? context.transport.unverified : context.transport.verified,
-        method, headers, body, signal: context.signal,
+        method,
+        headers,
+        body,
+        signal: context.signal,
       });
     } catch (error) {
       context.count(op.registry, method, url, undefined);
@@ -79,25 +106,59 @@ export async function fetchToken(context: TokenContext, endpoint: Endpoint, chal
         await sleep(backoffDelay(context.retry, attempt), context.signal);
         continue;
       }
-      throw new SwrSyncError('ERR_TOKEN', `token server ${realm.origin} for registry ${op.registry} unreachable: ${networkCause(error)}`, { ...where, cause: error, retryable: true });
+      throw new SwrSyncError(
+        'ERR_TOKEN',
+        `token server ${realm.origin} for registry ${op.registry} unreachable: ${networkCause(error)}`,
+        { ...where, cause: error, retryable: true },
+      );
     }
     context.count(op.registry, method, url, res.statusCode);
     if (res.statusCode === 200) {
-      const text = (await readLimited(res.body, BUDGETS.tokenResponseBytes, () => limitExceeded('tokenResponseBytes', `token response from ${realm.origin} for registry ${op.registry}`, where), () => limitExceeded('documentMs', `token response from ${realm.origin} for registry ${op.registry}`, where))).toString('utf8');
+      const text = (
+        await readLimited(
+          res.body,
+          BUDGETS.tokenResponseBytes,
+          () =>
+            limitExceeded(
+              'tokenResponseBytes',
+              `token response from ${realm.origin} for registry ${op.registry}`,
+              where,
+            ),
+          () => limitExceeded('documentMs', `token response from ${realm.origin} for registry ${op.registry}`, where),
+        )
+      ).toString('utf8');
       let parsed: { token?: string; access_token?: string; expires_in?: number; issued_at?: string };
       try {
         parsed = JSON.parse(text);
       } catch {
         // The parser's message quotes the text, which is the server's: not repeated.
-        throw new SwrSyncError('ERR_TOKEN', `token server ${realm.origin} for registry ${op.registry} answered with invalid JSON`, where);
+        throw new SwrSyncError(
+          'ERR_TOKEN',
+          `token server ${realm.origin} for registry ${op.registry} answered with invalid JSON`,
+          where,
+        );
       }
-      if (typeof parsed !== 'object' || parsed === null) throw new SwrSyncError('ERR_TOKEN', `token server ${realm.origin} for registry ${op.registry} answered with JSON that is not an object`, where);
+      if (typeof parsed !== 'object' || parsed === null)
+        throw new SwrSyncError(
+          'ERR_TOKEN',
+          `token server ${realm.origin} for registry ${op.registry} answered with JSON that is not an object`,
+          where,
+        );
       const value = parsed.token ?? parsed.access_token;
-      if (!value) throw new SwrSyncError('ERR_TOKEN', `token server ${realm.origin} for registry ${op.registry} returned no token`, where);
+      if (!value)
+        throw new SwrSyncError(
+          'ERR_TOKEN',
+          `token server ${realm.origin} for registry ${op.registry} returned no token`,
+          where,
+        );
       // RFC 6750 §2.1 b64token: a token that is not one would break the Authorization header (Node quotes an invalid
       // header value in its error message, so it is never sent).
       if (typeof value !== 'string' || !/^[A-Za-z0-9\-._~+/]+=*$/.test(value)) {
-        throw new SwrSyncError('ERR_TOKEN', `token server ${realm.origin} for registry ${op.registry} returned a token that is not a valid Bearer token`, where);
+        throw new SwrSyncError(
+          'ERR_TOKEN',
+          `token server ${realm.origin} for registry ${op.registry} returned a token that is not a valid Bearer token`,
+          where,
+        );
       }
       // token.md: expires_in defaults to 60 s; renew 10% early so a long upload does not start with a dying token.
       const lifetime = Math.max(typeof parsed.expires_in === 'number' ? parsed.expires_in : TOKEN_MIN_LIFETIME_S, 1);
@@ -108,14 +169,21 @@ export async function fetchToken(context: TokenContext, endpoint: Endpoint, chal
     await res.body.dump();
     if (attempt < context.retry.retries && isRetryableStatus(res.statusCode)) {
       context.retry.onRetry?.();
-      await sleep(backoffDelay(context.retry, attempt, parseRetryAfter(header(res.headers, 'retry-after'))), context.signal);
+      await sleep(
+        backoffDelay(context.retry, attempt, parseRetryAfter(header(res.headers, 'retry-after'))),
+        context.signal,
+      );
       continue;
     }
     const found = credential
-      ? mayUseCredential ? `credentials for ${op.registry} were found (${access!.source})` : `credentials for ${op.registry} were withheld: the realm is plain HTTP and the registry is not marked insecure`
+      ? mayUseCredential
+        ? `credentials for ${op.registry} were found (${access!.source})`
+        : `credentials for ${op.registry} were withheld: the realm is plain HTTP and the registry is not marked insecure`
       : `no credentials are configured for ${op.registry}`;
-    throw new SwrSyncError(res.statusCode === 401 || res.statusCode === 403 ? 'ERR_UNAUTHORIZED' : 'ERR_TOKEN',
+    throw new SwrSyncError(
+      res.statusCode === 401 || res.statusCode === 403 ? 'ERR_UNAUTHORIZED' : 'ERR_TOKEN',
       `token server ${realm.origin} refused a token for ${scopes.join(' ')} on registry ${op.registry} (${res.statusCode}); ${found}`,
-      { ...where, status: res.statusCode, retryable: isRetryableStatus(res.statusCode) });
+      { ...where, status: res.statusCode, retryable: isRetryableStatus(res.statusCode) },
+    );
   }
 }

@@ -36,11 +36,22 @@ export class BlobUploader {
    * now in `repository`; 202 means the registry opened an ordinary upload session instead, whose location is
    * returned so the caller can upload into it without another POST.
    */
-  async mountBlob(registry: string, repository: string, digest: string, from: string): Promise<{ mounted: true } | { mounted: false; location: string }> {
+  async mountBlob(
+    registry: string,
+    repository: string,
+    digest: string,
+    from: string,
+  ): Promise<{ mounted: true } | { mounted: false; location: string }> {
     const res = await this.context.exchange({
-      registry, repository, access: 'push', extraScopes: from === repository ? [] : [`repository:${from}:pull`], method: 'POST',
+      registry,
+      repository,
+      access: 'push',
+      extraScopes: from === repository ? [] : [`repository:${from}:pull`],
+      method: 'POST',
       target: `/v2/${repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`,
-      headers: { 'content-length': '0' }, body: Buffer.alloc(0), expect: [201, 202],
+      headers: { 'content-length': '0' },
+      body: Buffer.alloc(0),
+      expect: [201, 202],
     });
     await res.body.dump();
     if (res.status === 201) return { mounted: true };
@@ -73,9 +84,14 @@ export class BlobUploader {
     let res: RegistryResponse;
     try {
       res = await this.context.exchange({
-        registry, repository, access: 'push', method: 'PUT', target: withQuery(start, 'digest', digest),
+        registry,
+        repository,
+        access: 'push',
+        method: 'PUT',
+        target: withQuery(start, 'digest', digest),
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-        body: () => body, expect: [201, 204, 400, 404, 405, 411, 413, 415, 501],
+        body: () => body,
+        expect: [201, 204, 400, 404, 405, 411, 413, 415, 501],
       });
     } catch (error) {
       body.destroy();
@@ -89,14 +105,26 @@ export class BlobUploader {
     body.destroy();
     // distribution-spec: an upload session may expire or be lost (404 BLOB_UPLOAD_UNKNOWN); a new one can succeed.
     if (res.status === 404) {
-      throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `${registry}/${repository}: upload session for ${digest} was lost (404 ${detail})`, { registry, repository, status: 404, retryable: true });
+      throw new SwrSyncError(
+        'ERR_REGISTRY_RESPONSE',
+        `${registry}/${repository}: upload session for ${digest} was lost (404 ${detail})`,
+        { registry, repository, status: 404, retryable: true },
+      );
     }
     // A digest the registry computed differently is not a reason to retry in chunks.
     if (res.status === 400 && /DIGEST_INVALID/.test(detail)) {
-      throw new SwrSyncError('ERR_DIGEST_MISMATCH', `${registry}/${repository}: the registry rejected blob ${digest}: ${detail}`, { registry, repository, status: 400, retryable: true });
+      throw new SwrSyncError(
+        'ERR_DIGEST_MISMATCH',
+        `${registry}/${repository}: the registry rejected blob ${digest}: ${detail}`,
+        { registry, repository, status: 400, retryable: true },
+      );
     }
     if (this.mode === 'monolithic') {
-      throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `${registry}/${repository}: monolithic upload of ${digest} refused (${res.status} ${detail})`, { registry, repository, status: res.status });
+      throw new SwrSyncError(
+        'ERR_REGISTRY_RESPONSE',
+        `${registry}/${repository}: monolithic upload of ${digest} refused (${res.status} ${detail})`,
+        { registry, repository, status: res.status },
+      );
     }
     endpoint.chunkedOnly = true;
     await this.uploadChunked(registry, repository, digest, size, open);
@@ -109,7 +137,14 @@ export class BlobUploader {
    * upload goes on from there, re-reading the source from that offset. A registry that lost the session (404), as
    * distribution does when a PATCH is cut mid-body, gets a new one, from byte 0. Memory stays at a stream's buffers.
    */
-  private async uploadResumable(registry: string, repository: string, digest: string, size: number, open: (offset?: number) => Promise<Readable>, existing?: string): Promise<void> {
+  private async uploadResumable(
+    registry: string,
+    repository: string,
+    digest: string,
+    size: number,
+    open: (offset?: number) => Promise<Readable>,
+    existing?: string,
+  ): Promise<void> {
     let location = existing ?? (await this.startUpload(registry, repository)).location;
     let offset = 0;
     let idle = 0;
@@ -119,19 +154,33 @@ export class BlobUploader {
       let failure: unknown;
       try {
         const res = await this.context.exchange({
-          registry, repository, access: 'push', method: 'PATCH', target: location,
-          headers: { 'content-type': 'application/octet-stream', 'content-length': String(size - offset), 'content-range': `${offset}-${size - 1}` },
-          body: () => body, expect: [202, 404, 416],
+          registry,
+          repository,
+          access: 'push',
+          method: 'PATCH',
+          target: location,
+          headers: {
+            'content-type': 'application/octet-stream',
+            'content-length': String(size - offset),
+            'content-range': `${offset}-${size - 1}`,
+          },
+          body: () => body,
+          expect: [202, 404, 416],
         });
         if (res.status === 202) {
           await res.body.dump();
           location = uploadLocation(res, registry, repository);
           break;
         }
-        failure = new SwrSyncError('ERR_REGISTRY_RESPONSE', `${registry}/${repository}: PATCH of ${digest} from byte ${offset} answered ${res.status} ${await errorDetail(res)}`, { registry, repository, status: res.status, retryable: true });
+        failure = new SwrSyncError(
+          'ERR_REGISTRY_RESPONSE',
+          `${registry}/${repository}: PATCH of ${digest} from byte ${offset} answered ${res.status} ${await errorDetail(res)}`,
+          { registry, repository, status: res.status, retryable: true },
+        );
       } catch (error) {
         // The body's own failure (the source, a digest mismatch) or a cancelled run is not the upload's to resume.
-        if (this.signal?.aborted || bodyError(error) !== undefined || !isRetryable(error)) throw bodyError(error) ?? error;
+        if (this.signal?.aborted || bodyError(error) !== undefined || !isRetryable(error))
+          throw bodyError(error) ?? error;
         failure = error;
       } finally {
         body.destroy();
@@ -144,8 +193,14 @@ export class BlobUploader {
       offset = next.offset;
     }
     const res = await this.context.exchange({
-      registry, repository, access: 'push', method: 'PUT', target: withQuery(location, 'digest', digest),
-      headers: { 'content-length': '0' }, body: Buffer.alloc(0), expect: [201, 204],
+      registry,
+      repository,
+      access: 'push',
+      method: 'PUT',
+      target: withQuery(location, 'digest', digest),
+      headers: { 'content-length': '0' },
+      body: Buffer.alloc(0),
+      expect: [201, 204],
     });
     await res.body.dump();
   }
@@ -154,26 +209,57 @@ export class BlobUploader {
    * Where an upload session stands (distribution-spec "Resuming an upload"? — `GET` on the location answers 204 with
    * `Range: 0-<last byte>` and a fresh `Location`); undefined when the registry no longer knows the session.
    */
-  private async uploadStatus(registry: string, repository: string, location: string): Promise<{ location: string; offset: number } | undefined> {
-    const res = await this.context.exchange({ registry, repository, access: 'push', method: 'GET', target: location, expect: [200, 204, 404] });
+  private async uploadStatus(
+    registry: string,
+    repository: string,
+    location: string,
+  ): Promise<{ location: string; offset: number } | undefined> {
+    const res = await this.context.exchange({
+      registry,
+      repository,
+      access: 'push',
+      method: 'GET',
+      target: location,
+      expect: [200, 204, 404],
+    });
     await res.body.dump();
     if (res.status === 404) return undefined;
     const range = /^(?:bytes=)?0-(\d+)$/.exec(header(res.headers, 'range')?.trim() ?? '');
-    return { location: header(res.headers, 'location') ? uploadLocation(res, registry, repository) : location, offset: range ? Number(range[1]) + 1 : 0 };
+    return {
+      location: header(res.headers, 'location') ? uploadLocation(res, registry, repository) : location,
+      offset: range ? Number(range[1]) + 1 : 0,
+    };
   }
 
   private async startUpload(registry: string, repository: string): Promise<{ location: string; minChunk: number }> {
     const res = await this.context.exchange({
-      registry, repository, access: 'push', method: 'POST', target: `/v2/${repository}/blobs/uploads/`,
-      headers: { 'content-length': '0' }, body: Buffer.alloc(0), expect: [202],
+      registry,
+      repository,
+      access: 'push',
+      method: 'POST',
+      target: `/v2/${repository}/blobs/uploads/`,
+      headers: { 'content-length': '0' },
+      body: Buffer.alloc(0),
+      expect: [202],
     });
     await res.body.dump();
-    return { location: uploadLocation(res, registry, repository), minChunk: Number(header(res.headers, 'oci-chunk-min-length') ?? '0') };
+    return {
+      location: uploadLocation(res, registry, repository),
+      minChunk: Number(header(res.headers, 'oci-chunk-min-length') ?? '0'),
+    };
   }
 
   /** Chunked upload (distribution-spec "Pushing a blob in chunks"): PATCHes with Content-Range, then PUT ?digest=. */
-  private async uploadChunked(registry: string, repository: string, digest: string, size: number, open: () => Promise<Readable>, existing?: string): Promise<void> {
-    const session = existing === undefined ? await this.startUpload(registry, repository) : { location: existing, minChunk: 0 };
+  private async uploadChunked(
+    registry: string,
+    repository: string,
+    digest: string,
+    size: number,
+    open: () => Promise<Readable>,
+    existing?: string,
+  ): Promise<void> {
+    const session =
+      existing === undefined ? await this.startUpload(registry, repository) : { location: existing, minChunk: 0 };
     const chunkSize = Math.max(this.chunkSize, session.minChunk || 0);
     let location = session.location;
     let offset = 0;
@@ -181,13 +267,18 @@ export class BlobUploader {
     try {
       for await (const chunk of chunks(body, chunkSize)) {
         const res = await this.context.exchange({
-          registry, repository, access: 'push', method: 'PATCH', target: location,
+          registry,
+          repository,
+          access: 'push',
+          method: 'PATCH',
+          target: location,
           headers: {
             'content-type': 'application/octet-stream',
             'content-length': String(chunk.length),
             'content-range': `${offset}-${offset + chunk.length - 1}`,
           },
-          body: chunk, expect: [202],
+          body: chunk,
+          expect: [202],
         });
         await res.body.dump();
         location = uploadLocation(res, registry, repository);
@@ -197,11 +288,21 @@ export class BlobUploader {
       body.destroy();
     }
     if (offset !== size) {
-      throw new SwrSyncError('ERR_SIZE_MISMATCH', `blob ${digest}: expected ${size} bytes, found ${offset}`, { registry, repository, retryable: true });
+      throw new SwrSyncError('ERR_SIZE_MISMATCH', `blob ${digest}: expected ${size} bytes, found ${offset}`, {
+        registry,
+        repository,
+        retryable: true,
+      });
     }
     const res = await this.context.exchange({
-      registry, repository, access: 'push', method: 'PUT', target: withQuery(location, 'digest', digest),
-      headers: { 'content-length': '0' }, body: Buffer.alloc(0), expect: [201, 204],
+      registry,
+      repository,
+      access: 'push',
+      method: 'PUT',
+      target: withQuery(location, 'digest', digest),
+      headers: { 'content-length': '0' },
+      body: Buffer.alloc(0),
+      expect: [201, 204],
     });
     await res.body.dump();
   }
@@ -224,7 +325,11 @@ function bodyError(error: unknown): SwrSyncError | undefined {
 export function uploadLocation(res: RegistryResponse, registry: string, repository: string): string {
   const location = header(res.headers, 'location');
   if (!location) {
-    throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `${registry}/${repository}: upload response ${res.status} has no Location header`, { registry, repository, status: res.status });
+    throw new SwrSyncError(
+      'ERR_REGISTRY_RESPONSE',
+      `${registry}/${repository}: upload response ${res.status} has no Location header`,
+      { registry, repository, status: res.status },
+    );
   }
   return new URL(location, res.url).toString();
 }

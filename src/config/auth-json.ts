@@ -70,12 +70,21 @@ export interface AuthJsonOptions {
 }
 
 /** Reads an auth.json file (JSON or YAML) into a credential source; see `parseAuthJson`. */
-export async function loadAuthJson(file: string, env: NodeJS.ProcessEnv = process.env, options: AuthJsonOptions = {}): Promise<AuthJsonSource> {
+export async function loadAuthJson(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  options: AuthJsonOptions = {},
+): Promise<AuthJsonSource> {
   return parseAuthJson(await readConfigFile(file), options.label ?? file, env, options);
 }
 
 /** `file` names the text in messages (a path, or e.g. 'auth input' for inline text). */
-export function parseAuthJson(text: string, file: string, env: NodeJS.ProcessEnv = process.env, options: AuthJsonOptions = {}): AuthJsonSource {
+export function parseAuthJson(
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  options: AuthJsonOptions = {},
+): AuthJsonSource {
   if (options.strict ?? true) return authJsonFromDocument(parseDocument(text, file), file, env);
   const go = parseGoDocument(text, file);
   return authJsonFromDocument(go.value, file, env, { raw: go.raw, warnings: go.warnings });
@@ -110,22 +119,31 @@ export function authJsonFromDocument(
     // YAML writes an anonymous registry as a key without a value.
     let value: unknown = raw ?? {};
     if (lenient && isRecord(value)) {
-      const text = isRecord(lenient.raw) && isRecord(lenient.raw[key]) ? (lenient.raw[key] as Record<string, unknown>) : {};
+      const text =
+        isRecord(lenient.raw) && isRecord(lenient.raw[key]) ? (lenient.raw[key] as Record<string, unknown>) : {};
       const known: Record<string, unknown> = {};
       for (const [field, v] of Object.entries(value)) {
         if (!(AUTH_JSON_FIELDS as readonly string[]).includes(field)) {
-          warnings.push(`${file}: key "${key}": unknown field "${field}" ignored (allowed: ${AUTH_JSON_FIELDS.join(', ')})`);
+          warnings.push(
+            `${file}: key "${key}": unknown field "${field}" ignored (allowed: ${AUTH_JSON_FIELDS.join(', ')})`,
+          );
           continue;
         }
         // go-yaml v2 decodes a YAML scalar into a string field as written (`password: 0123` is "0123");
         // encoding/json refuses a JSON number there, and so does this (no text in `raw` for it).
-        known[field] = field !== 'insecure' && (typeof v === 'number' || typeof v === 'boolean') && typeof text[field] === 'string' ? text[field] : v;
+        known[field] =
+          field !== 'insecure' && (typeof v === 'number' || typeof v === 'boolean') && typeof text[field] === 'string'
+            ? text[field]
+            : v;
       }
       value = known;
     }
     const parsed = AuthJsonValue.safeParse(value);
     if (!parsed.success) {
-      throw new ConfigError(parsed.error.issues.map((i) => describeIssue(i, { allowedFields: AUTH_JSON_FIELDS })).join('; '), { file, key });
+      throw new ConfigError(
+        parsed.error.issues.map((i) => describeIssue(i, { allowedFields: AUTH_JSON_FIELDS })).join('; '),
+        { file, key },
+      );
     }
     const field = (name: 'username' | 'password'): string | undefined => {
       const written = parsed.data[name];
@@ -142,10 +160,13 @@ export function authJsonFromDocument(
     const password = field('password');
     if ((username === undefined) !== (password === undefined)) {
       const missing = username === undefined ? 'username' : 'password';
-      throw new ConfigError(`"${missing}" is missing: give username and password together, or neither for anonymous access`, {
-        file,
-        key,
-      });
+      throw new ConfigError(
+        `"${missing}" is missing: give username and password together, or neither for anonymous access`,
+        {
+          file,
+          key,
+        },
+      );
     }
     entries.push({
       key,

@@ -71,7 +71,9 @@ function runHelper(helper: string, serverUrl: string, host: string): Promise<Cre
 
     child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(failure(e.code === 'ENOENT' ? 'is not on PATH' : `could not be started (${e.code ?? 'unknown error'})`, e));
+      reject(
+        failure(e.code === 'ENOENT' ? 'is not on PATH' : `could not be started (${e.code ?? 'unknown error'})`, e),
+      );
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -82,7 +84,10 @@ function runHelper(helper: string, serverUrl: string, host: string): Promise<Cre
         else resolve(credential);
         return;
       }
-      if (code !== null && (HELPER_NOT_FOUND.test(out) || HELPER_NOT_FOUND.test(Buffer.concat(stderr).toString('utf8')))) {
+      if (
+        code !== null &&
+        (HELPER_NOT_FOUND.test(out) || HELPER_NOT_FOUND.test(Buffer.concat(stderr).toString('utf8')))
+      ) {
         resolve(undefined);
         return;
       }

@@ -44,7 +44,8 @@ export interface Scope {
 // Hosts and scopes
 
 const URL_SCHEME = /^https?:\/\//i;
-const HOST = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?$/;
+const HOST =
+  /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?$/;
 
 /**
  * `https://index.docker.io/v1/` → `docker.io`, `HTTP://Reg.Example:5000/` → `reg.example:5000`. A path after the

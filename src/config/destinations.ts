@@ -34,7 +34,11 @@ export function destinationDefaults(options: ImagesFileOptions): DestinationDefa
  * Rule 8: `<registry>/<namespace>/<path>`, where `path` is the last component of the source repository (or,
  * with `flatten`, the part of the source path it keeps).
  */
-export function defaultDestination(defaults: DestinationDefaults, path: string, why: string): { registry: string; repository: string } | Problem {
+export function defaultDestination(
+  defaults: DestinationDefaults,
+  path: string,
+  why: string,
+): { registry: string; repository: string } | Problem {
   const missing = [
     defaults.registry === undefined ? ['registry', '--registry', 'DEFAULT_REGISTRY'] : undefined,
     defaults.namespace === undefined ? ['namespace', '--namespace', 'DEFAULT_NAMESPACE'] : undefined,
@@ -59,7 +63,9 @@ export function defaultDestination(defaults: DestinationDefaults, path: string, 
   const ref = parseImageRef(text, 'destination');
   if (isProblem(ref) || ref.tags || ref.digest || ref.regex) {
     const reason = isProblem(ref) ? ref.problem : 'has a tag or digest';
-    return { problem: `${why}, so it defaults to ${text} (rule 8), but the default registry or namespace (--registry/--namespace, DEFAULT_REGISTRY/DEFAULT_NAMESPACE) is invalid: ${reason}` };
+    return {
+      problem: `${why}, so it defaults to ${text} (rule 8), but the default registry or namespace (--registry/--namespace, DEFAULT_REGISTRY/DEFAULT_NAMESPACE) is invalid: ${reason}`,
+    };
   }
   return { registry: ref.registry, repository: ref.repository };
 }
@@ -110,7 +116,9 @@ export class DestinationTracker {
         }
         const earlier = this.whole.get(repo);
         if (earlier && earlier.source !== source) {
-          problems.push(`destination "${repo}" also receives the tags of "${earlier.source}" from key "${earlier.key}": tags of two sources would overwrite each other`);
+          problems.push(
+            `destination "${repo}" also receives the tags of "${earlier.source}" from key "${earlier.key}": tags of two sources would overwrite each other`,
+          );
         } else if (earlier && earlier.all && selection.kind === 'all' && !this.options.sameSourceOnce) {
           problems.push(`destination "${repo}" is also written by key "${earlier.key}" (all tags of the same source)`);
         } else if (!earlier) {
@@ -120,7 +128,11 @@ export class DestinationTracker {
       }
       const refs: { ref: string; sourceTag?: string; from: string }[] =
         selection.kind === 'tags'
-          ? selection.tags.map((tag, i) => ({ ref: `${repo}:${destination.tags?.[i] ?? tag}`, sourceTag: tag, from: `${source}:${tag}` }))
+          ? selection.tags.map((tag, i) => ({
+              ref: `${repo}:${destination.tags?.[i] ?? tag}`,
+              sourceTag: tag,
+              from: `${source}:${tag}`,
+            }))
           : destination.tags
             ? destination.tags.map((tag) => ({ ref: `${repo}:${tag}`, from: `${source}@${selection.digest}` }))
             : [{ ref: `${repo}@${selection.digest}`, from: `${source}@${selection.digest}` }];
@@ -130,14 +142,16 @@ export class DestinationTracker {
           continue;
         }
         seenInRule.add(ref);
-        const selfCopy = repo === source && (selection.kind === 'tags' ? ref === `${repo}:${sourceTag}` : !destination.tags);
+        const selfCopy =
+          repo === source && (selection.kind === 'tags' ? ref === `${repo}:${sourceTag}` : !destination.tags);
         if (selfCopy) {
           problems.push(`destination "${ref}" is the source itself`);
           continue;
         }
         const earlier = this.exact.get(ref);
         if (earlier === undefined) this.exact.set(ref, { key: rule.key, from });
-        else if (!(this.options.sameSourceOnce && earlier.from === from)) problems.push(`destination "${ref}" is also written by key "${earlier.key}"`);
+        else if (!(this.options.sameSourceOnce && earlier.from === from))
+          problems.push(`destination "${ref}" is also written by key "${earlier.key}"`);
       }
     }
     return problems;

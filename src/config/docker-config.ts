@@ -94,7 +94,9 @@ export async function loadDockerConfig(file: string): Promise<DockerConfigSource
 export async function loadDefaultDockerConfig(env: NodeJS.ProcessEnv = process.env): Promise<DockerConfigSource> {
   const file = defaultDockerConfigPath(env);
   const text = await readConfigFile(file, { optional: true });
-  return text === undefined ? new DockerConfigSource(file, { auths: [], credHelpers: new Map() }) : parseDockerConfig(text, file);
+  return text === undefined
+    ? new DockerConfigSource(file, { auths: [], credHelpers: new Map() })
+    : parseDockerConfig(text, file);
 }
 
 /** A Docker config (`~/.docker/config.json`, skopeo/podman authfile) as a credential source: `auths` entries and credential helpers. */
@@ -134,7 +136,8 @@ function dockerCredential(value: z.infer<typeof DockerAuthValue>, file: string, 
     const encoded = value.auth.trim();
     const decoded = BASE64.test(encoded) ? Buffer.from(encoded, 'base64').toString('utf8') : '';
     const colon = decoded.indexOf(':');
-    if (colon < 0) throw new ConfigError('"auth" must be base64 of "username:password"', { file, key: `auths["${key}"]` });
+    if (colon < 0)
+      throw new ConfigError('"auth" must be base64 of "username:password"', { file, key: `auths["${key}"]` });
     return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
   }
   if (value.username || value.password) return { username: value.username ?? '', password: value.password ?? '' };
@@ -144,9 +147,12 @@ function dockerCredential(value: z.infer<typeof DockerAuthValue>, file: string, 
 function checkHelperName(helper: string, file: string, key: string): void {
   // The name becomes part of a program name looked up on PATH: no path separators, no option-like names.
   if (!HELPER_NAME.test(helper)) {
-    throw new ConfigError('a credential helper name is letters, digits, ".", "_" and "-" (the program is docker-credential-<name>)', {
-      file,
-      key,
-    });
+    throw new ConfigError(
+      'a credential helper name is letters, digits, ".", "_" and "-" (the program is docker-credential-<name>)',
+      {
+        file,
+        key,
+      },
+    );
   }
 }

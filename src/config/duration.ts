@@ -13,7 +13,11 @@ export function parseDuration(text: string): number | undefined {
 
 /** The shortest way to write `ms` back in the same grammar (`5m`, `90s`, `1500ms`), for logs. */
 export function formatDurationText(ms: number): string {
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;

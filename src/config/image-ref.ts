@@ -59,7 +59,8 @@ export function parseImageRef(text: string, role: 'source' | 'destination'): Ima
   let regex: string | undefined;
   const regexStart = text.indexOf(':/');
   if (regexStart >= 0) {
-    if (!text.endsWith('/') || text.length < regexStart + 3) return bad('has a tag regex without its closing "/": write repository:/regex/', 2);
+    if (!text.endsWith('/') || text.length < regexStart + 3)
+      return bad('has a tag regex without its closing "/": write repository:/regex/', 2);
     regex = text.slice(regexStart + 2, -1);
     rest = text.slice(0, regexStart);
     if (regex === '') return bad('has an empty tag regex', 2);
@@ -82,7 +83,8 @@ export function parseImageRef(text: string, role: 'source' | 'destination'): Ima
     if (regex !== undefined) return bad('has both a tag and a tag regex', 2);
     tags = written.split(',');
     for (const [i, tag] of tags.entries()) {
-      if (tag === '') return bad(tags.length > 1 ? 'has an empty tag in its tag list' : 'has an empty tag after ":"', 2);
+      if (tag === '')
+        return bad(tags.length > 1 ? 'has an empty tag in its tag list' : 'has an empty tag after ":"', 2);
       const problem = tagProblem(tag);
       if (problem) return bad(`has an invalid tag "${tag}": ${problem}`, 2);
       if (tags.indexOf(tag) !== i) return bad(`lists tag "${tag}" twice`, 2);
@@ -98,7 +100,10 @@ export function parseImageRef(text: string, role: 'source' | 'destination'): Ima
       : bad('names only a registry: a destination names at least a registry and a repository', 3);
   }
   if (role === 'destination' && (slash < 0 || !isRegistryComponent(first))) {
-    return bad(`must name a registry and a repository, e.g. swr.cn-north-4.myhuaweicloud.com/<namespace>/${rest.slice(rest.lastIndexOf('/') + 1)}`, 3);
+    return bad(
+      `must name a registry and a repository, e.g. swr.cn-north-4.myhuaweicloud.com/<namespace>/${rest.slice(rest.lastIndexOf('/') + 1)}`,
+      3,
+    );
   }
   try {
     const ref = parseReference(rest, { defaultTag: false });
@@ -123,14 +128,19 @@ export function parseImageRef(text: string, role: 'source' | 'destination'): Ima
  * ref name of its index.json, as a repository without tag is every tag (rule 6). The path is absolute against the
  * working directory. skopeo's `@N` (an unnamed entry) is for `swr-sync copy`: a file names images by ref name.
  */
-function parseLayoutImageRef(text: string, role: 'source' | 'destination', bad: (why: string, rule: number) => Problem): ImageRef | Problem {
+function parseLayoutImageRef(
+  text: string,
+  role: 'source' | 'destination',
+  bad: (why: string, rule: number) => Problem,
+): ImageRef | Problem {
   const transport = layoutTransportOf(text)!;
   const form = transport === 'oci' ? 'oci:DIR[:REF]' : 'oci-archive:FILE[:REF]';
   const rest = text.slice(transport.length + 1);
   const colon = rest.indexOf(':');
   const path = colon < 0 ? rest : rest.slice(0, colon);
   const written = colon < 0 ? '' : rest.slice(colon + 1);
-  if (path === '') return bad(`names no ${transport === 'oci' ? 'layout directory' : 'archive file'}: write ${form}`, 2);
+  if (path === '')
+    return bad(`names no ${transport === 'oci' ? 'layout directory' : 'archive file'}: write ${form}`, 2);
   if (path.startsWith('//')) return bad(`takes a file system path, not a URL: write ${form}`, 2);
   const base = { registry: transport, repository: resolve(path) };
   if (written === '') return base;
@@ -140,8 +150,13 @@ function parseLayoutImageRef(text: string, role: 'source' | 'destination', bad: 
   }
   const tags = written.split(',');
   for (const [i, tag] of tags.entries()) {
-    if (tag === '') return bad(tags.length > 1 ? 'has an empty ref name in its list' : 'has an empty ref name after ":"', 2);
-    if (tag.startsWith('@')) return bad(`names "${tag}": a source index (@N) is for swr-sync copy; in a file, name the image by its ref name`, 2);
+    if (tag === '')
+      return bad(tags.length > 1 ? 'has an empty ref name in its list' : 'has an empty ref name after ":"', 2);
+    if (tag.startsWith('@'))
+      return bad(
+        `names "${tag}": a source index (@N) is for swr-sync copy; in a file, name the image by its ref name`,
+        2,
+      );
     const problem = refNameProblem(tag);
     if (problem) return bad(`has an invalid ref name "${tag}": ${problem}`, 2);
     if (tags.indexOf(tag) !== i) return bad(`lists ref name "${tag}" twice`, 2);
@@ -155,14 +170,17 @@ export function compileTagRegex(source: string, where: string): TagPattern | Pro
     return TagPattern.compile(source);
   } catch (e) {
     if (!(e instanceof TagPatternError)) throw e;
-    return { problem: `${where} "${source}" is not a valid RE2 regular expression (Go syntax, as image-syncer): ${e.reason}` };
+    return {
+      problem: `${where} "${source}" is not a valid RE2 regular expression (Go syntax, as image-syncer): ${e.reason}`,
+    };
   }
 }
 
 /** The source's tag selection as written in the reference (images.json, or a mirror spec without `tags`). */
 export function selectionOfSource(source: ImageRef, text: string): TagSelection | Problem {
   if (source.digest !== undefined) {
-    if (source.tags !== undefined && source.tags.length > 1) return { problem: `source "${text}" names several tags and a digest (rule 2)` };
+    if (source.tags !== undefined && source.tags.length > 1)
+      return { problem: `source "${text}" names several tags and a digest (rule 2)` };
     return { kind: 'digest', digest: source.digest };
   }
   if (source.regex !== undefined) {
@@ -187,8 +205,11 @@ export function ruleDestination(
   if (destination.digest !== undefined) {
     // image-syncer accepts `src@D → dst@D`: the destination may repeat the source digest, and names nothing else.
     if (selection.kind === 'digest' && destination.tags === undefined) {
-      if (destination.digest === selection.digest) return { registry: destination.registry, repository: destination.repository };
-      return { problem: `${what} names another digest than the source's: a copy keeps its digest, so the two must match (rule 2)` };
+      if (destination.digest === selection.digest)
+        return { registry: destination.registry, repository: destination.repository };
+      return {
+        problem: `${what} names another digest than the source's: a copy keeps its digest, so the two must match (rule 2)`,
+      };
     }
     return { problem: `${what} cannot name a digest: images are written by tag (rule 2)` };
   }
@@ -196,10 +217,16 @@ export function ruleDestination(
   const tags = destination.tags;
   switch (selection.kind) {
     case 'all':
-      if (tags) return { problem: `${what} must not have a tag when the source has none (rule 6: every tag is copied under its own name)` };
+      if (tags)
+        return {
+          problem: `${what} must not have a tag when the source has none (rule 6: every tag is copied under its own name)`,
+        };
       return base;
     case 'filter':
-      if (tags) return { problem: `${what} must not have a tag when tags are selected by a regex or filter: each tag keeps its name (rule 6)` };
+      if (tags)
+        return {
+          problem: `${what} must not have a tag when tags are selected by a regex or filter: each tag keeps its name (rule 6)`,
+        };
       return base;
     case 'tags':
       if (!tags) return base;
@@ -213,7 +240,8 @@ export function ruleDestination(
       if (tags) return { ...base, tags };
       if (pinnedTags) return { ...base, tags: pinnedTags };
       // index.json lists images by ref name: an image stored by digest alone would not be listed at all.
-      if (isLayoutRegistry(base.registry)) return { problem: `${what} needs a :REF: the source is pinned by digest and has no tag to reuse (rule 7)` };
+      if (isLayoutRegistry(base.registry))
+        return { problem: `${what} needs a :REF: the source is pinned by digest and has no tag to reuse (rule 7)` };
       return base;
   }
 }

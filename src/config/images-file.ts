@@ -4,7 +4,14 @@ import type { MirrorRule, RuleDestination } from './mirror-rule.js';
 import { defaultDestination, destinationDefaults, DestinationTracker, type ImagesFileOptions } from './destinations.js';
 import { parseImageRef, ruleDestination, selectionOfSource } from './image-ref.js';
 import { looksLikeMirrorSpec, parseMirrorSpec } from './mirror-spec.js';
-import { isRecord, parseDocument, parseGoDocument, ProblemList, readConfigFile, tryExpandVariables } from './parse-text.js';
+import {
+  isRecord,
+  parseDocument,
+  parseGoDocument,
+  ProblemList,
+  readConfigFile,
+  tryExpandVariables,
+} from './parse-text.js';
 import { parseRegistryLimits } from './registry-limits.js';
 
 export type { ImagesFileOptions } from './destinations.js';
@@ -55,12 +62,17 @@ export async function loadImagesFile(file: string, options: ImagesFileOptions = 
 }
 
 /** `loadImagesFile`, plus a mirror spec's per-registry limits (`registries`; none for images.json). */
-export async function loadImagesFileWithLimits(file: string, options: ImagesFileOptions = {}): Promise<{ rules: MirrorRule[]; limits: Map<string, HostLimits> }> {
+export async function loadImagesFileWithLimits(
+  file: string,
+  options: ImagesFileOptions = {},
+): Promise<{ rules: MirrorRule[]; limits: Map<string, HostLimits> }> {
   const text = await readConfigFile(file);
   const rules = parseImagesFile(text, file, options);
   // The text parsed without problems above, `registries` included.
   const document = parseDocument(text, file);
-  const limits = looksLikeMirrorSpec(document) ? parseRegistryLimits((document as { registries?: unknown }).registries, options.env ?? process.env).limits : new Map<string, HostLimits>();
+  const limits = looksLikeMirrorSpec(document)
+    ? parseRegistryLimits((document as { registries?: unknown }).registries, options.env ?? process.env).limits
+    : new Map<string, HostLimits>();
   return { rules, limits };
 }
 
@@ -68,7 +80,10 @@ export async function loadImagesFileWithLimits(file: string, options: ImagesFile
  * image-syncer's legacy `--config` file (before v1.2): `{ "auth": { ... }, "images": { ... } }` in one file, JSON or
  * YAML. Returns the two parts as parsed documents; `auth` may be absent (anonymous access everywhere).
  */
-export async function loadLegacyConfig(file: string, options: { readonly strict?: boolean } = {}): Promise<{ auth: unknown; authRaw: unknown; images: unknown; warnings: readonly string[] }> {
+export async function loadLegacyConfig(
+  file: string,
+  options: { readonly strict?: boolean } = {},
+): Promise<{ auth: unknown; authRaw: unknown; images: unknown; warnings: readonly string[] }> {
   const text = await readConfigFile(file);
   let document: unknown;
   let raw: unknown;
@@ -82,11 +97,15 @@ export async function loadLegacyConfig(file: string, options: { readonly strict?
   }
   const problems = new ProblemList(file);
   if (!isRecord(document) || !('images' in document)) {
-    problems.add(undefined, 'an image-syncer --config file is an object { "auth": { ... }, "images": { ... } }; "images" is missing');
+    problems.add(
+      undefined,
+      'an image-syncer --config file is an object { "auth": { ... }, "images": { ... } }; "images" is missing',
+    );
     problems.throwIfAny();
   }
   const { auth, images, ...rest } = document as Record<string, unknown>;
-  for (const key of Object.keys(rest)) problems.add(key, 'is not a field of an image-syncer --config file (allowed: auth, images)');
+  for (const key of Object.keys(rest))
+    problems.add(key, 'is not a field of an image-syncer --config file (allowed: auth, images)');
   problems.throwIfAny();
   return { auth: auth ?? {}, authRaw: isRecord(raw) ? raw.auth : undefined, images, warnings };
 }
@@ -135,7 +154,10 @@ export interface ImagesFileRead {
  * is returned in `invalid` while the others are copied. Problems of the whole file (unreadable, not a map, no
  * rules) always throw, as they stop the Go tools too. A mirror spec is always read strictly: it is code under review.
  */
-export async function readImagesFile(file: string, options: ImagesFileOptions & { readonly strict?: boolean } = {}): Promise<ImagesFileRead> {
+export async function readImagesFile(
+  file: string,
+  options: ImagesFileOptions & { readonly strict?: boolean } = {},
+): Promise<ImagesFileRead> {
   if (options.strict) return { ...(await loadImagesFileWithLimits(file, options)), invalid: [], warnings: [] };
   const text = await readConfigFile(file);
   let go;
@@ -145,12 +167,17 @@ export async function readImagesFile(file: string, options: ImagesFileOptions & 
     if (e instanceof ConfigError) throw new ConfigErrors([e], { file });
     throw e;
   }
-  if (looksLikeMirrorSpec(go.value)) return { ...(await loadImagesFileWithLimits(file, options)), invalid: [], warnings: [] };
+  if (looksLikeMirrorSpec(go.value))
+    return { ...(await loadImagesFileWithLimits(file, options)), invalid: [], warnings: [] };
   return { ...lenientImagesMap(go.value, file, options), limits: new Map(), warnings: [...go.warnings] };
 }
 
 /** `parseImagesMap` outside `--strict`: invalid rules are returned, not thrown (problems of the whole file are). */
-export function lenientImagesMap(document: unknown, file: string, options: ImagesFileOptions = {}): { rules: MirrorRule[]; invalid: InvalidRule[] } {
+export function lenientImagesMap(
+  document: unknown,
+  file: string,
+  options: ImagesFileOptions = {},
+): { rules: MirrorRule[]; invalid: InvalidRule[] } {
   const { rules, problems } = collectImagesMap(document, file, options, true);
   const whole = problems.problems.filter((p) => p.key === undefined);
   if (whole.length > 0) throw new ConfigErrors(whole, { file });
@@ -172,7 +199,12 @@ export function rule8Path(repository: string): string {
   return slash < 0 ? repository : repository.slice(slash + 1);
 }
 
-function collectImagesMap(document: unknown, file: string, options: ImagesFileOptions, sameSourceOnce: boolean): { rules: MirrorRule[]; problems: ProblemList } {
+function collectImagesMap(
+  document: unknown,
+  file: string,
+  options: ImagesFileOptions,
+  sameSourceOnce: boolean,
+): { rules: MirrorRule[]; problems: ProblemList } {
   const problems = new ProblemList(file);
   const done = () => ({ rules: [], problems });
   if (document === null || document === undefined || (isRecord(document) && Object.keys(document).length === 0)) {
@@ -180,12 +212,18 @@ function collectImagesMap(document: unknown, file: string, options: ImagesFileOp
     return done();
   }
   if (!isRecord(document)) {
-    problems.add(undefined, 'must be an object mapping each source "registry/namespace/repository[:tag]" to a destination');
+    problems.add(
+      undefined,
+      'must be an object mapping each source "registry/namespace/repository[:tag]" to a destination',
+    );
     return done();
   }
   const map = document as Record<string, unknown>;
   if (isRecord(map.images) && Object.keys(map).every((k) => k === 'images' || k === 'auth')) {
-    problems.add(undefined, "looks like image-syncer's legacy --config file (auth and images together): pass it with --config instead of --images");
+    problems.add(
+      undefined,
+      "looks like image-syncer's legacy --config file (auth and images together): pass it with --config instead of --images",
+    );
     return done();
   }
 
@@ -233,7 +271,9 @@ function collectImagesMap(document: unknown, file: string, options: ImagesFileOp
     written.forEach((raw, i) => {
       const where = Array.isArray(value) ? `destination [${i}]` : 'destination';
       if (raw !== null && raw !== undefined && typeof raw !== 'string') {
-        add(`${where} must be a string "registry/namespace/repository[:tag]", "" for the default (rule 8)${Array.isArray(value) ? '' : ', or a list of them'}`);
+        add(
+          `${where} must be a string "registry/namespace/repository[:tag]", "" for the default (rule 8)${Array.isArray(value) ? '' : ', or a list of them'}`,
+        );
         return;
       }
       let text = raw ?? '';

@@ -39,7 +39,10 @@ export function parseManifestText(text: string, file: string): ManifestObject[] 
       object = doc.toJS();
     } catch (e) {
       // Alias expansion beyond the parser's limit ("billion laughs") and the like.
-      throw new ConfigError(`document ${i + 1} (line ${line}): cannot be read: ${(e as Error).message.split('\n')[0]}`, { file });
+      throw new ConfigError(
+        `document ${i + 1} (line ${line}): cannot be read: ${(e as Error).message.split('\n')[0]}`,
+        { file },
+      );
     }
     if (object !== null && object !== undefined) objects.push({ object, source });
   });
@@ -49,7 +52,9 @@ export function parseManifestText(text: string, file: string): ManifestObject[] 
 function syntaxProblem(error: YAMLError, text: string): string {
   const where = error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
   // Helm chart sources are Go templates: they only become YAML through `helm template`.
-  const hint = /\{\{[-\s]/.test(text) ? '; it looks like an unrendered Helm or Go template: pass the output of `helm template` instead' : '';
+  const hint = /\{\{[-\s]/.test(text)
+    ? '; it looks like an unrendered Helm or Go template: pass the output of `helm template` instead'
+    : '';
   return `not valid YAML or JSON${where} (${error.code})${hint}`;
 }
 
@@ -57,7 +62,10 @@ function syntaxProblem(error: YAMLError, text: string): string {
  * The objects of `path`: a file, a directory (recursive), or `-` for `stdin`. A missing path, an empty
  * directory or a syntax error throws `ConfigError` (exit status 2).
  */
-export async function readManifests(path: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<ManifestObject[]> {
+export async function readManifests(
+  path: string,
+  stdin: NodeJS.ReadableStream = process.stdin,
+): Promise<ManifestObject[]> {
   if (path === '-') return parseManifestText(await readStream(stdin), STDIN_NAME);
   let info;
   try {
@@ -68,7 +76,8 @@ export async function readManifests(path: string, stdin: NodeJS.ReadableStream =
   if (!info.isDirectory()) return parseManifestText(await readText(path), path);
 
   const files = await manifestFiles(path);
-  if (files.length === 0) throw new ConfigError('holds no *.yaml, *.yml or *.json file', { file: path, code: 'ERR_CONFIG_READ' });
+  if (files.length === 0)
+    throw new ConfigError('holds no *.yaml, *.yml or *.json file', { file: path, code: 'ERR_CONFIG_READ' });
   const objects: ManifestObject[] = [];
   for (const file of files) objects.push(...parseManifestText(await readText(file), file));
   return objects;
@@ -88,7 +97,13 @@ async function manifestFiles(directory: string): Promise<string[]> {
       if (entry.name.startsWith('.')) continue;
       const full = join(dir, entry.name);
       // Symbolic links are followed to files only, so a link cycle cannot loop.
-      const isFile = entry.isFile() || (entry.isSymbolicLink() && (await stat(full).then((s) => s.isFile(), () => false)));
+      const isFile =
+        entry.isFile() ||
+        (entry.isSymbolicLink() &&
+          (await stat(full).then(
+            (s) => s.isFile(),
+            () => false,
+          )));
       if (entry.isDirectory()) await walk(full);
       else if (isFile && MANIFEST_FILE.test(entry.name)) found.push(full);
     }

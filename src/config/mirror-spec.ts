@@ -103,7 +103,9 @@ const UNION_MESSAGES: Record<string, string> = {
 
 /** A tag YAML read as a number: `1.10` is the number 1.1 unless quoted. */
 function yamlNumberHint(issue: Issue, path: readonly PropertyKey[], value: unknown): string {
-  return issue.code === 'invalid_type' && issue.expected === 'string' && typeof value === 'number' && path[0] === 'tags' ? ' (quote it: YAML reads 1.10 as the number 1.1)' : '';
+  return issue.code === 'invalid_type' && issue.expected === 'string' && typeof value === 'number' && path[0] === 'tags'
+    ? ' (quote it: YAML reads 1.10 as the number 1.1)'
+    : '';
 }
 
 const ImageListSchema = z.array(z.unknown());
@@ -131,14 +133,23 @@ export function parseMirrorSpec(value: unknown, file: string, options: ImagesFil
     problems.throwIfAny();
   }
   if (document.version !== MIRROR_SPEC_VERSION) {
-    problems.add(undefined, `mirror spec version ${JSON.stringify(document.version)} is not supported: this swr-sync reads version ${MIRROR_SPEC_VERSION}`);
+    problems.add(
+      undefined,
+      `mirror spec version ${JSON.stringify(document.version)} is not supported: this swr-sync reads version ${MIRROR_SPEC_VERSION}`,
+    );
     problems.throwIfAny();
   }
 
   const top = TopSchema.safeParse(document);
   if (!top.success) {
     for (const issue of top.error.issues) {
-      for (const text of describeIssue(issue, { value: valueAt(document, issue.path), allowedFields: fieldList(TopSchema), unionMessages: UNION_MESSAGES, hint: yamlNumberHint })) problems.add(undefined, text);
+      for (const text of describeIssue(issue, {
+        value: valueAt(document, issue.path),
+        allowedFields: fieldList(TopSchema),
+        unionMessages: UNION_MESSAGES,
+        hint: yamlNumberHint,
+      }))
+        problems.add(undefined, text);
     }
     // Unknown top-level fields do not stop the images from being checked; images that are no list do.
     if (!Array.isArray(document.images)) problems.throwIfAny();
@@ -164,7 +175,13 @@ export function parseMirrorSpec(value: unknown, file: string, options: ImagesFil
       if (!isRecord(raw)) add('must be an object { "source", "destination"?, "tags"?, "platforms"? }');
       else {
         for (const issue of parsed.error.issues) {
-          for (const text of describeIssue(issue, { value: valueAt(raw, issue.path), allowedFields: fieldList(MirrorSpecImageSchema), unionMessages: UNION_MESSAGES, hint: yamlNumberHint })) add(text);
+          for (const text of describeIssue(issue, {
+            value: valueAt(raw, issue.path),
+            allowedFields: fieldList(MirrorSpecImageSchema),
+            unionMessages: UNION_MESSAGES,
+            hint: yamlNumberHint,
+          }))
+            add(text);
         }
       }
       return;
@@ -285,7 +302,10 @@ function imageRule(image: MirrorSpecFileImage, context: ImageContext): MirrorRul
   };
 }
 
-function tagsSelection(tags: NonNullable<MirrorSpecFileImage['tags']>, fail: (message: string) => undefined): TagSelection | undefined {
+function tagsSelection(
+  tags: NonNullable<MirrorSpecFileImage['tags']>,
+  fail: (message: string) => undefined,
+): TagSelection | undefined {
   let ok = true;
   const problem = (message: string): void => {
     fail(message);
@@ -329,7 +349,8 @@ function tagsSelection(tags: NonNullable<MirrorSpecFileImage['tags']>, fail: (me
     problem(`"tags.semver" "${tags.semver}" is not a semver range (e.g. "^1.2", ">=2 <3", "~1.27.0")`);
   }
   if (!ok) return undefined;
-  if (include.length === 0 && exclude.length === 0 && tags.semver === undefined && tags.latest === undefined) return { kind: 'all' };
+  if (include.length === 0 && exclude.length === 0 && tags.semver === undefined && tags.latest === undefined)
+    return { kind: 'all' };
   return {
     kind: 'filter',
     include,
@@ -350,7 +371,11 @@ function flattenedDestination(
   const flatten = image.flatten as 'all' | 'none' | number;
   const components = sourceRepository.split('/');
   const kept =
-    flatten === 'all' ? components.slice(-1) : flatten === 'none' ? components : components.slice(Math.min(flatten, components.length - 1));
+    flatten === 'all'
+      ? components.slice(-1)
+      : flatten === 'none'
+        ? components
+        : components.slice(Math.min(flatten, components.length - 1));
   const path = kept.join('/');
 
   if (image.destination === undefined) {
@@ -364,10 +389,14 @@ function flattenedDestination(
   const slash = base.indexOf('/');
   const host = slash < 0 ? base : base.slice(0, slash);
   if (base === '' || !isRegistryComponent(host)) {
-    return fail(`destination "${written}" must be registry[/namespace] when "flatten" is set, e.g. swr.cn-north-4.myhuaweicloud.com/<namespace> (rule 3)`);
+    return fail(
+      `destination "${written}" must be registry[/namespace] when "flatten" is set, e.g. swr.cn-north-4.myhuaweicloud.com/<namespace> (rule 3)`,
+    );
   }
   if (slash >= 0 && /[:@]/.test(base.slice(slash))) {
-    return fail(`destination "${written}" must not have a tag or digest when "flatten" is set: it is registry[/namespace]`);
+    return fail(
+      `destination "${written}" must not have a tag or digest when "flatten" is set: it is registry[/namespace]`,
+    );
   }
   const text = `${base}/${path}`;
   const ref = parseImageRef(text, 'destination');

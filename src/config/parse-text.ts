@@ -19,7 +19,11 @@ export async function readConfigFile(file: string, options: { optional?: boolean
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && options.optional) return undefined;
     const problem =
-      code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot read the file (${code ?? 'unknown error'})`;
+      code === 'ENOENT'
+        ? 'file not found'
+        : code === 'EISDIR'
+          ? 'is a directory, not a file'
+          : `cannot read the file (${code ?? 'unknown error'})`;
     throw new ConfigError(problem, { file, code: 'ERR_CONFIG_READ', cause: e });
   }
 }
@@ -81,7 +85,8 @@ export function parseGoDocument(text: string, file: string): GoDocument {
   const warnings: string[] = [];
   const duplicates = (version: '1.1' | '1.2'): void => {
     for (const e of parseYamlDocument(text, { version, logLevel: 'silent' }).errors) {
-      if (e.code === 'DUPLICATE_KEY') warnings.push(`${file}: a key is written twice in one mapping${position(e)}: the last one is used`);
+      if (e.code === 'DUPLICATE_KEY')
+        warnings.push(`${file}: a key is written twice in one mapping${position(e)}: the last one is used`);
     }
   };
   try {

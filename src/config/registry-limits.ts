@@ -23,10 +23,21 @@ export interface HostLimits {
  * (bits) is refused, so `10Mb` is not silently read as megabytes.
  */
 
-export const BYTE_RATE_RULE = 'a number of bytes per second, optionally with a unit: k, M, G (powers of 1000) or Ki, Mi, Gi (powers of 1024), e.g. 20M, 512k or 1.5MiB';
+export const BYTE_RATE_RULE =
+  'a number of bytes per second, optionally with a unit: k, M, G (powers of 1000) or Ki, Mi, Gi (powers of 1024), e.g. 20M, 512k or 1.5MiB';
 export const RATE_RULE = 'a positive number of requests per second, e.g. 10 or 0.5';
 
-const PREFIX: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, ki: 2 ** 10, mi: 2 ** 20, gi: 2 ** 30, ti: 2 ** 40 };
+const PREFIX: Record<string, number> = {
+  '': 1,
+  k: 1e3,
+  m: 1e6,
+  g: 1e9,
+  t: 1e12,
+  ki: 2 ** 10,
+  mi: 2 ** 20,
+  gi: 2 ** 30,
+  ti: 2 ** 40,
+};
 const BYTE_RATE = /^(\d+(?:\.\d+)?|\.\d+)\s*(?:([kmgt]i?)(B)?|(B))?(?:\/s)?$/i;
 
 /** Bytes per second from `20M`, `512k`, `1.5MiB`, `1000000` or a JSON number; undefined when not a rate of at least 1 B/s. */
@@ -58,18 +69,24 @@ export const MirrorSpecRegistryLimitsSchema = z.strictObject({
 });
 export const MirrorSpecRegistriesSchema = z.record(z.string(), MirrorSpecRegistryLimitsSchema);
 
-const HOST = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+const HOST =
+  /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 
 /**
  * Limits by registry from a mirror spec's `registries` value (`${VAR}` expanded in keys, Docker Hub aliases
  * folded into `docker.io`), and the problems found, each naming the field and the rule.
  */
-export function parseRegistryLimits(value: unknown, env: NodeJS.ProcessEnv = process.env): { limits: Map<string, HostLimits>; problems: string[] } {
+export function parseRegistryLimits(
+  value: unknown,
+  env: NodeJS.ProcessEnv = process.env,
+): { limits: Map<string, HostLimits>; problems: string[] } {
   const limits = new Map<string, HostLimits>();
   const problems: string[] = [];
   if (value === undefined) return { limits, problems };
   if (!isRecord(value)) {
-    problems.push('"registries" must be an object mapping a registry host to { "rate"?, "bandwidth"? }, e.g. { "docker.io": { "rate": 2 } }');
+    problems.push(
+      '"registries" must be an object mapping a registry host to { "rate"?, "bandwidth"? }, e.g. { "docker.io": { "rate": 2 } }',
+    );
     return { limits, problems };
   }
   const keys = new Map<string, string>();
@@ -97,16 +114,24 @@ export function parseRegistryLimits(value: unknown, env: NodeJS.ProcessEnv = pro
       continue;
     }
     const unknown = Object.keys(entry).filter((k) => k !== 'rate' && k !== 'bandwidth');
-    if (unknown.length > 0) problems.push(`${where()} has unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (allowed: rate, bandwidth)`);
+    if (unknown.length > 0)
+      problems.push(
+        `${where()} has unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (allowed: rate, bandwidth)`,
+      );
     const parsed: { rate?: number; bandwidth?: number } = {};
     if (entry.rate !== undefined) {
       const rate = typeof entry.rate === 'number' ? parseRequestRate(entry.rate) : undefined;
-      if (rate === undefined) problems.push(`${where('rate')} must be ${RATE_RULE}; found ${JSON.stringify(entry.rate)}`);
+      if (rate === undefined)
+        problems.push(`${where('rate')} must be ${RATE_RULE}; found ${JSON.stringify(entry.rate)}`);
       else parsed.rate = rate;
     }
     if (entry.bandwidth !== undefined) {
-      const bandwidth = typeof entry.bandwidth === 'number' || typeof entry.bandwidth === 'string' ? parseByteRate(entry.bandwidth) : undefined;
-      if (bandwidth === undefined) problems.push(`${where('bandwidth')} must be ${BYTE_RATE_RULE}; found ${JSON.stringify(entry.bandwidth)}`);
+      const bandwidth =
+        typeof entry.bandwidth === 'number' || typeof entry.bandwidth === 'string'
+          ? parseByteRate(entry.bandwidth)
+          : undefined;
+      if (bandwidth === undefined)
+        problems.push(`${where('bandwidth')} must be ${BYTE_RATE_RULE}; found ${JSON.stringify(entry.bandwidth)}`);
       else parsed.bandwidth = bandwidth;
     }
     limits.set(host, parsed);

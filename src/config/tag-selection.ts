@@ -56,7 +56,9 @@ function unique(tags: readonly string[]): string[] {
 
 function applyFilter(filter: Extract<TagSelection, { kind: 'filter' }>, tags: string[]): string[] {
   let chosen = tags.filter(
-    (tag) => (filter.include.length === 0 || filter.include.some((p) => p.test(tag))) && !filter.exclude.some((p) => p.test(tag)),
+    (tag) =>
+      (filter.include.length === 0 || filter.include.some((p) => p.test(tag))) &&
+      !filter.exclude.some((p) => p.test(tag)),
   );
   if (filter.semver === undefined && filter.latest === undefined) return chosen;
 
@@ -70,5 +72,7 @@ function applyFilter(filter: Extract<TagSelection, { kind: 'filter' }>, tags: st
   });
   if (filter.latest === undefined) return chosen;
   // Array.prototype.sort is stable: equal versions (`v1.2.3` beside `1.2.3`) keep the registry's order.
-  return chosen.sort((a, b) => semver.rcompare(versions.get(a) as string, versions.get(b) as string)).slice(0, filter.latest);
+  return chosen
+    .sort((a, b) => semver.rcompare(versions.get(a) as string, versions.get(b) as string))
+    .slice(0, filter.latest);
 }

@@ -83,14 +83,23 @@ export interface ExtractOptions {
  * values that are not objects, give nothing; a workload kind without a pod spec (a kustomize patch) gives nothing.
  */
 export function extractContainerImages(object: unknown, options: ExtractOptions = {}): ExtractedImages {
-  const result: { images: ContainerImage[]; workloads: number; problems: string[] } = { images: [], workloads: 0, problems: [] };
+  const result: { images: ContainerImage[]; workloads: number; problems: string[] } = {
+    images: [],
+    workloads: 0,
+    problems: [],
+  };
   collect(object, options, result, 0);
   return result;
 }
 
 const LIST_DEPTH_MAX = 8;
 
-function collect(object: unknown, options: ExtractOptions, into: { images: ContainerImage[]; workloads: number; problems: string[] }, depth: number): void {
+function collect(
+  object: unknown,
+  options: ExtractOptions,
+  into: { images: ContainerImage[]; workloads: number; problems: string[] },
+  depth: number,
+): void {
   if (!isRecord(object)) return;
   const kind = typeof object.kind === 'string' && object.kind !== '' ? object.kind : options.kind;
   if (kind === undefined) return;
@@ -98,7 +107,8 @@ function collect(object: unknown, options: ExtractOptions, into: { images: Conta
   if (kind === 'List' || (kind.endsWith('List') && 'items' in object)) {
     const where = options.source ? `${describeSource(options.source)}: ` : '';
     if (!Array.isArray(object.items)) {
-      if (object.items !== null && object.items !== undefined) into.problems.push(`${where}${kind}: "items" must be a list`);
+      if (object.items !== null && object.items !== undefined)
+        into.problems.push(`${where}${kind}: "items" must be a list`);
       return;
     }
     if (depth >= LIST_DEPTH_MAX) {
@@ -139,7 +149,10 @@ function collect(object: unknown, options: ExtractOptions, into: { images: Conta
       continue;
     }
     containers.forEach((container, i) => {
-      const label = isRecord(container) && typeof container.name === 'string' && container.name !== '' ? container.name : `${field}[${i}]`;
+      const label =
+        isRecord(container) && typeof container.name === 'string' && container.name !== ''
+          ? container.name
+          : `${field}[${i}]`;
       const where = `${describeWorkload(workload)}, ${field === 'initContainers' ? 'init container' : 'container'} "${label}"`;
       if (!isRecord(container)) {
         into.problems.push(`${where}: must be an object with "name" and "image"`);
@@ -151,7 +164,9 @@ function collect(object: unknown, options: ExtractOptions, into: { images: Conta
         return;
       }
       if (typeof image !== 'string') {
-        into.problems.push(`${where}: image must be a string (found ${Array.isArray(image) ? 'a list' : typeof image})`);
+        into.problems.push(
+          `${where}: image must be a string (found ${Array.isArray(image) ? 'a list' : typeof image})`,
+        );
         return;
       }
       into.images.push({ image, container: label, field, workload });
@@ -161,7 +176,10 @@ function collect(object: unknown, options: ExtractOptions, into: { images: Conta
 
 /** `manifests/app.yaml, document 2 (line 14)`. */
 export function describeSource(source: ObjectSource): string {
-  const document = source.document === undefined ? '' : `, document ${source.document}${source.line === undefined ? '' : ` (line ${source.line})`}`;
+  const document =
+    source.document === undefined
+      ? ''
+      : `, document ${source.document}${source.line === undefined ? '' : ` (line ${source.line})`}`;
   return `${source.file}${document}`;
 }
 
@@ -192,7 +210,10 @@ export interface ImageTarget {
  */
 export function parseImageTarget(text: string, flag = '-t'): ImageTarget {
   const bad = (rule: string): SwrSyncError =>
-    new SwrSyncError('ERR_INVALID_ARGUMENT', `${flag} "${text}": ${rule}, e.g. ${flag} swr.cn-north-4.myhuaweicloud.com/test`);
+    new SwrSyncError(
+      'ERR_INVALID_ARGUMENT',
+      `${flag} "${text}": ${rule}, e.g. ${flag} swr.cn-north-4.myhuaweicloud.com/test`,
+    );
   const trimmed = text.trim().replace(/\/+$/, '');
   if (trimmed === '') throw bad('is empty: give registry/namespace');
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) throw bad('has a URL scheme: write registry/namespace');
@@ -224,7 +245,8 @@ export function parseNamespaceList(text: string, flag = '-n'): string[] {
     .split(',')
     .map((n) => n.trim())
     .filter((n) => n !== '');
-  if (names.length === 0) throw new SwrSyncError('ERR_INVALID_ARGUMENT', `${flag} "${text}" names no namespace: give ns1,ns2,...`);
+  if (names.length === 0)
+    throw new SwrSyncError('ERR_INVALID_ARGUMENT', `${flag} "${text}" names no namespace: give ns1,ns2,...`);
   for (const name of names) {
     if (name.length > 63 || !NAMESPACE_NAME.test(name)) {
       throw new SwrSyncError(
@@ -272,13 +294,19 @@ export function mapImage(image: string, target: ImageTarget): ImageMapping {
  * but a kubelet reads `oci:1.0` as Docker Hub's `library/oci` at tag 1.0, so that is what it means here.
  */
 function parseImage(image: string): Reference {
-  if (image.includes('{{')) throw new InvalidReferenceError(image, 'it looks like an unrendered Helm template: pass the output of `helm template`');
+  if (image.includes('{{'))
+    throw new InvalidReferenceError(
+      image,
+      'it looks like an unrendered Helm template: pass the output of `helm template`',
+    );
   if (/^oci(-archive)?:/.test(image)) {
-    if (image.includes('/')) throw new InvalidReferenceError(image, 'a container image is a registry reference, not an OCI layout');
+    if (image.includes('/'))
+      throw new InvalidReferenceError(image, 'a container image is a registry reference, not an OCI layout');
     try {
       return parseReference(`docker.io/library/${image}`, { defaultTag: 'latest' });
     } catch (e) {
-      if (e instanceof InvalidReferenceError) throw new InvalidReferenceError(image, e.message.replace(/^invalid image reference "[^"]*": /, ''));
+      if (e instanceof InvalidReferenceError)
+        throw new InvalidReferenceError(image, e.message.replace(/^invalid image reference "[^"]*": /, ''));
       throw e;
     }
   }
@@ -343,7 +371,9 @@ export function buildImagesConfig(images: readonly ContainerImage[], target: Ima
   for (const [address, sources] of [...writers.entries()].sort(([a], [b]) => compare(a, b))) {
     if (sources.length < 2) continue;
     const list = sources.map((s) => `${s.source} (${usedByText(s.usedBy)})`).join(', ');
-    conflicts.push(`${address} would be written by ${sources.length} sources: ${list}; edit their destinations in images.json before running sync`);
+    conflicts.push(
+      `${address} would be written by ${sources.length} sources: ${list}; edit their destinations in images.json before running sync`,
+    );
   }
 
   const map: Record<string, string> = {};

@@ -26,7 +26,8 @@ export interface IssueWording {
 /** `tags[0].name`: a path as a user writes it. */
 export function fieldPath(path: readonly PropertyKey[]): string {
   let text = '';
-  for (const part of path) text += typeof part === 'number' ? `[${part}]` : text === '' ? String(part) : `.${String(part)}`;
+  for (const part of path)
+    text += typeof part === 'number' ? `[${part}]` : text === '' ? String(part) : `.${String(part)}`;
   return text;
 }
 
@@ -57,7 +58,9 @@ export function describeIssue(issue: Issue, wording: IssueWording = {}): string[
     case 'unrecognized_keys': {
       const names = issue.keys.map((k) => `"${k}"`).join(', ');
       const allowed = path.length === 0 ? wording.allowedFields : undefined;
-      return [`${field === '' ? '' : `${field}has `}unknown field${issue.keys.length > 1 ? 's' : ''} ${names}${allowed ? ` (allowed: ${allowed.join(', ')})` : ''}`];
+      return [
+        `${field === '' ? '' : `${field}has `}unknown field${issue.keys.length > 1 ? 's' : ''} ${names}${allowed ? ` (allowed: ${allowed.join(', ')})` : ''}`,
+      ];
     }
     case 'invalid_type': {
       const hint = wording.hint?.(issue, path, value) ?? '';
@@ -65,15 +68,21 @@ export function describeIssue(issue: Issue, wording: IssueWording = {}): string[
       return [`${field}must be ${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}${hint}`];
     }
     case 'invalid_union': {
-      const matched = issue.errors.filter((branch) => !branch.every((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value')));
+      const matched = issue.errors.filter(
+        (branch) =>
+          !branch.every((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value')),
+      );
       if (matched.length === 1) {
-        return (matched[0] as Issue[]).flatMap((i) => describeIssue(i, { ...wording, path: [...path, ...i.path], value: valueAt(value, i.path) }));
+        return (matched[0] as Issue[]).flatMap((i) =>
+          describeIssue(i, { ...wording, path: [...path, ...i.path], value: valueAt(value, i.path) }),
+        );
       }
       const last = path[path.length - 1];
       return [`${field}${(typeof last === 'string' && wording.unionMessages?.[last]) || 'has an invalid value'}`];
     }
     case 'too_small':
-      if (issue.origin === 'number') return [`${field}must be ${issue.inclusive ? 'at least' : 'greater than'} ${String(issue.minimum)}`];
+      if (issue.origin === 'number')
+        return [`${field}must be ${issue.inclusive ? 'at least' : 'greater than'} ${String(issue.minimum)}`];
       if (issue.origin === 'string') return [`${field}must not be empty`];
       return [`${field}${issue.message}`];
     default:

@@ -70,12 +70,19 @@ export class BlobCopier {
    * Ensures `descriptor` is in `to`, reading it from `from` when needed. `bytes`, when given, are the blob's
    * content already in memory (an image config), so it is not downloaded again.
    */
-  ensure(from: RepositoryLocation, to: RepositoryLocation, descriptor: Descriptor, bytes?: Buffer): Promise<BlobOutcome> {
+  ensure(
+    from: RepositoryLocation,
+    to: RepositoryLocation,
+    descriptor: Descriptor,
+    bytes?: Buffer,
+  ): Promise<BlobOutcome> {
     const key = `${to.registry}/${to.repository}@${descriptor.digest}`;
     let outcome = this.repositoryBlobs.get(key);
     if (!outcome) {
       // Wait for another repository's transfer of this digest before taking a slot, so slots are never held idle.
-      outcome = this.settled(`${to.registry}@${descriptor.digest}`).then(() => this.limiter.run(() => this.place(from, to, descriptor, bytes)));
+      outcome = this.settled(`${to.registry}@${descriptor.digest}`).then(() =>
+        this.limiter.run(() => this.place(from, to, descriptor, bytes)),
+      );
       this.repositoryBlobs.set(key, outcome);
       // A failed attempt is not remembered: a later image (or a rerun of this one) tries again.
       outcome.catch(() => this.repositoryBlobs.get(key) === outcome && this.repositoryBlobs.delete(key));
@@ -86,12 +93,21 @@ export class BlobCopier {
   }
 
   private async settled(registryKey: string): Promise<void> {
-    for (let known = this.registryBlobs.get(registryKey); known?.inFlight; known = this.registryBlobs.get(registryKey)) {
+    for (
+      let known = this.registryBlobs.get(registryKey);
+      known?.inFlight;
+      known = this.registryBlobs.get(registryKey)
+    ) {
       await known.inFlight.catch(() => undefined);
     }
   }
 
-  private async place(from: RepositoryLocation, to: RepositoryLocation, descriptor: Descriptor, bytes?: Buffer): Promise<BlobOutcome> {
+  private async place(
+    from: RepositoryLocation,
+    to: RepositoryLocation,
+    descriptor: Descriptor,
+    bytes?: Buffer,
+  ): Promise<BlobOutcome> {
     const { destination } = this.options;
     const registryKey = `${to.registry}@${descriptor.digest}`;
     await this.settled(registryKey);
@@ -144,16 +160,30 @@ export class BlobCopier {
    * Streams one blob with retries; each attempt re-reads the source from the start, and a resumed upload (`open`
    * with an offset) from the last digest checkpoint before that offset.
    */
-  private async transfer(from: RepositoryLocation, to: RepositoryLocation, descriptor: Descriptor, bytes: Buffer | undefined, location: string | undefined): Promise<void> {
+  private async transfer(
+    from: RepositoryLocation,
+    to: RepositoryLocation,
+    descriptor: Descriptor,
+    bytes: Buffer | undefined,
+    location: string | undefined,
+  ): Promise<void> {
     const { source, destination } = this.options;
     let sent = 0;
-    const checkpoints = descriptor.size >= CHECKPOINT_FROM_BYTES ? new HashCheckpoints(CHECKPOINT_EVERY, digestAlgorithm(descriptor.digest)) : undefined;
+    const checkpoints =
+      descriptor.size >= CHECKPOINT_FROM_BYTES
+        ? new HashCheckpoints(CHECKPOINT_EVERY, digestAlgorithm(descriptor.digest))
+        : undefined;
     const open = async (offset = 0): Promise<Readable> => {
       // Progress restarts where the stream does.
       this.options.onBytes?.(offset - sent);
       sent = offset;
       const from0 = offset > 0 && checkpoints ? checkpoints.atOrBefore(offset) : undefined;
-      if (offset > 0 && !from0) throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `blob ${descriptor.digest}: the registry resumed an upload at byte ${offset} of a blob too small to resume`, to);
+      if (offset > 0 && !from0)
+        throw new SwrSyncError(
+          'ERR_REGISTRY_RESPONSE',
+          `blob ${descriptor.digest}: the registry resumed an upload at byte ${offset} of a blob too small to resume`,
+          to,
+        );
       const verify = new VerifyStream(descriptor.digest, descriptor.size, from, {
         ...(from0 ? { resume: { from: from0, skipUntil: offset } } : {}),
         ...(checkpoints ? { checkpoints } : {}),
@@ -183,7 +213,13 @@ export class BlobCopier {
             // an uncaught exception that ends the whole run, not just this image.
             blob.body.on('error', () => undefined);
             blob.body.destroy();
-            throw new ContentMismatchError('ERR_SIZE_MISMATCH', `blob ${descriptor.digest} from ${from.registry}/${from.repository} (Content-Length)`, expected, blob.size, { ...from, retryable: true });
+            throw new ContentMismatchError(
+              'ERR_SIZE_MISMATCH',
+              `blob ${descriptor.digest} from ${from.registry}/${from.repository} (Content-Length)`,
+              expected,
+              blob.size,
+              { ...from, retryable: true },
+            );
           }
           return blob;
         },
@@ -197,9 +233,20 @@ export class BlobCopier {
     });
     const rewindable = checkpoints && !bytes ? new RewindableRead(readOptions(0), REWIND_BYTES) : undefined;
     try {
-      await withRetries(destination.retry, async (attempt) => {
-        await destination.uploadBlob(to.registry, to.repository, descriptor.digest, descriptor.size, open, attempt === 0 ? location : undefined);
-      }, unwrapStreamError);
+      await withRetries(
+        destination.retry,
+        async (attempt) => {
+          await destination.uploadBlob(
+            to.registry,
+            to.repository,
+            descriptor.digest,
+            descriptor.size,
+            open,
+            attempt === 0 ? location : undefined,
+          );
+        },
+        unwrapStreamError,
+      );
     } finally {
       rewindable?.close();
     }

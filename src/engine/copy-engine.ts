@@ -4,8 +4,20 @@ import { withRetries } from '../client/retry.js';
 import { abortOf, describeError, isSwrSyncError, SwrSyncError } from '../errors.js';
 import { BUDGETS, limitExceeded } from '../oci/budgets.js';
 import { digestOf } from '../oci/digest.js';
-import { isNonDistributable, parseManifest, type Descriptor, type ImageManifest, type Manifest } from '../oci/manifest.js';
-import { formatPlatform, isAttestation, platformMatches, platformOfImageConfig, type Platform } from '../oci/platform.js';
+import {
+  isNonDistributable,
+  parseManifest,
+  type Descriptor,
+  type ImageManifest,
+  type Manifest,
+} from '../oci/manifest.js';
+import {
+  formatPlatform,
+  isAttestation,
+  platformMatches,
+  platformOfImageConfig,
+  type Platform,
+} from '../oci/platform.js';
 import { filterIndex } from '../oci/platform-filter.js';
 import { refNameProblem, sourceIndexOf, tagProblem, type Reference } from '../oci/reference.js';
 import type { BlobCounts, ImageResult } from './image-result.js';
@@ -49,9 +61,19 @@ export function isChecked(value: ImageResult | Checked): value is Checked {
   return (value as Checked).checked === true;
 }
 
-type TopOutcome = { sourceDigest: string; digest: string; mediaType: string; platforms: string[]; unchanged: boolean; note?: string };
+type TopOutcome = {
+  sourceDigest: string;
+  digest: string;
+  mediaType: string;
+  platforms: string[];
+  unchanged: boolean;
+  note?: string;
+};
 
-const IMAGE_CONFIG_TYPES = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
+const IMAGE_CONFIG_TYPES = new Set([
+  'application/vnd.oci.image.config.v1+json',
+  'application/vnd.docker.container.image.v1+json',
+]);
 /**
  * Configs up to this size are read into memory (for the platform they name) and uploaded from there; larger ones
  * (rare: a long build history) are streamed like layers, so a registry serving huge configs costs no memory.
@@ -77,10 +99,14 @@ class Tally {
 class ImageWalk {
   manifests = 0;
   failure: { error: unknown } | undefined;
-  constructor(readonly name: string, readonly where: RepositoryLocation) {}
+  constructor(
+    readonly name: string,
+    readonly where: RepositoryLocation,
+  ) {}
 
   visit(): void {
-    if (++this.manifests > BUDGETS.manifestsPerImage) throw limitExceeded('manifestsPerImage', `image ${this.name}`, this.where);
+    if (++this.manifests > BUDGETS.manifestsPerImage)
+      throw limitExceeded('manifestsPerImage', `image ${this.name}`, this.where);
   }
 }
 
@@ -117,7 +143,9 @@ export class CopyEngine {
   /** Copies `src` to `dst` and reports the outcome; never throws for registry failures (status `failed`). */
   async copy(src: Reference, dst: Reference, options: CopyOptions = {}): Promise<ImageResult> {
     const target = destinationOf(src, dst);
-    return this.report(src, target, (tally, onSourceDigest) => this.copyTop(src, target, options, tally, onSourceDigest));
+    return this.report(src, target, (tally, onSourceDigest) =>
+      this.copyTop(src, target, options, tally, onSourceDigest),
+    );
   }
 
   /**
@@ -131,7 +159,9 @@ export class CopyEngine {
     const fetched = await destination.getManifest(dst.registry, dst.repository, digest, 'push');
     const manifest = parseManifest(fetched.bytes, fetched.mediaType, at);
     if (manifest.kind === 'index') {
-      return manifest.manifests.filter((c) => !isAttestation(c.annotations, c.platform) && c.platform).map((c) => formatPlatform(c.platform!));
+      return manifest.manifests
+        .filter((c) => !isAttestation(c.annotations, c.platform) && c.platform)
+        .map((c) => formatPlatform(c.platform!));
     }
     if (!IMAGE_CONFIG_TYPES.has(manifest.config.mediaType) || manifest.config.size > CONFIG_PEEK_LIMIT) return [];
     return platformOfConfig(await readBlob(destination, at, manifest.config));
@@ -149,9 +179,21 @@ export class CopyEngine {
     });
   }
 
-  private report(src: Reference, dst: Reference, body: (tally: Tally, onSourceDigest: (digest: string) => void) => Promise<TopOutcome>): Promise<ImageResult>;
-  private report(src: Reference, dst: Reference, body: (tally: Tally, onSourceDigest: (digest: string) => void) => Promise<TopOutcome | Checked>): Promise<ImageResult | Checked>;
-  private async report(src: Reference, dst: Reference, body: (tally: Tally, onSourceDigest: (digest: string) => void) => Promise<TopOutcome | Checked>): Promise<ImageResult | Checked> {
+  private report(
+    src: Reference,
+    dst: Reference,
+    body: (tally: Tally, onSourceDigest: (digest: string) => void) => Promise<TopOutcome>,
+  ): Promise<ImageResult>;
+  private report(
+    src: Reference,
+    dst: Reference,
+    body: (tally: Tally, onSourceDigest: (digest: string) => void) => Promise<TopOutcome | Checked>,
+  ): Promise<ImageResult | Checked>;
+  private async report(
+    src: Reference,
+    dst: Reference,
+    body: (tally: Tally, onSourceDigest: (digest: string) => void) => Promise<TopOutcome | Checked>,
+  ): Promise<ImageResult | Checked> {
     const started = Date.now();
     const tally = new Tally();
     const base = { source: src.toString(), destination: dst.toString() };
@@ -207,7 +249,12 @@ export class CopyEngine {
    * is not asked twice; when it has something, a HEAD of the source (not a Docker Hub pull) decides. With a lock
    * entry that vouches for the destination, one source HEAD decides alone.
    */
-  private async decide(src: Reference, dst: Reference, options: CopyOptions, onSourceDigest: (digest: string) => void): Promise<{ unchanged: TopOutcome } | Checked> {
+  private async decide(
+    src: Reference,
+    dst: Reference,
+    options: CopyOptions,
+    onSourceDigest: (digest: string) => void,
+  ): Promise<{ unchanged: TopOutcome } | Checked> {
     const { source, destination } = this.options;
     const filtering = options.platforms !== undefined && options.platforms.length > 0;
     const dstTag = dst.tag ?? (dst.digest ? undefined : src.tag);
@@ -235,14 +282,28 @@ export class CopyEngine {
         }
         if (sourceDigest !== undefined) onSourceDigest(sourceDigest);
         if (existing.digest === sourceDigest) {
-          return { unchanged: { sourceDigest, digest: sourceDigest, mediaType: existing.mediaType ?? '', platforms: [], unchanged: true } };
+          return {
+            unchanged: {
+              sourceDigest,
+              digest: sourceDigest,
+              mediaType: existing.mediaType ?? '',
+              platforms: [],
+              unchanged: true,
+            },
+          };
         }
       }
     }
     return { checked: true, ...(sourceDigest !== undefined ? { sourceDigest } : {}) };
   }
 
-  private async copyTop(src: Reference, dst: Reference, options: CopyOptions, tally: Tally, onSourceDigest: (digest: string) => void): Promise<TopOutcome> {
+  private async copyTop(
+    src: Reference,
+    dst: Reference,
+    options: CopyOptions,
+    tally: Tally,
+    onSourceDigest: (digest: string) => void,
+  ): Promise<TopOutcome> {
     const { source, destination } = this.options;
     const from: RepositoryLocation = { registry: src.registry, repository: src.repository };
     const to: RepositoryLocation = { registry: dst.registry, repository: dst.repository };
@@ -256,15 +317,25 @@ export class CopyEngine {
     if (sourceDigest !== undefined) onSourceDigest(sourceDigest);
 
     // By digest when it is known, so the bytes are exactly the ones compared above even if the tag moves meanwhile.
-    const fetched = await source.getManifest(src.registry, src.repository, sourceDigest ?? src.ref).catch((error: unknown) => {
-      throw isSwrSyncError(error) && error.code === 'ERR_NOT_FOUND' ? notFound(src) : error;
-    });
+    const fetched = await source
+      .getManifest(src.registry, src.repository, sourceDigest ?? src.ref)
+      .catch((error: unknown) => {
+        throw isSwrSyncError(error) && error.code === 'ERR_NOT_FOUND' ? notFound(src) : error;
+      });
     onSourceDigest(fetched.digest);
     if (src.digest && fetched.digest !== src.digest) {
-      throw new SwrSyncError('ERR_DIGEST_MISMATCH', `source ${src}: expected digest ${src.digest}, found ${fetched.digest}`, from);
+      throw new SwrSyncError(
+        'ERR_DIGEST_MISMATCH',
+        `source ${src}: expected digest ${src.digest}, found ${fetched.digest}`,
+        from,
+      );
     }
     if (dst.digest && !filtering && dst.digest !== fetched.digest) {
-      throw new SwrSyncError('ERR_DIGEST_MISMATCH', `destination ${dst} pins digest ${dst.digest}, but the source is ${fetched.digest}`, to);
+      throw new SwrSyncError(
+        'ERR_DIGEST_MISMATCH',
+        `destination ${dst} pins digest ${dst.digest}, but the source is ${fetched.digest}`,
+        to,
+      );
     }
     const manifest = parseManifest(fetched.bytes, fetched.mediaType, from);
     let bytes = fetched.bytes;
@@ -278,15 +349,25 @@ export class CopyEngine {
         bytes = selected.bytes;
         note = `platform filter kept ${children.length} of ${manifest.manifests.length} index entries; the destination index ${digestOf(bytes)} differs from the source index ${fetched.digest}`;
       }
-      platforms = children.filter((c) => !isAttestation(c.annotations, c.platform) && c.platform).map((c) => formatPlatform(c.platform!));
+      platforms = children
+        .filter((c) => !isAttestation(c.annotations, c.platform) && c.platform)
+        .map((c) => formatPlatform(c.platform!));
       const newDigest = digestOf(bytes);
       if (filtering && dstTag) {
         const existing = await destination.headManifest(dst.registry, dst.repository, dstTag, 'push');
         if (existing?.digest === newDigest) {
-          return { sourceDigest: fetched.digest, digest: newDigest, mediaType: manifest.mediaType, platforms, unchanged: true, ...(note ? { note } : {}) };
+          return {
+            sourceDigest: fetched.digest,
+            digest: newDigest,
+            mediaType: manifest.mediaType,
+            platforms,
+            unchanged: true,
+            ...(note ? { note } : {}),
+          };
         }
       }
-      if (manifest.manifests.length > BUDGETS.indexChildren) throw limitExceeded('indexChildren', `index ${src} (${manifest.manifests.length} entries)`, from);
+      if (manifest.manifests.length > BUDGETS.indexChildren)
+        throw limitExceeded('indexChildren', `index ${src} (${manifest.manifests.length} entries)`, from);
       await this.copyChildren(from, to, children, tally, 1, new ImageWalk(src.toString(), from));
     } else {
       platforms = await this.copyImageBlobs(from, to, manifest, tally, filtering ? options.platforms : undefined, src);
@@ -295,32 +376,67 @@ export class CopyEngine {
     const digest = digestOf(bytes);
     // An interrupted run writes no tag, even on an image whose blobs all arrived.
     this.options.signal?.throwIfAborted();
-    const stored = await destination.putManifest(dst.registry, dst.repository, dstTag ?? digest, bytes, manifest.mediaType);
+    const stored = await destination.putManifest(
+      dst.registry,
+      dst.repository,
+      dstTag ?? digest,
+      bytes,
+      manifest.mediaType,
+    );
     if (stored !== digest) {
-      throw new SwrSyncError('ERR_DIGEST_MISMATCH', `${dst}: the registry reports digest ${stored}, expected ${digest}`, to);
+      throw new SwrSyncError(
+        'ERR_DIGEST_MISMATCH',
+        `${dst}: the registry reports digest ${stored}, expected ${digest}`,
+        to,
+      );
     }
-    return { sourceDigest: fetched.digest, digest, mediaType: manifest.mediaType, platforms, unchanged: false, ...(note ? { note } : {}) };
+    return {
+      sourceDigest: fetched.digest,
+      digest,
+      mediaType: manifest.mediaType,
+      platforms,
+      unchanged: false,
+      ...(note ? { note } : {}),
+    };
   }
 
   /**
    * The children of an index, `indexConcurrency` at a time at every level of nesting; after the first failure the
    * children not yet started are skipped.
    */
-  private async copyChildren(from: RepositoryLocation, to: RepositoryLocation, children: readonly Descriptor[], tally: Tally, depth: number, walk: ImageWalk): Promise<void> {
+  private async copyChildren(
+    from: RepositoryLocation,
+    to: RepositoryLocation,
+    children: readonly Descriptor[],
+    tally: Tally,
+    depth: number,
+    walk: ImageWalk,
+  ): Promise<void> {
     const limiter = new Limiter(BUDGETS.indexConcurrency);
-    await settleAll(children.map((child) => limiter.run(async () => {
-      if (walk.failure) throw walk.failure.error;
-      try {
-        await this.copyChild(from, to, child, tally, depth, walk);
-      } catch (error) {
-        walk.failure ??= { error };
-        throw error;
-      }
-    })));
+    await settleAll(
+      children.map((child) =>
+        limiter.run(async () => {
+          if (walk.failure) throw walk.failure.error;
+          try {
+            await this.copyChild(from, to, child, tally, depth, walk);
+          } catch (error) {
+            walk.failure ??= { error };
+            throw error;
+          }
+        }),
+      ),
+    );
   }
 
   /** Copies a child manifest (and, for nested indexes, its children) and writes it by digest. */
-  private async copyChild(from: RepositoryLocation, to: RepositoryLocation, descriptor: Descriptor, tally: Tally, depth: number, walk: ImageWalk): Promise<void> {
+  private async copyChild(
+    from: RepositoryLocation,
+    to: RepositoryLocation,
+    descriptor: Descriptor,
+    tally: Tally,
+    depth: number,
+    walk: ImageWalk,
+  ): Promise<void> {
     const key = `${to.registry}/${to.repository}@${descriptor.digest}`;
     let written = this.manifestsWritten.get(key);
     if (!written) {
@@ -336,12 +452,28 @@ export class CopyEngine {
    * until it is written, a nested index's only until its children are known (it is read again, checked against its
    * digest, to be written after them), so an index never holds memory while its children copy.
    */
-  private async writeChild(from: RepositoryLocation, to: RepositoryLocation, descriptor: Descriptor, tally: Tally, depth: number, walk: ImageWalk): Promise<void> {
+  private async writeChild(
+    from: RepositoryLocation,
+    to: RepositoryLocation,
+    descriptor: Descriptor,
+    tally: Tally,
+    depth: number,
+    walk: ImageWalk,
+  ): Promise<void> {
     const { destination } = this.options;
-    if (depth > BUDGETS.indexDepth) throw limitExceeded('indexDepth', `image ${walk.name}: indexes nested deeper than ${BUDGETS.indexDepth} levels`, from);
+    if (depth > BUDGETS.indexDepth)
+      throw limitExceeded(
+        'indexDepth',
+        `image ${walk.name}: indexes nested deeper than ${BUDGETS.indexDepth} levels`,
+        from,
+      );
     walk.visit();
     if (descriptor.size > BUDGETS.manifestBytes) {
-      throw new SwrSyncError('ERR_MANIFEST_TOO_LARGE', `image ${walk.name}: child manifest ${descriptor.digest} is ${descriptor.size} bytes; at most ${BUDGETS.manifestBytes} are accepted`, from);
+      throw new SwrSyncError(
+        'ERR_MANIFEST_TOO_LARGE',
+        `image ${walk.name}: child manifest ${descriptor.digest} is ${descriptor.size} bytes; at most ${BUDGETS.manifestBytes} are accepted`,
+        from,
+      );
     }
     // A manifest the destination already has is complete (its blobs were checked when it was pushed).
     const existing = await destination.headManifest(to.registry, to.repository, descriptor.digest, 'push');
@@ -351,7 +483,12 @@ export class CopyEngine {
     }
     const index = await this.withManifest(from, descriptor, async (bytes, manifest) => {
       if (manifest.kind === 'index') {
-        if (manifest.manifests.length > BUDGETS.indexChildren) throw limitExceeded('indexChildren', `image ${walk.name}: index ${descriptor.digest} (${manifest.manifests.length} entries)`, from);
+        if (manifest.manifests.length > BUDGETS.indexChildren)
+          throw limitExceeded(
+            'indexChildren',
+            `image ${walk.name}: index ${descriptor.digest} (${manifest.manifests.length} entries)`,
+            from,
+          );
         return manifest;
       }
       await this.copyImageBlobs(from, to, manifest, tally);
@@ -362,16 +499,26 @@ export class CopyEngine {
     if (!index) return;
     await this.copyChildren(from, to, index.manifests, tally, depth + 1, walk);
     this.options.signal?.throwIfAborted();
-    await this.withManifest(from, descriptor, (bytes, manifest) => destination.putManifest(to.registry, to.repository, descriptor.digest, bytes, manifest.mediaType));
+    await this.withManifest(from, descriptor, (bytes, manifest) =>
+      destination.putManifest(to.registry, to.repository, descriptor.digest, bytes, manifest.mediaType),
+    );
   }
 
   /** Reads a child manifest (checked against its descriptor) and runs `use` while its bytes count as held. */
-  private async withManifest<T>(from: RepositoryLocation, descriptor: Descriptor, use: (bytes: Buffer, manifest: Manifest) => Promise<T>): Promise<T> {
+  private async withManifest<T>(
+    from: RepositoryLocation,
+    descriptor: Descriptor,
+    use: (bytes: Buffer, manifest: Manifest) => Promise<T>,
+  ): Promise<T> {
     const release = await this.manifestMemory.acquire(descriptor.size);
     try {
       const fetched = await this.options.source.getManifest(from.registry, from.repository, descriptor.digest);
       if (fetched.bytes.length !== descriptor.size) {
-        throw new SwrSyncError('ERR_SIZE_MISMATCH', `manifest ${descriptor.digest} of ${from.registry}/${from.repository}: expected ${descriptor.size} bytes, found ${fetched.bytes.length}`, from);
+        throw new SwrSyncError(
+          'ERR_SIZE_MISMATCH',
+          `manifest ${descriptor.digest} of ${from.registry}/${from.repository}: expected ${descriptor.size} bytes, found ${fetched.bytes.length}`,
+          from,
+        );
       }
       return await use(fetched.bytes, parseManifest(fetched.bytes, fetched.mediaType ?? descriptor.mediaType, from));
     } finally {
@@ -395,7 +542,12 @@ export class CopyEngine {
     if (!read) {
       read = readBlob(source, from, config);
       this.configReads.set(key, read);
-      read.then((bytes) => this.cacheConfig(key, bytes), () => undefined).finally(() => this.configReads.delete(key));
+      read
+        .then(
+          (bytes) => this.cacheConfig(key, bytes),
+          () => undefined,
+        )
+        .finally(() => this.configReads.delete(key));
     }
     return read;
   }
@@ -412,7 +564,14 @@ export class CopyEngine {
   }
 
   /** Config and layers of one image manifest; returns the image's platform when its config says so. */
-  private async copyImageBlobs(from: RepositoryLocation, to: RepositoryLocation, manifest: ImageManifest, tally: Tally, wanted?: readonly Platform[], src?: Reference): Promise<string[]> {
+  private async copyImageBlobs(
+    from: RepositoryLocation,
+    to: RepositoryLocation,
+    manifest: ImageManifest,
+    tally: Tally,
+    wanted?: readonly Platform[],
+    src?: Reference,
+  ): Promise<string[]> {
     const { source } = this.options;
     const config = manifest.config;
     let configBytes: Buffer | undefined;
@@ -425,17 +584,21 @@ export class CopyEngine {
       // platform is skipped before any blob moves; a config naming no platform (an artifact) is copied.
       const platform = platformOfImageConfig(configBytes);
       if (wanted && platform && !wanted.some((w) => platformMatches(w, platform))) {
-        throw new SwrSyncError('ERR_PLATFORM_NOT_FOUND',
+        throw new SwrSyncError(
+          'ERR_PLATFORM_NOT_FOUND',
           `${src ?? `${from.registry}/${from.repository}`}: a single-platform image for ${formatPlatform(platform)}, not one of the requested platforms (${wanted.map(formatPlatform).join(', ')}): skipped`,
-          from);
+          from,
+        );
       }
     }
     const descriptors = [config, ...manifest.layers].filter((d) => !isNonDistributable(d));
     const unique = new Map(descriptors.map((d) => [d.digest, d]));
-    await settleAll([...unique.values()].map(async (d) => {
-      const outcome = await this.blobs.ensure(from, to, d, d === config ? configBytes : undefined);
-      tally.add(outcome, d.size);
-    }));
+    await settleAll(
+      [...unique.values()].map(async (d) => {
+        const outcome = await this.blobs.ensure(from, to, d, d === config ? configBytes : undefined);
+        tally.add(outcome, d.size);
+      }),
+    );
     return platforms;
   }
 }
@@ -468,12 +631,19 @@ function errorOfCopy(error: unknown): { code: string; message: string } {
   if (isSwrSyncError(error)) return { code: error.code, message: describeError(error) };
   const abort = abortOf(error);
   // The result line already names the image: the message says why only.
-  if (abort) return { code: 'ERR_ABORTED', message: abort.timedOut ? 'the run reached its time limit' : 'the run was cancelled' };
+  if (abort)
+    return {
+      code: 'ERR_ABORTED',
+      message: abort.timedOut ? 'the run reached its time limit' : 'the run was cancelled',
+    };
   return { code: 'ERR_UNEXPECTED', message: describeError(error) };
 }
 
 function notFound(src: Reference): SwrSyncError {
-  return new SwrSyncError('ERR_NOT_FOUND', `source image ${src} not found (manifest unknown)`, { registry: src.registry, repository: src.repository });
+  return new SwrSyncError('ERR_NOT_FOUND', `source image ${src} not found (manifest unknown)`, {
+    registry: src.registry,
+    repository: src.repository,
+  });
 }
 
 function platformOfConfig(bytes: Buffer): string[] {
@@ -490,7 +660,9 @@ function destinationOf(src: Reference, dst: Reference): Reference {
   if (dst.digest !== undefined || (dst.tag !== undefined && !dst.tagImplied)) return dst;
   if (src.tag !== undefined) {
     // A layout source's `@N` or a ref name that is no tag cannot name the copy; the destination keeps what it has.
-    const usable = sourceIndexOf(src.tag) === undefined && (dst.isLayout ? refNameProblem(src.tag) : tagProblem(src.tag)) === undefined;
+    const usable =
+      sourceIndexOf(src.tag) === undefined &&
+      (dst.isLayout ? refNameProblem(src.tag) : tagProblem(src.tag)) === undefined;
     return usable ? dst.withTag(src.tag) : dst;
   }
   return src.digest !== undefined ? dst.withTag(undefined) : dst;

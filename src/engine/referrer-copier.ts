@@ -47,10 +47,16 @@ class Walk {
   readonly copying = new Limiter(BUDGETS.referrerConcurrency);
   /** Set once the image's referrers passed `referrerTotal`: the rest are not copied. */
   overBudget = false;
-  constructor(readonly from: Repository, readonly to: Repository) {}
+  constructor(
+    readonly from: Repository,
+    readonly to: Repository,
+  ) {}
 
   fail(error: unknown, doing: string): void {
-    this.failures.push({ code: isSwrSyncError(error) ? error.code : 'ERR_UNEXPECTED', message: `${doing}: ${describeError(error)}` });
+    this.failures.push({
+      code: isSwrSyncError(error) ? error.code : 'ERR_UNEXPECTED',
+      message: `${doing}: ${describeError(error)}`,
+    });
   }
 
   absorb(result: ImageResult): void {
@@ -79,12 +85,17 @@ export class ReferrerCopier {
   async copy(src: Reference, dst: Reference, result: ImageResult): Promise<ImageResult> {
     if (result.status === 'failed' || !result.digest || !result.sourceDigest) return result;
     const started = Date.now();
-    const walk = new Walk({ registry: src.registry, repository: src.repository }, { registry: dst.registry, repository: dst.repository });
+    const walk = new Walk(
+      { registry: src.registry, repository: src.repository },
+      { registry: dst.registry, repository: dst.repository },
+    );
     const subjects: string[] = [];
     try {
       if (result.digest === result.sourceDigest) subjects.push(result.sourceDigest);
       else await this.skipFilteredIndex(walk, result.sourceDigest, result.digest);
-      subjects.push(...await childrenAtDestination(this.options.destination, walk.to, result.digest, result.mediaType));
+      subjects.push(
+        ...(await childrenAtDestination(this.options.destination, walk.to, result.digest, result.mediaType)),
+      );
     } catch (error) {
       walk.fail(error, `reading ${dst.name}@${result.digest}`);
     }
@@ -127,7 +138,9 @@ export class ReferrerCopier {
     const skipped = new Set([...listing.referrers.map((d) => d.digest), ...listing.cosign.map((c) => c.tag)]).size;
     walk.counts.skipped += skipped;
     if (skipped > 0) {
-      walk.notes.push(`${skipped} referrer${skipped === 1 ? '' : 's'} of the source index ${shortDigest(sourceDigest)} not copied: they refer to that index, and the platform filter wrote ${shortDigest(digest)} instead`);
+      walk.notes.push(
+        `${skipped} referrer${skipped === 1 ? '' : 's'} of the source index ${shortDigest(sourceDigest)} not copied: they refer to that index, and the platform filter wrote ${shortDigest(digest)} instead`,
+      );
     }
   }
 
@@ -136,40 +149,53 @@ export class ReferrerCopier {
     for (const s of fresh) walk.listed.add(s);
     const next: string[] = [];
     const limiter = new Limiter(this.options.concurrency ?? 4);
-    await Promise.all(fresh.map((subject) => limiter.run(async () => {
-      let listing: Listing;
-      try {
-        listing = await this.discovery.list(walk.from, walk.to, subject);
-      } catch (error) {
-        walk.fail(error, `listing what refers to ${walk.from.registry}/${walk.from.repository}@${subject}`);
-        return;
-      }
-      walk.notes.push(...listing.notes);
-      const outcomes = await Promise.all(listing.referrers.map((d) => this.copyByDigest(walk, d.digest)));
-      await Promise.all(listing.cosign.map((c) => this.copyCosignTag(walk, c.tag, c.digest)));
-      const present = listing.referrers.filter((_, i) => outcomes[i] === 'ok');
-      const stale = outcomes.filter((o) => o === 'missing').length;
-      if (stale > 0) {
-        // Deleted without updating the list (the tag schema leaves that to clients): nothing to copy, not a failure.
-        walk.notes.push(`${stale} referrer${stale === 1 ? '' : 's'} of ${shortDigest(subject)} listed ${listing.tag ? `in ${listing.tag.name}` : 'by the referrers API'} but not at the source (a stale entry): not copied`);
-      }
-      if (!outcomes.includes('failed') && present.length > 0) {
-        try {
-          // Written only after every referrer it lists is there (a registry refuses an index with missing entries).
-          if (listing.tag && stale === 0) {
-            if (!listing.tag.atDestination) {
-              await this.options.destination.putManifest(walk.to.registry, walk.to.repository, listing.tag.name, listing.tag.bytes, listing.tag.mediaType);
-              walk.counts.tags++;
-            }
-          } else if (listing.tag || !(await this.discovery.destinationHasApi(walk.to, subject))) {
-            if (await this.extendReferrersTag(walk, subject, present)) walk.counts.tags++;
+    await Promise.all(
+      fresh.map((subject) =>
+        limiter.run(async () => {
+          let listing: Listing;
+          try {
+            listing = await this.discovery.list(walk.from, walk.to, subject);
+          } catch (error) {
+            walk.fail(error, `listing what refers to ${walk.from.registry}/${walk.from.repository}@${subject}`);
+            return;
           }
-        } catch (error) {
-          walk.fail(error, `writing ${walk.to.registry}/${walk.to.repository}:${referrersTag(subject)}`);
-        }
-      }
-      if (depth < MAX_DEPTH) next.push(...present.map((d) => d.digest), ...listing.cosign.flatMap((c) => (c.digest ? [c.digest] : [])));
-    })));
+          walk.notes.push(...listing.notes);
+          const outcomes = await Promise.all(listing.referrers.map((d) => this.copyByDigest(walk, d.digest)));
+          await Promise.all(listing.cosign.map((c) => this.copyCosignTag(walk, c.tag, c.digest)));
+          const present = listing.referrers.filter((_, i) => outcomes[i] === 'ok');
+          const stale = outcomes.filter((o) => o === 'missing').length;
+          if (stale > 0) {
+            // Deleted without updating the list (the tag schema leaves that to clients): nothing to copy, not a failure.
+            walk.notes.push(
+              `${stale} referrer${stale === 1 ? '' : 's'} of ${shortDigest(subject)} listed ${listing.tag ? `in ${listing.tag.name}` : 'by the referrers API'} but not at the source (a stale entry): not copied`,
+            );
+          }
+          if (!outcomes.includes('failed') && present.length > 0) {
+            try {
+              // Written only after every referrer it lists is there (a registry refuses an index with missing entries).
+              if (listing.tag && stale === 0) {
+                if (!listing.tag.atDestination) {
+                  await this.options.destination.putManifest(
+                    walk.to.registry,
+                    walk.to.repository,
+                    listing.tag.name,
+                    listing.tag.bytes,
+                    listing.tag.mediaType,
+                  );
+                  walk.counts.tags++;
+                }
+              } else if (listing.tag || !(await this.discovery.destinationHasApi(walk.to, subject))) {
+                if (await this.extendReferrersTag(walk, subject, present)) walk.counts.tags++;
+              }
+            } catch (error) {
+              walk.fail(error, `writing ${walk.to.registry}/${walk.to.repository}:${referrersTag(subject)}`);
+            }
+          }
+          if (depth < MAX_DEPTH)
+            next.push(...present.map((d) => d.digest), ...listing.cosign.flatMap((c) => (c.digest ? [c.digest] : [])));
+        }),
+      ),
+    );
     if (next.length > 0) await this.walk(walk, next, depth + 1);
   }
 
@@ -178,18 +204,26 @@ export class ReferrerCopier {
     if (!copy) {
       // Every level of the walk together: referrers of referrers count too.
       if (walk.copies.size >= BUDGETS.referrerTotal) {
-        if (!walk.overBudget) walk.fail(limitExceeded('referrerTotal', `referrers of ${walk.from.registry}/${walk.from.repository}`, walk.from), 'copying what refers to the image');
+        if (!walk.overBudget)
+          walk.fail(
+            limitExceeded('referrerTotal', `referrers of ${walk.from.registry}/${walk.from.repository}`, walk.from),
+            'copying what refers to the image',
+          );
         walk.overBudget = true;
         return Promise.resolve('failed');
       }
-      copy = walk.copying.run(() => this.options.engine.copy(
-        new Reference(walk.from.registry, walk.from.repository, undefined, digest),
-        new Reference(walk.to.registry, walk.to.repository, undefined, digest),
-      )).then((result) => {
-        if (result.status === 'failed' && result.error?.code === 'ERR_NOT_FOUND') return 'missing';
-        walk.found.add(digest);
-        return this.tally(walk, result);
-      });
+      copy = walk.copying
+        .run(() =>
+          this.options.engine.copy(
+            new Reference(walk.from.registry, walk.from.repository, undefined, digest),
+            new Reference(walk.to.registry, walk.to.repository, undefined, digest),
+          ),
+        )
+        .then((result) => {
+          if (result.status === 'failed' && result.error?.code === 'ERR_NOT_FOUND') return 'missing';
+          walk.found.add(digest);
+          return this.tally(walk, result);
+        });
       walk.copies.set(digest, copy);
     }
     return copy;
@@ -198,10 +232,12 @@ export class ReferrerCopier {
   /** The cosign tag's manifest and the tag, written last by the engine as for any image. */
   private async copyCosignTag(walk: Walk, tag: string, digest: string | undefined): Promise<Outcome> {
     walk.found.add(digest ?? tag);
-    const result = await walk.copying.run(() => this.options.engine.copy(
-      new Reference(walk.from.registry, walk.from.repository, tag, digest),
-      new Reference(walk.to.registry, walk.to.repository, tag, undefined),
-    ));
+    const result = await walk.copying.run(() =>
+      this.options.engine.copy(
+        new Reference(walk.from.registry, walk.from.repository, tag, digest),
+        new Reference(walk.to.registry, walk.to.repository, tag, undefined),
+      ),
+    );
     if (result.status === 'copied') walk.counts.tags++;
     const ok = this.tally(walk, result);
     if (digest && !walk.copies.has(digest)) walk.copies.set(digest, Promise.resolve(ok));
@@ -225,13 +261,19 @@ export class ReferrerCopier {
     const { destination } = this.options;
     const { registry, repository } = walk.to;
     const name = referrersTag(subject);
-    let index: Record<string, unknown> & { manifests: Array<{ digest: string }> } = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
+    let index: Record<string, unknown> & { manifests: Array<{ digest: string }> } = {
+      schemaVersion: 2,
+      mediaType: MediaType.OciIndex,
+      manifests: [],
+    };
     const existing = await destination.headManifest(registry, repository, name, 'push');
     if (existing) {
       const fetched = await destination.getManifest(registry, repository, existing.digest ?? name, 'push');
       if (!parseIndex(fetched.bytes, fetched.mediaType, walk.to)) {
         // distribution-spec: when the tag holds something other than an index, report it and leave it.
-        walk.notes.push(`${registry}/${repository}:${name} is not an image index; not extended with the copied referrers`);
+        walk.notes.push(
+          `${registry}/${repository}:${name} is not an image index; not extended with the copied referrers`,
+        );
         return false;
       }
       index = JSON.parse(fetched.bytes.toString('utf8')) as typeof index;
@@ -246,7 +288,12 @@ export class ReferrerCopier {
 }
 
 /** The children of the index stored at the destination (after a platform filter: the kept ones); [] for a manifest. */
-async function childrenAtDestination(destination: ReferrerStore, to: Repository, digest: string, mediaType: string | undefined): Promise<string[]> {
+async function childrenAtDestination(
+  destination: ReferrerStore,
+  to: Repository,
+  digest: string,
+  mediaType: string | undefined,
+): Promise<string[]> {
   if (mediaType && !isIndexMediaType(mediaType)) return [];
   const fetched = await destination.getManifest(to.registry, to.repository, digest, 'push');
   const manifest = parseManifest(fetched.bytes, fetched.mediaType, to);

@@ -56,9 +56,11 @@ async function* chunksOf(options: ResumableReadOptions): AsyncGenerator<Buffer> 
         const starts = opened.offset ?? 0;
         let skip = position - starts;
         if (skip < 0 || skip > discardLimit) {
-          throw new SwrSyncError('ERR_RANGE_IGNORED',
+          throw new SwrSyncError(
+            'ERR_RANGE_IGNORED',
             `blob ${digest} from ${registry}/${repository}: asked for bytes from ${position}, the registry sent them from ${starts}; the transfer starts over`,
-            { registry, repository, retryable: true });
+            { registry, repository, retryable: true },
+          );
         }
         for await (const data of opened.body as AsyncIterable<Buffer>) {
           let chunk = data;
@@ -86,9 +88,14 @@ async function* chunksOf(options: ResumableReadOptions): AsyncGenerator<Buffer> 
     // Past the end is the verifier's to report (a size mismatch), as is a short blob that ends cleanly at its size.
     if (failure === undefined && position >= size) return;
     if (failure === undefined) {
-      failure = new SwrSyncError('ERR_REGISTRY_RESPONSE', `blob ${digest} from ${registry}/${repository} ended after ${position} of ${size} bytes`, { registry, repository, retryable: true });
+      failure = new SwrSyncError(
+        'ERR_REGISTRY_RESPONSE',
+        `blob ${digest} from ${registry}/${repository} ended after ${position} of ${size} bytes`,
+        { registry, repository, retryable: true },
+      );
     }
-    if (options.signal?.aborted || !isRetryable(failure) || idleFailures >= retry.retries || ++resumes > MAX_RESUMES) throw failure;
+    if (options.signal?.aborted || !isRetryable(failure) || idleFailures >= retry.retries || ++resumes > MAX_RESUMES)
+      throw failure;
     retry.onRetry?.();
     // A connection that dropped after making progress is tried again at once; one that keeps failing backs off.
     if (idleFailures > 0) await sleep(backoffDelay(retry, idleFailures - 1), options.signal);
@@ -119,7 +126,10 @@ export class RewindableRead {
   private pending: Promise<unknown> = Promise.resolve();
   private generation = 0;
 
-  constructor(private readonly options: ResumableReadOptions, private readonly historyBytes: number) {}
+  constructor(
+    private readonly options: ResumableReadOptions,
+    private readonly historyBytes: number,
+  ) {}
 
   /** The blob's bytes from `offset` on; a stream opened earlier stops yielding. */
   open(offset: number): Readable {
@@ -150,7 +160,7 @@ export class RewindableRead {
       this.historyLength = 0;
     } else {
       // Replay from memory what lies between `offset` and the reader's position: copies, as the ring is written on.
-      for (let from = offset; from < this.position; ) {
+      for (let from = offset; from < this.position;) {
         const at = from % this.historyBytes;
         const length = Math.min(this.position - from, this.historyBytes - at);
         if (generation !== this.generation) return;

@@ -39,7 +39,10 @@ function notStarted(task: ImageTask, signal: AbortSignal): ImageResult {
     bytesSkipped: 0,
     blobs: { copied: 0, mounted: 0, present: 0 },
     status: 'failed',
-    error: { code: 'ERR_ABORTED', message: `${task.source} -> ${task.destination} not started: ${abortReason(signal).message}` },
+    error: {
+      code: 'ERR_ABORTED',
+      message: `${task.source} -> ${task.destination} not started: ${abortReason(signal).message}`,
+    },
     durationMs: 0,
   };
 }
@@ -57,40 +60,47 @@ const CHECKS_MAX = 32;
  * finish; checks and copies overlap.
  * Tasks are started grouped by source repository, so the images that share layers follow each other.
  */
-export async function runTasks(tasks: readonly ImageTask[], engine: CopyEngine, options: RunTasksOptions = {}): Promise<ImageResult[]> {
+export async function runTasks(
+  tasks: readonly ImageTask[],
+  engine: CopyEngine,
+  options: RunTasksOptions = {},
+): Promise<ImageResult[]> {
   const workers = options.workers ?? DEFAULT_WORKERS;
   const copies = new Limiter(workers);
   const checks = new Limiter(options.checks ?? Math.max(workers, Math.min(CHECKS_MAX, 4 * workers)));
-  const order = tasks.map((task, index) => ({ task, index }))
+  const order = tasks
+    .map((task, index) => ({ task, index }))
     .sort((a, b) => a.task.source.name.localeCompare(b.task.source.name) || a.index - b.index);
   const results: ImageResult[] = new Array(tasks.length);
-  await Promise.all(order.map(async ({ task, index }) => {
-    const locked = options.lockedFor?.(task);
-    const copyOptions: CopyOptions = {
-      ...(task.platforms ? { platforms: task.platforms } : {}),
-      ...(locked ? { locked } : {}),
-    };
-    const { signal } = options;
-    const checked = await checks.run(async () => {
-      if (signal?.aborted) return notStarted(task, signal);
-      options.onStart?.(task);
-      return engine.check(task.source, task.destination, copyOptions);
-    });
-    let result: ImageResult;
-    if (isChecked(checked)) {
-      result = await copies.run(async () => {
+  await Promise.all(
+    order.map(async ({ task, index }) => {
+      const locked = options.lockedFor?.(task);
+      const copyOptions: CopyOptions = {
+        ...(task.platforms ? { platforms: task.platforms } : {}),
+        ...(locked ? { locked } : {}),
+      };
+      const { signal } = options;
+      const checked = await checks.run(async () => {
         if (signal?.aborted) return notStarted(task, signal);
-        const copied = await engine.copy(task.source, task.destination, { ...copyOptions, checked });
-        return options.finish ? options.finish(task, copied) : copied;
+        options.onStart?.(task);
+        return engine.check(task.source, task.destination, copyOptions);
       });
-    } else if (options.finish && checked.status !== 'failed') {
-      // An unchanged image may still have new referrers (a signature added since): that is copy work.
-      result = await copies.run(() => options.finish!(task, checked));
-    } else {
-      result = options.finish ? await options.finish(task, checked) : checked;
-    }
-    results[index] = result;
-    options.onResult?.(task, result);
-  }));
+      let result: ImageResult;
+      if (isChecked(checked)) {
+        result = await copies.run(async () => {
+          if (signal?.aborted) return notStarted(task, signal);
+          const copied = await engine.copy(task.source, task.destination, { ...copyOptions, checked });
+          return options.finish ? options.finish(task, copied) : copied;
+        });
+      } else if (options.finish && checked.status !== 'failed') {
+        // An unchanged image may still have new referrers (a signature added since): that is copy work.
+        result = await copies.run(() => options.finish!(task, checked));
+      } else {
+        result = options.finish ? await options.finish(task, checked) : checked;
+      }
+      results[index] = result;
+      options.onResult?.(task, result);
+    }),
+  );
   return results;
 }

@@ -22,12 +22,19 @@ export class VerifyStream extends Transform {
    * `resume`: the stream starts at `resume.from.offset` with the digest state there, and passes on bytes from
    * `resume.skipUntil` only. `checkpoints`: where the digest state is recorded as the bytes go by.
    */
-  constructor(expectedDigest: string, expectedSize: number, where: { registry: string; repository: string }, options: { resume?: { from: Checkpoint; skipUntil: number }; checkpoints?: HashCheckpoints } = {}) {
+  constructor(
+    expectedDigest: string,
+    expectedSize: number,
+    where: { registry: string; repository: string },
+    options: { resume?: { from: Checkpoint; skipUntil: number }; checkpoints?: HashCheckpoints } = {},
+  ) {
     super();
     this.expectedDigest = expectedDigest;
     this.expectedSize = expectedSize;
     this.where = where;
-    this.digester = options.resume ? options.resume.from.digester.copy() : new Digester(digestAlgorithm(expectedDigest));
+    this.digester = options.resume
+      ? options.resume.from.digester.copy()
+      : new Digester(digestAlgorithm(expectedDigest));
     this.skipUntil = options.resume?.skipUntil ?? 0;
     this.checkpoints = options.checkpoints;
   }
@@ -97,11 +104,21 @@ export class VerifyStream extends Transform {
     }
   }
 
-  private mismatch(code: 'ERR_DIGEST_MISMATCH' | 'ERR_SIZE_MISMATCH', expected: string | number, found: string | number): ContentMismatchError {
-    return new ContentMismatchError(code, `blob ${this.expectedDigest} from ${this.where.registry}/${this.where.repository}`, expected, found, {
-      ...this.where,
-      retryable: true,
-    });
+  private mismatch(
+    code: 'ERR_DIGEST_MISMATCH' | 'ERR_SIZE_MISMATCH',
+    expected: string | number,
+    found: string | number,
+  ): ContentMismatchError {
+    return new ContentMismatchError(
+      code,
+      `blob ${this.expectedDigest} from ${this.where.registry}/${this.where.repository}`,
+      expected,
+      found,
+      {
+        ...this.where,
+        retryable: true,
+      },
+    );
   }
 }
 
@@ -118,7 +135,10 @@ export interface Checkpoint {
  */
 export class HashCheckpoints {
   private readonly states = new Map<number, Digester>();
-  constructor(readonly every: number, private readonly algorithm: Digester['algorithm']) {}
+  constructor(
+    readonly every: number,
+    private readonly algorithm: Digester['algorithm'],
+  ) {}
 
   record(digester: Digester): void {
     if (!this.states.has(digester.bytes)) this.states.set(digester.bytes, digester.copy());

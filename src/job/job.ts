@@ -6,7 +6,14 @@ import { StoreRouter } from '../store/store-router.js';
 import { authJsonFromDocument, loadAuthJson } from '../config/auth-json.js';
 import { chainCredentialSources, type CredentialSource } from '../config/credentials.js';
 import { loadDefaultDockerConfig } from '../config/docker-config.js';
-import { lenientImagesMap, loadLegacyConfig, parseImagesMap, readImagesFile, type ImagesFileOptions, type ImagesFileRead } from '../config/images-file.js';
+import {
+  lenientImagesMap,
+  loadLegacyConfig,
+  parseImagesMap,
+  readImagesFile,
+  type ImagesFileOptions,
+  type ImagesFileRead,
+} from '../config/images-file.js';
 import type { MirrorRule } from '../config/mirror-rule.js';
 import { mergeRegistryLimits } from '../config/registry-limits.js';
 import { CopyEngine } from '../engine/copy-engine.js';
@@ -67,11 +74,24 @@ export async function openJob(config: JobConfig): Promise<Job> {
     ...(config.namespace !== undefined ? { namespace: config.namespace } : {}),
     env,
   };
-  const legacy = config.legacyConfig !== undefined ? await loadLegacyConfig(config.legacyConfig, { strict: config.strict ?? false }) : undefined;
+  const legacy =
+    config.legacyConfig !== undefined
+      ? await loadLegacyConfig(config.legacyConfig, { strict: config.strict ?? false })
+      : undefined;
   const [authJson, dockerConfig, imageFiles, lock] = await Promise.all([
     legacy
-      ? authJsonFromDocument(legacy.auth, config.legacyConfig!, env, config.strict ? undefined : { raw: legacy.authRaw, warnings: legacy.warnings })
-      : config.auth ? loadAuthJson(config.auth, env, { strict: config.strict ?? false, ...(config.authLabel ? { label: config.authLabel } : {}) }) : undefined,
+      ? authJsonFromDocument(
+          legacy.auth,
+          config.legacyConfig!,
+          env,
+          config.strict ? undefined : { raw: legacy.authRaw, warnings: legacy.warnings },
+        )
+      : config.auth
+        ? loadAuthJson(config.auth, env, {
+            strict: config.strict ?? false,
+            ...(config.authLabel ? { label: config.authLabel } : {}),
+          })
+        : undefined,
     loadDefaultDockerConfig(env),
     Promise.all([
       ...config.images.map((file) => readImagesFile(file, { ...ruleOptions, strict: config.strict ?? false })),
@@ -79,13 +99,20 @@ export async function openJob(config: JobConfig): Promise<Job> {
     ]),
     config.lockFile ? readLockFile(config.lockFile) : undefined,
   ]);
-  const credentials = chainCredentialSources(...[authJson, dockerConfig].filter((s): s is NonNullable<typeof s> => s !== undefined));
-  const rules = imageFiles.flatMap((f) => f.rules).filter((r) => inShard(new Reference(r.source.registry, r.source.repository).name, config.shard));
+  const credentials = chainCredentialSources(
+    ...[authJson, dockerConfig].filter((s): s is NonNullable<typeof s> => s !== undefined),
+  );
+  const rules = imageFiles
+    .flatMap((f) => f.rules)
+    .filter((r) => inShard(new Reference(r.source.registry, r.source.repository).name, config.shard));
   const transport = new Transport(config.stallTimeoutMs !== undefined ? { stallTimeoutMs: config.stallTimeoutMs } : {});
   // One limiter for both clients: a registry that is source and destination is limited once. Pacing starts while at
   // least one request per worker is still left, so requests already in flight cannot overdraw the quota.
   const limiter = new RegistryLimiter({
-    defaults: { ...(config.rate !== undefined ? { rate: config.rate } : {}), ...(config.bandwidth !== undefined ? { bandwidth: config.bandwidth } : {}) },
+    defaults: {
+      ...(config.rate !== undefined ? { rate: config.rate } : {}),
+      ...(config.bandwidth !== undefined ? { bandwidth: config.bandwidth } : {}),
+    },
     hosts: mergeRegistryLimits(imageFiles.map((f) => f.limits)),
     paceThreshold: Math.max(config.workers ?? DEFAULT_WORKERS, 1),
   });
@@ -105,17 +132,35 @@ export async function openJob(config: JobConfig): Promise<Job> {
       ...(config.withReferrers ? { referrers: true } : {}),
     });
     // Invalid rules skipped outside --strict are generate failures, as image-migrator counts them.
-    const invalid = imageFiles.flatMap((f) => f.invalid).map((r): GenerateFailure => ({
-      rule: { file: r.file, key: r.key },
-      source: r.key,
-      // The failure is reported under its file and key already: the message is the problem alone.
-      error: { code: 'ERR_INVALID_CONFIG', message: r.problems.map((p) => p.message.replace(`${r.file}, key "${r.key}": `, '')).join('; ') },
-    }));
-    const loaded = { ...expanded, failures: [...invalid, ...expanded.failures], warnings: [...imageFiles.flatMap((f) => f.warnings), ...(authJson?.warnings ?? []), ...expanded.warnings] };
-    return { config, rules, credentials, lock, source, destination, expanded: dedupeTasks(loaded), close: async () => {
-      await destination.discard();
-      await transport.close();
-    } };
+    const invalid = imageFiles
+      .flatMap((f) => f.invalid)
+      .map((r): GenerateFailure => ({
+        rule: { file: r.file, key: r.key },
+        source: r.key,
+        // The failure is reported under its file and key already: the message is the problem alone.
+        error: {
+          code: 'ERR_INVALID_CONFIG',
+          message: r.problems.map((p) => p.message.replace(`${r.file}, key "${r.key}": `, '')).join('; '),
+        },
+      }));
+    const loaded = {
+      ...expanded,
+      failures: [...invalid, ...expanded.failures],
+      warnings: [...imageFiles.flatMap((f) => f.warnings), ...(authJson?.warnings ?? []), ...expanded.warnings],
+    };
+    return {
+      config,
+      rules,
+      credentials,
+      lock,
+      source,
+      destination,
+      expanded: dedupeTasks(loaded),
+      close: async () => {
+        await destination.discard();
+        await transport.close();
+      },
+    };
   } catch (error) {
     await transport.close();
     throw error;
@@ -132,7 +177,10 @@ function legacyImages(images: unknown, file: string, options: ImagesFileOptions,
 const runSignals = new WeakMap<JobConfig, AbortSignal | undefined>();
 function runSignal(config: JobConfig): AbortSignal | undefined {
   if (!runSignals.has(config)) {
-    const signal = config.timeoutMs === undefined ? config.signal : deadlineSignal(config.signal, config.timeoutMs, config.timeoutSetBy ?? '--timeout');
+    const signal =
+      config.timeoutMs === undefined
+        ? config.signal
+        : deadlineSignal(config.signal, config.timeoutMs, config.timeoutSetBy ?? '--timeout');
     // Every request of the run listens to it.
     if (signal) setMaxListeners(0, signal);
     runSignals.set(config, signal);
@@ -156,8 +204,10 @@ function announceRepositories(rules: readonly MirrorRule[], source: RegistryClie
     }
     return byRegistry;
   };
-  for (const [registry, repositories] of group(ordered.map((r) => r.source))) source.announceRepositories(registry, repositories, 'pull');
-  for (const [registry, repositories] of group(ordered.flatMap((r) => r.destinations))) destination.announceRepositories(registry, repositories, 'push');
+  for (const [registry, repositories] of group(ordered.map((r) => r.source)))
+    source.announceRepositories(registry, repositories, 'pull');
+  for (const [registry, repositories] of group(ordered.flatMap((r) => r.destinations)))
+    destination.announceRepositories(registry, repositories, 'push');
 }
 
 /** Several stacks may mirror the same image to the same place: one task per (source, destination, platforms). */
@@ -175,7 +225,9 @@ function dedupeTasks(job: ExpandedJob): ExpandedJob {
 /** What a sync would do, with HEAD requests only (see planTasks). */
 export async function planJob(job: Job): Promise<PlanReport> {
   const planned = await planTasks(job.expanded.tasks, job, job.lock);
-  const entries = job.expanded.tasks.some((t) => t.referrers) ? await planReferrersOf(job.expanded.tasks, planned, job) : planned;
+  const entries = job.expanded.tasks.some((t) => t.referrers)
+    ? await planReferrersOf(job.expanded.tasks, planned, job)
+    : planned;
   const removed = removedFromLock(job.lock, job.expanded.tasks, lockScope(job));
   return { entries, removed, generateFailures: job.expanded.failures, warnings: job.expanded.warnings };
 }
@@ -185,11 +237,17 @@ export async function syncJob(job: Job, hooks: SyncHooks = {}): Promise<SyncOutc
   const started = Date.now();
   const { tasks, failures } = job.expanded;
   const signal = runSignal(job.config);
-  const engine = new CopyEngine({ source: job.source, destination: job.destination, ...(hooks.onBytes ? { onBytes: hooks.onBytes } : {}), ...(signal ? { signal } : {}) });
+  const engine = new CopyEngine({
+    source: job.source,
+    destination: job.destination,
+    ...(hooks.onBytes ? { onBytes: hooks.onBytes } : {}),
+    ...(signal ? { signal } : {}),
+  });
   // An unchanged image costs a HEAD or two and no manifest read, so its platforms come from the lock when it knows them.
   const withLockedPlatforms = (result: ImageResult): ImageResult => {
     const locked = job.lock?.images[result.destination];
-    if (result.status !== 'unchanged' || result.platforms.length > 0 || !locked || locked.digest !== result.digest) return result;
+    if (result.status !== 'unchanged' || result.platforms.length > 0 || !locked || locked.digest !== result.digest)
+      return result;
     return { ...result, platforms: [...locked.platforms] };
   };
   // With a lock file, an image already in place that the lock does not record (a first run) has its platforms read
@@ -197,23 +255,41 @@ export async function syncJob(job: Job, hooks: SyncHooks = {}): Promise<SyncOutc
   // the lock records is not asked again, even with no platforms (an artifact has none): a rerun stays one HEAD a tag.
   const platformsFor = async (task: ImageTask, result: ImageResult): Promise<ImageResult> => {
     const known = withLockedPlatforms(result);
-    if (!job.config.lockFile || known.status !== 'unchanged' || known.platforms.length > 0 || !known.digest) return known;
+    if (!job.config.lockFile || known.status !== 'unchanged' || known.platforms.length > 0 || !known.digest)
+      return known;
     if (job.lock?.images[known.destination]?.digest === known.digest) return known;
     const platforms = await engine.platformsAt(task.destination, known.digest).catch(() => []);
     return platforms.length > 0 ? { ...known, platforms } : known;
   };
-  const referrers = tasks.some((t) => t.referrers) ? new ReferrerCopier({ engine, source: job.source, destination: job.destination }) : undefined;
-  const copied = (await runTasks(tasks, engine, {
-    ...(job.config.workers !== undefined ? { workers: job.config.workers } : {}),
-    ...(signal ? { signal } : {}),
-    ...(referrers || job.config.lockFile ? { finish: async (task: ImageTask, result: ImageResult) => platformsFor(task, referrers && task.referrers ? await referrers.copy(task.source, task.destination, result) : result) } : {}),
-    ...(hooks.onStart ? { onStart: hooks.onStart } : {}),
-    ...(job.lock && !job.config.verifyDestination ? { lockedFor: (task: ImageTask) => lockedDestination(job.lock!, task) } : {}),
-    ...(hooks.onResult ? { onResult: (task, result) => hooks.onResult!(task, withLockedPlatforms(result)) } : {}),
-  })).map(withLockedPlatforms);
+  const referrers = tasks.some((t) => t.referrers)
+    ? new ReferrerCopier({ engine, source: job.source, destination: job.destination })
+    : undefined;
+  const copied = (
+    await runTasks(tasks, engine, {
+      ...(job.config.workers !== undefined ? { workers: job.config.workers } : {}),
+      ...(signal ? { signal } : {}),
+      ...(referrers || job.config.lockFile
+        ? {
+            finish: async (task: ImageTask, result: ImageResult) =>
+              platformsFor(
+                task,
+                referrers && task.referrers ? await referrers.copy(task.source, task.destination, result) : result,
+              ),
+          }
+        : {}),
+      ...(hooks.onStart ? { onStart: hooks.onStart } : {}),
+      ...(job.lock && !job.config.verifyDestination
+        ? { lockedFor: (task: ImageTask) => lockedDestination(job.lock!, task) }
+        : {}),
+      ...(hooks.onResult ? { onResult: (task, result) => hooks.onResult!(task, withLockedPlatforms(result)) } : {}),
+    })
+  ).map(withLockedPlatforms);
   // oci-archive destinations are written once, now that every image is in their staging layouts; an interrupted run
   // writes none (writing a large archive is not what a Ctrl-C asks for) and its staging directories are removed.
-  const results = applyArchiveOutcomes(copied, signal?.aborted ? await job.destination.abandon(abortReason(signal)) : await job.destination.finish());
+  const results = applyArchiveOutcomes(
+    copied,
+    signal?.aborted ? await job.destination.abandon(abortReason(signal)) : await job.destination.finish(),
+  );
   let lock: LockFile | undefined;
   if (job.config.lockFile) {
     const planned = new Set(tasks.map((t) => t.destination.toString()));
@@ -223,7 +299,13 @@ export async function syncJob(job: Job, hooks: SyncHooks = {}): Promise<SyncOutc
     // other shards' repositories are theirs to update, and carrying stale copies would make `lock merge` see the
     // shards disagree whenever another shard copied something new.
     const otherShard = ownedByAnotherShard(job);
-    lock = updateLock(previous, results, (destination) => !planned.has(destination) && (inScope(previous!.images[destination]!) || otherShard(previous!.images[destination]!)));
+    lock = updateLock(
+      previous,
+      results,
+      (destination) =>
+        !planned.has(destination) &&
+        (inScope(previous!.images[destination]!) || otherShard(previous!.images[destination]!)),
+    );
     await writeLockFile(job.config.lockFile, lock);
   }
   const retries = job.source.retryCount + job.destination.retryCount;

@@ -22,10 +22,15 @@ const FLAG = 'scavenger-max-new-space-capacity-mb';
  * Node 20's V8 has no such flag (its cap is 16 MiB), so nothing is set there; a value the user gave with `--scavenger-max-new-space-capacity-mb` (in `NODE_OPTIONS` or
  * on the command line) is left alone.
  */
-export function boundYoungGeneration(env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): boolean {
+export function boundYoungGeneration(
+  env: NodeJS.ProcessEnv = process.env,
+  execArgv: readonly string[] = process.execArgv,
+): boolean {
   const v8Major = Number(process.versions.v8.split('.')[0]);
   if (!(v8Major >= 12)) return false;
-  const given = [...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].some((arg) => arg.replace(/_/g, '-').startsWith(`--${FLAG}`));
+  const given = [...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].some((arg) =>
+    arg.replace(/_/g, '-').startsWith(`--${FLAG}`),
+  );
   if (given) return false;
   setFlagsFromString(`--${FLAG}=${YOUNG_GENERATION_CAP_MIB}`);
   return true;

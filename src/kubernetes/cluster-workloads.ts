@@ -56,23 +56,30 @@ export async function listClusterWorkloads(options: ClusterListOptions): Promise
   // The kubeconfig's own secrets, and every credential the library actually sent (an exec plugin's or auth
   // provider's token is known only once it is in a request): an API server may echo it in an error.
   const secrets = new Set(kubeconfig.secrets);
-  const redact = (text: string): string => [...secrets].sort((a, b) => b.length - a.length).reduce((t, s) => t.split(s).join('***'), text);
+  const redact = (text: string): string =>
+    [...secrets].sort((a, b) => b.length - a.length).reduce((t, s) => t.split(s).join('***'), text);
 
   let k8s: typeof import('@kubernetes/client-node');
   try {
     k8s = await import('@kubernetes/client-node');
   } catch (e) {
-    throw new SwrSyncError('ERR_CLUSTER_UNREACHABLE', `cannot load @kubernetes/client-node: ${describeError(e)}`, { cause: e });
+    throw new SwrSyncError('ERR_CLUSTER_UNREACHABLE', `cannot load @kubernetes/client-node: ${describeError(e)}`, {
+      cause: e,
+    });
   }
 
   const timeoutMs = options.requestTimeoutMs;
   // Each request gets its own deadline: the library has no timeout, and an API server behind a firewall that drops
   // packets would otherwise hold the command for minutes.
   class DeadlineKubeConfig extends k8s.KubeConfig {
-    override async applySecurityAuthentication(context: import('@kubernetes/client-node').RequestContext): Promise<void> {
+    override async applySecurityAuthentication(
+      context: import('@kubernetes/client-node').RequestContext,
+    ): Promise<void> {
       await super.applySecurityAuthentication(context);
       context.setSignal(AbortSignal.timeout(timeoutMs));
-      const authorization = Object.entries(context.getHeaders()).find(([name]) => name.toLowerCase() === 'authorization')?.[1];
+      const authorization = Object.entries(context.getHeaders()).find(
+        ([name]) => name.toLowerCase() === 'authorization',
+      )?.[1];
       if (typeof authorization === 'string' && authorization.length >= 8) {
         secrets.add(authorization);
         const credential = authorization.slice(authorization.indexOf(' ') + 1).trim();
@@ -95,7 +102,13 @@ export async function listClusterWorkloads(options: ClusterListOptions): Promise
     kc.setCurrentContext(kubeconfig.context);
   } catch (e) {
     // loadKubeconfig checked the shape; what is left is the library reading a file it names (token-file).
-    throw new SwrSyncError('ERR_INVALID_CONFIG', redact(`${kubeconfig.files.join(', ')}: context "${kubeconfig.context}", cluster "${kubeconfig.cluster}": ${describeError(e)}`), { cause: e });
+    throw new SwrSyncError(
+      'ERR_INVALID_CONFIG',
+      redact(
+        `${kubeconfig.files.join(', ')}: context "${kubeconfig.context}", cluster "${kubeconfig.cluster}": ${describeError(e)}`,
+      ),
+      { cause: e },
+    );
   }
 
   const apps = kc.makeApiClient(k8s.AppsV1Api);
@@ -105,17 +118,20 @@ export async function listClusterWorkloads(options: ClusterListOptions): Promise
     {
       kind: 'Deployment',
       name: 'apps/v1 deployments',
-      list: (ns, p) => (ns ? apps.listNamespacedDeployment({ namespace: ns, ...p }) : apps.listDeploymentForAllNamespaces(p)),
+      list: (ns, p) =>
+        ns ? apps.listNamespacedDeployment({ namespace: ns, ...p }) : apps.listDeploymentForAllNamespaces(p),
     },
     {
       kind: 'StatefulSet',
       name: 'apps/v1 statefulsets',
-      list: (ns, p) => (ns ? apps.listNamespacedStatefulSet({ namespace: ns, ...p }) : apps.listStatefulSetForAllNamespaces(p)),
+      list: (ns, p) =>
+        ns ? apps.listNamespacedStatefulSet({ namespace: ns, ...p }) : apps.listStatefulSetForAllNamespaces(p),
     },
     {
       kind: 'DaemonSet',
       name: 'apps/v1 daemonsets',
-      list: (ns, p) => (ns ? apps.listNamespacedDaemonSet({ namespace: ns, ...p }) : apps.listDaemonSetForAllNamespaces(p)),
+      list: (ns, p) =>
+        ns ? apps.listNamespacedDaemonSet({ namespace: ns, ...p }) : apps.listDaemonSetForAllNamespaces(p),
     },
     {
       kind: 'Job',
@@ -125,7 +141,8 @@ export async function listClusterWorkloads(options: ClusterListOptions): Promise
     {
       kind: 'CronJob',
       name: 'batch/v1 cronjobs',
-      list: (ns, p) => (ns ? batch.listNamespacedCronJob({ namespace: ns, ...p }) : batch.listCronJobForAllNamespaces(p)),
+      list: (ns, p) =>
+        ns ? batch.listNamespacedCronJob({ namespace: ns, ...p }) : batch.listCronJobForAllNamespaces(p),
     },
     {
       kind: 'Pod',
@@ -144,20 +161,44 @@ export async function listClusterWorkloads(options: ClusterListOptions): Promise
       const status = e.code;
       const reason = statusMessage(e.body);
       if (status === 401) {
-        const user = kubeconfig.user ? `the credentials of user "${kubeconfig.user}"` : 'anonymous access (the context names no user)';
-        return new SwrSyncError('ERR_UNAUTHORIZED', redact(`${about} rejected ${user} (HTTP 401 Unauthorized, ${what})`), { status });
+        const user = kubeconfig.user
+          ? `the credentials of user "${kubeconfig.user}"`
+          : 'anonymous access (the context names no user)';
+        return new SwrSyncError(
+          'ERR_UNAUTHORIZED',
+          redact(`${about} rejected ${user} (HTTP 401 Unauthorized, ${what})`),
+          { status },
+        );
       }
-      if (status === 403) return new SwrSyncError('ERR_DENIED', redact(`${about} denied ${what} (HTTP 403${reason ? `: ${reason}` : ''})`), { status });
-      return new SwrSyncError('ERR_CLUSTER_RESPONSE', redact(`${about} answered HTTP ${status} ${what}${reason ? `: ${reason}` : ''}`), { status });
+      if (status === 403)
+        return new SwrSyncError(
+          'ERR_DENIED',
+          redact(`${about} denied ${what} (HTTP 403${reason ? `: ${reason}` : ''})`),
+          { status },
+        );
+      return new SwrSyncError(
+        'ERR_CLUSTER_RESPONSE',
+        redact(`${about} answered HTTP ${status} ${what}${reason ? `: ${reason}` : ''}`),
+        { status },
+      );
     }
     const name = (e as { name?: unknown })?.name;
     if (name === 'AbortError' || name === 'TimeoutError') {
-      return new SwrSyncError('ERR_CLUSTER_UNREACHABLE', `${about} did not answer within ${formatMs(timeoutMs)} (--request-timeout), ${what}`, { retryable: true });
+      return new SwrSyncError(
+        'ERR_CLUSTER_UNREACHABLE',
+        `${about} did not answer within ${formatMs(timeoutMs)} (--request-timeout), ${what}`,
+        { retryable: true },
+      );
     }
     if (name === 'FetchError') {
-      return new SwrSyncError('ERR_CLUSTER_UNREACHABLE', redact(`cannot reach ${about}: ${connectionReason(e)}`), { cause: e, retryable: true });
+      return new SwrSyncError('ERR_CLUSTER_UNREACHABLE', redact(`cannot reach ${about}: ${connectionReason(e)}`), {
+        cause: e,
+        retryable: true,
+      });
     }
-    return new SwrSyncError('ERR_CLUSTER_RESPONSE', redact(`${about}: ${what} failed: ${describeError(e)}`), { cause: e });
+    return new SwrSyncError('ERR_CLUSTER_RESPONSE', redact(`${about}: ${what} failed: ${describeError(e)}`), {
+      cause: e,
+    });
   };
 
   const listResource = async (resource: Resource, namespace: string | undefined): Promise<void> => {
@@ -180,18 +221,27 @@ export async function listClusterWorkloads(options: ClusterListOptions): Promise
       next = result.metadata?._continue || undefined;
       if (!next) return;
     }
-    throw new SwrSyncError('ERR_CLUSTER_RESPONSE', `${about} returned more than ${PAGES_MAX} pages listing ${resource.name}`);
+    throw new SwrSyncError(
+      'ERR_CLUSTER_RESPONSE',
+      `${about} returned more than ${PAGES_MAX} pages listing ${resource.name}`,
+    );
   };
 
-  const scopes: Array<string | undefined> = options.namespaces && options.namespaces.length > 0 ? [...options.namespaces] : [undefined];
+  const scopes: Array<string | undefined> =
+    options.namespaces && options.namespaces.length > 0 ? [...options.namespaces] : [undefined];
   for (const namespace of scopes) {
     // The six lists of one namespace at once; namespaces one after another, to stay gentle with the server.
-    const results = await Promise.allSettled(resources.filter((r) => !missing.has(r.name)).map((r) => listResource(r, namespace)));
+    const results = await Promise.allSettled(
+      resources.filter((r) => !missing.has(r.name)).map((r) => listResource(r, namespace)),
+    );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
   if (missing.size === resources.length) {
-    throw new SwrSyncError('ERR_CLUSTER_RESPONSE', `${about} answered HTTP 404 for every workload list: is ${kubeconfig.server} the API server's URL?`);
+    throw new SwrSyncError(
+      'ERR_CLUSTER_RESPONSE',
+      `${about} answered HTTP 404 for every workload list: is ${kubeconfig.server} the API server's URL?`,
+    );
   }
   return { warnings: [...missing.values()], counts };
 }
@@ -219,12 +269,17 @@ const CONNECTION_REASONS: Record<string, string> = {
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',
   ETIMEDOUT: 'connection timed out',
-  DEPTH_ZERO_SELF_SIGNED_CERT: "the server's certificate is self-signed and not trusted: set certificate-authority(-data) on the cluster",
-  SELF_SIGNED_CERT_IN_CHAIN: "the server's certificate chain is not trusted: set certificate-authority(-data) on the cluster",
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "the server's certificate is not trusted: set certificate-authority(-data) on the cluster",
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "the server's certificate is not trusted: set certificate-authority(-data) on the cluster",
+  DEPTH_ZERO_SELF_SIGNED_CERT:
+    "the server's certificate is self-signed and not trusted: set certificate-authority(-data) on the cluster",
+  SELF_SIGNED_CERT_IN_CHAIN:
+    "the server's certificate chain is not trusted: set certificate-authority(-data) on the cluster",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    "the server's certificate is not trusted: set certificate-authority(-data) on the cluster",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    "the server's certificate is not trusted: set certificate-authority(-data) on the cluster",
   CERT_HAS_EXPIRED: "the server's certificate has expired",
-  ERR_TLS_CERT_ALTNAME_INVALID: "the server's certificate does not name this host (tls-server-name can set the expected name)",
+  ERR_TLS_CERT_ALTNAME_INVALID:
+    "the server's certificate does not name this host (tls-server-name can set the expected name)",
   EPROTO: 'TLS handshake failed (is the server plain HTTP?)',
 };
 

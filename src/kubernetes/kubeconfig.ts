@@ -62,7 +62,11 @@ const SECRET_FIELDS = ['token', 'password', 'client-key-data'];
  * (exit status 2) naming the file(s) and, past parsing, the context and cluster.
  */
 export async function loadKubeconfig(location: KubeconfigLocation, context?: string): Promise<Kubeconfig> {
-  const merged: Record<NamedList, Map<string, Record<string, unknown>>> = { clusters: new Map(), contexts: new Map(), users: new Map() };
+  const merged: Record<NamedList, Map<string, Record<string, unknown>>> = {
+    clusters: new Map(),
+    contexts: new Map(),
+    users: new Map(),
+  };
   let currentContext: string | undefined;
   let preferences: unknown;
 
@@ -84,13 +88,20 @@ export async function loadKubeconfig(location: KubeconfigLocation, context?: str
     try {
       document = parseYaml(text, { logLevel: 'error', prettyErrors: true });
     } catch (e) {
-      const where = e instanceof YAMLError && e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
-      throw new ConfigError(`not a valid kubeconfig: YAML syntax error${where}${e instanceof YAMLError ? ` (${e.code})` : ''}`, { file });
+      const where =
+        e instanceof YAMLError && e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+      throw new ConfigError(
+        `not a valid kubeconfig: YAML syntax error${where}${e instanceof YAMLError ? ` (${e.code})` : ''}`,
+        { file },
+      );
     }
     if (document === null || document === undefined) continue;
-    if (!isRecord(document)) throw new ConfigError('not a valid kubeconfig: expected a mapping with clusters, contexts and users', { file });
+    if (!isRecord(document))
+      throw new ConfigError('not a valid kubeconfig: expected a mapping with clusters, contexts and users', { file });
     if (document.kind !== undefined && document.kind !== 'Config') {
-      throw new ConfigError(`not a kubeconfig: its kind is "${String(document.kind)}", a kubeconfig has kind Config`, { file });
+      throw new ConfigError(`not a kubeconfig: its kind is "${String(document.kind)}", a kubeconfig has kind Config`, {
+        file,
+      });
     }
 
     for (const list of NAMED_LISTS) {
@@ -104,18 +115,26 @@ export async function loadKubeconfig(location: KubeconfigLocation, context?: str
         }
         const body = entry[field];
         if (body !== undefined && body !== null && !isRecord(body)) {
-          throw new ConfigError(`not a valid kubeconfig: ${list}[${i}] ("${entry.name}"): "${field}" must be a mapping`, { file });
+          throw new ConfigError(
+            `not a valid kubeconfig: ${list}[${i}] ("${entry.name}"): "${field}" must be a mapping`,
+            { file },
+          );
         }
         if (merged[list].has(entry.name)) return;
         const resolved: Record<string, unknown> = { ...((body as Record<string, unknown> | undefined) ?? {}) };
         for (const key of PATH_FIELDS[list]) {
           const value = resolved[key];
-          if (typeof value === 'string' && value !== '' && !isAbsolute(value)) resolved[key] = join(dirname(file), value);
+          if (typeof value === 'string' && value !== '' && !isAbsolute(value))
+            resolved[key] = join(dirname(file), value);
         }
         merged[list].set(entry.name, { name: entry.name, [field]: resolved, '#file': file });
       });
     }
-    if (currentContext === undefined && typeof document['current-context'] === 'string' && document['current-context'] !== '') {
+    if (
+      currentContext === undefined &&
+      typeof document['current-context'] === 'string' &&
+      document['current-context'] !== ''
+    ) {
       currentContext = document['current-context'];
     }
     preferences ??= document.preferences;
@@ -141,7 +160,8 @@ export async function loadKubeconfig(location: KubeconfigLocation, context?: str
   const clusterName = typeof ctx.cluster === 'string' && ctx.cluster !== '' ? ctx.cluster : undefined;
   if (clusterName === undefined) fail(`context "${contextName}" names no cluster`, contextFile);
   const clusterEntry = merged.clusters.get(clusterName as string);
-  if (!clusterEntry) fail(`context "${contextName}" names cluster "${clusterName}", which is not defined; ${names('clusters')}`);
+  if (!clusterEntry)
+    fail(`context "${contextName}" names cluster "${clusterName}", which is not defined; ${names('clusters')}`);
   const cluster = (clusterEntry as Record<string, unknown>).cluster as Record<string, unknown>;
   const clusterFile = (clusterEntry as Record<string, unknown>)['#file'] as string;
   const about = `context "${contextName}", cluster "${clusterName}"`;
@@ -160,7 +180,10 @@ export async function loadKubeconfig(location: KubeconfigLocation, context?: str
     fail(`${about}: server "${shown}" is not an http(s)://host[:port] URL without user or password`, clusterFile);
   }
   if (url?.protocol === 'http:' && cluster['insecure-skip-tls-verify'] !== true) {
-    fail(`${about}: server ${server} is plain HTTP; the Kubernetes client accepts that only with insecure-skip-tls-verify: true on the cluster`, clusterFile);
+    fail(
+      `${about}: server ${server} is plain HTTP; the Kubernetes client accepts that only with insecure-skip-tls-verify: true on the cluster`,
+      clusterFile,
+    );
   }
   const caFile = cluster['certificate-authority'];
   if (typeof caFile === 'string' && caFile !== '' && !readable(caFile)) {
@@ -177,7 +200,8 @@ export async function loadKubeconfig(location: KubeconfigLocation, context?: str
     const userFile = (userEntry as Record<string, unknown>)['#file'] as string;
     for (const key of PATH_FIELDS.users) {
       const value = user[key];
-      if (typeof value === 'string' && value !== '' && !readable(value)) fail(`${about}, user "${userName}": ${key} file ${value} cannot be read`, userFile);
+      if (typeof value === 'string' && value !== '' && !readable(value))
+        fail(`${about}, user "${userName}": ${key} file ${value} cannot be read`, userFile);
     }
     // A token file is read here and given to the library inline, trimmed as client-go reads it (a token file
     // usually ends in a line break, which Node refuses in a header and then quotes in its error message).
@@ -187,7 +211,10 @@ export async function loadKubeconfig(location: KubeconfigLocation, context?: str
       try {
         token = (await readFile(tokenFile, 'utf8')).trim();
       } catch (e) {
-        throw new ConfigError(`${about}, user "${userName}": token-file ${tokenFile} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'unknown error'})`, { file: userFile, code: 'ERR_CONFIG_READ' });
+        throw new ConfigError(
+          `${about}, user "${userName}": token-file ${tokenFile} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'unknown error'})`,
+          { file: userFile, code: 'ERR_CONFIG_READ' },
+        );
       }
       if (token === '') fail(`${about}, user "${userName}": token-file ${tokenFile} is empty`, userFile);
       delete user['token-file'];
@@ -209,7 +236,15 @@ export async function loadKubeconfig(location: KubeconfigLocation, context?: str
     'current-context': contextName,
     ...(preferences !== undefined ? { preferences } : {}),
   };
-  return { files, context: contextName as string, cluster: clusterName as string, user: userName, server, document, secrets };
+  return {
+    files,
+    context: contextName as string,
+    cluster: clusterName as string,
+    user: userName,
+    server,
+    document,
+    secrets,
+  };
 }
 
 function readable(file: string): boolean {

@@ -30,5 +30,6 @@ export const DNS1123_LABEL: NameRule = {
 
 /** Throws `ERR_INVALID_ARGUMENT` "<what> "<value>" <rule>" unless `value` follows `rule`. Only for non-secret values. */
 export function requireRule(what: string, value: string, rule: NameRule): void {
-  if (!rule.test(value)) throw new SwrSyncError('ERR_INVALID_ARGUMENT', `${what} ${JSON.stringify(value)} ${rule.text}`);
+  if (!rule.test(value))
+    throw new SwrSyncError('ERR_INVALID_ARGUMENT', `${what} ${JSON.stringify(value)} ${rule.text}`);
 }

@@ -75,7 +75,12 @@ export function dockerConfigAuths<T extends { server: string; username: string; 
 ): Record<string, DockerAuthValue> {
   const auths: Record<string, DockerAuthValue> = {};
   for (const r of registries) {
-    auths[r.server] = { username: r.username, password: r.password, auth: encodeAuth(r.username, r.password), ...(r.email !== undefined ? { email: r.email } : {}) };
+    auths[r.server] = {
+      username: r.username,
+      password: r.password,
+      auth: encodeAuth(r.username, r.password),
+      ...(r.email !== undefined ? { email: r.email } : {}),
+    };
   }
   return auths;
 }
@@ -92,12 +97,17 @@ export function dockerConfigJson(registries: readonly RegistryLogin[]): string {
 export function pullSecretManifest(spec: PullSecretSpec): PullSecretManifest {
   requireRule('secret name', spec.name, DNS1123_SUBDOMAIN);
   if (spec.namespace !== undefined) requireRule('namespace', spec.namespace, DNS1123_LABEL);
-  if (spec.registries.length === 0) throw new SwrSyncError('ERR_INVALID_ARGUMENT', 'a pull secret needs at least one registry');
+  if (spec.registries.length === 0)
+    throw new SwrSyncError('ERR_INVALID_ARGUMENT', 'a pull secret needs at least one registry');
   const seen = new Set<string>();
   for (const r of spec.registries) {
     requireRule('registry', r.server, REGISTRY_HOST);
     const key = r.server.toLowerCase();
-    if (seen.has(key)) throw new SwrSyncError('ERR_INVALID_ARGUMENT', `registry ${JSON.stringify(r.server)} is named twice: a pull secret holds one login per registry`);
+    if (seen.has(key))
+      throw new SwrSyncError(
+        'ERR_INVALID_ARGUMENT',
+        `registry ${JSON.stringify(r.server)} is named twice: a pull secret holds one login per registry`,
+      );
     seen.add(key);
     checkLogin(r);
   }
@@ -114,11 +124,17 @@ function checkLogin(r: RegistryLogin): void {
   const where = `registry ${JSON.stringify(r.server)}`;
   if (r.username === '') throw new SwrSyncError('ERR_INVALID_ARGUMENT', `${where}: the user name is empty`);
   if (r.username.includes(':') || CONTROL.test(r.username)) {
-    throw new SwrSyncError('ERR_INVALID_ARGUMENT', `${where}: the user name must not contain ':' or control characters (HTTP Basic auth, RFC 7617)`);
+    throw new SwrSyncError(
+      'ERR_INVALID_ARGUMENT',
+      `${where}: the user name must not contain ':' or control characters (HTTP Basic auth, RFC 7617)`,
+    );
   }
   if (r.password === '') throw new SwrSyncError('ERR_INVALID_ARGUMENT', `${where}: the password is empty`);
   if (CONTROL.test(r.password)) {
-    throw new SwrSyncError('ERR_INVALID_ARGUMENT', `${where}: the password contains control characters (a trailing newline from a file or stdin?)`);
+    throw new SwrSyncError(
+      'ERR_INVALID_ARGUMENT',
+      `${where}: the password contains control characters (a trailing newline from a file or stdin?)`,
+    );
   }
 }
 

@@ -58,9 +58,17 @@ export type Budget = keyof typeof BUDGETS;
  * The error for an answer past a budget: `what` names the image, repository or list it was reading ("tag list of
  * reg.example/team/app"), and the message names the budget and its value.
  */
-export function limitExceeded(budget: Budget, what: string, where: { registry?: string; repository?: string } = {}): SwrSyncError {
-  return new SwrSyncError('ERR_LIMIT_EXCEEDED', `${what}: exceeds the ${budget} budget of ${BUDGETS[budget].toLocaleString('en-US')} (see docs/security.md)`, {
-    ...(where.registry !== undefined ? { registry: where.registry } : {}),
-    ...(where.repository !== undefined ? { repository: where.repository } : {}),
-  });
+export function limitExceeded(
+  budget: Budget,
+  what: string,
+  where: { registry?: string; repository?: string } = {},
+): SwrSyncError {
+  return new SwrSyncError(
+    'ERR_LIMIT_EXCEEDED',
+    `${what}: exceeds the ${budget} budget of ${BUDGETS[budget].toLocaleString('en-US')} (see docs/security.md)`,
+    {
+      ...(where.registry !== undefined ? { registry: where.registry } : {}),
+      ...(where.repository !== undefined ? { repository: where.repository } : {}),
+    },
+  );
 }

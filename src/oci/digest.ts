@@ -33,9 +33,14 @@ export function isDigest(value: unknown): value is string {
  * before anything uses it: as a path segment, a tag, a lock-file entry or an Action output. Anything else fails with
  * `ERR_INVALID_DIGEST`, naming `what` and showing the value quoted and cut short (it is the server's text).
  */
-export function serverDigest(value: unknown, what: string, where: { registry?: string; repository?: string } = {}): string {
+export function serverDigest(
+  value: unknown,
+  what: string,
+  where: { registry?: string; repository?: string } = {},
+): string {
   if (isDigest(value)) return value;
-  const shown = typeof value === 'string' ? JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value) : typeof value;
+  const shown =
+    typeof value === 'string' ? JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value) : typeof value;
   const problem = typeof value === 'string' ? digestProblem(value) : 'not a string';
   throw new SwrSyncError('ERR_INVALID_DIGEST', `${what}: ${shown} is not a valid digest (${problem})`, {
     ...(where.registry !== undefined ? { registry: where.registry } : {}),

@@ -44,11 +44,18 @@ export function checkLayoutMarker(bytes: Buffer, where: string): void {
   try {
     marker = JSON.parse(bytes.toString('utf8'));
   } catch (cause) {
-    throw new SwrSyncError('ERR_LAYOUT', `${where}: ${LAYOUT_MARKER_FILE} is not JSON (expected {"imageLayoutVersion": "${LAYOUT_VERSION}"})`, { cause });
+    throw new SwrSyncError(
+      'ERR_LAYOUT',
+      `${where}: ${LAYOUT_MARKER_FILE} is not JSON (expected {"imageLayoutVersion": "${LAYOUT_VERSION}"})`,
+      { cause },
+    );
   }
   const version = (marker as { imageLayoutVersion?: unknown } | null)?.imageLayoutVersion;
   if (typeof version !== 'string' || !/^1\.\d+\.\d+/.test(version)) {
-    throw new SwrSyncError('ERR_LAYOUT', `${where}: ${LAYOUT_MARKER_FILE} has imageLayoutVersion ${JSON.stringify(version)}; this tool reads layout version 1.x`);
+    throw new SwrSyncError(
+      'ERR_LAYOUT',
+      `${where}: ${LAYOUT_MARKER_FILE} has imageLayoutVersion ${JSON.stringify(version)}; this tool reads layout version 1.x`,
+    );
   }
 }
 
@@ -65,15 +72,28 @@ export function parseLayoutIndex(bytes: Buffer, where: string): LayoutIndex {
   }
   const record = document as Record<string, unknown>;
   if (record.schemaVersion !== 2) {
-    throw new SwrSyncError('ERR_LAYOUT', `${where}: ${INDEX_FILE} has schemaVersion ${JSON.stringify(record.schemaVersion)}, expected 2`);
+    throw new SwrSyncError(
+      'ERR_LAYOUT',
+      `${where}: ${INDEX_FILE} has schemaVersion ${JSON.stringify(record.schemaVersion)}, expected 2`,
+    );
   }
   const list = record.manifests ?? [];
   if (!Array.isArray(list)) throw new SwrSyncError('ERR_LAYOUT', `${where}: ${INDEX_FILE} "manifests" must be a list`);
   const manifests = list.map((entry, i) => {
     const d = entry as Record<string, unknown> | null;
-    const ok = d !== null && typeof d === 'object' && typeof d.mediaType === 'string' && typeof d.digest === 'string'
-      && digestProblem(d.digest) === undefined && Number.isSafeInteger(d.size) && (d.size as number) >= 0;
-    if (!ok) throw new SwrSyncError('ERR_LAYOUT', `${where}: ${INDEX_FILE} manifests[${i}] is not a descriptor with mediaType, digest and size`);
+    const ok =
+      d !== null &&
+      typeof d === 'object' &&
+      typeof d.mediaType === 'string' &&
+      typeof d.digest === 'string' &&
+      digestProblem(d.digest) === undefined &&
+      Number.isSafeInteger(d.size) &&
+      (d.size as number) >= 0;
+    if (!ok)
+      throw new SwrSyncError(
+        'ERR_LAYOUT',
+        `${where}: ${INDEX_FILE} manifests[${i}] is not a descriptor with mediaType, digest and size`,
+      );
     return d as unknown as Descriptor;
   });
   return { document: record, manifests };
@@ -102,13 +122,19 @@ export function findManifest(index: LayoutIndex, ref: string, display: string): 
   if (ref === '') {
     if (index.manifests.length === 1) return index.manifests[0];
     const names = refNames(index);
-    throw new InvalidReferenceError(display,
-      `the layout holds ${index.manifests.length} manifests${names.length > 0 ? ` (ref names: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''})` : ''}; without :REF it must hold exactly one: name one as :REF or :@N`);
+    throw new InvalidReferenceError(
+      display,
+      `the layout holds ${index.manifests.length} manifests${names.length > 0 ? ` (ref names: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''})` : ''}; without :REF it must hold exactly one: name one as :REF or :@N`,
+    );
   }
   const position = sourceIndexOf(ref);
   if (position !== undefined) {
     const entry = index.manifests[position];
-    if (!entry) throw new InvalidReferenceError(display, `source index @${position} is out of range: the layout holds ${index.manifests.length} manifests (@0 to @${index.manifests.length - 1})`);
+    if (!entry)
+      throw new InvalidReferenceError(
+        display,
+        `source index @${position} is out of range: the layout holds ${index.manifests.length} manifests (@0 to @${index.manifests.length - 1})`,
+      );
     return entry;
   }
   return index.manifests.find((d) => refNameOf(d) === ref);
@@ -130,7 +156,8 @@ export function withRef(index: LayoutIndex, descriptor: Descriptor, ref: string)
     ...(descriptor.artifactType ? { artifactType: descriptor.artifactType } : {}),
     annotations: { ...descriptor.annotations, [REF_NAME_ANNOTATION]: ref },
   };
-  const replaced = (d: Descriptor): boolean => refNameOf(d) === ref || (refNameOf(d) === undefined && d.digest === descriptor.digest);
+  const replaced = (d: Descriptor): boolean =>
+    refNameOf(d) === ref || (refNameOf(d) === undefined && d.digest === descriptor.digest);
   const at = index.manifests.findIndex(replaced);
   const kept = index.manifests.filter((d) => !replaced(d));
   const manifests = at < 0 ? [...kept, entry] : [...kept.slice(0, at), entry, ...kept.slice(at)];

@@ -68,15 +68,27 @@ export function isNonDistributable(descriptor: Descriptor): boolean {
  * Parses manifest bytes as received. The bytes themselves are what gets copied; this view only finds the children.
  * `mediaType` is the response's Content-Type, which wins over the body's optional `mediaType` field.
  */
-export function parseManifest(bytes: Uint8Array, contentType: string | undefined, where: { registry: string; repository: string }): Manifest {
+export function parseManifest(
+  bytes: Uint8Array,
+  contentType: string | undefined,
+  where: { registry: string; repository: string },
+): Manifest {
   let body: Record<string, unknown>;
   try {
     body = JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>;
   } catch (cause) {
-    throw new SwrSyncError('ERR_UNSUPPORTED_MANIFEST', `manifest of ${where.registry}/${where.repository} is not valid JSON`, { ...where, cause });
+    throw new SwrSyncError(
+      'ERR_UNSUPPORTED_MANIFEST',
+      `manifest of ${where.registry}/${where.repository} is not valid JSON`,
+      { ...where, cause },
+    );
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new SwrSyncError('ERR_UNSUPPORTED_MANIFEST', `manifest of ${where.registry}/${where.repository}: expected a JSON object`, where);
+    throw new SwrSyncError(
+      'ERR_UNSUPPORTED_MANIFEST',
+      `manifest of ${where.registry}/${where.repository}: expected a JSON object`,
+      where,
+    );
   }
   const declared = typeof body.mediaType === 'string' ? body.mediaType : undefined;
   const type = normalizeContentType(contentType) ?? declared ?? inferMediaType(body);
@@ -96,7 +108,8 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
       ...(body.subject ? { subject: descriptor(body.subject, 'subject', where) } : {}),
     };
   }
-  if (body.config === undefined || !Array.isArray(body.layers ?? [])) throw invalid(where, `media type "${type}" with no config`);
+  if (body.config === undefined || !Array.isArray(body.layers ?? []))
+    throw invalid(where, `media type "${type}" with no config`);
   return {
     kind: 'manifest',
     mediaType: type,
@@ -109,7 +122,8 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
 function normalizeContentType(contentType: string | undefined): string | undefined {
   const type = contentType?.split(';')[0]?.trim();
   // Some registries answer with a generic type; the body then decides.
-  if (!type || type === 'application/json' || type === 'application/octet-stream' || type === 'text/plain') return undefined;
+  if (!type || type === 'application/json' || type === 'application/octet-stream' || type === 'text/plain')
+    return undefined;
   return type;
 }
 
@@ -120,18 +134,33 @@ function inferMediaType(body: Record<string, unknown>): string {
 
 function descriptor(value: unknown, path: string, where: { registry: string; repository: string }): Descriptor {
   const d = value as Record<string, unknown> | null;
-  if (!d || typeof d !== 'object' || typeof d.digest !== 'string' || typeof d.size !== 'number' || typeof d.mediaType !== 'string') {
+  if (
+    !d ||
+    typeof d !== 'object' ||
+    typeof d.digest !== 'string' ||
+    typeof d.size !== 'number' ||
+    typeof d.mediaType !== 'string'
+  ) {
     throw invalid(where, `${path} is not a descriptor with mediaType, digest and size`);
   }
-  if (!Number.isSafeInteger(d.size) || d.size < 0) throw invalid(where, `${path}.size ${String(d.size)} is not a non-negative integer`);
+  if (!Number.isSafeInteger(d.size) || d.size < 0)
+    throw invalid(where, `${path}.size ${String(d.size)} is not a non-negative integer`);
   // The digest names a blob or manifest to fetch and write: a tag-like or path-like "digest" must never reach a URL,
   // a file name or the destination's tag namespace (docs/security.md).
   if (digestProblem(d.digest) !== undefined) {
-    throw new SwrSyncError('ERR_INVALID_DIGEST', `manifest of ${where.registry}/${where.repository}: ${path}.digest ${JSON.stringify(d.digest.slice(0, 80))} is not a valid digest (algorithm:hex)`, where);
+    throw new SwrSyncError(
+      'ERR_INVALID_DIGEST',
+      `manifest of ${where.registry}/${where.repository}: ${path}.digest ${JSON.stringify(d.digest.slice(0, 80))} is not a valid digest (algorithm:hex)`,
+      where,
+    );
   }
   return d as unknown as Descriptor;
 }
 
 function invalid(where: { registry: string; repository: string }, what: string): SwrSyncError {
-  return new SwrSyncError('ERR_UNSUPPORTED_MANIFEST', `manifest of ${where.registry}/${where.repository}: ${what}`, where);
+  return new SwrSyncError(
+    'ERR_UNSUPPORTED_MANIFEST',
+    `manifest of ${where.registry}/${where.repository}: ${what}`,
+    where,
+  );
 }

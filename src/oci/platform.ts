@@ -20,7 +20,10 @@ export const ANY = '*';
 export function parsePlatform(text: string, argument = '--platform'): Platform {
   const match = PLATFORM.exec(text.trim());
   if (!match || (match[1] === ANY && match[2] === ANY) || (match[2] === ANY && match[3] !== undefined)) {
-    throw new SwrSyncError('ERR_INVALID_ARGUMENT', `${argument} "${text}" is not os/arch[/variant] (e.g. linux/amd64, linux/arm64/v8; linux/* for any architecture, */arm64 for any os)`);
+    throw new SwrSyncError(
+      'ERR_INVALID_ARGUMENT',
+      `${argument} "${text}" is not os/arch[/variant] (e.g. linux/amd64, linux/arm64/v8; linux/* for any architecture, */arm64 for any os)`,
+    );
   }
   const [, os, architecture, variant] = match as unknown as [string, string, string, string | undefined];
   return variant === undefined ? { os, architecture } : { os, architecture, variant };
@@ -31,21 +34,40 @@ export function parsePlatform(text: string, argument = '--platform'): Platform {
  * repeatable, items also comma-separated). A platform matches when its os matches one `--os` item and its
  * architecture one `--arch` item, so the filter is every pairing; a list left out matches any.
  */
-export function platformsFromOsArch(osList: readonly string[] | undefined, archList: readonly string[] | undefined): Platform[] | undefined {
-  const split = (list: readonly string[] | undefined) => (list ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+export function platformsFromOsArch(
+  osList: readonly string[] | undefined,
+  archList: readonly string[] | undefined,
+): Platform[] | undefined {
+  const split = (list: readonly string[] | undefined) =>
+    (list ?? [])
+      .flatMap((s) => s.split(','))
+      .map((s) => s.trim())
+      .filter(Boolean);
   const oses = split(osList);
   const arches = split(archList);
   if (oses.length === 0 && arches.length === 0) return undefined;
   const item = /^[a-z0-9_]+$/;
   const osItems = oses.map((o) => {
     const [os, version, extra] = o.split(':');
-    if (!item.test(os ?? '') || extra !== undefined || version === '') throw new SwrSyncError('ERR_INVALID_ARGUMENT', `--os "${o}" is not os[:os.version] (e.g. linux, windows:10.0.17763.1879)`);
+    if (!item.test(os ?? '') || extra !== undefined || version === '')
+      throw new SwrSyncError(
+        'ERR_INVALID_ARGUMENT',
+        `--os "${o}" is not os[:os.version] (e.g. linux, windows:10.0.17763.1879)`,
+      );
     return { os: os!, ...(version !== undefined ? { 'os.version': version } : {}) };
   });
   const archItems = arches.map((a) => {
     const [architecture, variant, extra] = a.split(':');
-    if (!item.test(architecture ?? '') || extra !== undefined || variant === '' || (variant !== undefined && !/^[a-z0-9_.]+$/.test(variant))) {
-      throw new SwrSyncError('ERR_INVALID_ARGUMENT', `--arch "${a}" is not arch[:variant] (e.g. amd64, arm64:v8, arm:v7)`);
+    if (
+      !item.test(architecture ?? '') ||
+      extra !== undefined ||
+      variant === '' ||
+      (variant !== undefined && !/^[a-z0-9_.]+$/.test(variant))
+    ) {
+      throw new SwrSyncError(
+        'ERR_INVALID_ARGUMENT',
+        `--arch "${a}" is not arch[:variant] (e.g. amd64, arm64:v8, arm:v7)`,
+      );
     }
     return { architecture: architecture!, ...(variant !== undefined ? { variant } : {}) };
   });
@@ -56,8 +78,11 @@ export function platformsFromOsArch(osList: readonly string[] | undefined, archL
 
 /** Parses `os/arch[/variant]` items (one comma-separated string or several); `argument` names the flag or input in errors. */
 export function parsePlatforms(list: string | readonly string[], argument = '--platform'): Platform[] {
-  const items = (typeof list === 'string' ? list.split(',') : list.flatMap((s) => s.split(','))).map((s) => s.trim()).filter(Boolean);
-  if (items.length === 0) throw new SwrSyncError('ERR_INVALID_ARGUMENT', `${argument} is empty: give os/arch[/variant],...`);
+  const items = (typeof list === 'string' ? list.split(',') : list.flatMap((s) => s.split(',')))
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (items.length === 0)
+    throw new SwrSyncError('ERR_INVALID_ARGUMENT', `${argument} is empty: give os/arch[/variant],...`);
   return items.map((item) => parsePlatform(item, argument));
 }
 
@@ -76,15 +101,25 @@ function normalizedVariant(p: Platform): string | undefined {
 
 export function platformMatches(wanted: Platform, candidate: Platform | undefined): boolean {
   if (!candidate) return false;
-  if ((wanted.os !== ANY && wanted.os !== candidate.os) || (wanted.architecture !== ANY && wanted.architecture !== candidate.architecture)) return false;
+  if (
+    (wanted.os !== ANY && wanted.os !== candidate.os) ||
+    (wanted.architecture !== ANY && wanted.architecture !== candidate.architecture)
+  )
+    return false;
   if (wanted['os.version'] !== undefined && wanted['os.version'] !== candidate['os.version']) return false;
   if (wanted.variant === undefined) return true;
   return normalizedVariant(wanted) === normalizedVariant(candidate);
 }
 
 /** BuildKit's attestation manifests are listed with platform unknown/unknown (docs: "attestation storage"). */
-export function isAttestation(annotations: Readonly<Record<string, string>> | undefined, platform: Platform | undefined): boolean {
-  return annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' || (platform?.os === 'unknown' && platform.architecture === 'unknown');
+export function isAttestation(
+  annotations: Readonly<Record<string, string>> | undefined,
+  platform: Platform | undefined,
+): boolean {
+  return (
+    annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' ||
+    (platform?.os === 'unknown' && platform.architecture === 'unknown')
+  );
 }
 
 /**
@@ -94,13 +129,25 @@ export function isAttestation(annotations: Readonly<Record<string, string>> | un
  */
 export function platformOfImageConfig(bytes: Uint8Array): Platform | undefined {
   try {
-    const config = JSON.parse(Buffer.from(bytes).toString('utf8')) as { os?: unknown; architecture?: unknown; variant?: unknown; 'os.version'?: unknown };
-    if (typeof config.os === 'string' && typeof config.architecture === 'string' && config.os !== '' && config.architecture !== '') {
+    const config = JSON.parse(Buffer.from(bytes).toString('utf8')) as {
+      os?: unknown;
+      architecture?: unknown;
+      variant?: unknown;
+      'os.version'?: unknown;
+    };
+    if (
+      typeof config.os === 'string' &&
+      typeof config.architecture === 'string' &&
+      config.os !== '' &&
+      config.architecture !== ''
+    ) {
       return {
         os: config.os,
         architecture: config.architecture,
         ...(typeof config.variant === 'string' && config.variant !== '' ? { variant: config.variant } : {}),
-        ...(typeof config['os.version'] === 'string' && config['os.version'] !== '' ? { 'os.version': config['os.version'] } : {}),
+        ...(typeof config['os.version'] === 'string' && config['os.version'] !== ''
+          ? { 'os.version': config['os.version'] }
+          : {}),
       };
     }
   } catch {

@@ -62,7 +62,13 @@ export class Reference {
    */
   readonly tagImplied: boolean;
 
-  constructor(registry: string, repository: string, tag?: string, digest?: string, options: { readonly tagImplied?: boolean } = {}) {
+  constructor(
+    registry: string,
+    repository: string,
+    tag?: string,
+    digest?: string,
+    options: { readonly tagImplied?: boolean } = {},
+  ) {
     this.registry = registry;
     this.repository = repository;
     this.tag = tag;
@@ -76,7 +82,9 @@ export class Reference {
 
   /** `registry/repository`, without tag or digest; `oci:/path` for a layout. */
   get name(): string {
-    return isLayoutRegistry(this.registry) ? `${this.registry}:${this.repository}` : `${this.registry}/${this.repository}`;
+    return isLayoutRegistry(this.registry)
+      ? `${this.registry}:${this.repository}`
+      : `${this.registry}/${this.repository}`;
   }
 
   /** Whether this names an OCI image layout (`oci:` / `oci-archive:`) rather than a registry repository. */
@@ -100,7 +108,9 @@ export class Reference {
   }
 
   withDigest(digest: string | undefined): Reference {
-    return new Reference(this.registry, this.repository, this.tag, digest, { tagImplied: this.tagImplied && digest === undefined });
+    return new Reference(this.registry, this.repository, this.tag, digest, {
+      tagImplied: this.tagImplied && digest === undefined,
+    });
   }
 
   toString(): string {
@@ -142,21 +152,35 @@ export function layoutTransportOf(input: string): LayoutTransport | undefined {
  */
 export function parseLayoutReference(input: string): Reference {
   const transport = layoutTransportOf(input);
-  if (transport === undefined) throw new InvalidReferenceError(input, 'an OCI layout reference starts with "oci:" or "oci-archive:"');
+  if (transport === undefined)
+    throw new InvalidReferenceError(input, 'an OCI layout reference starts with "oci:" or "oci-archive:"');
   const form = transport === 'oci' ? 'oci:DIR[:REF]' : 'oci-archive:FILE[:REF]';
-  if (input !== input.trim() || /\s/.test(input)) throw new InvalidReferenceError(input, 'a reference contains no whitespace');
+  if (input !== input.trim() || /\s/.test(input))
+    throw new InvalidReferenceError(input, 'a reference contains no whitespace');
   const rest = input.slice(transport.length + 1);
   const colon = rest.indexOf(':');
   const path = colon < 0 ? rest : rest.slice(0, colon);
   const ref = colon < 0 ? '' : rest.slice(colon + 1);
-  if (path === '') throw new InvalidReferenceError(input, `the ${transport === 'oci' ? 'layout directory' : 'archive file'} path is missing: write ${form}`);
-  if (path.startsWith('//')) throw new InvalidReferenceError(input, `${transport}: takes a file system path, not a URL: write ${form}`);
+  if (path === '')
+    throw new InvalidReferenceError(
+      input,
+      `the ${transport === 'oci' ? 'layout directory' : 'archive file'} path is missing: write ${form}`,
+    );
+  if (path.startsWith('//'))
+    throw new InvalidReferenceError(input, `${transport}: takes a file system path, not a URL: write ${form}`);
   // skopeo would take `oci:/d@sha256:<hex>` as directory "/d@sha256" and ref "<hex>": surely not what was meant.
-  if (/@(?:sha256|sha512)$/.test(path)) throw new InvalidReferenceError(input, `${transport}: names an image by ref name or @N, not by digest: write ${form}`);
+  if (/@(?:sha256|sha512)$/.test(path))
+    throw new InvalidReferenceError(
+      input,
+      `${transport}: names an image by ref name or @N, not by digest: write ${form}`,
+    );
   if (ref !== '') {
     if (ref.startsWith('@')) {
       if (sourceIndexOf(ref) === undefined) {
-        throw new InvalidReferenceError(input, `"${ref}" is not a source index: write @N with N a zero-based index into index.json (digests are not accepted after ${transport}:)`);
+        throw new InvalidReferenceError(
+          input,
+          `"${ref}" is not a source index: write @N with N a zero-based index into index.json (digests are not accepted after ${transport}:)`,
+        );
       }
     } else {
       const problem = refNameProblem(ref);
@@ -201,9 +225,11 @@ export function repositoryProblem(repository: string): string | undefined {
 
 /** Parses `[registry[:port]/]path[:tag][@digest]` (Docker Hub defaults) or `oci:DIR[:REF]` / `oci-archive:FILE[:REF]`; throws `InvalidReferenceError` naming the rule. */
 export function parseReference(input: string, options: ParseReferenceOptions = {}): Reference {
-  if (typeof input !== 'string' || input.trim() === '') throw new InvalidReferenceError(String(input ?? ''), 'the reference is empty');
+  if (typeof input !== 'string' || input.trim() === '')
+    throw new InvalidReferenceError(String(input ?? ''), 'the reference is empty');
   if (layoutTransportOf(input) !== undefined) return parseLayoutReference(input);
-  if (input !== input.trim() || /\s/.test(input)) throw new InvalidReferenceError(input, 'a reference contains no whitespace');
+  if (input !== input.trim() || /\s/.test(input))
+    throw new InvalidReferenceError(input, 'a reference contains no whitespace');
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input)) {
     throw new InvalidReferenceError(input, 'a reference has no URL scheme: write "host[:port]/path[:tag][@digest]"');
   }
@@ -240,7 +266,10 @@ export function parseReference(input: string, options: ParseReferenceOptions = {
   const problem = repositoryProblem(repository);
   if (problem) throw new InvalidReferenceError(input, problem);
   if (registry.length + 1 + repository.length > NAME_MAX) {
-    throw new InvalidReferenceError(input, `a repository name is at most ${NAME_MAX} characters including the registry`);
+    throw new InvalidReferenceError(
+      input,
+      `a repository name is at most ${NAME_MAX} characters including the registry`,
+    );
   }
 
   const defaultTag = options.defaultTag === undefined ? 'latest' : options.defaultTag;

@@ -31,12 +31,15 @@ export interface LockFile {
 const Digest = z.string().regex(/^[a-z0-9]+:[a-f0-9]{32,}$/, 'a digest such as sha256:<hex>');
 export const LockFileSchema = z.strictObject({
   version: z.literal(1),
-  images: z.record(z.string().min(1), z.strictObject({
-    source: z.string().min(1),
-    sourceDigest: Digest,
-    digest: Digest,
-    platforms: z.array(z.string()),
-  })),
+  images: z.record(
+    z.string().min(1),
+    z.strictObject({
+      source: z.string().min(1),
+      sourceDigest: Digest,
+      digest: Digest,
+      platforms: z.array(z.string()),
+    }),
+  ),
 });
 
 export function emptyLock(): LockFile {
@@ -50,7 +53,10 @@ export async function readLockFile(file: string): Promise<LockFile | undefined> 
     text = await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConfigError(`cannot read the lock file (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { file, code: 'ERR_CONFIG_READ' });
+    throw new ConfigError(`cannot read the lock file (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
+      file,
+      code: 'ERR_CONFIG_READ',
+    });
   }
   return parseLockFile(text, file);
 }
@@ -65,7 +71,10 @@ export function parseLockFile(text: string, file: string): LockFile {
   const parsed = LockFileSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`not a swr-mirror lock file: ${describeIssue(issue, { path: [] }).join('; ')}`, { file, key: issue.path.join('.') || '(root)' });
+    throw new ConfigError(`not a swr-mirror lock file: ${describeIssue(issue, { path: [] }).join('; ')}`, {
+      file,
+      key: issue.path.join('.') || '(root)',
+    });
   }
   return parsed.data;
 }
@@ -78,7 +87,11 @@ export function serializeLockFile(lock: LockFile): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }
@@ -88,7 +101,10 @@ export async function writeLockFile(file: string, lock: LockFile): Promise<void>
   try {
     await writeFileAtomic(file, serializeLockFile(lock));
   } catch (error) {
-    throw new ConfigError(`cannot write the lock file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { file, code: 'ERR_CONFIG_READ' });
+    throw new ConfigError(
+      `cannot write the lock file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      { file, code: 'ERR_CONFIG_READ' },
+    );
   }
 }
 
@@ -107,7 +123,11 @@ export interface LockUpdate {
  * already recorded when this run did not read them); failed images keep their old entry; entries `isStale` says
  * are no longer part of the job are dropped.
  */
-export function updateLock(previous: LockFile | undefined, results: readonly LockUpdate[], isStale: (destination: string) => boolean): LockFile {
+export function updateLock(
+  previous: LockFile | undefined,
+  results: readonly LockUpdate[],
+  isStale: (destination: string) => boolean,
+): LockFile {
   const images: Record<string, LockEntry> = {};
   for (const [destination, entry] of Object.entries(previous?.images ?? {})) {
     if (!isStale(destination)) images[destination] = entry;
@@ -115,8 +135,14 @@ export function updateLock(previous: LockFile | undefined, results: readonly Loc
   for (const result of results) {
     if (result.status === 'failed' || result.status === 'skipped' || !result.digest || !result.sourceDigest) continue;
     const before = images[result.destination];
-    const platforms = result.platforms.length > 0 || !before || before.digest !== result.digest ? result.platforms : before.platforms;
-    images[result.destination] = { source: result.source, sourceDigest: result.sourceDigest, digest: result.digest, platforms: [...platforms] };
+    const platforms =
+      result.platforms.length > 0 || !before || before.digest !== result.digest ? result.platforms : before.platforms;
+    images[result.destination] = {
+      source: result.source,
+      sourceDigest: result.sourceDigest,
+      digest: result.digest,
+      platforms: [...platforms],
+    };
   }
   return { version: 1, images };
 }
@@ -137,7 +163,10 @@ export function mergeLockFiles(locks: ReadonlyArray<{ readonly file: string; rea
         // written before platforms were read for images already in place has none.
         const differs = (['digest', 'sourceDigest', 'source'] as const).find((field) => before[field] !== entry[field]);
         if (differs) {
-          throw new ConfigError(`"${destination}" has ${differs} ${entry[differs]} here but ${before[differs]} in ${owner[destination]}: the shards disagree`, { file });
+          throw new ConfigError(
+            `"${destination}" has ${differs} ${entry[differs]} here but ${before[differs]} in ${owner[destination]}: the shards disagree`,
+            { file },
+          );
         }
         if (before.platforms.length > 0) continue;
       }

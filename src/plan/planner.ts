@@ -57,12 +57,20 @@ export async function planTasks(
   return Promise.all(tasks.map((task) => limiter.run(() => planOne(task, clients, lock))));
 }
 
-async function planOne(task: ImageTask, clients: { readonly source: ImageStore; readonly destination: ImageStore }, lock: LockFile | undefined): Promise<PlanEntry> {
+async function planOne(
+  task: ImageTask,
+  clients: { readonly source: ImageStore; readonly destination: ImageStore },
+  lock: LockFile | undefined,
+): Promise<PlanEntry> {
   const { source: src, destination: dst } = task;
   const base = { rule: task.rule, source: src.toString(), destination: dst.toString() };
   try {
     const head = await clients.source.headManifest(src.registry, src.repository, src.ref);
-    if (!head) throw new SwrSyncError('ERR_NOT_FOUND', `source image ${src} not found (manifest unknown)`, { registry: src.registry, repository: src.repository });
+    if (!head)
+      throw new SwrSyncError('ERR_NOT_FOUND', `source image ${src} not found (manifest unknown)`, {
+        registry: src.registry,
+        repository: src.repository,
+      });
     let sourceDigest = head.digest;
     let digest = sourceDigest;
     let platforms: string[] | undefined;
@@ -72,11 +80,16 @@ async function planOne(task: ImageTask, clients: { readonly source: ImageStore; 
       const fetched = await clients.source.getManifest(src.registry, src.repository, sourceDigest ?? src.ref);
       sourceDigest = fetched.digest;
       digest = fetched.digest;
-      const manifest = parseManifest(fetched.bytes, fetched.mediaType, { registry: src.registry, repository: src.repository });
+      const manifest = parseManifest(fetched.bytes, fetched.mediaType, {
+        registry: src.registry,
+        repository: src.repository,
+      });
       if (filtering && manifest.kind === 'index' && isIndexMediaType(manifest.mediaType)) {
         const selected = filterIndex(fetched.bytes, manifest.manifests, task.platforms, src);
         digest = digestOf(selected.bytes);
-        platforms = selected.children.filter((c) => c.platform && c.platform.os !== 'unknown').map((c) => formatPlatform(c.platform!));
+        platforms = selected.children
+          .filter((c) => c.platform && c.platform.os !== 'unknown')
+          .map((c) => formatPlatform(c.platform!));
       } else if (filtering && manifest.kind === 'manifest') {
         await checkImagePlatform(clients.source, task, manifest.config);
       }
@@ -93,11 +106,16 @@ async function planOne(task: ImageTask, clients: { readonly source: ImageStore; 
       ...(sourceDigest ? { sourceDigest } : {}),
       ...(digest ? { digest } : {}),
       ...(current?.digest ? { currentDigest: current.digest } : {}),
-      ...(platforms ?? locked?.platforms ? { platforms: platforms ?? [...locked!.platforms] } : {}),
+      ...((platforms ?? locked?.platforms) ? { platforms: platforms ?? [...locked!.platforms] } : {}),
     };
   } catch (error) {
-    if (isSwrSyncError(error) && error.code === 'ERR_PLATFORM_NOT_FOUND') return { ...base, status: 'skipped', note: error.message.replace(`${src}: `, '') };
-    return { ...base, status: 'failed', error: { code: isSwrSyncError(error) ? error.code : 'ERR_UNEXPECTED', message: describeError(error) } };
+    if (isSwrSyncError(error) && error.code === 'ERR_PLATFORM_NOT_FOUND')
+      return { ...base, status: 'skipped', note: error.message.replace(`${src}: `, '') };
+    return {
+      ...base,
+      status: 'failed',
+      error: { code: isSwrSyncError(error) ? error.code : 'ERR_UNEXPECTED', message: describeError(error) },
+    };
   }
 }
 
@@ -109,7 +127,11 @@ const CONFIG_READ_LIMIT = 4 * 1024 * 1024;
  * platform lets the image through, as the copy does.
  */
 async function checkImagePlatform(source: ImageStore, task: ImageTask, config: Descriptor): Promise<void> {
-  if (config.size > CONFIG_READ_LIMIT || !/^application\/vnd\.(oci\.image\.config\.v1|docker\.container\.image\.v1)\+json$/.test(config.mediaType)) return;
+  if (
+    config.size > CONFIG_READ_LIMIT ||
+    !/^application\/vnd\.(oci\.image\.config\.v1|docker\.container\.image\.v1)\+json$/.test(config.mediaType)
+  )
+    return;
   const { registry, repository } = task.source;
   const blob = await source.getBlob(registry, repository, config.digest);
   const parts: Buffer[] = [];
@@ -118,25 +140,38 @@ async function checkImagePlatform(source: ImageStore, task: ImageTask, config: D
     total += (chunk as Buffer).length;
     if (total > config.size) {
       blob.body.destroy();
-      throw new SwrSyncError('ERR_DIGEST_MISMATCH', `${task.source}: config ${config.digest} is larger than its descriptor says (${config.size} bytes)`, { registry, repository });
+      throw new SwrSyncError(
+        'ERR_DIGEST_MISMATCH',
+        `${task.source}: config ${config.digest} is larger than its descriptor says (${config.size} bytes)`,
+        { registry, repository },
+      );
     }
     parts.push(chunk as Buffer);
   }
   const bytes = Buffer.concat(parts);
   if (digestOf(bytes) !== config.digest) {
-    throw new SwrSyncError('ERR_DIGEST_MISMATCH', `${task.source}: config ${config.digest} does not match its bytes`, { registry, repository });
+    throw new SwrSyncError('ERR_DIGEST_MISMATCH', `${task.source}: config ${config.digest} does not match its bytes`, {
+      registry,
+      repository,
+    });
   }
   const platform = platformOfImageConfig(bytes);
   const wanted = task.platforms ?? [];
   if (platform && !wanted.some((w) => platformMatches(w, platform))) {
-    throw new SwrSyncError('ERR_PLATFORM_NOT_FOUND',
+    throw new SwrSyncError(
+      'ERR_PLATFORM_NOT_FOUND',
       `${task.source}: a single-platform image for ${formatPlatform(platform)}, not one of the requested platforms (${wanted.map(formatPlatform).join(', ')}): skipped`,
-      { registry, repository });
+      { registry, repository },
+    );
   }
 }
 
 /** Lock entries the job no longer produces (within the part of the job this run covers). */
-export function removedFromLock(lock: LockFile | undefined, tasks: readonly ImageTask[], inScope: (entry: LockEntry) => boolean): RemovedEntry[] {
+export function removedFromLock(
+  lock: LockFile | undefined,
+  tasks: readonly ImageTask[],
+  inScope: (entry: LockEntry) => boolean,
+): RemovedEntry[] {
   if (!lock) return [];
   const planned = new Set(tasks.map((t) => t.destination.toString()));
   return Object.entries(lock.images)

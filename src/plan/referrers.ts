@@ -40,7 +40,10 @@ export interface Repository {
 /** The referrers tag of a digest (distribution-spec "Referrers Tag Schema"): `<alg>-<encoded>`, truncated, tag-safe. */
 export function referrersTag(digest: string): string {
   const colon = digest.indexOf(':');
-  return `${digest.slice(0, colon).slice(0, 32)}-${digest.slice(colon + 1).slice(0, 64)}`.replace(/[^a-zA-Z0-9_.-]/g, '-');
+  return `${digest.slice(0, colon).slice(0, 32)}-${digest.slice(colon + 1).slice(0, 64)}`.replace(
+    /[^a-zA-Z0-9_.-]/g,
+    '-',
+  );
 }
 
 /** cosign's tags for a digest: `sha256-<hex>.sig`, `.att`, `.sbom` (those that fit in a tag). */
@@ -56,7 +59,12 @@ export interface Listing {
   readonly referrers: readonly Descriptor[];
   readonly via: 'api' | 'tag' | 'none';
   /** The source's referrers tag, kept to write verbatim at the destination. */
-  readonly tag?: { readonly name: string; readonly bytes: Buffer; readonly mediaType: string; readonly atDestination: boolean };
+  readonly tag?: {
+    readonly name: string;
+    readonly bytes: Buffer;
+    readonly mediaType: string;
+    readonly atDestination: boolean;
+  };
   /** cosign tags present at the source; `digest` is undefined only when the registry does not send one on HEAD. */
   readonly cosign: ReadonlyArray<{ readonly tag: string; readonly digest: string | undefined }>;
   readonly notes: readonly string[];
@@ -73,7 +81,11 @@ export class ReferrerDiscovery {
   private readonly tagLists = new Map<string, Promise<Set<string> | undefined>>();
 
   /** `access`: what to ask of the destination when reading it (`pull` for a plan, which may run read-only). */
-  constructor(readonly source: ReferrerStore, readonly destination: ReferrerStore, readonly access: Access = 'push') {}
+  constructor(
+    readonly source: ReferrerStore,
+    readonly destination: ReferrerStore,
+    readonly access: Access = 'push',
+  ) {}
 
   async list(from: Repository, to: Repository, subject: string): Promise<Listing> {
     const notes: string[] = [];
@@ -101,7 +113,9 @@ export class ReferrerDiscovery {
           tag = { name, bytes: fetched.bytes, mediaType: fetched.mediaType ?? MediaType.OciIndex, atDestination };
         } else {
           // distribution-spec: a referrers tag that is not a valid image index means no referrers.
-          notes.push(`${from.registry}/${from.repository}:${name} is not an image index, so it lists no referrers; left alone`);
+          notes.push(
+            `${from.registry}/${from.repository}:${name} is not an image index, so it lists no referrers; left alone`,
+          );
         }
       }
     }
@@ -124,7 +138,9 @@ export class ReferrerDiscovery {
   destinationHasApi(to: Repository, subject: string): Promise<boolean> {
     let known = this.destinationApi.get(to.registry);
     if (!known) {
-      known = this.destination.listReferrers(to.registry, to.repository, subject, 'push').then((listed) => listed !== undefined);
+      known = this.destination
+        .listReferrers(to.registry, to.repository, subject, 'push')
+        .then((listed) => listed !== undefined);
       this.destinationApi.set(to.registry, known);
       known.catch(() => this.destinationApi.get(to.registry) === known && this.destinationApi.delete(to.registry));
     }
@@ -143,7 +159,10 @@ export class ReferrerDiscovery {
     let tags = this.tagLists.get(key);
     if (!tags) {
       // Some registries refuse tag lists to ordinary credentials (ACR): then every candidate tag gets a HEAD instead.
-      tags = this.source.listTags(from.registry, from.repository).then((list) => new Set(list), () => undefined);
+      tags = this.source.listTags(from.registry, from.repository).then(
+        (list) => new Set(list),
+        () => undefined,
+      );
       this.tagLists.set(key, tags);
     }
     return tags;
@@ -151,7 +170,11 @@ export class ReferrerDiscovery {
 }
 
 /** The descriptors of an image index, or undefined when the bytes are something else. */
-export function parseIndex(bytes: Buffer, mediaType: string | undefined, where: Repository): readonly Descriptor[] | undefined {
+export function parseIndex(
+  bytes: Buffer,
+  mediaType: string | undefined,
+  where: Repository,
+): readonly Descriptor[] | undefined {
   try {
     const manifest = parseManifest(bytes, mediaType, where);
     return manifest.kind === 'index' ? manifest.manifests : undefined;
@@ -165,7 +188,11 @@ export function parseIndex(bytes: Buffer, mediaType: string | undefined, where: 
  * lacks (by digest; for cosign tags, the tag). Costs the listings, a GET of a multi-arch index (from the
  * destination when it is unchanged there), and one HEAD per referrer.
  */
-export async function planReferrers(discovery: ReferrerDiscovery, task: ImageTask, entry: PlanEntry): Promise<PlanEntry> {
+export async function planReferrers(
+  discovery: ReferrerDiscovery,
+  task: ImageTask,
+  entry: PlanEntry,
+): Promise<PlanEntry> {
   if (entry.status === 'failed' || !entry.sourceDigest || !entry.digest) return entry;
   const { source, destination } = discovery;
   const from = { registry: task.source.registry, repository: task.source.repository };
@@ -179,12 +206,16 @@ export async function planReferrers(discovery: ReferrerDiscovery, task: ImageTas
       const listing = await discovery.list(from, to, entry.sourceDigest);
       counts.skipped = new Set([...listing.referrers.map((d) => d.digest), ...listing.cosign.map((c) => c.tag)]).size;
     }
-    const fetched = entry.status === 'unchanged'
-      ? await destination.getManifest(to.registry, to.repository, entry.digest, 'pull')
-      : await source.getManifest(from.registry, from.repository, entry.sourceDigest);
+    const fetched =
+      entry.status === 'unchanged'
+        ? await destination.getManifest(to.registry, to.repository, entry.digest, 'pull')
+        : await source.getManifest(from.registry, from.repository, entry.sourceDigest);
     const manifest = parseManifest(fetched.bytes, fetched.mediaType, entry.status === 'unchanged' ? to : from);
     if (manifest.kind === 'index') {
-      const children = entry.status === 'unchanged' ? manifest.manifests : filterIndex(fetched.bytes, manifest.manifests, task.platforms, task.source).children;
+      const children =
+        entry.status === 'unchanged'
+          ? manifest.manifests
+          : filterIndex(fetched.bytes, manifest.manifests, task.platforms, task.source).children;
       subjects.push(...children.map((c) => c.digest));
     }
     const listed = new Set<string>();
@@ -215,7 +246,14 @@ export async function planReferrers(discovery: ReferrerDiscovery, task: ImageTas
       level = next;
     }
   } catch (error) {
-    return { ...entry, status: 'failed', error: { code: isSwrSyncError(error) ? error.code : 'ERR_UNEXPECTED', message: `${entry.destination}: listing what refers to it: ${describeError(error)}` } };
+    return {
+      ...entry,
+      status: 'failed',
+      error: {
+        code: isSwrSyncError(error) ? error.code : 'ERR_UNEXPECTED',
+        message: `${entry.destination}: listing what refers to it: ${describeError(error)}`,
+      },
+    };
   }
   counts.found = found.size;
   return { ...entry, referrers: counts };
@@ -230,5 +268,9 @@ export async function planReferrersOf(
 ): Promise<PlanEntry[]> {
   const discovery = new ReferrerDiscovery(clients.source, clients.destination, 'pull');
   const limiter = new Limiter(concurrency);
-  return Promise.all(entries.map((entry, i) => (tasks[i]?.referrers ? limiter.run(() => planReferrers(discovery, tasks[i]!, entry)) : entry)));
+  return Promise.all(
+    entries.map((entry, i) =>
+      tasks[i]?.referrers ? limiter.run(() => planReferrers(discovery, tasks[i]!, entry)) : entry,
+    ),
+  );
 }

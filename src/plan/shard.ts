@@ -13,7 +13,10 @@ export function parseShard(text: string, argument = '--shard'): Shard {
   const index = Number(match?.[1]);
   const count = Number(match?.[2]);
   if (!match || count < 1 || count > 10_000 || index < 1 || index > count) {
-    throw new SwrSyncError('ERR_INVALID_ARGUMENT', `${argument} "${text}" must be I/N with 1 <= I <= N <= 10000 (e.g. 2/4; for a Kubernetes Indexed Job use $((JOB_COMPLETION_INDEX+1))/N)`);
+    throw new SwrSyncError(
+      'ERR_INVALID_ARGUMENT',
+      `${argument} "${text}" must be I/N with 1 <= I <= N <= 10000 (e.g. 2/4; for a Kubernetes Indexed Job use $((JOB_COMPLETION_INDEX+1))/N)`,
+    );
   }
   return { index, count };
 }

@@ -7,7 +7,10 @@ import type { ArchiveOutcome } from '../store/oci-layout.js';
  * Image results after `finish()`: an image whose archive could not be written did not arrive, whatever the copy
  * into the staging layout reported.
  */
-export function applyArchiveOutcomes(results: readonly ImageResult[], outcomes: readonly ArchiveOutcome[]): ImageResult[] {
+export function applyArchiveOutcomes(
+  results: readonly ImageResult[],
+  outcomes: readonly ArchiveOutcome[],
+): ImageResult[] {
   const failed = new Map(outcomes.filter((o) => o.error).map((o) => [o.name, o.error!]));
   if (failed.size === 0) return [...results];
   return results.map((result) => {

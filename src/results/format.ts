@@ -31,13 +31,17 @@ export function formatDuration(ms: number): string {
 export function formatImageLine(result: ImageResult): string {
   const arrow = `${printable(result.source)} -> ${printable(result.destination)}`;
   if (result.status === 'failed') return `failed     ${arrow}: ${printable(result.error?.message ?? 'unknown error')}`;
-  if (result.status === 'skipped') return `skipped    ${arrow}: ${printable(result.note ?? 'left out by the platform filter')}`;
+  if (result.status === 'skipped')
+    return `skipped    ${arrow}: ${printable(result.note ?? 'left out by the platform filter')}`;
   const platforms = result.platforms.length ? ` [${printable(result.platforms.join(', '))}]` : '';
-  const bytes = result.status === 'copied'
-    ? ` (${formatBytes(result.bytesTransferred)} transferred, ${formatBytes(result.bytesSkipped)} skipped; blobs ${result.blobs.copied} copied, ${result.blobs.mounted} mounted, ${result.blobs.present} present)`
-    : '';
+  const bytes =
+    result.status === 'copied'
+      ? ` (${formatBytes(result.bytesTransferred)} transferred, ${formatBytes(result.bytesSkipped)} skipped; blobs ${result.blobs.copied} copied, ${result.blobs.mounted} mounted, ${result.blobs.present} present)`
+      : '';
   const note = result.note ? `\n           note: ${printable(result.note)}` : '';
   const r = result.referrers;
-  const referrers = r ? `; referrers ${r.found} found, ${r.copied} copied, ${r.tags} tags written${r.skipped ? `, ${r.skipped} skipped` : ''}` : '';
+  const referrers = r
+    ? `; referrers ${r.found} found, ${r.copied} copied, ${r.tags} tags written${r.skipped ? `, ${r.skipped} skipped` : ''}`
+    : '';
   return `${result.status.padEnd(10)} ${arrow} ${result.digest ? printable(shortDigest(result.digest)) : ''}${platforms}${bytes}${referrers} in ${formatDuration(result.durationMs)}${note}`;
 }

@@ -25,8 +25,13 @@ export interface PlanCounts {
 export function planCounts(report: PlanReport): PlanCounts {
   const count = (s: PlanEntry['status']) => report.entries.filter((e) => e.status === s).length;
   return {
-    new: count('new'), changed: count('changed'), unchanged: count('unchanged'), skipped: count('skipped'), failed: count('failed'),
-    removed: report.removed.length, generateFailed: report.generateFailures.length,
+    new: count('new'),
+    changed: count('changed'),
+    unchanged: count('unchanged'),
+    skipped: count('skipped'),
+    failed: count('failed'),
+    removed: report.removed.length,
+    generateFailed: report.generateFailures.length,
   };
 }
 
@@ -53,28 +58,38 @@ export function formatPlanMarkdown(report: PlanReport, options: { readonly maxRo
       `${referrersMissing ? `, ${referrersMissing} referrers (signatures, attestations, SBOMs) to copy` : ''}`,
     '',
   ];
-  const rows = [...report.entries].sort((a, b) => ORDER[a.status] - ORDER[b.status] || a.destination.localeCompare(b.destination));
+  const rows = [...report.entries].sort(
+    (a, b) => ORDER[a.status] - ORDER[b.status] || a.destination.localeCompare(b.destination),
+  );
   const max = options.maxRows ?? Number.POSITIVE_INFINITY;
   if (rows.length > 0) {
     lines.push('| status | source | destination | digest |', '| --- | --- | --- | --- |');
     for (const e of rows.slice(0, max)) {
-      const digest = e.status === 'changed'
-        ? `${digestCell(e.currentDigest)} → ${digestCell(e.digest)}`
-        : e.status === 'failed' ? cell(e.error?.message ?? '') : e.status === 'skipped' ? cell(e.note ?? '') : digestCell(e.digest);
+      const digest =
+        e.status === 'changed'
+          ? `${digestCell(e.currentDigest)} → ${digestCell(e.digest)}`
+          : e.status === 'failed'
+            ? cell(e.error?.message ?? '')
+            : e.status === 'skipped'
+              ? cell(e.note ?? '')
+              : digestCell(e.digest);
       const r = e.referrers;
-      const referrers = r && r.found + r.skipped > 0
-        ? ` (referrers: ${r.found}${r.missing ? `, ${r.missing} to copy` : ''}${r.skipped ? `, ${r.skipped} skipped by the platform filter` : ''})`
-        : '';
+      const referrers =
+        r && r.found + r.skipped > 0
+          ? ` (referrers: ${r.found}${r.missing ? `, ${r.missing} to copy` : ''}${r.skipped ? `, ${r.skipped} skipped by the platform filter` : ''})`
+          : '';
       lines.push(`| ${e.status} | ${cell(e.source)} | ${cell(e.destination)} | ${digest}${referrers} |`);
     }
     if (rows.length > max) lines.push(`| … | ${rows.length - max} more | | |`);
   }
   if (report.removed.length > 0) {
     lines.push('', 'Removed from the lock file (no longer in the job; the images stay in the registry):', '');
-    for (const r of report.removed.slice(0, max)) lines.push(`- ${cell(r.destination)} (${digestCell(r.entry.digest)})`);
+    for (const r of report.removed.slice(0, max))
+      lines.push(`- ${cell(r.destination)} (${digestCell(r.entry.digest)})`);
     if (report.removed.length > max) lines.push(`- … ${report.removed.length - max} more`);
   }
-  for (const f of report.generateFailures) lines.push('', `Could not resolve ${cell(f.rule.key)} in ${cell(f.rule.file)}: ${cell(f.error.message)}`);
+  for (const f of report.generateFailures)
+    lines.push('', `Could not resolve ${cell(f.rule.key)} in ${cell(f.rule.file)}: ${cell(f.error.message)}`);
   for (const w of report.warnings) lines.push('', `Note: ${cell(w)}`);
   return `${lines.join('\n')}\n`;
 }

@@ -25,11 +25,19 @@ export class RunLog {
   private openFile(): Promise<FileHandle> {
     // O_NOFOLLOW: a symbolic link planted at the log's path (a shared CI workspace) is refused, so the log never
     // appends to a file elsewhere (docs/security.md).
-    const opened = open(this.file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644).catch((error: unknown) => {
+    const opened = open(
+      this.file,
+      constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
+      0o644,
+    ).catch((error: unknown) => {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new SwrSyncError('ERR_INVALID_ARGUMENT', code === 'ELOOP'
-        ? `--log ${this.file} is a symbolic link; the log is written only to a regular file at that path`
-        : `--log ${this.file} cannot be written (${code ?? String(error)})`, { cause: error });
+      throw new SwrSyncError(
+        'ERR_INVALID_ARGUMENT',
+        code === 'ELOOP'
+          ? `--log ${this.file} is a symbolic link; the log is written only to a regular file at that path`
+          : `--log ${this.file} cannot be written (${code ?? String(error)})`,
+        { cause: error },
+      );
     });
     opened.catch(() => undefined);
     return opened;
@@ -50,7 +58,9 @@ export class RunLog {
   }
 
   generateFailure(f: GenerateFailure): void {
-    this.write(`${new Date().toISOString()} generate-failed ${f.source} (${f.rule.file}: "${f.rule.key}") error=${f.error.code}: ${f.error.message}`);
+    this.write(
+      `${new Date().toISOString()} generate-failed ${f.source} (${f.rule.file}: "${f.rule.key}") error=${f.error.code}: ${f.error.message}`,
+    );
   }
 
   line(text: string): void {

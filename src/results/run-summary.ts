@@ -18,7 +18,12 @@ export interface RunSummary {
   readonly retries: number;
 }
 
-export function summarize(results: readonly ImageResult[], failures: readonly GenerateFailure[], durationMs: number, retries = 0): RunSummary {
+export function summarize(
+  results: readonly ImageResult[],
+  failures: readonly GenerateFailure[],
+  durationMs: number,
+  retries = 0,
+): RunSummary {
   return {
     images: results.length,
     copied: results.filter((r) => r.status === 'copied').length,
@@ -40,7 +45,16 @@ export function finishingLine(s: RunSummary): string {
 
 export function summaryTable(s: RunSummary): string {
   const head = ['copied', 'unchanged', 'skipped', 'failed', 'bytes transferred', 'bytes skipped', 'time', 'retries'];
-  const row = [String(s.copied), String(s.unchanged), String(s.skipped), String(s.failed), formatBytes(s.bytesTransferred), formatBytes(s.bytesSkipped), formatDuration(s.durationMs), String(s.retries)];
+  const row = [
+    String(s.copied),
+    String(s.unchanged),
+    String(s.skipped),
+    String(s.failed),
+    formatBytes(s.bytesTransferred),
+    formatBytes(s.bytesSkipped),
+    formatDuration(s.durationMs),
+    String(s.retries),
+  ];
   const width = head.map((h, i) => Math.max(h.length, row[i]!.length));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(width[i]!)).join(' | ')} |`;
   return [line(head), `|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`, line(row)].join('\n');

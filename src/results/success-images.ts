@@ -19,7 +19,11 @@ export function successImages(results: readonly ImageResult[]): Record<string, s
 }
 
 /** Writes `successImages(results)` to `file` (atomically) as YAML or JSON. */
-export async function writeSuccessImages(file: string, results: readonly ImageResult[], format: 'yaml' | 'json'): Promise<void> {
+export async function writeSuccessImages(
+  file: string,
+  results: readonly ImageResult[],
+  format: 'yaml' | 'json',
+): Promise<void> {
   const map = successImages(results);
   await writeFileAtomic(file, format === 'json' ? `${JSON.stringify(map, null, 2)}\n` : stringify(map));
 }

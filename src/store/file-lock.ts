@@ -25,14 +25,24 @@ export interface FileLockOptions {
 
 export class FileLockTimeoutError extends Error {
   readonly code = 'ERR_LOCK_TIMEOUT';
-  constructor(readonly lockFile: string, readonly owner: string, waitedMs: number) {
-    super(`${lockFile} is held by ${owner || 'another process'} (waited ${Math.round(waitedMs / 1000)} s); remove the file if no such process is running`);
+  constructor(
+    readonly lockFile: string,
+    readonly owner: string,
+    waitedMs: number,
+  ) {
+    super(
+      `${lockFile} is held by ${owner || 'another process'} (waited ${Math.round(waitedMs / 1000)} s); remove the file if no such process is running`,
+    );
   }
 }
 
 const HOST = hostname();
 
-export async function withFileLock<T>(lockFile: string, work: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
+export async function withFileLock<T>(
+  lockFile: string,
+  work: () => Promise<T>,
+  options: FileLockOptions = {},
+): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const staleMs = options.staleMs ?? 30_000;
   const pollMs = options.pollMs ?? 15;

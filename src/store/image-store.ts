@@ -31,12 +31,24 @@ export interface ImageStore {
    * Makes a blob known to hold in `from` (another repository of the same registry, or `repository` itself as an
    * existence check) appear in `repository`; otherwise returns where an upload may go (`uploadBlob`'s `location`).
    */
-  mountBlob(registry: string, repository: string, digest: string, from: string): Promise<{ mounted: true } | { mounted: false; location: string }>;
+  mountBlob(
+    registry: string,
+    repository: string,
+    digest: string,
+    from: string,
+  ): Promise<{ mounted: true } | { mounted: false; location: string }>;
   /**
    * Stores a blob of known digest and size; `open(offset)` returns its bytes from `offset` (0 but for a resumed
    * upload) and is called once per attempt.
    */
-  uploadBlob(registry: string, repository: string, digest: string, size: number, open: (offset?: number) => Promise<Readable>, location?: string): Promise<void>;
+  uploadBlob(
+    registry: string,
+    repository: string,
+    digest: string,
+    size: number,
+    open: (offset?: number) => Promise<Readable>,
+    location?: string,
+  ): Promise<void>;
 }
 
 /**
@@ -44,5 +56,10 @@ export interface ImageStore {
  * referrers API (a registry answering 404, or an OCI layout), and referrers are then found by tag.
  */
 export interface ReferrerStore extends ImageStore {
-  listReferrers(registry: string, repository: string, digest: string, access?: Access): Promise<Descriptor[] | undefined>;
+  listReferrers(
+    registry: string,
+    repository: string,
+    digest: string,
+    access?: Access,
+  ): Promise<Descriptor[] | undefined>;
 }

@@ -10,7 +10,11 @@ import { indexTar, openTarEntry, type TarEntry } from './tar.js';
 
 /** An `ERR_LAYOUT` error naming the layout, with the system cause in one line. */
 export function layoutError(where: string, message: string, cause?: unknown): SwrSyncError {
-  return new SwrSyncError('ERR_LAYOUT', `${where}: ${message}${cause === undefined || isSwrSyncError(cause) ? '' : ` (${describeError(cause)})`}`, cause === undefined ? {} : { cause });
+  return new SwrSyncError(
+    'ERR_LAYOUT',
+    `${where}: ${message}${cause === undefined || isSwrSyncError(cause) ? '' : ` (${describeError(cause)})`}`,
+    cause === undefined ? {} : { cause },
+  );
 }
 
 /** Whether a ref is a digest (`alg:encoded`) rather than a tag. */
@@ -41,7 +45,10 @@ export interface LayoutFiles {
 export class DirectoryFiles implements LayoutFiles {
   private rootReal: Promise<string> | undefined;
 
-  constructor(readonly root: string, private readonly where: string) {}
+  constructor(
+    readonly root: string,
+    private readonly where: string,
+  ) {}
 
   async read(relative: string, limit: number): Promise<Buffer | undefined> {
     const handle = await this.openHandle(relative);
@@ -111,12 +118,16 @@ export class DirectoryFiles implements LayoutFiles {
 export class ArchiveFiles implements LayoutFiles {
   private entries: Promise<Map<string, TarEntry>> | undefined;
 
-  constructor(private readonly file: string, private readonly where: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly where: string,
+  ) {}
 
   async read(relative: string, limit: number): Promise<Buffer | undefined> {
     const entry = await this.entry(relative);
     if (!entry) return undefined;
-    if (entry.size > limit) throw layoutError(this.where, `${relative} is ${entry.size} bytes; at most ${limit} are accepted`);
+    if (entry.size > limit)
+      throw layoutError(this.where, `${relative} is ${entry.size} bytes; at most ${limit} are accepted`);
     const handle = await open(this.file, 'r');
     try {
       const bytes = Buffer.alloc(entry.size);
@@ -140,7 +151,10 @@ export class ArchiveFiles implements LayoutFiles {
     const entry = await this.entry(relative);
     if (!entry) return undefined;
     const skip = Math.min(offset, entry.size);
-    return { body: openTarEntry(this.file, { ...entry, offset: entry.offset + skip, size: entry.size - skip }), size: entry.size };
+    return {
+      body: openTarEntry(this.file, { ...entry, offset: entry.offset + skip, size: entry.size - skip }),
+      size: entry.size,
+    };
   }
 
   private async entry(relative: string): Promise<TarEntry | undefined> {
@@ -157,10 +171,15 @@ export class ArchiveFiles implements LayoutFiles {
     try {
       info = await stat(this.file);
     } catch (error) {
-      if (errorCode(error) === 'ENOENT') throw new SwrSyncError('ERR_NOT_FOUND', `${this.where} does not exist`, { registry: 'oci-archive', repository: this.file });
+      if (errorCode(error) === 'ENOENT')
+        throw new SwrSyncError('ERR_NOT_FOUND', `${this.where} does not exist`, {
+          registry: 'oci-archive',
+          repository: this.file,
+        });
       throw layoutError(this.where, 'cannot read the archive', error);
     }
-    if (info.isDirectory()) throw layoutError(this.where, 'is a directory: oci-archive: names a tar file (oci: names a layout directory)');
+    if (info.isDirectory())
+      throw layoutError(this.where, 'is a directory: oci-archive: names a tar file (oci: names a layout directory)');
     return indexTar(this.file);
   }
 }
@@ -181,13 +200,17 @@ export async function layoutSourceProblem(transport: 'oci' | 'oci-archive', path
   try {
     info = await stat(path);
   } catch (error) {
-    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return `no such ${transport === 'oci' ? 'directory' : 'file'}: ${path}`;
+    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR')
+      return `no such ${transport === 'oci' ? 'directory' : 'file'}: ${path}`;
     return `cannot read ${path} (${errorCode(error) ?? 'error'})`;
   }
   if (transport === 'oci-archive') {
-    return info.isFile() ? undefined : `${path} is not a file: oci-archive: names a tar file (oci: names a layout directory)`;
+    return info.isFile()
+      ? undefined
+      : `${path} is not a file: oci-archive: names a tar file (oci: names a layout directory)`;
   }
-  if (!info.isDirectory()) return `${path} is not a directory: oci: names a layout directory (a tar of a layout is read with oci-archive:)`;
+  if (!info.isDirectory())
+    return `${path} is not a directory: oci: names a layout directory (a tar of a layout is read with oci-archive:)`;
   const index = await stat(join(path, 'index.json')).catch(() => undefined);
   return index?.isFile() ? undefined : `${path} is not an OCI image layout: index.json is missing`;
 }

@@ -52,7 +52,8 @@ export class LayoutReader {
     const found = await this.resolve(ref);
     if (!found) return undefined;
     let mediaType = found.mediaType;
-    if (mediaType === undefined) mediaType = declaredMediaType(await this.files.read(blobPath(found.digest), MANIFEST_MAX_BYTES));
+    if (mediaType === undefined)
+      mediaType = declaredMediaType(await this.files.read(blobPath(found.digest), MANIFEST_MAX_BYTES));
     return { digest: found.digest, mediaType, size: found.size };
   }
 
@@ -60,16 +61,31 @@ export class LayoutReader {
     const found = await this.resolve(ref);
     if (!found) {
       const index = await this.index();
-      throw new SwrSyncError('ERR_NOT_FOUND', index
-        ? `${this.where} has no image ${isDigest(ref) ? ref : `named "${ref}"`} (ref names: ${refNames(index).join(', ') || 'none'})`
-        : `${this.where} is not an OCI image layout: ${INDEX_FILE} is missing${this.location.registry === 'oci' ? ' (a tar of a layout is read with oci-archive:)' : ''}`, this.location);
+      throw new SwrSyncError(
+        'ERR_NOT_FOUND',
+        index
+          ? `${this.where} has no image ${isDigest(ref) ? ref : `named "${ref}"`} (ref names: ${refNames(index).join(', ') || 'none'})`
+          : `${this.where} is not an OCI image layout: ${INDEX_FILE} is missing${this.location.registry === 'oci' ? ' (a tar of a layout is read with oci-archive:)' : ''}`,
+        this.location,
+      );
     }
     const path = blobPath(found.digest);
     const bytes = await this.files.read(path, MANIFEST_MAX_BYTES);
-    if (!bytes) throw new SwrSyncError('ERR_NOT_FOUND', `${this.where}: manifest ${found.digest} is listed but ${path} is missing`, this.location);
+    if (!bytes)
+      throw new SwrSyncError(
+        'ERR_NOT_FOUND',
+        `${this.where}: manifest ${found.digest} is listed but ${path} is missing`,
+        this.location,
+      );
     const digest = digestOf(bytes, digestAlgorithm(found.digest));
     if (digest !== found.digest) {
-      throw new ContentMismatchError('ERR_DIGEST_MISMATCH', `${this.where}: manifest ${path}`, found.digest, digest, this.location);
+      throw new ContentMismatchError(
+        'ERR_DIGEST_MISMATCH',
+        `${this.where}: manifest ${path}`,
+        found.digest,
+        digest,
+        this.location,
+      );
     }
     return { bytes, mediaType: found.mediaType ?? declaredMediaType(bytes), digest };
   }
@@ -86,7 +102,12 @@ export class LayoutReader {
   /** The blob from `offset` on (a resumed read of a file is a read from a later position). */
   async getBlob(digest: string, offset = 0): Promise<BlobBody> {
     const opened = await this.files.open(blobPath(digest), offset);
-    if (!opened) throw new SwrSyncError('ERR_NOT_FOUND', `${this.where}: blob ${digest} is missing (${blobPath(digest)})`, this.location);
+    if (!opened)
+      throw new SwrSyncError(
+        'ERR_NOT_FOUND',
+        `${this.where}: blob ${digest} is missing (${blobPath(digest)})`,
+        this.location,
+      );
     const starts = Math.min(offset, opened.size);
     return { body: opened.body, size: opened.size - starts, offset: starts };
   }

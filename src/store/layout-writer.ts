@@ -31,7 +31,10 @@ export class LayoutWriter {
   /** index.json updates of this process, one at a time (read, modify, replace). */
   private indexTurn: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly root: string, private readonly where: string) {}
+  constructor(
+    readonly root: string,
+    private readonly where: string,
+  ) {}
 
   /** Creates the layout (or checks the directory is one) once: `oci-layout` and `blobs/`. */
   ensure(): Promise<void> {
@@ -46,7 +49,11 @@ export class LayoutWriter {
     let names: string[] | undefined;
     try {
       const info = await stat(this.root);
-      if (!info.isDirectory()) throw layoutError(this.where, 'is a file, not a directory: oci: names a layout directory (oci-archive: names a tar file)');
+      if (!info.isDirectory())
+        throw layoutError(
+          this.where,
+          'is a file, not a directory: oci: names a layout directory (oci-archive: names a tar file)',
+        );
       names = await readdir(this.root);
     } catch (error) {
       if (isSwrSyncError(error)) throw error;
@@ -55,7 +62,10 @@ export class LayoutWriter {
     const hasMarker = names?.includes(LAYOUT_MARKER_FILE) ?? false;
     // A typo must not scatter blobs into an unrelated directory (a home directory, a source tree).
     if (names && names.length > 0 && !hasMarker && !names.includes(INDEX_FILE)) {
-      throw layoutError(this.where, `is a directory that is neither empty nor an OCI image layout (no ${LAYOUT_MARKER_FILE} or ${INDEX_FILE}); refusing to write into it`);
+      throw layoutError(
+        this.where,
+        `is a directory that is neither empty nor an OCI image layout (no ${LAYOUT_MARKER_FILE} or ${INDEX_FILE}); refusing to write into it`,
+      );
     }
     // What a crashed run of this host left (a SIGKILL mid-blob): removed before this run adds its own.
     if (names?.some((name) => name.startsWith('.swr-sync-'))) await removeStaleTemporaries(this.root, '.swr-sync-');
@@ -90,10 +100,19 @@ export class LayoutWriter {
         await fs(() => writeAll(handle!, bytes));
       }
       if (digester.bytes !== size) {
-        throw new ContentMismatchError('ERR_SIZE_MISMATCH', `blob ${digest} for ${this.where}`, size, digester.bytes > size ? `more than ${size} bytes` : digester.bytes, { retryable: true });
+        throw new ContentMismatchError(
+          'ERR_SIZE_MISMATCH',
+          `blob ${digest} for ${this.where}`,
+          size,
+          digester.bytes > size ? `more than ${size} bytes` : digester.bytes,
+          { retryable: true },
+        );
       }
       const found = digester.digest();
-      if (found !== digest) throw new ContentMismatchError('ERR_DIGEST_MISMATCH', `blob for ${this.where}`, digest, found, { retryable: true });
+      if (found !== digest)
+        throw new ContentMismatchError('ERR_DIGEST_MISMATCH', `blob for ${this.where}`, digest, found, {
+          retryable: true,
+        });
       await fs(async () => {
         await handle!.sync();
         await handle!.close();
@@ -155,7 +174,11 @@ export class LayoutWriter {
       // under a lock file, or each would replace index.json with its own additions only.
       try {
         await withFileLock(join(this.root, INDEX_LOCK_FILE), async () => {
-          const reader = new LayoutReader(this.where, { registry: '', repository: this.root }, new DirectoryFiles(this.root, this.where));
+          const reader = new LayoutReader(
+            this.where,
+            { registry: '', repository: this.root },
+            new DirectoryFiles(this.root, this.where),
+          );
           const next = withRef((await reader.index()) ?? emptyLayoutIndex(), descriptor, ref);
           await this.replaceFile(INDEX_FILE, serializeLayoutIndex(next));
         });

@@ -72,7 +72,12 @@ export class OciLayoutStore implements ImageStore {
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   }
 
-  async headManifest(registry: string, repository: string, ref: string, _access?: Access): Promise<ManifestHead | undefined> {
+  async headManifest(
+    registry: string,
+    repository: string,
+    ref: string,
+    _access?: Access,
+  ): Promise<ManifestHead | undefined> {
     return (await this.layout(registry, repository)).reader.headManifest(ref);
   }
 
@@ -81,11 +86,20 @@ export class OciLayoutStore implements ImageStore {
   }
 
   /** Writes the manifest as a blob; a tag (ref name) is then recorded in index.json, a digest is not. */
-  async putManifest(registry: string, repository: string, ref: string, bytes: Buffer, mediaType: string): Promise<string> {
+  async putManifest(
+    registry: string,
+    repository: string,
+    ref: string,
+    bytes: Buffer,
+    mediaType: string,
+  ): Promise<string> {
     const layout = await this.layout(registry, repository);
     const digest = digestOf(bytes, isDigest(ref) ? digestAlgorithm(ref) : 'sha256');
     if (isDigest(ref) && ref !== digest) {
-      throw new ContentMismatchError('ERR_DIGEST_MISMATCH', `manifest for ${layout.where}`, ref, digest, { registry, repository });
+      throw new ContentMismatchError('ERR_DIGEST_MISMATCH', `manifest for ${layout.where}`, ref, digest, {
+        registry,
+        repository,
+      });
     }
     const writer = await layout.writer();
     await writer.putBytes(digest, bytes);
@@ -109,7 +123,12 @@ export class OciLayoutStore implements ImageStore {
    * All layouts of one transport form one "registry": a blob another layout of this run holds is hard-linked
    * (or copied) rather than downloaded again. `from === repository` is an existence check.
    */
-  async mountBlob(registry: string, repository: string, digest: string, from: string): Promise<{ mounted: true } | { mounted: false; location: string }> {
+  async mountBlob(
+    registry: string,
+    repository: string,
+    digest: string,
+    from: string,
+  ): Promise<{ mounted: true } | { mounted: false; location: string }> {
     const layout = await this.layout(registry, repository);
     if (await layout.reader.hasBlob(digest)) return { mounted: true };
     if (from !== repository) {
@@ -122,7 +141,14 @@ export class OciLayoutStore implements ImageStore {
     return { mounted: false, location: '' };
   }
 
-  async uploadBlob(registry: string, repository: string, digest: string, size: number, open: () => Promise<Readable>, _location?: string): Promise<void> {
+  async uploadBlob(
+    registry: string,
+    repository: string,
+    digest: string,
+    size: number,
+    open: () => Promise<Readable>,
+    _location?: string,
+  ): Promise<void> {
     const writer = await (await this.layout(registry, repository)).writer();
     await writer.putBlob(digest, size, await open());
   }
@@ -135,23 +161,33 @@ export class OciLayoutStore implements ImageStore {
   async finish(): Promise<ArchiveOutcome[]> {
     const staged = [...this.staging.entries()];
     this.staging.clear();
-    return Promise.all(staged.map(async ([file, dir]) => {
-      const name = new Reference('oci-archive', file).name;
-      let root: string | undefined;
-      try {
-        root = await dir;
-        const reader = new LayoutReader(name, { registry: 'oci-archive', repository: file }, new DirectoryFiles(root, name));
-        const index = await reader.index();
-        if (!index || index.manifests.length === 0) return { name, written: false };
-        await archiveLayout(root, file, name);
-        return { name, written: true };
-      } catch (error) {
-        return { name, written: false, error: isSwrSyncError(error) ? error : layoutError(name, 'cannot write the archive', error) };
-      } finally {
-        this.writers.delete(root ?? '');
-        if (root) await rm(root, { recursive: true, force: true }).catch(() => undefined);
-      }
-    }));
+    return Promise.all(
+      staged.map(async ([file, dir]) => {
+        const name = new Reference('oci-archive', file).name;
+        let root: string | undefined;
+        try {
+          root = await dir;
+          const reader = new LayoutReader(
+            name,
+            { registry: 'oci-archive', repository: file },
+            new DirectoryFiles(root, name),
+          );
+          const index = await reader.index();
+          if (!index || index.manifests.length === 0) return { name, written: false };
+          await archiveLayout(root, file, name);
+          return { name, written: true };
+        } catch (error) {
+          return {
+            name,
+            written: false,
+            error: isSwrSyncError(error) ? error : layoutError(name, 'cannot write the archive', error),
+          };
+        } finally {
+          this.writers.delete(root ?? '');
+          if (root) await rm(root, { recursive: true, force: true }).catch(() => undefined);
+        }
+      }),
+    );
   }
 
   /**
@@ -161,26 +197,38 @@ export class OciLayoutStore implements ImageStore {
   async abandon(error: SwrSyncError): Promise<ArchiveOutcome[]> {
     const names = [...this.staging.keys()].map((file) => new Reference('oci-archive', file).name);
     await this.discard();
-    return names.map((name) => ({ name, written: false, error: new SwrSyncError(error.code, `${name} was not written: ${error.message}`) }));
+    return names.map((name) => ({
+      name,
+      written: false,
+      error: new SwrSyncError(error.code, `${name} was not written: ${error.message}`),
+    }));
   }
 
   /** Removes staging directories of archives not finished (an aborted run leaves the target files untouched). */
   async discard(): Promise<void> {
     const staged = [...this.staging.values()];
     this.staging.clear();
-    await Promise.all(staged.map(async (dir) => {
-      const root = await dir.catch(() => undefined);
-      if (root) await rm(root, { recursive: true, force: true }).catch(() => undefined);
-    }));
+    await Promise.all(
+      staged.map(async (dir) => {
+        const root = await dir.catch(() => undefined);
+        if (root) await rm(root, { recursive: true, force: true }).catch(() => undefined);
+      }),
+    );
   }
 
   private async layout(registry: string, repository: string): Promise<Layout> {
-    if (!isLayoutRegistry(registry)) throw new SwrSyncError('ERR_INVALID_REFERENCE', `${registry}/${repository} is not an OCI layout reference`);
+    if (!isLayoutRegistry(registry))
+      throw new SwrSyncError('ERR_INVALID_REFERENCE', `${registry}/${repository} is not an OCI layout reference`);
     const transport: LayoutTransport = registry;
     const where = new Reference(transport, repository).name;
     const location = { registry, repository };
     if (transport === 'oci') {
-      return { where, root: repository, reader: new LayoutReader(where, location, new DirectoryFiles(repository, where)), writer: () => this.writerFor(repository, where) };
+      return {
+        where,
+        root: repository,
+        reader: new LayoutReader(where, location, new DirectoryFiles(repository, where)),
+        writer: () => this.writerFor(repository, where),
+      };
     }
     if (this.options.archives === 'read') {
       let files = this.archiveFiles.get(repository);
@@ -219,7 +267,8 @@ export class OciLayoutStore implements ImageStore {
     if (!dir) {
       dir = (async () => {
         const existing = await stat(file).catch(() => undefined);
-        if (existing?.isDirectory()) throw layoutError(where, 'is a directory: oci-archive: names a tar file (oci: names a layout directory)');
+        if (existing?.isDirectory())
+          throw layoutError(where, 'is a directory: oci-archive: names a tar file (oci: names a layout directory)');
         try {
           await mkdir(dirname(file), { recursive: true });
           // Staging directories and half-written archives of crashed runs of this host go first.

@@ -5,7 +5,14 @@ import { isLayoutRegistry, tagProblem } from '../oci/reference.js';
 import type { ImageStore } from './image-store.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { OciLayoutStore, type ArchiveOutcome } from './oci-layout.js';
-import { RegistryClient, type Access, type BlobBody, type FetchedManifest, type ManifestHead, type RegistryClientOptions } from '../client/registry-client.js';
+import {
+  RegistryClient,
+  type Access,
+  type BlobBody,
+  type FetchedManifest,
+  type ManifestHead,
+  type RegistryClientOptions,
+} from '../client/registry-client.js';
 import type { RetryPolicy } from '../client/retry.js';
 
 /**
@@ -26,10 +33,13 @@ export class StoreRouter implements ImageStore {
 
   /** The stores of one side of a copy: a registry client, and layouts that are read (source) or written (destination). */
   static open(side: 'source' | 'destination', options: RegistryClientOptions): StoreRouter {
-    return new StoreRouter(new RegistryClient(options), new OciLayoutStore({
-      archives: side === 'source' ? 'read' : 'write',
-      ...(options.retry ? { retry: options.retry } : {}),
-    }));
+    return new StoreRouter(
+      new RegistryClient(options),
+      new OciLayoutStore({
+        archives: side === 'source' ? 'read' : 'write',
+        ...(options.retry ? { retry: options.retry } : {}),
+      }),
+    );
   }
 
   headManifest(registry: string, repository: string, ref: string, access?: Access): Promise<ManifestHead | undefined> {
@@ -45,10 +55,17 @@ export class StoreRouter implements ImageStore {
    * registry is refused here with the rule, rather than as whatever the registry makes of the URL.
    */
   putManifest(registry: string, repository: string, ref: string, bytes: Buffer, mediaType: string): Promise<string> {
-    if (!isLayoutRegistry(registry) && (ref.includes(':') ? digestProblem(ref) !== undefined : tagProblem(ref) !== undefined)) {
+    if (
+      !isLayoutRegistry(registry) &&
+      (ref.includes(':') ? digestProblem(ref) !== undefined : tagProblem(ref) !== undefined)
+    ) {
       const problem = tagProblem(ref) ?? 'a tag has no ":"';
-      return Promise.reject(new InvalidReferenceError(`${registry}/${repository}:${ref}`,
-        `"${ref}" (an OCI layout ref name) is not a registry tag: ${problem}; give the destination a tag of its own`));
+      return Promise.reject(
+        new InvalidReferenceError(
+          `${registry}/${repository}:${ref}`,
+          `"${ref}" (an OCI layout ref name) is not a registry tag: ${problem}; give the destination a tag of its own`,
+        ),
+      );
     }
     return this.pick(registry).putManifest(registry, repository, ref, bytes, mediaType);
   }
@@ -65,11 +82,23 @@ export class StoreRouter implements ImageStore {
     return this.pick(registry).getBlob(registry, repository, digest, offset);
   }
 
-  mountBlob(registry: string, repository: string, digest: string, from: string): Promise<{ mounted: true } | { mounted: false; location: string }> {
+  mountBlob(
+    registry: string,
+    repository: string,
+    digest: string,
+    from: string,
+  ): Promise<{ mounted: true } | { mounted: false; location: string }> {
     return this.pick(registry).mountBlob(registry, repository, digest, from);
   }
 
-  uploadBlob(registry: string, repository: string, digest: string, size: number, open: (offset?: number) => Promise<Readable>, location?: string): Promise<void> {
+  uploadBlob(
+    registry: string,
+    repository: string,
+    digest: string,
+    size: number,
+    open: (offset?: number) => Promise<Readable>,
+    location?: string,
+  ): Promise<void> {
     return this.pick(registry).uploadBlob(registry, repository, digest, size, open, location);
   }
 
@@ -77,7 +106,12 @@ export class StoreRouter implements ImageStore {
    * OCI 1.1 referrers API. A layout has none (undefined, as a registry answering 404): referrers stored in a layout
    * are found through the referrers tag schema (`sha256-<hex>` ref names) and cosign's tags, like any tag.
    */
-  async listReferrers(registry: string, repository: string, digest: string, access?: Access): Promise<Descriptor[] | undefined> {
+  async listReferrers(
+    registry: string,
+    repository: string,
+    digest: string,
+    access?: Access,
+  ): Promise<Descriptor[] | undefined> {
     if (isLayoutRegistry(registry)) return undefined;
     return this.registries.listReferrers(registry, repository, digest, access);
   }

@@ -39,7 +39,10 @@ function tarError(file: string, message: string, cause?: unknown): SwrSyncError 
 
 /** `./a//b` → `a/b`: the forms tar writers use for one path. */
 export function normalizeTarName(name: string): string {
-  return name.split('/').filter((part) => part !== '' && part !== '.').join('/');
+  return name
+    .split('/')
+    .filter((part) => part !== '' && part !== '.')
+    .join('/');
 }
 
 const COMPRESSED: Array<[string, number[]]> = [
@@ -75,14 +78,24 @@ export async function indexTar(file: string): Promise<Map<string, TarEntry>> {
       if (bytesRead < BLOCK) throw tarError(file, `is truncated: a tar header at offset ${position} is cut short`);
       if (header.every((b) => b === 0)) break;
       if (!checksumMatches(header)) {
-        throw tarError(file, position === 0 ? 'is not a tar archive (no valid tar header at its start)' : `is damaged: the tar header at offset ${position} has a wrong checksum`);
+        throw tarError(
+          file,
+          position === 0
+            ? 'is not a tar archive (no valid tar header at its start)'
+            : `is damaged: the tar header at offset ${position} has a wrong checksum`,
+        );
       }
       const type = String.fromCharCode(header[156]!);
       let size = readNumber(header, 124, 12);
       if (pax.size !== undefined) size = Number(pax.size);
-      if (!Number.isSafeInteger(size) || size < 0) throw tarError(file, `has an invalid entry size at offset ${position}`);
+      if (!Number.isSafeInteger(size) || size < 0)
+        throw tarError(file, `has an invalid entry size at offset ${position}`);
       const data = position + BLOCK;
-      if (data + size > total) throw tarError(file, `is truncated: an entry at offset ${position} needs ${size} bytes, the file ends ${total - data} bytes later`);
+      if (data + size > total)
+        throw tarError(
+          file,
+          `is truncated: an entry at offset ${position} needs ${size} bytes, the file ends ${total - data} bytes later`,
+        );
       const next = data + Math.ceil(size / BLOCK) * BLOCK;
 
       if (type === 'x' || type === 'L' || type === 'K') {
@@ -103,11 +116,15 @@ export async function indexTar(file: string): Promise<Map<string, TarEntry>> {
 
       const magic = header.toString('latin1', 257, 263);
       const prefix = magic === 'ustar\0' ? cString(header, 345, 155) : '';
-      const rawName = pax.path ?? longName ?? (prefix ? `${prefix}/${cString(header, 0, 100)}` : cString(header, 0, 100));
+      const rawName =
+        pax.path ?? longName ?? (prefix ? `${prefix}/${cString(header, 0, 100)}` : cString(header, 0, 100));
       // An OCI archive holds oci-layout, index.json and blobs/ only: an absolute name or a `..` component is the
       // classic extraction attack (CVE-2007-4559), refused even though entries are read in place, never extracted.
       if (rawName.startsWith('/') || rawName.split('/').includes('..')) {
-        throw tarError(file, `has an entry named ${JSON.stringify(rawName.slice(0, 200))} at offset ${position}: absolute names and ".." components are refused`);
+        throw tarError(
+          file,
+          `has an entry named ${JSON.stringify(rawName.slice(0, 200))} at offset ${position}: absolute names and ".." components are refused`,
+        );
       }
       const name = normalizeTarName(rawName);
       if (type === '0' || type === '\0' || type === '7') {
@@ -134,7 +151,9 @@ export async function indexTar(file: string): Promise<Map<string, TarEntry>> {
 
 /** The content of one entry, streamed from the archive. */
 export function openTarEntry(file: string, entry: TarEntry): Readable {
-  return entry.size === 0 ? Readable.from([]) : createReadStream(file, { start: entry.offset, end: entry.offset + entry.size - 1 });
+  return entry.size === 0
+    ? Readable.from([])
+    : createReadStream(file, { start: entry.offset, end: entry.offset + entry.size - 1 });
 }
 
 /**
@@ -151,7 +170,7 @@ export async function writeTar(file: string, sources: readonly TarSource[]): Pro
     };
     for (const source of sources) {
       const name = source.type === 'directory' ? `${source.name}/` : source.name;
-      const size = source.type === 'file' ? source.size ?? 0 : 0;
+      const size = source.type === 'file' ? (source.size ?? 0) : 0;
       for (const block of headerBlocks(name, source.type, size)) await write(block);
       if (source.type !== 'file') continue;
       let written = 0;
@@ -161,7 +180,8 @@ export async function writeTar(file: string, sources: readonly TarSource[]): Pro
         if (written > size) break;
         await write(bytes);
       }
-      if (written !== size) throw tarError(file, `${source.path} changed while it was archived (expected ${size} bytes, read ${written})`);
+      if (written !== size)
+        throw tarError(file, `${source.path} changed while it was archived (expected ${size} bytes, read ${written})`);
       await write(Buffer.alloc((BLOCK - (size % BLOCK)) % BLOCK));
     }
     // End of archive: two zero blocks.
@@ -189,7 +209,11 @@ function headerBlocks(name: string, type: 'file' | 'directory', size: number): B
   const blocks: Buffer[] = [];
   if (Object.keys(records).length > 0) {
     const body = paxBody(records);
-    blocks.push(ustarHeader(`PaxHeaders/${fieldName}`.slice(0, 100), 'x', body.length, ''), body, Buffer.alloc((BLOCK - (body.length % BLOCK)) % BLOCK));
+    blocks.push(
+      ustarHeader(`PaxHeaders/${fieldName}`.slice(0, 100), 'x', body.length, ''),
+      body,
+      Buffer.alloc((BLOCK - (body.length % BLOCK)) % BLOCK),
+    );
   }
   blocks.push(ustarHeader(fieldName, type === 'file' ? '0' : '5', size, prefix));
   return blocks;
@@ -239,12 +263,14 @@ function writeOctal(header: Buffer, offset: number, length: number, value: numbe
 
 /** pax records `"<length> <key>=<value>\n"`, where the length counts the whole record, its own digits included. */
 function paxBody(records: Record<string, string>): Buffer {
-  return Buffer.concat(Object.entries(records).map(([key, value]) => {
-    const rest = Buffer.byteLength(` ${key}=${value}\n`);
-    let length = rest + String(rest).length;
-    while (rest + String(length).length !== length) length = rest + String(length).length;
-    return Buffer.from(`${length} ${key}=${value}\n`);
-  }));
+  return Buffer.concat(
+    Object.entries(records).map(([key, value]) => {
+      const rest = Buffer.byteLength(` ${key}=${value}\n`);
+      let length = rest + String(rest).length;
+      while (rest + String(length).length !== length) length = rest + String(length).length;
+      return Buffer.from(`${length} ${key}=${value}\n`);
+    }),
+  );
 }
 
 function parsePax(body: Buffer, file: string): Record<string, string> {
@@ -253,7 +279,8 @@ function parsePax(body: Buffer, file: string): Record<string, string> {
   while (at < body.length && body[at] !== 0) {
     const space = body.indexOf(0x20, at);
     const length = Number(body.toString('latin1', at, space));
-    if (space < 0 || !Number.isSafeInteger(length) || length <= 0 || at + length > body.length) throw tarError(file, 'has a malformed pax extended header');
+    if (space < 0 || !Number.isSafeInteger(length) || length <= 0 || at + length > body.length)
+      throw tarError(file, 'has a malformed pax extended header');
     const record = body.toString('utf8', space + 1, at + length - 1);
     const eq = record.indexOf('=');
     if (eq > 0) records[record.slice(0, eq)] = record.slice(eq + 1);
@@ -274,7 +301,10 @@ function readNumber(header: Buffer, offset: number, length: number): number {
     for (let i = offset + 1; i < offset + length; i++) value = (value << 8n) | BigInt(header[i]!);
     return Number(value);
   }
-  const text = header.toString('latin1', offset, offset + length).replace(/[\0 ]+$/, '').replace(/^[\0 ]+/, '');
+  const text = header
+    .toString('latin1', offset, offset + length)
+    .replace(/[\0 ]+$/, '')
+    .replace(/^[\0 ]+/, '');
   return text === '' ? 0 : parseInt(text, 8);
 }
 

@@ -41,24 +41,32 @@ export function archiveTemporaryName(archiveName: string): string {
 export async function removeStaleTemporaries(dir: string, prefix: string): Promise<string[]> {
   let names: string[];
   try {
-    names = (await readdir(dir)).filter((name) => name.startsWith(prefix) && (name.endsWith('.tmp') || name.includes('.swr-sync-staging-')));
+    names = (await readdir(dir)).filter(
+      (name) => name.startsWith(prefix) && (name.endsWith('.tmp') || name.includes('.swr-sync-staging-')),
+    );
   } catch {
     return [];
   }
   const removed: string[] = [];
-  await Promise.all(names.map(async (name) => {
-    const owner = OWNED.exec(name.slice(prefix.length - 1));
-    let stale: boolean;
-    if (owner) stale = owner[2] === HOST_TAG && Number(owner[1]) !== process.pid && !isAlive(Number(owner[1]));
-    else stale = await stat(join(dir, name)).then((info) => Date.now() - info.mtimeMs > LEGACY_AGE_MS, () => false);
-    if (!stale) return;
-    try {
-      await rm(join(dir, name), { recursive: true, force: true });
-      removed.push(name);
-    } catch {
-      // Gone already, or not ours to remove after all (permissions): leave it.
-    }
-  }));
+  await Promise.all(
+    names.map(async (name) => {
+      const owner = OWNED.exec(name.slice(prefix.length - 1));
+      let stale: boolean;
+      if (owner) stale = owner[2] === HOST_TAG && Number(owner[1]) !== process.pid && !isAlive(Number(owner[1]));
+      else
+        stale = await stat(join(dir, name)).then(
+          (info) => Date.now() - info.mtimeMs > LEGACY_AGE_MS,
+          () => false,
+        );
+      if (!stale) return;
+      try {
+        await rm(join(dir, name), { recursive: true, force: true });
+        removed.push(name);
+      } catch {
+        // Gone already, or not ours to remove after all (permissions): leave it.
+      }
+    }),
+  );
   return removed;
 }
 

@@ -38,6 +38,11 @@ export function isAccessKey(value: string): boolean {
 export function swrRegistryLogin(login: SwrAccessKeyLogin): RegistryLogin {
   requireRule('SWR address', login.server, REGISTRY_HOST);
   requireRule('project name', login.projectName, PROJECT_NAME);
-  if (!isAccessKey(login.accessKey)) throw new SwrSyncError('ERR_INVALID_ARGUMENT', `the access key ${ACCESS_KEY_TEXT}`);
-  return { server: login.server, username: swrLoginUser(login.projectName, login.accessKey), password: swrLoginKey(login.accessKey, login.secretKey) };
+  if (!isAccessKey(login.accessKey))
+    throw new SwrSyncError('ERR_INVALID_ARGUMENT', `the access key ${ACCESS_KEY_TEXT}`);
+  return {
+    server: login.server,
+    username: swrLoginUser(login.projectName, login.accessKey),
+    password: swrLoginKey(login.accessKey, login.secretKey),
+  };
 }

@@ -12,7 +12,8 @@ export class ByteBudget {
   /** Waits for `bytes`; resolves with the function that gives them back (calling it twice gives back once). */
   async acquire(bytes: number): Promise<() => void> {
     const size = Math.max(0, bytes);
-    if (!this.fits(size) || this.waiting.length > 0) await new Promise<void>((resume) => this.waiting.push({ bytes: size, resume }));
+    if (!this.fits(size) || this.waiting.length > 0)
+      await new Promise<void>((resume) => this.waiting.push({ bytes: size, resume }));
     else this.used += size;
     let released = false;
     return () => {

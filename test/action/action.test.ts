@@ -3,7 +3,17 @@ import { access, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fetchManifest, freePort, ImageBuilder, listTags, pushImage, startRegistry, type BuiltIndex, type BuiltManifest, type RunningRegistry } from '../harness/index.js';
+import {
+  fetchManifest,
+  freePort,
+  ImageBuilder,
+  listTags,
+  pushImage,
+  startRegistry,
+  type BuiltIndex,
+  type BuiltManifest,
+  type RunningRegistry,
+} from '../harness/index.js';
 import { startGitHubApi, type GitHubApi } from './github-api.js';
 import { annotations, DEFAULT_TOKEN, runAction, visibleStdout, type ActionRun } from './support.js';
 
@@ -21,14 +31,24 @@ interface SyncImage {
   error?: { message: string };
 }
 
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 describe('GitHub Action (dist/index.js) against real registries', () => {
   let src: RunningRegistry;
   let dst: RunningRegistry;
   let builder: ImageBuilder;
   let api: GitHubApi;
-  let images: { app: BuiltManifest; multi: BuiltIndex; toolV1: BuiltManifest; toolV2: BuiltManifest; toolV3: BuiltManifest };
+  let images: {
+    app: BuiltManifest;
+    multi: BuiltIndex;
+    toolV1: BuiltManifest;
+    toolV2: BuiltManifest;
+    toolV3: BuiltManifest;
+  };
   let authInline: string;
   let authEnv: Record<string, string>;
   /** Everything that must never be seen: passwords, derived Basic strings, the GitHub token. */
@@ -43,10 +63,21 @@ describe('GitHub Action (dist/index.js) against real registries', () => {
   };
 
   before(async () => {
-    [src, dst, builder] = await Promise.all([startRegistry({ auth: 'basic' }), startRegistry({ auth: 'token' }), ImageBuilder.temporary()]);
+    [src, dst, builder] = await Promise.all([
+      startRegistry({ auth: 'basic' }),
+      startRegistry({ auth: 'token' }),
+      ImageBuilder.temporary(),
+    ]);
     const base = await builder.layer({ size: 48 * 1024 });
-    const image = async () => builder.image({ format: 'oci', layers: [base, await builder.layer({ size: 16 * 1024 })] });
-    images = { app: await image(), multi: await builder.multiArch({ format: 'oci', layerSize: 16 * 1024, attestation: true }), toolV1: await image(), toolV2: await image(), toolV3: await image() };
+    const image = async () =>
+      builder.image({ format: 'oci', layers: [base, await builder.layer({ size: 16 * 1024 })] });
+    images = {
+      app: await image(),
+      multi: await builder.multiArch({ format: 'oci', layerSize: 16 * 1024, attestation: true }),
+      toolV1: await image(),
+      toolV2: await image(),
+      toolV3: await image(),
+    };
     await Promise.all([
       pushImage(src, 'team/app', '1.0', images.app, builder),
       pushImage(src, 'team/multi', '1.0', images.multi, builder),
@@ -55,13 +86,18 @@ describe('GitHub Action (dist/index.js) against real registries', () => {
       pushImage(src, 'team/tool', 'old-1', images.toolV1, builder),
     ]);
     // The source password is written inline; the destination's comes from the step's environment (${VAR}).
-    authInline = JSON.stringify({
-      [src.host]: { username: src.username, password: src.password, insecure: true },
-      [dst.host]: { username: dst.username, password: '${DST_PASSWORD}', insecure: true },
-    }, null, 2);
+    authInline = JSON.stringify(
+      {
+        [src.host]: { username: src.username, password: src.password, insecure: true },
+        [dst.host]: { username: dst.username, password: '${DST_PASSWORD}', insecure: true },
+      },
+      null,
+      2,
+    );
     authEnv = { DST_PASSWORD: dst.password! };
     secrets = [
-      src.password!, dst.password!,
+      src.password!,
+      dst.password!,
       Buffer.from(`${src.username}:${src.password}`).toString('base64'),
       Buffer.from(`${dst.username}:${dst.password}`).toString('base64'),
       DEFAULT_TOKEN,
@@ -73,14 +109,22 @@ describe('GitHub Action (dist/index.js) against real registries', () => {
       const dir = join(workspace, 'cdktf.out', 'stacks', name);
       await mkdir(dir, { recursive: true });
       await writeFile(join(dir, 'cdk.tf.json'), '{}\n');
-      await writeFile(join(dir, 'swr-mirror.json'), `${JSON.stringify({ version: 1, stack: name, images: specImages }, null, 2)}\n`);
+      await writeFile(
+        join(dir, 'swr-mirror.json'),
+        `${JSON.stringify({ version: 1, stack: name, images: specImages }, null, 2)}\n`,
+      );
     };
     await stack('web', [
       { id: 'app', source: `${src.host}/team/app`, destination: `${dst.host}/mirror/app`, tags: ['1.0'] },
       { id: 'multi', source: `${src.host}/team/multi`, destination: `${dst.host}/mirror/multi`, tags: ['1.0'] },
     ]);
     await stack('worker', [
-      { id: 'tool', source: `${src.host}/team/tool`, destination: `${dst.host}/mirror/tool`, tags: { include: ['^v'] } },
+      {
+        id: 'tool',
+        source: `${src.host}/team/tool`,
+        destination: `${dst.host}/mirror/tool`,
+        tags: { include: ['^v'] },
+      },
       { id: 'app', source: `${src.host}/team/app`, destination: `${dst.host}/mirror/app`, tags: ['1.0'] },
     ]);
     await mkdir(join(workspace, 'cdktf.out', 'stacks', 'no-images'), { recursive: true });
@@ -98,17 +142,41 @@ describe('GitHub Action (dist/index.js) against real registries', () => {
 
   test('invalid inputs fail the step before any copy, naming the input', async () => {
     const cases: Array<{ inputs: Record<string, string>; message: string }> = [
-      { inputs: { manifest: 'cdktf.out', workers: 'x' }, message: 'input "workers": expected a positive integer, got "x"' },
-      { inputs: { manifest: 'cdktf.out', workers: '0' }, message: 'input "workers": expected a positive integer from 1 to 256, got "0"' },
-      { inputs: { manifest: 'cdktf.out', shard: '3/2' }, message: 'input "shard": expected I/N with 1 <= I <= N <= 10000 (e.g. 2/4, one per matrix job), got "3/2"' },
+      {
+        inputs: { manifest: 'cdktf.out', workers: 'x' },
+        message: 'input "workers": expected a positive integer, got "x"',
+      },
+      {
+        inputs: { manifest: 'cdktf.out', workers: '0' },
+        message: 'input "workers": expected a positive integer from 1 to 256, got "0"',
+      },
+      {
+        inputs: { manifest: 'cdktf.out', shard: '3/2' },
+        message: 'input "shard": expected I/N with 1 <= I <= N <= 10000 (e.g. 2/4, one per matrix job), got "3/2"',
+      },
       { inputs: {}, message: 'input "images": neither "images" nor "manifest" is set' },
-      { inputs: { manifest: 'cdktf.out', mode: 'apply' }, message: 'input "mode": expected "sync" or "plan", got "apply"' },
-      { inputs: { manifest: 'cdktf.out', retries: '-1' }, message: 'input "retries": expected a non-negative integer, got "-1"' },
-      { inputs: { manifest: 'cdktf.out', summary: 'yes' }, message: 'input "summary": expected true or false, got "yes"' },
-      { inputs: { manifest: 'cdktf.out', platforms: 'linux' }, message: 'input "platforms": "linux" is not os/arch[/variant]' },
+      {
+        inputs: { manifest: 'cdktf.out', mode: 'apply' },
+        message: 'input "mode": expected "sync" or "plan", got "apply"',
+      },
+      {
+        inputs: { manifest: 'cdktf.out', retries: '-1' },
+        message: 'input "retries": expected a non-negative integer, got "-1"',
+      },
+      {
+        inputs: { manifest: 'cdktf.out', summary: 'yes' },
+        message: 'input "summary": expected true or false, got "yes"',
+      },
+      {
+        inputs: { manifest: 'cdktf.out', platforms: 'linux' },
+        message: 'input "platforms": "linux" is not os/arch[/variant]',
+      },
       { inputs: { manifest: 'missing.out' }, message: 'input "manifest": no file or directory at "missing.out"' },
       { inputs: { images: '{"not a reference!": ""}' }, message: 'input "images", key "not a reference!"' },
-      { inputs: { manifest: 'cdktf.out', auth: '{"127.0.0.1:1": {"username": "u"}}' }, message: 'input "auth", key "127.0.0.1:1": "password" is missing' },
+      {
+        inputs: { manifest: 'cdktf.out', auth: '{"127.0.0.1:1": {"username": "u"}}' },
+        message: 'input "auth", key "127.0.0.1:1": "password" is missing',
+      },
     ];
     const results = await Promise.all(cases.map((c) => run({ inputs: { auth: authInline, ...c.inputs }, workspace })));
     for (const [i, r] of results.entries()) {
@@ -121,7 +189,8 @@ describe('GitHub Action (dist/index.js) against real registries', () => {
       assert.equal(r.summary, '', 'no summary');
       assert.deepEqual(await readdir(r.runnerTemp), [], 'temporary files removed');
     }
-    for (const repository of ['mirror/app', 'mirror/multi', 'mirror/tool']) assert.deepEqual(await listTags(dst, repository), [], `${repository}: nothing copied`);
+    for (const repository of ['mirror/app', 'mirror/multi', 'mirror/tool'])
+      assert.deepEqual(await listTags(dst, repository), [], `${repository}: nothing copied`);
     assert.equal(await exists(join(workspace, 'swr-mirror.lock.json')), false);
   });
 
@@ -130,13 +199,19 @@ describe('GitHub Action (dist/index.js) against real registries', () => {
     await mkdir(join(empty, 'cdktf.out', 'stacks', 'infra'), { recursive: true });
     const r = await run({ inputs: { manifest: 'cdktf.out' }, workspace: empty });
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.ok(annotations(r.stdout, 'warning').some((w) => w.startsWith('nothing to do')), r.stdout);
+    assert.ok(
+      annotations(r.stdout, 'warning').some((w) => w.startsWith('nothing to do')),
+      r.stdout,
+    );
     assert.equal(r.outputs.changed, '0');
     assert.equal(r.outputs.digests, '{}');
   });
 
   test('plan from a cdktf.out with two stacks copies nothing and tells what a sync would do', async () => {
-    const r = await run({ inputs: { mode: 'plan', manifest: 'cdktf.out', auth: authInline, 'lock-file': 'swr-mirror.lock.json' }, workspace });
+    const r = await run({
+      inputs: { mode: 'plan', manifest: 'cdktf.out', auth: authInline, 'lock-file': 'swr-mirror.lock.json' },
+      workspace,
+    });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /4 rules from 2 files → 4 images/);
     const expected = {
@@ -149,16 +224,29 @@ describe('GitHub Action (dist/index.js) against real registries', () => {
     assert.equal(r.outputs.changed, '4');
     assert.equal(r.outputs.digest, undefined, 'no single digest for four images');
     const planned = JSON.parse(r.outputs.images!) as Array<{ status: string; id?: string }>;
-    assert.deepEqual(planned.map((p) => p.status), ['new', 'new', 'new', 'new']);
-    assert.match(r.outputs.plan!, /^\*\*swr-sync plan\*\*: 4 new, 0 changed, 0 unchanged, 0 removed from the lock file\n/);
+    assert.deepEqual(
+      planned.map((p) => p.status),
+      ['new', 'new', 'new', 'new'],
+    );
+    assert.match(
+      r.outputs.plan!,
+      /^\*\*swr-sync plan\*\*: 4 new, 0 changed, 0 unchanged, 0 removed from the lock file\n/,
+    );
     assert.match(r.summary, /### swr-sync plan/);
-    assert.match(r.summary, /4 new, 0 changed, 0 unchanged, 0 failed, 0 removed from the lock file · nothing was copied/);
-    for (const repository of ['mirror/app', 'mirror/multi', 'mirror/tool']) assert.deepEqual(await listTags(dst, repository), [], `${repository}: nothing copied`);
+    assert.match(
+      r.summary,
+      /4 new, 0 changed, 0 unchanged, 0 failed, 0 removed from the lock file · nothing was copied/,
+    );
+    for (const repository of ['mirror/app', 'mirror/multi', 'mirror/tool'])
+      assert.deepEqual(await listTags(dst, repository), [], `${repository}: nothing copied`);
     assert.equal(await exists(join(workspace, 'swr-mirror.lock.json')), false, 'plan writes no lock file');
   });
 
   test('sync from the cdktf.out: outputs equal what the destination registry holds; the lock file is written in the workspace', async () => {
-    const r = await run({ inputs: { manifest: 'cdktf.out', auth: authInline, 'lock-file': 'swr-mirror.lock.json' }, workspace });
+    const r = await run({
+      inputs: { manifest: 'cdktf.out', auth: authInline, 'lock-file': 'swr-mirror.lock.json' },
+      workspace,
+    });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const digests = JSON.parse(r.outputs.digests!) as Record<string, string>;
     const registry = {
@@ -174,15 +262,27 @@ describe('GitHub Action (dist/index.js) against real registries', () => {
     const results = JSON.parse(r.outputs.images!) as SyncImage[];
     assert.equal(results.length, 4);
     assert.ok(results.every((x) => x.status === 'copied'));
-    assert.deepEqual(results.find((x) => x.destination.endsWith('/mirror/multi:1.0'))!.platforms.sort(), ['linux/amd64', 'linux/arm64/v8']);
-    assert.deepEqual(await listTags(dst, 'mirror/tool').then((t) => t.sort()), ['v1', 'v2'], 'the include filter left old-1 out');
+    assert.deepEqual(results.find((x) => x.destination.endsWith('/mirror/multi:1.0'))!.platforms.sort(), [
+      'linux/amd64',
+      'linux/arm64/v8',
+    ]);
+    assert.deepEqual(
+      await listTags(dst, 'mirror/tool').then((t) => t.sort()),
+      ['v1', 'v2'],
+      'the include filter left old-1 out',
+    );
 
-    const lock = JSON.parse(await readFile(join(workspace, 'swr-mirror.lock.json'), 'utf8')) as { images: Record<string, { digest: string }> };
+    const lock = JSON.parse(await readFile(join(workspace, 'swr-mirror.lock.json'), 'utf8')) as {
+      images: Record<string, { digest: string }>;
+    };
     assert.deepEqual(Object.fromEntries(Object.entries(lock.images).map(([k, v]) => [k, v.digest])), registry);
 
     assert.match(r.summary, /### swr-sync sync/);
     assert.match(r.summary, /<p>4 copied, 0 unchanged, 0 failed · /);
-    assert.match(r.summary, /<th>source → destination<\/th><th>digest<\/th><th>platforms<\/th><th>status<\/th><th>copied \/ skipped<\/th>/);
+    assert.match(
+      r.summary,
+      /<th>source → destination<\/th><th>digest<\/th><th>platforms<\/th><th>status<\/th><th>copied \/ skipped<\/th>/,
+    );
     assert.equal(r.summary.match(/<tr><td>/g)?.length, 4);
     assert.match(r.summary, /Lock file <code>swr-mirror\.lock\.json<\/code> updated\./);
     assert.match(r.stdout, /::group::Copying 4 images \(7 at a time\)/);
@@ -190,7 +290,10 @@ describe('GitHub Action (dist/index.js) against real registries', () => {
 
     // A rerun copies nothing; the lock file stays byte-identical.
     const lockText = await readFile(join(workspace, 'swr-mirror.lock.json'), 'utf8');
-    const again = await run({ inputs: { manifest: 'cdktf.out', auth: authInline, 'lock-file': 'swr-mirror.lock.json', summary: 'false' }, workspace });
+    const again = await run({
+      inputs: { manifest: 'cdktf.out', auth: authInline, 'lock-file': 'swr-mirror.lock.json', summary: 'false' },
+      workspace,
+    });
     assert.equal(again.code, 0, again.stdout + again.stderr);
     assert.equal(again.outputs.changed, '0');
     assert.deepEqual(JSON.parse(again.outputs.digests!), registry);
@@ -199,7 +302,9 @@ describe('GitHub Action (dist/index.js) against real registries', () => {
   });
 
   test('exactly one image sets the digest output; inline YAML images', async () => {
-    const r = await run({ inputs: { images: `${src.host}/team/app:1.0: ${dst.host}/mirror/single:1.0\n`, auth: authInline } });
+    const r = await run({
+      inputs: { images: `${src.host}/team/app:1.0: ${dst.host}/mirror/single:1.0\n`, auth: authInline },
+    });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const registryDigest = await digestAt('mirror/single', '1.0');
     assert.equal(r.outputs.digest, registryDigest);
@@ -213,38 +318,75 @@ describe('GitHub Action (dist/index.js) against real registries', () => {
     const sigTag = `sha256-${images.toolV2.digest.slice('sha256:'.length)}.sig`;
     await pushImage(src, 'team/signed', 'v2', images.toolV2, builder);
     await pushImage(src, 'team/signed', sigTag, signature, builder);
-    const without = await run({ inputs: { images: `${src.host}/team/signed:v2: ${dst.host}/mirror/unsigned:v2\n`, auth: authInline } });
+    const without = await run({
+      inputs: { images: `${src.host}/team/signed:v2: ${dst.host}/mirror/unsigned:v2\n`, auth: authInline },
+    });
     assert.equal(without.code, 0, without.stdout + without.stderr);
-    assert.equal((await fetchManifest(dst, 'mirror/unsigned', sigTag)).status, 404, 'no signature without with-referrers');
+    assert.equal(
+      (await fetchManifest(dst, 'mirror/unsigned', sigTag)).status,
+      404,
+      'no signature without with-referrers',
+    );
 
-    const r = await run({ inputs: { images: `${src.host}/team/signed:v2: ${dst.host}/mirror/signed:v2\n`, auth: authInline, 'with-referrers': 'true', timeout: '5m' } });
+    const r = await run({
+      inputs: {
+        images: `${src.host}/team/signed:v2: ${dst.host}/mirror/signed:v2\n`,
+        auth: authInline,
+        'with-referrers': 'true',
+        timeout: '5m',
+      },
+    });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.ok(r.stdout.includes('with referrers, timeout 5m'), r.stdout);
     assert.equal(r.outputs.digest, images.toolV2.digest);
-    assert.equal(await digestAt('mirror/signed', sigTag), signature.digest, 'the signature under its cosign tag, digest unchanged');
+    assert.equal(
+      await digestAt('mirror/signed', sigTag),
+      signature.digest,
+      'the signature under its cosign tag, digest unchanged',
+    );
   });
 
   test('messages for one image: singular nouns, the inline auth named as the input, an unreachable source as the source', async () => {
-    const one = await run({ inputs: { images: `${src.host}/team/app:1.0: ${dst.host}/mirror/one:1.0\n`, auth: authInline } });
+    const one = await run({
+      inputs: { images: `${src.host}/team/app:1.0: ${dst.host}/mirror/one:1.0\n`, auth: authInline },
+    });
     assert.equal(one.code, 0, one.stdout + one.stderr);
     assert.match(one.stdout, /1 rule from 1 file → 1 image\n/);
     assert.match(one.stdout, /::group::Copying 1 image \(7 at a time\)/);
 
     // A wrong password from the inline auth: the message names the input, not the temporary file (deleted after the step).
     // (Not in `runs`: the destination's real password is not given to this run, so the masking check does not apply.)
-    const denied = await runAction({ inputs: { images: `${src.host}/team/app:1.0: ${dst.host}/mirror/denied:1.0\n`, auth: authInline }, env: { DST_PASSWORD: 'wrong-password' } });
+    const denied = await runAction({
+      inputs: { images: `${src.host}/team/app:1.0: ${dst.host}/mirror/denied:1.0\n`, auth: authInline },
+      env: { DST_PASSWORD: 'wrong-password' },
+    });
     assert.equal(denied.code, 1, denied.stdout);
     const deniedErrors = annotations(denied.stdout, 'error');
-    assert.ok(deniedErrors.some((e) => e.includes('credentials for') && e.includes('input "auth"')), deniedErrors.join('\n'));
+    assert.ok(
+      deniedErrors.some((e) => e.includes('credentials for') && e.includes('input "auth"')),
+      deniedErrors.join('\n'),
+    );
     assert.ok(!/auth\.json/.test(denied.stdout + denied.stderr), 'no temporary auth.json path in the log');
-    assert.ok(deniedErrors.some((e) => e.startsWith('the image failed: ')), deniedErrors.join('\n'));
+    assert.ok(
+      deniedErrors.some((e) => e.startsWith('the image failed: ')),
+      deniedErrors.join('\n'),
+    );
 
     // A source nobody answers at: reported as the source's failure, never as the destination refusing credentials.
     const port = await freePort();
-    const away = await run({ inputs: { images: `127.0.0.1:${port}/team/app:1.0: ${dst.host}/mirror/away:1.0\n`, auth: `${authInline.slice(0, -2)},\n  "127.0.0.1:${port}": { "insecure": true }\n}`, retries: '0' } });
+    const away = await run({
+      inputs: {
+        images: `127.0.0.1:${port}/team/app:1.0: ${dst.host}/mirror/away:1.0\n`,
+        auth: `${authInline.slice(0, -2)},\n  "127.0.0.1:${port}": { "insecure": true }\n}`,
+        retries: '0',
+      },
+    });
     assert.equal(away.code, 1, away.stdout);
     const awayErrors = annotations(away.stdout, 'error');
-    assert.ok(awayErrors.some((e) => new RegExp(`registry 127\\.0\\.0\\.1:${port} unreachable: ECONNREFUSED`).test(e)), awayErrors.join('\n'));
+    assert.ok(
+      awayErrors.some((e) => new RegExp(`registry 127\\.0\\.0\\.1:${port} unreachable: ECONNREFUSED`).test(e)),
+      awayErrors.join('\n'),
+    );
     assert.ok(!awayErrors.some((e) => /401|credentials/.test(e)), awayErrors.join('\n'));
     assert.ok(!awayErrors.some((e) => /\(cause: /.test(e)), awayErrors.join('\n'));
   });
@@ -258,21 +400,59 @@ describe('GitHub Action (dist/index.js) against real registries', () => {
     const r = await run({ inputs: { images: inline, auth: authInline } });
     assert.equal(r.code, 1, r.stdout + r.stderr);
     const errors = annotations(r.stdout, 'error');
-    const named = errors.filter((e) => e.includes(`${src.host}/team/tool:no-such-tag -> ${dst.host}/mirror/partial:no-such-tag`));
+    const named = errors.filter((e) =>
+      e.includes(`${src.host}/team/tool:no-such-tag -> ${dst.host}/mirror/partial:no-such-tag`),
+    );
     assert.equal(named.length, 2, `an annotation for the image and the step's failure:\n${errors.join('\n')}`);
-    assert.ok(named.every((e) => /not found/.test(e)), named.join('\n'));
-    assert.ok(errors.some((e) => e.startsWith('1 of 2 images failed: ') && e.endsWith('; 1 rule could not be resolved (tags could not be listed; see the errors above)')), errors.join('\n'));
-    assert.ok(errors.some((e) => e.startsWith(`${src.host}/team/no-such-repository (input "images", key "${src.host}/team/no-such-repository"): `)), errors.join('\n'));
-    assert.deepEqual(JSON.parse(r.outputs.digests!), { [`${dst.host}/mirror/partial:v1`]: await digestAt('mirror/partial', 'v1') });
+    assert.ok(
+      named.every((e) => /not found/.test(e)),
+      named.join('\n'),
+    );
+    assert.ok(
+      errors.some(
+        (e) =>
+          e.startsWith('1 of 2 images failed: ') &&
+          e.endsWith('; 1 rule could not be resolved (tags could not be listed; see the errors above)'),
+      ),
+      errors.join('\n'),
+    );
+    assert.ok(
+      errors.some((e) =>
+        e.startsWith(
+          `${src.host}/team/no-such-repository (input "images", key "${src.host}/team/no-such-repository"): `,
+        ),
+      ),
+      errors.join('\n'),
+    );
+    assert.deepEqual(JSON.parse(r.outputs.digests!), {
+      [`${dst.host}/mirror/partial:v1`]: await digestAt('mirror/partial', 'v1'),
+    });
     assert.equal(r.outputs.changed, '1');
     assert.match(r.summary, /<td>failed: [^<]*not found/);
-    assert.match(r.summary, /<p>Could not resolve <code>[^<]*team\/no-such-repository<\/code> \(input &quot;images&quot;\): /);
+    assert.match(
+      r.summary,
+      /<p>Could not resolve <code>[^<]*team\/no-such-repository<\/code> \(input &quot;images&quot;\): /,
+    );
   });
 
   test('plan on a pull request: one comment created, then updated in place on the next run', async () => {
     for (let i = 0; i < 120; i++) api.seed(7, `review comment ${i}`);
-    const event = { name: 'pull_request', payload: { action: 'synchronize', number: 7, pull_request: { number: 7, head: { sha: 'abcdef0123456789abcdef0123456789abcdef01' } }, repository: { name: 'infra', owner: { login: 'acme' } } } };
-    const inputs = { mode: 'plan', manifest: 'cdktf.out', auth: authInline, 'lock-file': 'swr-mirror.lock.json', comment: 'true' };
+    const event = {
+      name: 'pull_request',
+      payload: {
+        action: 'synchronize',
+        number: 7,
+        pull_request: { number: 7, head: { sha: 'abcdef0123456789abcdef0123456789abcdef01' } },
+        repository: { name: 'infra', owner: { login: 'acme' } },
+      },
+    };
+    const inputs = {
+      mode: 'plan',
+      manifest: 'cdktf.out',
+      auth: authInline,
+      'lock-file': 'swr-mirror.lock.json',
+      comment: 'true',
+    };
 
     const first = await run({ inputs, workspace, event, apiUrl: api.url });
     assert.equal(first.code, 0, first.stdout + first.stderr);
@@ -283,8 +463,16 @@ describe('GitHub Action (dist/index.js) against real registries', () => {
     const mine = () => api.comments.get(7)!.filter((c) => c.body.includes('<!-- swr-sync-plan -->'));
     assert.equal(mine().length, 1);
     const body1 = mine()[0]!.body;
-    assert.ok(body1.startsWith('<!-- swr-sync-plan -->\n**swr-sync plan**: 0 new, 0 changed, 4 unchanged, 0 removed from the lock file'), body1);
-    assert.match(body1, /for abcdef0 · \[workflow run\]\(https:\/\/github\.example\/acme\/infra\/actions\/runs\/4242\)/);
+    assert.ok(
+      body1.startsWith(
+        '<!-- swr-sync-plan -->\n**swr-sync plan**: 0 new, 0 changed, 4 unchanged, 0 removed from the lock file',
+      ),
+      body1,
+    );
+    assert.match(
+      body1,
+      /for abcdef0 · \[workflow run\]\(https:\/\/github\.example\/acme\/infra\/actions\/runs\/4242\)/,
+    );
 
     // The source moves on (a new tag the filter selects): the same comment now shows it.
     await pushImage(src, 'team/tool', 'v3', images.toolV3, builder);
@@ -294,15 +482,25 @@ describe('GitHub Action (dist/index.js) against real registries', () => {
     assert.match(second.stdout, /comment updated on pull request #7/);
     assert.equal(api.requests.filter((q) => q.method === 'POST').length, 0, 'no second comment');
     const lists = api.requests.filter((q) => q.method === 'GET');
-    assert.deepEqual(lists.map((q) => q.path), ['/repos/acme/infra/issues/7/comments?per_page=100', '/repos/acme/infra/issues/7/comments?per_page=100&page=2'], 'both pages read');
+    assert.deepEqual(
+      lists.map((q) => q.path),
+      ['/repos/acme/infra/issues/7/comments?per_page=100', '/repos/acme/infra/issues/7/comments?per_page=100&page=2'],
+      'both pages read',
+    );
     const patches = api.requests.filter((q) => q.method === 'PATCH');
-    assert.deepEqual(patches.map((q) => q.path), [`/repos/acme/infra/issues/comments/${mine()[0]!.id}`]);
+    assert.deepEqual(
+      patches.map((q) => q.path),
+      [`/repos/acme/infra/issues/comments/${mine()[0]!.id}`],
+    );
     assert.equal(mine().length, 1);
     assert.equal(api.comments.get(7)!.length, 121);
     assert.match(mine()[0]!.body, /\*\*swr-sync plan\*\*: 1 new, 0 changed, 4 unchanged/);
     assert.match(mine()[0]!.body, /\| new \| [^|]*team\/tool:v3` \| [^|]*mirror\/tool:v3` \|/);
     assert.equal(second.outputs.changed, '1');
-    assert.ok(api.requests.every((q) => q.authorization === `token ${DEFAULT_TOKEN}`), 'every request carries the token');
+    assert.ok(
+      api.requests.every((q) => q.authorization === `token ${DEFAULT_TOKEN}`),
+      'every request carries the token',
+    );
 
     // Not a pull request: no request to the API at all.
     api.requests.length = 0;
@@ -314,7 +512,10 @@ describe('GitHub Action (dist/index.js) against real registries', () => {
 
   test('no secret given in auth (nor the token) appears in stdout, stderr, outputs, the summary or the comment', () => {
     assert.ok(runs.length >= 10, `${runs.length} runs checked`);
-    const comments = [...api.comments.values()].flat().map((c) => c.body).join('\n');
+    const comments = [...api.comments.values()]
+      .flat()
+      .map((c) => c.body)
+      .join('\n');
     for (const secret of secrets) {
       assert.ok(!comments.includes(secret), 'comment');
       for (const [i, r] of runs.entries()) {
@@ -332,7 +533,8 @@ describe('GitHub Action (dist/index.js) against real registries', () => {
       const leading = new Set(lines.slice(0, firstOther).map((l) => l.slice('::add-mask::'.length)));
       assert.ok(leading.has(DEFAULT_TOKEN), `run ${i}: github-token masked first`);
       if (r.stdout.includes(`::add-mask::${src.password}`)) {
-        for (const secret of secrets) assert.ok(leading.has(secret), `run ${i}: every secret masked before any other line`);
+        for (const secret of secrets)
+          assert.ok(leading.has(secret), `run ${i}: every secret masked before any other line`);
       }
     }
   });

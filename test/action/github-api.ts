@@ -74,7 +74,11 @@ export async function startGitHubApi(options: { token: string; owner: string; re
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
     const target = new URL(req.url ?? '/', url);
-    const record: RecordedRequest = { method: req.method ?? '', path: `${target.pathname}${target.search}`, authorization: req.headers.authorization };
+    const record: RecordedRequest = {
+      method: req.method ?? '',
+      path: `${target.pathname}${target.search}`,
+      authorization: req.headers.authorization,
+    };
     if (text) record.body = JSON.parse(text);
     requests.push(record);
 
@@ -151,9 +155,10 @@ export async function startGitHubApi(options: { token: string; owner: string; re
       comments.set(issue, [...(comments.get(issue) ?? []), comment]);
       return comment;
     },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

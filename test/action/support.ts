@@ -64,7 +64,11 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
   const runnerTemp = join(base, 'runner-temp');
   const home = join(base, 'home');
   await Promise.all([mkdir(workspace, { recursive: true }), mkdir(runnerTemp), mkdir(home)]);
-  const files = { output: join(base, 'github_output'), summary: join(base, 'step_summary'), event: join(base, 'event.json') };
+  const files = {
+    output: join(base, 'github_output'),
+    summary: join(base, 'step_summary'),
+    event: join(base, 'event.json'),
+  };
   await Promise.all([
     writeFile(files.output, ''),
     writeFile(files.summary, ''),
@@ -135,7 +139,10 @@ export function parseFileCommand(text: string): Record<string, string> {
 
 /** `::error::` (and `::error title=...::`) annotations, unescaped. */
 export function annotations(stdout: string, kind: 'error' | 'warning' | 'notice'): string[] {
-  return stdout.split('\n').filter((l) => l.startsWith(`::${kind}`)).map((l) => unescape(l.slice(l.indexOf('::', 2) + 2)));
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith(`::${kind}`))
+    .map((l) => unescape(l.slice(l.indexOf('::', 2) + 2)));
 }
 
 function unescape(text: string): string {
@@ -144,5 +151,8 @@ function unescape(text: string): string {
 
 /** What the run printed, apart from `::add-mask::` commands (the runner consumes those and never shows them). */
 export function visibleStdout(stdout: string): string {
-  return stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
+  return stdout
+    .split('\n')
+    .filter((l) => !l.startsWith('::add-mask::'))
+    .join('\n');
 }

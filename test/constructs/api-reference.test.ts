@@ -46,7 +46,11 @@ const TYPE_LITERAL = 65536;
 function missingDefaults(node: Reflection, parent?: Reflection, path = ''): string[] {
   const here = path ? `${path}.${node.name}` : node.name;
   const out: string[] = [];
-  if (node.kind === PROPERTY && node.flags?.isOptional && (parent?.kind === INTERFACE || parent?.kind === TYPE_LITERAL)) {
+  if (
+    node.kind === PROPERTY &&
+    node.flags?.isOptional &&
+    (parent?.kind === INTERFACE || parent?.kind === TYPE_LITERAL)
+  ) {
     if (!(node.comment?.blockTags ?? []).some((t) => t.tag === '@default')) out.push(here);
   }
   for (const child of node.children ?? []) out.push(...missingDefaults(child, node, here));
@@ -64,7 +68,16 @@ describe('API reference', () => {
     const typedoc = join(dirname(createRequire(import.meta.url).resolve('typedoc/package.json')), 'bin', 'typedoc');
     const run = spawnSync(
       process.execPath,
-      [typedoc, '--options', join(root, 'constructs', 'typedoc.json'), '--out', join(out, 'md'), '--json', join(out, 'api.json'), '--treatWarningsAsErrors'],
+      [
+        typedoc,
+        '--options',
+        join(root, 'constructs', 'typedoc.json'),
+        '--out',
+        join(out, 'md'),
+        '--json',
+        join(out, 'api.json'),
+        '--treatWarningsAsErrors',
+      ],
       { cwd: root, encoding: 'utf8', timeout: 180_000 },
     );
     generated = { status: run.status, output: `${run.stdout}${run.stderr}` };
@@ -80,8 +93,13 @@ describe('API reference', () => {
     assert.equal(generate().status, 0);
     const want = files(join(out, 'md'));
     const have = files(CHECKED_IN);
-    assert.deepEqual([...have.keys()].sort(), [...want.keys()].sort(), 'docs/api has other files than generated; run npm run docs:api');
-    for (const [name, text] of want) assert.equal(have.get(name), text, `docs/api/${name} is stale; run npm run docs:api`);
+    assert.deepEqual(
+      [...have.keys()].sort(),
+      [...want.keys()].sort(),
+      'docs/api has other files than generated; run npm run docs:api',
+    );
+    for (const [name, text] of want)
+      assert.equal(have.get(name), text, `docs/api/${name} is stale; run npm run docs:api`);
   });
 
   it('documents a @default for every optional prop', () => {

@@ -7,10 +7,19 @@ import { newStack, only, synth, throwsRule } from './helpers.js';
 describe('huaweicloud bindings', () => {
   it('render the provider block with source, version constraint and no credentials by default', () => {
     const stack = newStack('S', { providers: false });
-    new HuaweicloudProvider(stack, 'hw', { region: 'cn-north-4', maxRetries: 3, endpoints: { swr: 'https://swr-api.example' } });
+    new HuaweicloudProvider(stack, 'hw', {
+      region: 'cn-north-4',
+      maxRetries: 3,
+      endpoints: { swr: 'https://swr-api.example' },
+    });
     const json = synth(stack);
-    assert.deepEqual(json.terraform.required_providers.huaweicloud, { source: 'huaweicloud/huaweicloud', version: '~> 1.97' });
-    assert.deepEqual(json.provider.huaweicloud, [{ region: 'cn-north-4', max_retries: 3, endpoints: { swr: 'https://swr-api.example' } }]);
+    assert.deepEqual(json.terraform.required_providers.huaweicloud, {
+      source: 'huaweicloud/huaweicloud',
+      version: '~> 1.97',
+    });
+    assert.deepEqual(json.provider.huaweicloud, [
+      { region: 'cn-north-4', max_retries: 3, endpoints: { swr: 'https://swr-api.example' } },
+    ]);
   });
 
   it('render assume_role blocks, aliases and a custom version', () => {
@@ -57,7 +66,11 @@ describe('huaweicloud bindings', () => {
       // The Go schema declares only a default timeout (resource_huaweicloud_swr_repository_sharing.go).
       timeouts: { default: '4m' },
     });
-    new hw.SwrImagePermissions(stack, 'imgp', { organization: 'acme', repository: 'web', users: [{ userId: 'u2', permission: 'Read' }] });
+    new hw.SwrImagePermissions(stack, 'imgp', {
+      organization: 'acme',
+      repository: 'web',
+      users: [{ userId: 'u2', permission: 'Read' }],
+    });
     new hw.SwrImageRetentionPolicy(stack, 'ret', {
       organization: 'acme',
       repository: 'web',
@@ -88,7 +101,11 @@ describe('huaweicloud bindings', () => {
       override: true,
     });
     const json = synth(stack);
-    assert.deepEqual(only(json, 'huaweicloud_swr_organization'), { name: 'acme', region: 'cn-north-4', timeouts: { create: '10m' } });
+    assert.deepEqual(only(json, 'huaweicloud_swr_organization'), {
+      name: 'acme',
+      region: 'cn-north-4',
+      timeouts: { create: '10m' },
+    });
     assert.deepEqual(only(json, 'huaweicloud_swr_organization_permissions'), {
       organization: 'acme',
       users: [{ user_id: 'u1', user_name: 'alice', permission: 'Manage' }],
@@ -176,8 +193,17 @@ describe('huaweicloud bindings', () => {
 
   it('render the same arguments in HCL output', () => {
     const stack = newStack();
-    new hw.SwrRepository(stack, 'repo', { organization: 'acme', name: 'web', isPublic: false, timeouts: { create: '1m' } });
-    new hw.SwrImagePermissions(stack, 'imgp', { organization: 'acme', repository: 'web', users: [{ userId: 'u2', permission: 'Read' }] });
+    new hw.SwrRepository(stack, 'repo', {
+      organization: 'acme',
+      name: 'web',
+      isPublic: false,
+      timeouts: { create: '1m' },
+    });
+    new hw.SwrImagePermissions(stack, 'imgp', {
+      organization: 'acme',
+      repository: 'web',
+      users: [{ userId: 'u2', permission: 'Read' }],
+    });
     const hcl = Testing.synthHcl(stack) as string;
     assert.match(hcl, /resource "huaweicloud_swr_repository" "repo"/);
     assert.match(hcl, /is_public\s*=\s*false/);
@@ -190,8 +216,21 @@ describe('huaweicloud bindings', () => {
 describe('bindings added for tags, manual sync, temporary login and the SWR data sources', () => {
   it('synthesizes their arguments under the provider names, and data sources under data.*', () => {
     const stack = newStack();
-    new hw.SwrRepositoryTag(stack, 'tag', { organization: 'acme', repository: 'web', sourceTag: '1.4.2', destinationTag: 'stable', override: true, enableForceNew: 'true' });
-    new hw.SwrImageManualSync(stack, 'copy', { organization: 'acme', repository: 'web', imageTag: ['1.4.2', 'stable'], targetRegion: 'cn-east-3', targetOrganization: 'acme-east' });
+    new hw.SwrRepositoryTag(stack, 'tag', {
+      organization: 'acme',
+      repository: 'web',
+      sourceTag: '1.4.2',
+      destinationTag: 'stable',
+      override: true,
+      enableForceNew: 'true',
+    });
+    new hw.SwrImageManualSync(stack, 'copy', {
+      organization: 'acme',
+      repository: 'web',
+      imageTag: ['1.4.2', 'stable'],
+      targetRegion: 'cn-east-3',
+      targetOrganization: 'acme-east',
+    });
     const login = new hw.SwrTemporaryLoginCommand(stack, 'login', { region: 'cn-north-4' });
     new hw.DataSwrOrganizations(stack, 'orgs', { name: 'acme' });
     new hw.DataSwrRepositories(stack, 'repos', { organization: 'acme', isPublic: 'false' });
@@ -209,8 +248,12 @@ describe('bindings added for tags, manual sync, temporary login and the SWR data
     assert.deepEqual(only(json, 'huaweicloud_swr_image_manual_sync').image_tag, ['1.4.2', 'stable']);
     assert.deepEqual(only(json, 'huaweicloud_swr_temporary_login_command'), { region: 'cn-north-4' });
     assert.deepEqual(Object.values(json.data.huaweicloud_swr_organizations), [{ name: 'acme' }]);
-    assert.deepEqual(Object.values(json.data.huaweicloud_swr_repositories), [{ organization: 'acme', is_public: 'false' }]);
-    assert.deepEqual(Object.values(json.data.huaweicloud_swr_image_tags), [{ organization: 'acme', repository: 'web', name: 'stable' }]);
+    assert.deepEqual(Object.values(json.data.huaweicloud_swr_repositories), [
+      { organization: 'acme', is_public: 'false' },
+    ]);
+    assert.deepEqual(Object.values(json.data.huaweicloud_swr_image_tags), [
+      { organization: 'acme', repository: 'web', name: 'stable' },
+    ]);
     assert.deepEqual(Object.values(json.data.huaweicloud_swr_sync_regions), [{}]);
     assert.match(String(regions.syncRegions), /TfToken/);
     new TerraformOutput(stack, 'tagsOut', { value: tags.imageTags });

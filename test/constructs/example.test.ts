@@ -13,7 +13,10 @@ const compiled = join(root, 'examples', 'lib', 'main.js');
 
 /** `npm run build:examples`, when the compiled example is missing or older than its source or the library. */
 function buildExample(): void {
-  const newest = Math.max(statSync(join(root, 'examples', 'main.ts')).mtimeMs, statSync(join(root, 'lib', 'constructs', 'index.js')).mtimeMs);
+  const newest = Math.max(
+    statSync(join(root, 'examples', 'main.ts')).mtimeMs,
+    statSync(join(root, 'lib', 'constructs', 'index.js')).mtimeMs,
+  );
   if (existsSync(compiled) && statSync(compiled).mtimeMs >= newest) return;
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   const run = spawnSync(process.execPath, [tsc, '-p', join(root, 'examples', 'tsconfig.json')], { encoding: 'utf8' });
@@ -35,7 +38,10 @@ describe('examples/ app', () => {
     const spec = JSON.parse(readFileSync(join(dir, 'swr-mirror.json'), 'utf8'));
 
     assert.equal(Object.keys(config.resource.huaweicloud_swr_organization).length, 1);
-    assert.equal(Object.values<{ users: unknown[] }>(config.resource.huaweicloud_swr_organization_permissions)[0]!.users.length, 2);
+    assert.equal(
+      Object.values<{ users: unknown[] }>(config.resource.huaweicloud_swr_organization_permissions)[0]!.users.length,
+      2,
+    );
     assert.equal(Object.keys(config.resource.huaweicloud_swr_repository).length, 1);
     assert.equal(Object.keys(config.resource.huaweicloud_swr_image_retention_policy).length, 1);
     const secrets = Object.values<{ type: string; metadata: { name: string } }>(config.resource.kubernetes_secret_v1);
@@ -44,25 +50,36 @@ describe('examples/ app', () => {
     assert.equal(Object.keys(config.resource.huaweicloud_swr_repository_tag).length, 1);
     assert.equal(Object.keys(config.resource.huaweicloud_swr_image_manual_sync).length, 1);
     assert.equal(Object.keys(config.resource.huaweicloud_swr_image_auto_sync).length, 1);
-    for (const data of ['huaweicloud_swr_image_tags', 'huaweicloud_swr_repositories', 'huaweicloud_swr_organizations', 'huaweicloud_swr_sync_regions']) {
+    for (const data of [
+      'huaweicloud_swr_image_tags',
+      'huaweicloud_swr_repositories',
+      'huaweicloud_swr_organizations',
+      'huaweicloud_swr_sync_regions',
+    ]) {
       assert.equal(Object.keys(config.data[data]).length, 1, data);
     }
     assert.match(config.output.web_stable_digest.value, /data\.huaweicloud_swr_image_tags\..*\.image_tags/);
     assert.ok(secrets.every((s) => s.type === 'kubernetes.io/dockerconfigjson'));
     assert.doesNotMatch(JSON.stringify(config.resource.kubernetes_secret_v1), /"password" = "/, 'no literal password');
 
-    const deployment = Object.values<{ spec: { template: { metadata: { annotations: Record<string, string>; labels: Record<string, string> } } } }>(
-      config.resource.kubernetes_deployment_v1,
-    )[0]!;
+    const deployment = Object.values<{
+      spec: { template: { metadata: { annotations: Record<string, string>; labels: Record<string, string> } } };
+    }>(config.resource.kubernetes_deployment_v1)[0]!;
     const pod = deployment.spec.template.metadata;
     assert.equal(pod.annotations['yangtse.io/pod-with-eip'], 'true');
     assert.equal(pod.labels['virtual-kubelet.io/burst-to-cci'], 'localPrefer');
     const rules = JSON.parse(pod.annotations['coordinator.cci.io/image-replacement']!);
-    assert.deepEqual(rules.map((r: { repositoryPrefix: string }) => r.repositoryPrefix), ['harbor.example.com/library', 'harbor.example.com/platform']);
+    assert.deepEqual(
+      rules.map((r: { repositoryPrefix: string }) => r.repositoryPrefix),
+      ['harbor.example.com/library', 'harbor.example.com/platform'],
+    );
 
     assert.equal(spec.version, 1);
     assert.equal(spec.stack, 'swr-example');
-    assert.deepEqual(spec.images.map((i: { id: string }) => i.id), ['nginx', 'redis', 'api']);
+    assert.deepEqual(
+      spec.images.map((i: { id: string }) => i.id),
+      ['nginx', 'redis', 'api'],
+    );
     assert.equal(spec.images[0].destination, 'swr.cn-north-4.myhuaweicloud.com/acme-platform/nginx');
     assert.match(run.stderr, /warn: \[swr-example\/nginx\] .* has no entry for/);
   });
@@ -72,19 +89,35 @@ describe('examples/ app', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'swr-example-'));
     const run = spawnSync(process.execPath, [compiled], {
       encoding: 'utf8',
-      env: { ...process.env, CDKTF_OUTDIR: outdir, EXAMPLE_SOURCE_REGISTRY: '127.0.0.1:5000', EXAMPLE_DESTINATION: '127.0.0.1:5001/mirror' },
+      env: {
+        ...process.env,
+        CDKTF_OUTDIR: outdir,
+        EXAMPLE_SOURCE_REGISTRY: '127.0.0.1:5000',
+        EXAMPLE_DESTINATION: '127.0.0.1:5001/mirror',
+      },
     });
     assert.equal(run.status, 0, run.stderr);
     const specFile = join(outdir, 'stacks', 'swr-example', 'swr-mirror.json');
     const spec = JSON.parse(readFileSync(specFile, 'utf8'));
     // swr-sync reads what the constructs write: the same rules come back.
     const rules = parseImagesFile(readFileSync(specFile, 'utf8'), specFile);
-    assert.deepEqual(rules.map((r) => [r.id, `${r.source.registry}/${r.source.repository}`, r.selection, r.destinations.map((d) => `${d.registry}/${d.repository}`)]), [
-      ['nginx', '127.0.0.1:5000/library/nginx', { kind: 'tags', tags: ['1.27'] }, ['127.0.0.1:5001/mirror/nginx']],
-      ['redis', '127.0.0.1:5000/library/redis', { kind: 'tags', tags: ['7.4'] }, ['127.0.0.1:5001/mirror/redis']],
-      ['api', '127.0.0.1:5000/platform/api', { kind: 'tags', tags: ['2.3'] }, ['127.0.0.1:5001/mirror/api']],
+    assert.deepEqual(
+      rules.map((r) => [
+        r.id,
+        `${r.source.registry}/${r.source.repository}`,
+        r.selection,
+        r.destinations.map((d) => `${d.registry}/${d.repository}`),
+      ]),
+      [
+        ['nginx', '127.0.0.1:5000/library/nginx', { kind: 'tags', tags: ['1.27'] }, ['127.0.0.1:5001/mirror/nginx']],
+        ['redis', '127.0.0.1:5000/library/redis', { kind: 'tags', tags: ['7.4'] }, ['127.0.0.1:5001/mirror/redis']],
+        ['api', '127.0.0.1:5000/platform/api', { kind: 'tags', tags: ['2.3'] }, ['127.0.0.1:5001/mirror/api']],
+      ],
+    );
+    assert.deepEqual(rules[0]!.platforms, [
+      { os: 'linux', architecture: 'amd64' },
+      { os: 'linux', architecture: 'arm64' },
     ]);
-    assert.deepEqual(rules[0]!.platforms, [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64' }]);
     assert.deepEqual(
       spec.images.map((i: { source: string; destination: string }) => [i.source, i.destination]),
       [
@@ -160,7 +193,10 @@ describe('examples/ app', () => {
       env: { ...process.env, CDKTF_SWR_FRAMEWORK: 'cdktf' },
     });
     assert.notEqual(run.status, 0);
-    assert.match(run.stderr, /FrameworkMismatchError: s\/org: cdktf-swr runs on cdktf, but this stack is a cdktn TerraformStack; set CDKTF_SWR_FRAMEWORK=cdktn/);
+    assert.match(
+      run.stderr,
+      /FrameworkMismatchError: s\/org: cdktf-swr runs on cdktf, but this stack is a cdktn TerraformStack; set CDKTF_SWR_FRAMEWORK=cdktn/,
+    );
     assert.match(run.stderr, /code: 'ERR_FRAMEWORK_MISMATCH'/);
   });
 });

@@ -44,7 +44,9 @@ export function fullSynth(stack: TerraformStack): { dir: string; manifest: Json;
 }
 
 /** Warning annotations on a construct subtree (the cdktf Annotations metadata). */
-export function warnings(scope: { node: { findAll(): { node: { metadata: { type: string; data: unknown }[] } }[] } }): string[] {
+export function warnings(scope: {
+  node: { findAll(): { node: { metadata: { type: string; data: unknown }[] } }[] };
+}): string[] {
   return scope.node
     .findAll()
     .flatMap((c) => c.node.metadata)
@@ -66,8 +68,12 @@ export function throwsRule(
     assert.equal(err.path, expected.path);
     assert.equal(err.prop, expected.prop);
     const head = `${expected.path}: ${expected.prop} ${expected.value ?? ''}`;
-    assert.ok(err.message.startsWith(head), `message ${JSON.stringify(err.message)} should start with ${JSON.stringify(head)}`);
-    if (typeof expected.rule === 'string') assert.ok(err.message.includes(expected.rule), `${err.message} should include ${expected.rule}`);
+    assert.ok(
+      err.message.startsWith(head),
+      `message ${JSON.stringify(err.message)} should start with ${JSON.stringify(head)}`,
+    );
+    if (typeof expected.rule === 'string')
+      assert.ok(err.message.includes(expected.rule), `${err.message} should include ${expected.rule}`);
     else assert.match(err.message, expected.rule);
     return true;
   });

@@ -22,7 +22,14 @@ describe('ImagePullSecret', () => {
       name: 'harbor-pull',
       namespace: 'shop',
       labels: { team: 'web' },
-      registries: [{ server: 'harbor.example.com', username: user.stringValue, password: password.stringValue, email: 'ops@example.com' }],
+      registries: [
+        {
+          server: 'harbor.example.com',
+          username: user.stringValue,
+          password: password.stringValue,
+          email: 'ops@example.com',
+        },
+      ],
     });
     const secret = only(synth(stack), 'kubernetes_secret_v1');
     assert.equal(secret.type, 'kubernetes.io/dockerconfigjson');
@@ -48,12 +55,18 @@ describe('ImagePullSecret', () => {
     assert.equal(secret.metadata.namespace, 'default');
     const warned = warnings(stack);
     assert.equal(warned.length, 1);
-    assert.match(warned[0]!, /^swr\.secretKey for "swr\.cn-north-4\.myhuaweicloud\.com" is a literal string: the credential will be stored in cdk\.tf\.json and in the Terraform state/);
+    assert.match(
+      warned[0]!,
+      /^swr\.secretKey for "swr\.cn-north-4\.myhuaweicloud\.com" is a literal string: the credential will be stored in cdk\.tf\.json and in the Terraform state/,
+    );
   });
 
   it('records the literal-secret warning in the synthesized manifest', () => {
     const stack = newStack();
-    new ImagePullSecret(stack, 'lit', { name: 'lit', registries: [{ server: 'ghcr.io', username: 'bot', password: 'hunter2' }] });
+    new ImagePullSecret(stack, 'lit', {
+      name: 'lit',
+      registries: [{ server: 'ghcr.io', username: 'bot', password: 'hunter2' }],
+    });
     const { manifest } = fullSynth(stack);
     const warns = manifest.annotations.filter((a: { level: string }) => a.level === '@cdktf/warn');
     assert.equal(warns.length, 1);
@@ -61,9 +74,14 @@ describe('ImagePullSecret', () => {
     assert.match(warns[0].message, /registries\[0\]\.password for "ghcr\.io" is a literal string/);
   });
 
-  it('matches Huawei\'s openssl recipe for the login key', () => {
+  it("matches Huawei's openssl recipe for the login key", () => {
     const stack = newStack();
-    ImagePullSecret.forSwr(stack, 'swr', { name: 'swr-pull', region: 'cn-north-4', accessKey: 'AKEXAMPLE', secretKey: 'SKEXAMPLE' });
+    ImagePullSecret.forSwr(stack, 'swr', {
+      name: 'swr-pull',
+      region: 'cn-north-4',
+      accessKey: 'AKEXAMPLE',
+      secretKey: 'SKEXAMPLE',
+    });
     const entry = dockerConfig(only(synth(stack), 'kubernetes_secret_v1')).auths['swr.cn-north-4.myhuaweicloud.com'];
     // printf AKEXAMPLE | openssl dgst -binary -sha256 -hmac SKEXAMPLE | od -An -vtx1 | …
     assert.equal(entry.password, '0e88cbb99273df9955697b92044912a5883c7ea4463f1cae99013c9478dba7c0');
@@ -81,59 +99,112 @@ describe('ImagePullSecret', () => {
       loginKey: key.stringValue,
     });
     const value: string = only(synth(stack), 'kubernetes_secret_v1').data['.dockerconfigjson'];
-    assert.match(value, /"swr\.ap-southeast-3\.myhuaweicloud\.com" = \{"username" = join\("@", \["ap-southeast-3_dev", var\.ak\]\), "password" = var\.login_key/);
+    assert.match(
+      value,
+      /"swr\.ap-southeast-3\.myhuaweicloud\.com" = \{"username" = join\("@", \["ap-southeast-3_dev", var\.ak\]\), "password" = var\.login_key/,
+    );
     assert.deepEqual(warnings(stack), []);
   });
 
   it('forSwr refuses token keys without a login key: Terraform has no HMAC', () => {
     const stack = newStack();
     const sk = new TerraformVariable(stack, 'sk', { type: 'string', sensitive: true });
-    throwsRule(() => ImagePullSecret.forSwr(stack, 'swr', { name: 'p', region: 'cn-north-4', accessKey: AK, secretKey: sk.stringValue }), {
-      path: 'MyStack/swr',
-      prop: 'swr.secretKey',
-      value: '(unresolved token)',
-      rule: 'cannot become the SWR login key at synth: Terraform has no HMAC function. Pass swr.loginKey',
-    });
+    throwsRule(
+      () =>
+        ImagePullSecret.forSwr(stack, 'swr', {
+          name: 'p',
+          region: 'cn-north-4',
+          accessKey: AK,
+          secretKey: sk.stringValue,
+        }),
+      {
+        path: 'MyStack/swr',
+        prop: 'swr.secretKey',
+        value: '(unresolved token)',
+        rule: 'cannot become the SWR login key at synth: Terraform has no HMAC function. Pass swr.loginKey',
+      },
+    );
     const ak = new TerraformVariable(stack, 'ak', { type: 'string' });
-    throwsRule(() => ImagePullSecret.forSwr(stack, 'swr2', { name: 'p', region: 'cn-north-4', accessKey: ak.stringValue, secretKey: SK }), {
-      path: 'MyStack/swr2',
-      prop: 'swr.accessKey',
-      rule: 'Terraform has no HMAC function',
-    });
+    throwsRule(
+      () =>
+        ImagePullSecret.forSwr(stack, 'swr2', {
+          name: 'p',
+          region: 'cn-north-4',
+          accessKey: ak.stringValue,
+          secretKey: SK,
+        }),
+      {
+        path: 'MyStack/swr2',
+        prop: 'swr.accessKey',
+        rule: 'Terraform has no HMAC function',
+      },
+    );
   });
 
   it('forSwr never echoes secrets in its errors', () => {
     const stack = newStack();
-    throwsRule(() => ImagePullSecret.forSwr(stack, 'a', { name: 'p', region: 'cn-north-4', accessKey: AK, secretKey: SK, loginKey: 'x'.repeat(64) }), {
-      path: 'MyStack/a',
-      prop: 'swr.loginKey',
-      value: '(secret, not shown)',
-      rule: 'must not be set together with swr.secretKey',
-    });
-    throwsRule(() => ImagePullSecret.forSwr(stack, 'b', { name: 'p', region: 'cn-north-4', accessKey: AK, loginKey: 'NOT-HEX' }), {
-      path: 'MyStack/b',
-      prop: 'swr.loginKey',
-      value: '(secret, not shown)',
-      rule: 'must be 64 lowercase hex characters',
-    });
+    throwsRule(
+      () =>
+        ImagePullSecret.forSwr(stack, 'a', {
+          name: 'p',
+          region: 'cn-north-4',
+          accessKey: AK,
+          secretKey: SK,
+          loginKey: 'x'.repeat(64),
+        }),
+      {
+        path: 'MyStack/a',
+        prop: 'swr.loginKey',
+        value: '(secret, not shown)',
+        rule: 'must not be set together with swr.secretKey',
+      },
+    );
+    throwsRule(
+      () => ImagePullSecret.forSwr(stack, 'b', { name: 'p', region: 'cn-north-4', accessKey: AK, loginKey: 'NOT-HEX' }),
+      {
+        path: 'MyStack/b',
+        prop: 'swr.loginKey',
+        value: '(secret, not shown)',
+        rule: 'must be 64 lowercase hex characters',
+      },
+    );
     throwsRule(() => ImagePullSecret.forSwr(stack, 'c', { name: 'p', region: 'cn-north-4', accessKey: AK }), {
       path: 'MyStack/c',
       prop: 'swr.secretKey',
       value: '(unset)',
       rule: 'is required (or swr.loginKey)',
     });
-    throwsRule(() => ImagePullSecret.forSwr(stack, 'd', { name: 'p', region: 'cn-north-4', accessKey: 'AK WITH SPACE', secretKey: SK }), {
-      path: 'MyStack/d',
-      prop: 'swr.accessKey',
-      value: '(secret, not shown)',
-      rule: 'must be letters and digits only',
-    });
-    throwsRule(() => ImagePullSecret.forSwr(stack, 'e', { name: 'p', region: 'cn-north-4', projectName: 'a@b', accessKey: AK, secretKey: SK }), {
-      path: 'MyStack/e',
-      prop: 'swr.projectName',
-      value: '"a@b"',
-      rule: "must be non-empty and contain no '@'",
-    });
+    throwsRule(
+      () =>
+        ImagePullSecret.forSwr(stack, 'd', {
+          name: 'p',
+          region: 'cn-north-4',
+          accessKey: 'AK WITH SPACE',
+          secretKey: SK,
+        }),
+      {
+        path: 'MyStack/d',
+        prop: 'swr.accessKey',
+        value: '(secret, not shown)',
+        rule: 'must be letters and digits only',
+      },
+    );
+    throwsRule(
+      () =>
+        ImagePullSecret.forSwr(stack, 'e', {
+          name: 'p',
+          region: 'cn-north-4',
+          projectName: 'a@b',
+          accessKey: AK,
+          secretKey: SK,
+        }),
+      {
+        path: 'MyStack/e',
+        prop: 'swr.projectName',
+        value: '"a@b"',
+        rule: "must be non-empty and contain no '@'",
+      },
+    );
   });
 
   it('combines SWR and third-party registries in one secret, like imagepull-secret-generator', () => {
@@ -153,7 +224,14 @@ describe('ImagePullSecret', () => {
 
   it('can keep the payload out of the state with data_wo', () => {
     const stack = newStack();
-    ImagePullSecret.forSwr(stack, 'wo', { name: 'wo', region: 'cn-north-4', accessKey: AK, secretKey: SK, writeOnly: true, writeOnlyRevision: 3 });
+    ImagePullSecret.forSwr(stack, 'wo', {
+      name: 'wo',
+      region: 'cn-north-4',
+      accessKey: AK,
+      secretKey: SK,
+      writeOnly: true,
+      writeOnlyRevision: 3,
+    });
     const secret = only(synth(stack), 'kubernetes_secret_v1');
     assert.equal(secret.data, undefined);
     assert.equal(secret.data_wo_revision, 3);
@@ -170,28 +248,46 @@ describe('ImagePullSecret', () => {
   for (const [name, why] of badNames) {
     it(`rejects secret name ${JSON.stringify(name.length > 20 ? `${name.slice(0, 8)}…` : name)} (${why})`, () => {
       const stack = newStack();
-      throwsRule(() => new ImagePullSecret(stack, 's', { name, registries: [{ server: 'r.example', username: 'u', password: 'p' }] }), {
-        path: 'MyStack/s',
-        prop: 'name',
-        value: JSON.stringify(name),
-        rule: 'must be at most 253 lowercase letters, digits',
-      });
+      throwsRule(
+        () =>
+          new ImagePullSecret(stack, 's', {
+            name,
+            registries: [{ server: 'r.example', username: 'u', password: 'p' }],
+          }),
+        {
+          path: 'MyStack/s',
+          prop: 'name',
+          value: JSON.stringify(name),
+          rule: 'must be at most 253 lowercase letters, digits',
+        },
+      );
     });
   }
 
   it('accepts dotted names up to 253 characters', () => {
     const stack = newStack();
-    new ImagePullSecret(stack, 's', { name: `a.${'b'.repeat(251)}`, registries: [{ server: 'r.example', username: 'u', password: 'p' }] });
+    new ImagePullSecret(stack, 's', {
+      name: `a.${'b'.repeat(251)}`,
+      registries: [{ server: 'r.example', username: 'u', password: 'p' }],
+    });
   });
 
   it('rejects a namespace that is not a DNS label', () => {
     const stack = newStack();
-    throwsRule(() => new ImagePullSecret(stack, 's', { name: 'ok', namespace: 'my.ns', registries: [{ server: 'r.example', username: 'u', password: 'p' }] }), {
-      path: 'MyStack/s',
-      prop: 'namespace',
-      value: '"my.ns"',
-      rule: 'Kubernetes DNS label',
-    });
+    throwsRule(
+      () =>
+        new ImagePullSecret(stack, 's', {
+          name: 'ok',
+          namespace: 'my.ns',
+          registries: [{ server: 'r.example', username: 'u', password: 'p' }],
+        }),
+      {
+        path: 'MyStack/s',
+        prop: 'namespace',
+        value: '"my.ns"',
+        rule: 'Kubernetes DNS label',
+      },
+    );
   });
 
   it('rejects bad registry entries', () => {
@@ -202,18 +298,32 @@ describe('ImagePullSecret', () => {
       value: '[]',
       rule: 'must hold at least one registry',
     });
-    throwsRule(() => new ImagePullSecret(stack, 'b', { name: 'b', registries: [{ server: 'https://r.example/v2', username: 'u', password: 'p' }] }), {
-      path: 'MyStack/b',
-      prop: 'registries[0].server',
-      value: '"https://r.example/v2"',
-      rule: 'must be a registry host[:port] without scheme or path',
-    });
-    throwsRule(() => new ImagePullSecret(stack, 'c', { name: 'c', registries: [{ server: 'r.example', username: 'u', password: '' }] }), {
-      path: 'MyStack/c',
-      prop: 'registries[0].password',
-      value: '(secret, not shown)',
-      rule: 'must be non-empty',
-    });
+    throwsRule(
+      () =>
+        new ImagePullSecret(stack, 'b', {
+          name: 'b',
+          registries: [{ server: 'https://r.example/v2', username: 'u', password: 'p' }],
+        }),
+      {
+        path: 'MyStack/b',
+        prop: 'registries[0].server',
+        value: '"https://r.example/v2"',
+        rule: 'must be a registry host[:port] without scheme or path',
+      },
+    );
+    throwsRule(
+      () =>
+        new ImagePullSecret(stack, 'c', {
+          name: 'c',
+          registries: [{ server: 'r.example', username: 'u', password: '' }],
+        }),
+      {
+        path: 'MyStack/c',
+        prop: 'registries[0].password',
+        value: '(secret, not shown)',
+        rule: 'must be non-empty',
+      },
+    );
     throwsRule(
       () =>
         new ImagePullSecret(stack, 'd', {
@@ -230,14 +340,24 @@ describe('ImagePullSecret', () => {
 
   it('takes the SWR login from huaweicloud_swr_temporary_login_command at apply time instead of a login key', () => {
     const stack = newStack();
-    const secret = ImagePullSecret.forSwr(stack, 'tmp', { name: 'swr-tmp', region: 'cn-north-4', temporaryLogin: true, writeOnly: true });
+    const secret = ImagePullSecret.forSwr(stack, 'tmp', {
+      name: 'swr-tmp',
+      region: 'cn-north-4',
+      temporaryLogin: true,
+      writeOnly: true,
+    });
     const json = synth(stack);
     const login = only(json, 'huaweicloud_swr_temporary_login_command');
     assert.deepEqual(login, { region: 'cn-north-4' });
     assert.ok(secret.temporaryLogin);
     const value: string = only(json, 'kubernetes_secret_v1').data_wo['.dockerconfigjson'];
     // Split from base64(user:password) by Terraform; no credential in cdk.tf.json.
-    assert.ok(value.includes('"swr.cn-north-4.myhuaweicloud.com" = {"username" = element(regex("^([^:]*):(.*)$", base64decode(element(huaweicloud_swr_temporary_login_command.'), value);
+    assert.ok(
+      value.includes(
+        '"swr.cn-north-4.myhuaweicloud.com" = {"username" = element(regex("^([^:]*):(.*)$", base64decode(element(huaweicloud_swr_temporary_login_command.',
+      ),
+      value,
+    );
     assert.ok(value.includes('.auths, 0).auth)), 1)'), value);
     // cdktf prints a warning as `[MyStack/tmp] message`: the message does not repeat the path.
     assert.match(warnings(stack).join('\n'), /^swr\.temporaryLogin expires/m);
@@ -245,12 +365,21 @@ describe('ImagePullSecret', () => {
 
   it('refuses keys next to temporaryLogin', () => {
     const stack = newStack();
-    throwsRule(() => ImagePullSecret.forSwr(stack, 'tmp', { name: 'swr-tmp', region: 'cn-north-4', temporaryLogin: true, loginKey: 'a'.repeat(64) }), {
-      path: 'MyStack/tmp',
-      prop: 'swr.loginKey',
-      value: '(secret, not shown)',
-      rule: 'must not be set with swr.temporaryLogin',
-    });
+    throwsRule(
+      () =>
+        ImagePullSecret.forSwr(stack, 'tmp', {
+          name: 'swr-tmp',
+          region: 'cn-north-4',
+          temporaryLogin: true,
+          loginKey: 'a'.repeat(64),
+        }),
+      {
+        path: 'MyStack/tmp',
+        prop: 'swr.loginKey',
+        value: '(secret, not shown)',
+        rule: 'must not be set with swr.temporaryLogin',
+      },
+    );
     throwsRule(() => ImagePullSecret.forSwr(stack, 'none', { name: 'swr-none', region: 'cn-north-4' }), {
       path: 'MyStack/none',
       prop: 'swr.accessKey',

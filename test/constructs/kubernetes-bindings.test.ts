@@ -34,9 +34,27 @@ const template = {
   },
 };
 
-function both(build: (classes: { Secret: typeof PrebuiltSecret; Deployment: typeof PrebuiltDeployment; StatefulSet: typeof PrebuiltStatefulSet; Provider: typeof PrebuiltProvider }, stack: ReturnType<typeof newStack>) => void) {
+function both(
+  build: (
+    classes: {
+      Secret: typeof PrebuiltSecret;
+      Deployment: typeof PrebuiltDeployment;
+      StatefulSet: typeof PrebuiltStatefulSet;
+      Provider: typeof PrebuiltProvider;
+    },
+    stack: ReturnType<typeof newStack>,
+  ) => void,
+) {
   const prebuilt = newStack('A', { providers: false });
-  build({ Secret: PrebuiltSecret, Deployment: PrebuiltDeployment, StatefulSet: PrebuiltStatefulSet, Provider: PrebuiltProvider }, prebuilt);
+  build(
+    {
+      Secret: PrebuiltSecret,
+      Deployment: PrebuiltDeployment,
+      StatefulSet: PrebuiltStatefulSet,
+      Provider: PrebuiltProvider,
+    },
+    prebuilt,
+  );
   const builtin = newStack('A', { providers: false });
   build(
     {
@@ -58,7 +76,14 @@ describe('own Kubernetes bindings', () => {
       new Provider(stack, 'cce', {
         alias: 'cce',
         host: 'https://cce.example.com:5443',
-        exec: [{ apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'cce-auth', args: ['token'], env: { HW_REGION_NAME: 'cn-north-4', someVar: 'kept' } }],
+        exec: [
+          {
+            apiVersion: 'client.authentication.k8s.io/v1beta1',
+            command: 'cce-auth',
+            args: ['token'],
+            env: { HW_REGION_NAME: 'cn-north-4', someVar: 'kept' },
+          },
+        ],
       });
       const pw = new TerraformVariable(stack, 'pw', { type: 'string', sensitive: true });
       const secret = new Secret(stack, 'pull', {
@@ -81,7 +106,9 @@ describe('own Kubernetes bindings', () => {
     });
     assert.deepEqual(builtin, prebuilt);
     // Map contents are user data: keys kept as written.
-    const sts = Object.values(builtin.resource.kubernetes_stateful_set_v1)[0] as { spec: { template: { metadata: { labels: Record<string, string> } } } };
+    const sts = Object.values(builtin.resource.kubernetes_stateful_set_v1)[0] as {
+      spec: { template: { metadata: { labels: Record<string, string> } } };
+    };
     assert.equal(sts.spec.template.metadata.labels.myLabel, 'kept');
   });
 });

@@ -62,7 +62,12 @@ const RESOURCES: Binding[] = [
   hw.SwrImageManualSync,
   hw.SwrTemporaryLoginCommand,
 ];
-const DATA_SOURCES: Binding[] = [hw.DataSwrOrganizations, hw.DataSwrRepositories, hw.DataSwrImageTags, hw.DataSwrSyncRegions];
+const DATA_SOURCES: Binding[] = [
+  hw.DataSwrOrganizations,
+  hw.DataSwrRepositories,
+  hw.DataSwrImageTags,
+  hw.DataSwrSyncRegions,
+];
 
 const SCALAR: Record<string, string> = {
   string: 'string',
@@ -75,27 +80,44 @@ const SCALAR: Record<string, string> = {
 const isArgument = (a: FixtureAttribute) => a.required === true || a.optional === true;
 
 /** Every difference between a binding's schema and the fixture's, as readable lines. */
-function differences(where: string, schema: BlockSchema, attributes: Record<string, FixtureAttribute>, blocks: Record<string, FixtureBlock>, meta: string[] = []): string[] {
+function differences(
+  where: string,
+  schema: BlockSchema,
+  attributes: Record<string, FixtureAttribute>,
+  blocks: Record<string, FixtureBlock>,
+  meta: string[] = [],
+): string[] {
   const out: string[] = [];
   const bound = new Map(Object.values(schema).map((a) => [a.tf, a]));
-  const expected = new Set([...Object.keys(attributes).filter((k) => isArgument(attributes[k]!)), ...Object.keys(blocks)]);
+  const expected = new Set([
+    ...Object.keys(attributes).filter((k) => isArgument(attributes[k]!)),
+    ...Object.keys(blocks),
+  ]);
   for (const name of expected) if (!bound.has(name)) out.push(`${where}: argument "${name}" is not bound`);
-  for (const name of bound.keys()) if (!expected.has(name) && !meta.includes(name)) out.push(`${where}: "${name}" is bound but not in the provider schema`);
+  for (const name of bound.keys())
+    if (!expected.has(name) && !meta.includes(name))
+      out.push(`${where}: "${name}" is bound but not in the provider schema`);
   for (const [name, arg] of bound) {
     const attribute = attributes[name];
     const block = blocks[name];
     if ('block' in arg) {
       if (!block) {
-        if (attribute) out.push(`${where}: "${name}" is bound as a block but is an attribute of type ${attribute.type}`);
+        if (attribute)
+          out.push(`${where}: "${name}" is bound as a block but is an attribute of type ${attribute.type}`);
         continue;
       }
-      if (arg.list !== (block.nesting === 'list')) out.push(`${where}: block "${name}" nesting is ${block.nesting}, bound as ${arg.list ? 'list' : 'single'}`);
-      if ((arg.maxItems ?? undefined) !== block.max_items) out.push(`${where}: block "${name}" max_items is ${block.max_items}, bound as ${arg.maxItems}`);
-      if ((arg.required ?? false) !== (block.required ?? false)) out.push(`${where}: block "${name}" required is ${block.required ?? false}`);
+      if (arg.list !== (block.nesting === 'list'))
+        out.push(`${where}: block "${name}" nesting is ${block.nesting}, bound as ${arg.list ? 'list' : 'single'}`);
+      if ((arg.maxItems ?? undefined) !== block.max_items)
+        out.push(`${where}: block "${name}" max_items is ${block.max_items}, bound as ${arg.maxItems}`);
+      if ((arg.required ?? false) !== (block.required ?? false))
+        out.push(`${where}: block "${name}" required is ${block.required ?? false}`);
       out.push(...differences(`${where}.${name}`, arg.block, block.attributes, {}));
     } else if (attribute) {
-      if (SCALAR[attribute.type] !== arg.type) out.push(`${where}: "${name}" has type ${attribute.type}, bound as ${arg.type}`);
-      if ((arg.required ?? false) !== (attribute.required ?? false)) out.push(`${where}: "${name}" required is ${attribute.required ?? false}, bound as ${arg.required ?? false}`);
+      if (SCALAR[attribute.type] !== arg.type)
+        out.push(`${where}: "${name}" has type ${attribute.type}, bound as ${arg.type}`);
+      if ((arg.required ?? false) !== (attribute.required ?? false))
+        out.push(`${where}: "${name}" required is ${attribute.required ?? false}, bound as ${arg.required ?? false}`);
     } else if (block) {
       out.push(`${where}: "${name}" is a block in the provider schema, bound as a ${arg.type}`);
     }
@@ -117,7 +139,14 @@ function hasGetter(proto: object, name: string): boolean {
 function interfaceChecker() {
   const dir = join(root, 'constructs', 'huaweicloud');
   const files = ts.sys.readDirectory(dir, ['.ts']);
-  const program = ts.createProgram(files, { strict: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, skipLibCheck: true, noEmit: true });
+  const program = ts.createProgram(files, {
+    strict: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    skipLibCheck: true,
+    noEmit: true,
+  });
   const checker = program.getTypeChecker();
   const types = new Map<string, ts.Type>();
   for (const file of files) {
@@ -148,7 +177,10 @@ function interfaceChecker() {
         continue;
       }
       const optional = (prop.flags & ts.SymbolFlags.Optional) !== 0;
-      if (optional === (arg.required ?? false)) out.push(`${where}.${key}: ${optional ? 'optional' : 'required'} in TypeScript, ${arg.required ? 'required' : 'optional'} in the provider`);
+      if (optional === (arg.required ?? false))
+        out.push(
+          `${where}.${key}: ${optional ? 'optional' : 'required'} in TypeScript, ${arg.required ? 'required' : 'optional'} in the provider`,
+        );
       if ('block' in arg) {
         const decl = prop.valueDeclaration ?? prop.declarations?.[0];
         out.push(...check(`${where}.${key}`, element(checker.getTypeOfSymbolAtLocation(prop, decl!)), arg.block));
@@ -162,8 +194,15 @@ function interfaceChecker() {
 describe('bindings against the provider schema fixture', () => {
   it('names the provider commit it was transcribed at', () => {
     assert.match(fixture.commit, /^[0-9a-f]{40}$/);
-    for (const entry of [fixture.provider, ...Object.values(fixture.resources), ...Object.values(fixture.data_sources)]) {
-      assert.match(entry.file, /^huaweicloud\/(provider\.go|services\/swr\/(resource|data_source)_huaweicloud_swr_[a-z_]+\.go)$/);
+    for (const entry of [
+      fixture.provider,
+      ...Object.values(fixture.resources),
+      ...Object.values(fixture.data_sources),
+    ]) {
+      assert.match(
+        entry.file,
+        /^huaweicloud\/(provider\.go|services\/swr\/(resource|data_source)_huaweicloud_swr_[a-z_]+\.go)$/,
+      );
     }
   });
 
@@ -173,7 +212,13 @@ describe('bindings against the provider schema fixture', () => {
   });
 
   it("matches every argument's name, type, required flag and nested block", () => {
-    const out = differences('provider', HuaweicloudProvider.schema, fixture.provider.attributes, fixture.provider.blocks, ['alias']);
+    const out = differences(
+      'provider',
+      HuaweicloudProvider.schema,
+      fixture.provider.attributes,
+      fixture.provider.blocks,
+      ['alias'],
+    );
     for (const b of RESOURCES) {
       const entry = fixture.resources[b.tfResourceType]!;
       out.push(...differences(b.tfResourceType, b.schema, entry.attributes, entry.blocks));
@@ -201,7 +246,10 @@ describe('bindings against the provider schema fixture', () => {
 
   it('exposes a getter for every computed attribute', () => {
     const out: string[] = [];
-    for (const [b, entries] of [...RESOURCES.map((r) => [r, fixture.resources] as const), ...DATA_SOURCES.map((d) => [d, fixture.data_sources] as const)]) {
+    for (const [b, entries] of [
+      ...RESOURCES.map((r) => [r, fixture.resources] as const),
+      ...DATA_SOURCES.map((d) => [d, fixture.data_sources] as const),
+    ]) {
       const entry = entries[b.tfResourceType]!;
       for (const [name, a] of Object.entries(entry.attributes)) {
         if (a.computed && !hasGetter(b.prototype, camel(name))) out.push(`${b.name}.${camel(name)} (${name})`);

@@ -36,14 +36,27 @@ describe('SwrOrganization', () => {
   it('picks the cloud as the provider does: the cloud prop, the provider cloud, else .eu by the provider region', () => {
     const stack = newStack(); // provider region cn-north-4, no cloud
     // getCloudDomain looks at the provider's region, not the resource's.
-    assert.equal(new SwrOrganization(stack, 'eu', { name: 'a', region: 'eu-west-101' }).loginServer, 'swr.eu-west-101.myhuaweicloud.com');
-    assert.equal(new SwrOrganization(stack, 'c', { name: 'b', region: 'eu-de', cloud: 'otc.t-systems.com' }).loginServer, 'swr.eu-de.otc.t-systems.com');
-    assert.equal(new SwrOrganization(stack, 'p', { name: 'p' }).loginServer, 'swr.cn-north-4.myhuaweicloud.com', 'the provider region');
+    assert.equal(
+      new SwrOrganization(stack, 'eu', { name: 'a', region: 'eu-west-101' }).loginServer,
+      'swr.eu-west-101.myhuaweicloud.com',
+    );
+    assert.equal(
+      new SwrOrganization(stack, 'c', { name: 'b', region: 'eu-de', cloud: 'otc.t-systems.com' }).loginServer,
+      'swr.eu-de.otc.t-systems.com',
+    );
+    assert.equal(
+      new SwrOrganization(stack, 'p', { name: 'p' }).loginServer,
+      'swr.cn-north-4.myhuaweicloud.com',
+      'the provider region',
+    );
 
     const eu = newStack('Eu', { providers: false });
     new HuaweicloudProvider(eu, 'hw', { region: 'eu-west-101' });
     assert.equal(new SwrOrganization(eu, 'a', { name: 'a' }).loginServer, 'swr.eu-west-101.myhuaweicloud.eu');
-    assert.equal(new SwrOrganization(eu, 'b', { name: 'b', region: 'eu-west-0' }).loginServer, 'swr.eu-west-0.myhuaweicloud.eu');
+    assert.equal(
+      new SwrOrganization(eu, 'b', { name: 'b', region: 'eu-west-0' }).loginServer,
+      'swr.eu-west-0.myhuaweicloud.eu',
+    );
   });
 
   it("honours the provider's cloud for loginServer and repository URIs", () => {
@@ -51,12 +64,23 @@ describe('SwrOrganization', () => {
     new HuaweicloudProvider(stack, 'hw', { region: 'eu-de', cloud: 'otc.t-systems.com' });
     const org = new SwrOrganization(stack, 'org', { name: 'acme' });
     assert.equal(org.loginServer, 'swr.eu-de.otc.t-systems.com');
-    assert.equal(new SwrRepository(stack, 'byName', { organization: 'acme', name: 'web' }).repositoryUri, 'swr.eu-de.otc.t-systems.com/acme/web');
-    const secret = ImagePullSecret.forSwr(stack, 'pull', { name: 'p', region: 'eu-de', accessKey: 'AK', loginKey: 'a'.repeat(64) });
+    assert.equal(
+      new SwrRepository(stack, 'byName', { organization: 'acme', name: 'web' }).repositoryUri,
+      'swr.eu-de.otc.t-systems.com/acme/web',
+    );
+    const secret = ImagePullSecret.forSwr(stack, 'pull', {
+      name: 'p',
+      region: 'eu-de',
+      accessKey: 'AK',
+      loginKey: 'a'.repeat(64),
+    });
     assert.deepEqual(secret.servers, ['swr.eu-de.otc.t-systems.com']);
     // An aliased provider passed explicitly decides for its resources.
     const other = new HuaweicloudProvider(stack, 'cn', { alias: 'cn', region: 'cn-north-4' });
-    assert.equal(new SwrOrganization(stack, 'cnOrg', { name: 'cn', provider: other }).loginServer, 'swr.cn-north-4.myhuaweicloud.com');
+    assert.equal(
+      new SwrOrganization(stack, 'cnOrg', { name: 'cn', provider: other }).loginServer,
+      'swr.cn-north-4.myhuaweicloud.com',
+    );
   });
 
   it('falls back to the login_server attribute when the region is not known at synth', () => {
@@ -108,19 +132,31 @@ describe('SwrOrganization', () => {
   it('rejects an unknown permission level', () => {
     const stack = newStack();
     throwsRule(
-      () => new SwrOrganization(stack, 'org', { name: 'acme', permissions: [{ userId: 'u', permission: 'Admin' as never }] }),
-      { path: 'MyStack/org', prop: 'permissions[0].permission', value: '"Admin"', rule: "must be 'Read', 'Write' or 'Manage'" },
+      () =>
+        new SwrOrganization(stack, 'org', {
+          name: 'acme',
+          permissions: [{ userId: 'u', permission: 'Admin' as never }],
+        }),
+      {
+        path: 'MyStack/org',
+        prop: 'permissions[0].permission',
+        value: '"Admin"',
+        rule: "must be 'Read', 'Write' or 'Manage'",
+      },
     );
   });
 
   it('rejects an empty user id and a user listed twice', () => {
     const stack = newStack();
-    throwsRule(() => new SwrOrganization(stack, 'a', { name: 'acme', permissions: [{ userId: '', permission: 'Read' }] }), {
-      path: 'MyStack/a',
-      prop: 'permissions[0].userId',
-      value: '""',
-      rule: 'must be a non-empty IAM user ID',
-    });
+    throwsRule(
+      () => new SwrOrganization(stack, 'a', { name: 'acme', permissions: [{ userId: '', permission: 'Read' }] }),
+      {
+        path: 'MyStack/a',
+        prop: 'permissions[0].userId',
+        value: '""',
+        rule: 'must be a non-empty IAM user ID',
+      },
+    );
     throwsRule(
       () =>
         new SwrOrganization(stack, 'b', {

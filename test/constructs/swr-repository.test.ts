@@ -48,18 +48,46 @@ describe('SwrRepository', () => {
 
   it('emits sharing (pull only), user permissions, retention, triggers and auto-sync', () => {
     const { stack, make } = withOrg();
-    const workload = new Workload(stack, 'app', { name: 'web', namespace: 'shop', containers: [{ name: 'web', image: 'nginx:1.27' }] });
+    const workload = new Workload(stack, 'app', {
+      name: 'web',
+      namespace: 'shop',
+      containers: [{ name: 'web', image: 'nginx:1.27' }],
+    });
     const target = new SwrOrganization(stack, 'east', { name: 'acme-east', region: 'cn-east-3' });
     make({
-      sharing: [{ account: 'partner', deadline: '2030-12-31', description: 'partner pulls' }, { account: 'ops', deadline: 'forever' }],
+      sharing: [
+        { account: 'partner', deadline: '2030-12-31', description: 'partner pulls' },
+        { account: 'ops', deadline: 'forever' },
+      ],
       permissions: [{ userId: 'u9', permission: 'Manage' }],
-      retention: { keepDays: 30, exclude: [{ kind: 'label', pattern: 'stable' }, { kind: 'regexp', pattern: '^release-.*' }] },
+      retention: {
+        keepDays: 30,
+        exclude: [
+          { kind: 'label', pattern: 'stable' },
+          { kind: 'regexp', pattern: '^release-.*' },
+        ],
+      },
       triggers: [
         { name: 'all', workload, clusterId: 'c-9', clusterName: 'prod' },
-        { name: 'tags', workload: { workloadKind: 'statefulsets', workloadName: 'db', namespace: 'data' }, condition: { type: 'tag', tags: ['v1', 'v2'] }, type: 'cci', enabled: false },
-        { name: 'rx', workload, condition: { type: 'regular', pattern: '^v[0-9]+$' }, clusterId: 'c-123', container: 'web' },
+        {
+          name: 'tags',
+          workload: { workloadKind: 'statefulsets', workloadName: 'db', namespace: 'data' },
+          condition: { type: 'tag', tags: ['v1', 'v2'] },
+          type: 'cci',
+          enabled: false,
+        },
+        {
+          name: 'rx',
+          workload,
+          condition: { type: 'regular', pattern: '^v[0-9]+$' },
+          clusterId: 'c-123',
+          container: 'web',
+        },
       ],
-      autoSync: [{ targetRegion: 'cn-east-3', targetOrganization: target, override: true }, { targetRegion: 'cn-south-1', targetOrganization: 'acme-south' }],
+      autoSync: [
+        { targetRegion: 'cn-east-3', targetOrganization: target, override: true },
+        { targetRegion: 'cn-south-1', targetOrganization: 'acme-south' },
+      ],
     });
     const json = synth(stack);
     const shares = resources(json, 'huaweicloud_swr_repository_sharing');
@@ -116,7 +144,10 @@ describe('SwrRepository', () => {
     assert.equal(data.length, 1);
     const [sync] = resources(json, 'huaweicloud_swr_image_auto_sync');
     const [pre] = sync.lifecycle.precondition;
-    assert.equal(pre.condition, `\${contains(data.huaweicloud_swr_sync_regions.${data[0]![0]}.sync_regions, "cn-east-3")}`);
+    assert.equal(
+      pre.condition,
+      `\${contains(data.huaweicloud_swr_sync_regions.${data[0]![0]}.sync_regions, "cn-east-3")}`,
+    );
     assert.match(pre.error_message, /MyStack\/repo: autoSync\[0\]\.targetRegion is not a region SWR synchronizes to/);
 
     const off = withOrg();
@@ -152,7 +183,12 @@ describe('SwrRepository', () => {
   ] as const) {
     it(`rejects repository name ${JSON.stringify(name.length > 20 ? `${name.slice(0, 8)}…` : name)} (${why})`, () => {
       const { make } = withOrg();
-      throwsRule(() => make({ name }), { path: 'MyStack/repo', prop: 'name', value: JSON.stringify(name), rule: 'must be 1-128 lowercase letters' });
+      throwsRule(() => make({ name }), {
+        path: 'MyStack/repo',
+        prop: 'name',
+        value: JSON.stringify(name),
+        rule: 'must be 1-128 lowercase letters',
+      });
     });
   }
 
@@ -168,7 +204,12 @@ describe('SwrRepository', () => {
 
   it('rejects a category outside the provider set', () => {
     const { make } = withOrg();
-    throwsRule(() => make({ category: 'games' as never }), { path: 'MyStack/repo', prop: 'category', value: '"games"', rule: 'must be one of app_server, linux' });
+    throwsRule(() => make({ category: 'games' as never }), {
+      path: 'MyStack/repo',
+      prop: 'category',
+      value: '"games"',
+      rule: 'must be one of app_server, linux',
+    });
   });
 
   for (const deadline of ['2030-1-1', '2030-02-30', 'never', '31-12-2030']) {
@@ -185,12 +226,21 @@ describe('SwrRepository', () => {
 
   it('rejects a sharing account listed twice', () => {
     const { make } = withOrg();
-    throwsRule(() => make({ sharing: [{ account: 'p', deadline: 'forever' }, { account: 'p', deadline: 'forever' }] }), {
-      path: 'MyStack/repo',
-      prop: 'sharing[1].account',
-      value: '"p"',
-      rule: 'must be shared once per repository',
-    });
+    throwsRule(
+      () =>
+        make({
+          sharing: [
+            { account: 'p', deadline: 'forever' },
+            { account: 'p', deadline: 'forever' },
+          ],
+        }),
+      {
+        path: 'MyStack/repo',
+        prop: 'sharing[1].account',
+        value: '"p"',
+        rule: 'must be shared once per repository',
+      },
+    );
   });
 
   it('accepts a token deadline', () => {
@@ -207,11 +257,25 @@ describe('SwrRepository', () => {
       rule: 'must set exactly one of keepDays (date_rule) or keepLatest (tag_rule)',
     });
     const b = withOrg();
-    throwsRule(() => b.make({ retention: {} }), { path: 'MyStack/repo', prop: 'retention', rule: 'must set exactly one of keepDays' });
+    throwsRule(() => b.make({ retention: {} }), {
+      path: 'MyStack/repo',
+      prop: 'retention',
+      rule: 'must set exactly one of keepDays',
+    });
     const c = withOrg();
-    throwsRule(() => c.make({ retention: { keepLatest: 0 } }), { path: 'MyStack/repo', prop: 'retention.keepLatest', value: '0', rule: 'must be a whole number of at least 1' });
+    throwsRule(() => c.make({ retention: { keepLatest: 0 } }), {
+      path: 'MyStack/repo',
+      prop: 'retention.keepLatest',
+      value: '0',
+      rule: 'must be a whole number of at least 1',
+    });
     const d = withOrg();
-    throwsRule(() => d.make({ retention: { keepDays: 1.5 } }), { path: 'MyStack/repo', prop: 'retention.keepDays', value: '1.5', rule: 'must be a whole number of at least 1' });
+    throwsRule(() => d.make({ retention: { keepDays: 1.5 } }), {
+      path: 'MyStack/repo',
+      prop: 'retention.keepDays',
+      value: '1.5',
+      rule: 'must be a whole number of at least 1',
+    });
   });
 
   it('rejects bad retention tag selectors', () => {
@@ -241,16 +305,68 @@ describe('SwrRepository', () => {
   it('rejects triggers that break the API rules', () => {
     const target = { workloadKind: 'deployments' as const, workloadName: 'web', namespace: 'default' };
     const cases: [Partial<SwrRepositoryProps>, string, string | undefined, string][] = [
-      [{ triggers: [{ name: 't', workload: target }] }, 'triggers[0].clusterId', '(unset)', "is required when type is 'cce'"],
+      [
+        { triggers: [{ name: 't', workload: target }] },
+        'triggers[0].clusterId',
+        '(unset)',
+        "is required when type is 'cce'",
+      ],
       // The provider derives cluster_name from cluster_id, never the reverse: a name alone breaks apply.
-      [{ triggers: [{ name: 't', workload: target, clusterName: 'prod' }] }, 'triggers[0].clusterId', '(unset)', 'the provider derives the name from the ID'],
-      [{ triggers: [{ name: 't', workload: target, type: 'cci', condition: { type: 'tag', tags: [] } }] }, 'triggers[0].condition.tags', '[]', 'must list at least one tag'],
-      [{ triggers: [{ name: 't', workload: target, type: 'cci', condition: { type: 'tag', tags: ['ok', 'no good'] } }] }, 'triggers[0].condition.tags[1]', '"no good"', 'must be a tag'],
-      [{ triggers: [{ name: 't', workload: target, type: 'cci', condition: { type: 'regular', pattern: '[' } }] }, 'triggers[0].condition.pattern', '"["', 'must be a valid regular expression'],
-      [{ triggers: [{ name: 't', workload: { ...target, workloadKind: 'jobs' as never }, type: 'cci' }] }, 'triggers[0].workload.workloadKind', '"jobs"', "must be 'deployments' or 'statefulsets'"],
-      [{ triggers: [{ name: 't', workload: { ...target, namespace: 'Shop' }, type: 'cci' }] }, 'triggers[0].workload.namespace', '"Shop"', 'Kubernetes DNS label'],
-      [{ triggers: [{ name: 't', workload: target, type: 'k8s' as never }] }, 'triggers[0].type', '"k8s"', "must be 'cce' or 'cci'"],
-      [{ triggers: [{ name: 't', workload: target, type: 'cci' }, { name: 't', workload: target, type: 'cci' }] }, 'triggers[1].name', '"t"', 'must be unique within the repository'],
+      [
+        { triggers: [{ name: 't', workload: target, clusterName: 'prod' }] },
+        'triggers[0].clusterId',
+        '(unset)',
+        'the provider derives the name from the ID',
+      ],
+      [
+        { triggers: [{ name: 't', workload: target, type: 'cci', condition: { type: 'tag', tags: [] } }] },
+        'triggers[0].condition.tags',
+        '[]',
+        'must list at least one tag',
+      ],
+      [
+        {
+          triggers: [{ name: 't', workload: target, type: 'cci', condition: { type: 'tag', tags: ['ok', 'no good'] } }],
+        },
+        'triggers[0].condition.tags[1]',
+        '"no good"',
+        'must be a tag',
+      ],
+      [
+        { triggers: [{ name: 't', workload: target, type: 'cci', condition: { type: 'regular', pattern: '[' } }] },
+        'triggers[0].condition.pattern',
+        '"["',
+        'must be a valid regular expression',
+      ],
+      [
+        { triggers: [{ name: 't', workload: { ...target, workloadKind: 'jobs' as never }, type: 'cci' }] },
+        'triggers[0].workload.workloadKind',
+        '"jobs"',
+        "must be 'deployments' or 'statefulsets'",
+      ],
+      [
+        { triggers: [{ name: 't', workload: { ...target, namespace: 'Shop' }, type: 'cci' }] },
+        'triggers[0].workload.namespace',
+        '"Shop"',
+        'Kubernetes DNS label',
+      ],
+      [
+        { triggers: [{ name: 't', workload: target, type: 'k8s' as never }] },
+        'triggers[0].type',
+        '"k8s"',
+        "must be 'cce' or 'cci'",
+      ],
+      [
+        {
+          triggers: [
+            { name: 't', workload: target, type: 'cci' },
+            { name: 't', workload: target, type: 'cci' },
+          ],
+        },
+        'triggers[1].name',
+        '"t"',
+        'must be unique within the repository',
+      ],
       [{ triggers: [{ name: '', workload: target, type: 'cci' }] }, 'triggers[0].name', '""', 'must be non-empty'],
     ];
     for (const [props, prop, value, rule] of cases) {

@@ -24,7 +24,13 @@ function terraform(dir: string, ...args: string[]): string {
     cwd: dir,
     encoding: 'utf8',
     timeout: 120_000,
-    env: { ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', TF_INPUT: '0', TF_CLI_CONFIG_FILE: '/dev/null' },
+    env: {
+      ...process.env,
+      TF_IN_AUTOMATION: '1',
+      CHECKPOINT_DISABLE: '1',
+      TF_INPUT: '0',
+      TF_CLI_CONFIG_FILE: '/dev/null',
+    },
   });
   assert.equal(run.status, 0, `terraform ${args.join(' ')} failed:\n${run.stdout}\n${run.stderr}`);
   return run.stdout;
@@ -78,7 +84,10 @@ describe('terraform on synthesized stacks', () => {
     terraform(dir, 'validate', '-no-color');
     terraform(dir, 'apply', '-auto-approve', '-input=false', '-no-color');
     const auth = join(app, 'auth.json');
-    assert.equal(readFileSync(calls, 'utf8'), `copy docker.io/library/nginx:1.27 127.0.0.1:5999/mirror/nginx:1.27 --auth ${auth} --insecure\n`);
+    assert.equal(
+      readFileSync(calls, 'utf8'),
+      `copy docker.io/library/nginx:1.27 127.0.0.1:5999/mirror/nginx:1.27 --auth ${auth} --insecure\n`,
+    );
     const state = readFileSync(join(dir, 'terraform.tfstate'), 'utf8');
     assert.doesNotMatch(state, /auth\.json|password/, 'the state holds triggers, not the command or credentials');
 
@@ -86,11 +95,27 @@ describe('terraform on synthesized stacks', () => {
     assert.equal(readFileSync(calls, 'utf8').split('\n').length - 1, 1, 'unchanged inputs: no second copy');
 
     // A new lock entry pins the source digest: the trigger changes and the copy runs again, by digest.
-    writeFileSync(lock, JSON.stringify({ version: 1, images: { '127.0.0.1:5999/mirror/nginx:1.27': { source: 'docker.io/library/nginx:1.27', sourceDigest: D1, digest: D1, platforms: [] } } }));
+    writeFileSync(
+      lock,
+      JSON.stringify({
+        version: 1,
+        images: {
+          '127.0.0.1:5999/mirror/nginx:1.27': {
+            source: 'docker.io/library/nginx:1.27',
+            sourceDigest: D1,
+            digest: D1,
+            platforms: [],
+          },
+        },
+      }),
+    );
     const dir2 = fullSynth(build()).dir;
     spawnSync('cp', ['-r', join(dir, '.terraform'), join(dir, 'terraform.tfstate'), dir2]);
     terraform(dir2, 'apply', '-auto-approve', '-input=false', '-no-color');
-    assert.equal(readFileSync(calls, 'utf8').split('\n')[1], `copy docker.io/library/nginx@${D1} 127.0.0.1:5999/mirror/nginx:1.27 --auth ${auth} --insecure`);
+    assert.equal(
+      readFileSync(calls, 'utf8').split('\n')[1],
+      `copy docker.io/library/nginx@${D1} 127.0.0.1:5999/mirror/nginx:1.27 --auth ${auth} --insecure`,
+    );
   });
 
   it('copies between loopback registries on terraform apply with the real swr-sync', async (t) => {

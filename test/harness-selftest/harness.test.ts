@@ -97,12 +97,16 @@ describe('ImageBuilder', () => {
       assert.deepEqual(await builder.readBlob(image.digest), image.bytes);
       const manifest = JSON.parse(image.bytes.toString('utf8'));
       const config = JSON.parse((await builder.readBlob(image.config.digest)).toString('utf8'));
-      assert.deepEqual(config.rootfs.diff_ids, image.layers.map((l) => l.diffId));
+      assert.deepEqual(
+        config.rootfs.diff_ids,
+        image.layers.map((l) => l.diffId),
+      );
       assert.equal(config.architecture, 'amd64');
       assert.equal(config.os, 'linux');
-      const expected = format === 'docker'
-        ? [MediaType.dockerManifest, MediaType.dockerConfig, MediaType.dockerLayer]
-        : [MediaType.ociManifest, MediaType.ociConfig, MediaType.ociLayer];
+      const expected =
+        format === 'docker'
+          ? [MediaType.dockerManifest, MediaType.dockerConfig, MediaType.dockerLayer]
+          : [MediaType.ociManifest, MediaType.ociConfig, MediaType.ociLayer];
       assert.deepEqual([manifest.mediaType, manifest.config.mediaType, manifest.layers[0].mediaType], expected);
       assert.equal(manifest.layers[0].diffId, undefined, 'diffId is not serialized');
       const again = await builder.image({ format, layers: 2, layerSize: 2048, seed: `cfg-${format}` });
@@ -119,7 +123,10 @@ describe('ImageBuilder', () => {
     assert.deepEqual(amd64.platform, { architecture: 'amd64', os: 'linux' });
     assert.deepEqual(arm64.platform, { architecture: 'arm64', os: 'linux', variant: 'v8' });
     assert.deepEqual(index.children[0]!.layers.slice(0, 2), index.children[1]!.layers.slice(0, 2), 'shared layers');
-    for (const [att, image] of [[att1, amd64], [att2, arm64]]) {
+    for (const [att, image] of [
+      [att1, amd64],
+      [att2, arm64],
+    ]) {
       assert.deepEqual(att.platform, { architecture: 'unknown', os: 'unknown' });
       assert.equal(att.annotations['vnd.docker.reference.type'], 'attestation-manifest');
       assert.equal(att.annotations['vnd.docker.reference.digest'], image.digest);
@@ -145,8 +152,10 @@ describe('ImageBuilder', () => {
     await builder.tag('selftest', image);
     await builder.tag('selftest', image);
     const layout = JSON.parse(await readFile(join(builder.dir, 'index.json'), 'utf8'));
-    const named = layout.manifests.filter((d: { annotations?: Record<string, string> }) =>
-      d.annotations?.['org.opencontainers.image.ref.name'] === 'selftest');
+    const named = layout.manifests.filter(
+      (d: { annotations?: Record<string, string> }) =>
+        d.annotations?.['org.opencontainers.image.ref.name'] === 'selftest',
+    );
     assert.equal(named.length, 1);
     assert.equal(named[0].digest, image.digest);
     assert.ok(existsSync(join(builder.dir, 'oci-layout')));
@@ -194,7 +203,10 @@ for (const auth of ['none', 'basic', 'token'] as const) {
         const lost = image.layers[1]!.digest;
         const res = await fetch(`${registry.url}/v2/selftest/victim/blobs/${lost}`, { method: 'DELETE' });
         assert.equal(res.status, 202);
-        assert.deepEqual(await verifyImageComplete(registry, 'selftest/victim', 'v1'), { digest: image.digest, missing: [lost] });
+        assert.deepEqual(await verifyImageComplete(registry, 'selftest/victim', 'v1'), {
+          digest: image.digest,
+          missing: [lost],
+        });
         assert.equal((await verifyImageComplete(registry, 'selftest/victim', 'nope')).missing[0], 'nope');
       });
 
@@ -212,11 +224,15 @@ for (const auth of ['none', 'basic', 'token'] as const) {
 
     if (auth === 'basic') {
       test('a wrong or missing password gets 401, and the password never reaches a log', async () => {
-        const wrong = await fetch(`${registry.url}/v2/`, { headers: { authorization: basicAuth(registry.username!, 'wrong') } });
+        const wrong = await fetch(`${registry.url}/v2/`, {
+          headers: { authorization: basicAuth(registry.username!, 'wrong') },
+        });
         assert.equal(wrong.status, 401);
         assert.equal((await fetch(`${registry.url}/v2/`)).status, 401);
         assert.equal((await fetchManifest({ ...registry, password: 'wrong' }, 'selftest/docker', 'v1')).status, 401);
-        const right = await fetch(`${registry.url}/v2/`, { headers: { authorization: basicAuth(registry.username!, registry.password!) } });
+        const right = await fetch(`${registry.url}/v2/`, {
+          headers: { authorization: basicAuth(registry.username!, registry.password!) },
+        });
         assert.equal(right.status, 200);
         assert.equal(registry.username, 'tester');
         assert.ok(registry.password!.length >= 16);
@@ -236,7 +252,10 @@ for (const auth of ['none', 'basic', 'token'] as const) {
         assert.equal(token, access_token);
         assert.equal(expires_in, 300);
         assert.equal(typeof issued_at, 'string');
-        const [header, claims] = String(token).split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString('utf8')));
+        const [header, claims] = String(token)
+          .split('.')
+          .slice(0, 2)
+          .map((p) => JSON.parse(Buffer.from(p, 'base64url').toString('utf8')));
         assert.equal(header.alg, 'RS256');
         assert.equal(header.kid, server.keyId);
         assert.equal(claims.aud, 'test-registry');
@@ -244,8 +263,14 @@ for (const auth of ['none', 'basic', 'token'] as const) {
         assert.deepEqual(claims.access, [{ type: 'repository', name: 'selftest/docker', actions: ['pull'] }]);
 
         const bearer = { authorization: `Bearer ${String(token)}` };
-        assert.equal((await fetch(`${registry.url}/v2/selftest/docker/manifests/v1`, { method: 'HEAD', headers: bearer })).status, 200);
-        const upload = await fetch(`${registry.url}/v2/selftest/docker/blobs/uploads/`, { method: 'POST', headers: bearer });
+        assert.equal(
+          (await fetch(`${registry.url}/v2/selftest/docker/manifests/v1`, { method: 'HEAD', headers: bearer })).status,
+          200,
+        );
+        const upload = await fetch(`${registry.url}/v2/selftest/docker/blobs/uploads/`, {
+          method: 'POST',
+          headers: bearer,
+        });
         assert.ok(upload.status === 401 || upload.status === 403, `pull-only POST answered ${upload.status}`);
 
         const wrong = await fetch(`${server.url}?service=test-registry&scope=repository:x:pull`, {
@@ -267,7 +292,9 @@ for (const auth of ['none', 'basic', 'token'] as const) {
         assert.equal(form.status, 200);
         assert.equal(typeof ((await form.json()) as { access_token?: unknown }).access_token, 'string');
 
-        assert.ok(server.requests.some((r) => r.user === 'tester' && r.scope.includes('repository:selftest/docker:pull,push')));
+        assert.ok(
+          server.requests.some((r) => r.user === 'tester' && r.scope.includes('repository:selftest/docker:pull,push')),
+        );
         assert.ok(!JSON.stringify(server.requests).includes(registry.password!), 'requests never record the password');
       });
 
@@ -278,7 +305,8 @@ for (const auth of ['none', 'basic', 'token'] as const) {
             headers: { authorization: basicAuth(shortLived.username!, shortLived.password!) },
           });
           const { token } = (await answer.json()) as { token: string };
-          const probe = () => fetch(`${shortLived.url}/v2/r/tags/list`, { headers: { authorization: `Bearer ${token}` } });
+          const probe = () =>
+            fetch(`${shortLived.url}/v2/r/tags/list`, { headers: { authorization: `Bearer ${token}` } });
           assert.equal((await probe()).status, 404, 'valid token, unknown repository');
           await new Promise((resolve) => setTimeout(resolve, 2100));
           assert.equal((await probe()).status, 401);
@@ -321,7 +349,9 @@ describe('proxy', () => {
       assert.ok(puts.every((r) => r.status === 201 && r.authorization === 'Basic'));
       assert.ok(proxy.requests.some((r) => r.status === 401 && r.authorization === undefined));
       assert.ok(!JSON.stringify(proxy.requests).includes(registry.password!));
-      assert.ok(!JSON.stringify(proxy.requests).includes(Buffer.from(`tester:${registry.password!}`).toString('base64')));
+      assert.ok(
+        !JSON.stringify(proxy.requests).includes(Buffer.from(`tester:${registry.password!}`).toString('base64')),
+      );
       assert.equal((await fetchManifest(registry, 'selftest/proxied', 'v1')).digest, image.digest);
       proxy.reset();
       assert.equal(proxy.requests.length, 0);
@@ -339,7 +369,8 @@ describe('proxy', () => {
     const proxy = await startProxy({
       target: registry.url,
       fault: (req) => {
-        if (req.path === '/v2/' && failures-- > 0) return { status: 503, headers: { 'retry-after': '1' }, body: 'busy' };
+        if (req.path === '/v2/' && failures-- > 0)
+          return { status: 503, headers: { 'retry-after': '1' }, body: 'busy' };
         if (req.path === '/v2/reset') return { reset: true };
         if (req.path === blobPath && req.method === 'GET') return { resetAfterBytes: 1000 };
         return undefined;
@@ -352,7 +383,10 @@ describe('proxy', () => {
       assert.equal(busy.headers.get('retry-after'), '1');
       assert.equal(await busy.text(), 'busy');
       assert.equal((await fetch(`${proxy.url}/v2/`, { headers: auth })).status, 200);
-      assert.deepEqual(proxy.requests.map((r) => r.status), [503, 200]);
+      assert.deepEqual(
+        proxy.requests.map((r) => r.status),
+        [503, 200],
+      );
 
       await assert.rejects(fetch(`${proxy.url}/v2/reset`));
 
@@ -385,7 +419,10 @@ describe('proxy', () => {
       const ranged = await fetch(location, { headers: { range: 'bytes=100-199' } });
       assert.equal(ranged.status, 206);
       assert.deepEqual(Buffer.from(await ranged.arrayBuffer()), body.subarray(100, 200));
-      assert.deepEqual(origin.requests.map((r) => r.authorization), [false, false]);
+      assert.deepEqual(
+        origin.requests.map((r) => r.authorization),
+        [false, false],
+      );
       assert.equal((await fetch(`${origin.url}/blobs/sha256/${'0'.repeat(64)}`)).status, 404);
     } finally {
       await proxy.stop();

@@ -32,7 +32,12 @@ export interface HostileRequest {
 }
 
 /** Answers a request itself and returns true, or returns false to let the default registry behaviour answer. */
-export type HostileHandler = (req: IncomingMessage, res: ServerResponse, request: HostileRequest, server: HostileRegistry) => boolean | Promise<boolean>;
+export type HostileHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  request: HostileRequest,
+  server: HostileRegistry,
+) => boolean | Promise<boolean>;
 
 export interface HostileRegistryOptions {
   readonly tls?: TestCertificates;
@@ -43,7 +48,12 @@ export interface HostileRegistryOptions {
    */
   readonly auth?:
     | { readonly kind: 'basic'; readonly username: string; readonly password: string }
-    | { readonly kind: 'bearer'; readonly realm: string | (() => string); readonly service: string; readonly token: string };
+    | {
+        readonly kind: 'bearer';
+        readonly realm: string | (() => string);
+        readonly service: string;
+        readonly token: string;
+      };
 }
 
 export interface BuiltImage {
@@ -79,23 +89,41 @@ export function sha256(bytes: Buffer): string {
 /** One image's bytes (config, one layer, manifest), different for every seed; nothing is stored. */
 export function buildImage(seed: string): BuiltImage {
   const layer = Buffer.concat([Buffer.from(`layer ${seed}\n`), randomBytes(512)]);
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(layer)] }, config: { Labels: { seed } } }));
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: MEDIA.ociManifest,
-    config: { mediaType: MEDIA.ociConfig, digest: sha256(config), size: config.length },
-    layers: [{ mediaType: MEDIA.ociLayer, digest: sha256(layer), size: layer.length }],
-  }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [sha256(layer)] },
+      config: { Labels: { seed } },
+    }),
+  );
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA.ociManifest,
+      config: { mediaType: MEDIA.ociConfig, digest: sha256(config), size: config.length },
+      layers: [{ mediaType: MEDIA.ociLayer, digest: sha256(layer), size: layer.length }],
+    }),
+  );
   return { digest: sha256(manifest), bytes: manifest, mediaType: MEDIA.ociManifest, blobs: [config, layer] };
 }
 
 /** An OCI index over `children` descriptors, as bytes (descriptors are written as given: a test may lie in them). */
-export function indexBytes(children: ReadonlyArray<{ digest: string; size: number; mediaType?: string; platform?: unknown }>): Buffer {
-  return Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: MEDIA.ociIndex,
-    manifests: children.map((c) => ({ mediaType: c.mediaType ?? MEDIA.ociManifest, digest: c.digest, size: c.size, ...(c.platform ? { platform: c.platform } : {}) })),
-  }));
+export function indexBytes(
+  children: ReadonlyArray<{ digest: string; size: number; mediaType?: string; platform?: unknown }>,
+): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA.ociIndex,
+      manifests: children.map((c) => ({
+        mediaType: c.mediaType ?? MEDIA.ociManifest,
+        digest: c.digest,
+        size: c.size,
+        ...(c.platform ? { platform: c.platform } : {}),
+      })),
+    }),
+  );
 }
 
 const ROUTE = /^\/v2\/(.+)\/(manifests|blobs|tags|referrers)\/([^?]*)$/;
@@ -112,7 +140,8 @@ export async function startHostileRegistry(options: HostileRegistryOptions = {})
     const auth = options.auth;
     if (!auth) return true;
     const header = req.headers.authorization ?? '';
-    if (auth.kind === 'basic') return header === `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+    if (auth.kind === 'basic')
+      return header === `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
     return header === `Bearer ${auth.token}`;
   };
   const challenge = (): string => {
@@ -124,7 +153,11 @@ export async function startHostileRegistry(options: HostileRegistryOptions = {})
 
   const defaultAnswer = (req: IncomingMessage, res: ServerResponse, url: URL): void => {
     if (!authorized(req)) {
-      res.writeHead(401, { 'www-authenticate': challenge(), 'content-type': 'application/json', 'docker-distribution-api-version': 'registry/2.0' });
+      res.writeHead(401, {
+        'www-authenticate': challenge(),
+        'content-type': 'application/json',
+        'docker-distribution-api-version': 'registry/2.0',
+      });
       res.end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
       return;
     }
@@ -143,14 +176,22 @@ export async function startHostileRegistry(options: HostileRegistryOptions = {})
     if (kind === 'manifests') {
       const found = manifests.get(`${repository}@${ref}`);
       if (!found) return notFound('MANIFEST_UNKNOWN');
-      res.writeHead(200, { 'content-type': found.mediaType, 'content-length': found.bytes.length, 'docker-content-digest': sha256(found.bytes) });
+      res.writeHead(200, {
+        'content-type': found.mediaType,
+        'content-length': found.bytes.length,
+        'docker-content-digest': sha256(found.bytes),
+      });
       res.end(req.method === 'HEAD' ? undefined : found.bytes);
       return;
     }
     if (kind === 'blobs') {
       const found = blobs.get(ref);
       if (!found) return notFound('BLOB_UNKNOWN');
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': found.length, 'docker-content-digest': ref });
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': found.length,
+        'docker-content-digest': ref,
+      });
       res.end(req.method === 'HEAD' ? undefined : found);
       return;
     }
@@ -166,7 +207,13 @@ export async function startHostileRegistry(options: HostileRegistryOptions = {})
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const recorded: HostileRequest = { method: req.method ?? 'GET', path: req.url ?? '/', url, authorization: req.headers.authorization, at: Date.now() };
+    const recorded: HostileRequest = {
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      url,
+      authorization: req.headers.authorization,
+      at: Date.now(),
+    };
     requests.push(recorded);
     res.on('error', () => undefined);
     req.resume();
@@ -233,7 +280,12 @@ export async function startHostileRegistry(options: HostileRegistryOptions = {})
  * Writes `chunk` again and again, honouring back-pressure, until the client goes away (or `limit` bytes, a safety
  * net for a broken client under test). Resolves with the bytes written.
  */
-export function writeEndless(registry: HostileRegistry, res: ServerResponse, chunk: Buffer, limit = 8 * 1024 ** 3): Promise<number> {
+export function writeEndless(
+  registry: HostileRegistry,
+  res: ServerResponse,
+  chunk: Buffer,
+  limit = 8 * 1024 ** 3,
+): Promise<number> {
   return new Promise((resolve) => {
     let sent = 0;
     let closed = false;
@@ -257,7 +309,13 @@ export function writeEndless(registry: HostileRegistry, res: ServerResponse, chu
 }
 
 /** Writes `bytes` a few at a time, one slice every `intervalMs`, then ends (or stops when the client leaves). */
-export function writeDrip(registry: HostileRegistry, res: ServerResponse, bytes: Buffer, slice: number, intervalMs: number): void {
+export function writeDrip(
+  registry: HostileRegistry,
+  res: ServerResponse,
+  bytes: Buffer,
+  slice: number,
+  intervalMs: number,
+): void {
   let offset = 0;
   const timer = setInterval(() => {
     if (res.destroyed || offset >= bytes.length) {

@@ -200,7 +200,9 @@ export class ImageBuilder {
     const layers = Array.isArray(opts.layers)
       ? opts.layers
       : await Promise.all(
-          Array.from({ length: opts.layers ?? 1 }, (_, i) => this.layer({ size: opts.layerSize ?? 1024, seed: `${seed}/layer-${i}` })),
+          Array.from({ length: opts.layers ?? 1 }, (_, i) =>
+            this.layer({ size: opts.layerSize ?? 1024, seed: `${seed}/layer-${i}` }),
+          ),
         );
     for (const layer of layers) {
       if (layer.diffId === undefined) throw new Error(`image: layer ${layer.digest} has no diffId`);
@@ -208,22 +210,24 @@ export class ImageBuilder {
     const docker = opts.format === 'docker';
 
     // image-spec `config.md`; Docker's image v1.2 config has the same shape for these fields.
-    const config = descriptorOf(await this.writeJson(
-      docker ? MediaType.dockerConfig : MediaType.ociConfig,
-      {
-        created: EPOCH,
-        architecture: platform.architecture,
-        ...(platform.variant !== undefined && { variant: platform.variant }),
-        os: platform.os,
-        config: {
-          Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
-          Labels: { [SEED_LABEL]: seed },
+    const config = descriptorOf(
+      await this.writeJson(
+        docker ? MediaType.dockerConfig : MediaType.ociConfig,
+        {
+          created: EPOCH,
+          architecture: platform.architecture,
+          ...(platform.variant !== undefined && { variant: platform.variant }),
+          os: platform.os,
+          config: {
+            Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+            Labels: { [SEED_LABEL]: seed },
+          },
+          rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+          history: layers.map(() => ({ created: EPOCH, created_by: 'test harness' })),
         },
-        rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
-        history: layers.map(() => ({ created: EPOCH, created_by: 'test harness' })),
-      },
-      0,
-    ));
+        0,
+      ),
+    );
     const layerType = docker ? MediaType.dockerLayer : MediaType.ociLayer;
     const typedLayers = layers.map((l) => ({ ...l, mediaType: layerType }));
     const mediaType = docker ? MediaType.dockerManifest : MediaType.ociManifest;
@@ -289,10 +293,19 @@ export class ImageBuilder {
     const manifests = await Promise.all(
       platforms.map(async (platform) => {
         const own = await this.layer({ size, seed: `${seed}/${platform.architecture}` });
-        return this.image({ format: opts.format, layers: [...shared, own], platform, seed: `${seed}/${platform.architecture}` });
+        return this.image({
+          format: opts.format,
+          layers: [...shared, own],
+          platform,
+          seed: `${seed}/${platform.architecture}`,
+        });
       }),
     );
-    return this.index({ format: opts.format, manifests, ...(opts.attestation !== undefined && { attestation: opts.attestation }) });
+    return this.index({
+      format: opts.format,
+      manifests,
+      ...(opts.attestation !== undefined && { attestation: opts.attestation }),
+    });
   }
 
   /**
@@ -302,16 +315,21 @@ export class ImageBuilder {
   async artifact(opts: ArtifactOptions = {}): Promise<BuiltManifest> {
     const seed = opts.seed ?? randomBytes(8).toString('hex');
     const artifactType = opts.artifactType ?? 'application/vnd.example.sbom.v1';
-    const config: Descriptor = { ...descriptorOf(await this.writeBlob(MediaType.ociEmpty, EMPTY_JSON)), data: EMPTY_JSON.toString('base64') };
+    const config: Descriptor = {
+      ...descriptorOf(await this.writeBlob(MediaType.ociEmpty, EMPTY_JSON)),
+      data: EMPTY_JSON.toString('base64'),
+    };
     const sbom = opts.payload
       ? await this.writeBlob(opts.payload.mediaType, opts.payload.bytes)
       : await this.writeJson(
-        'application/vnd.example.sbom+json',
-        { spdxVersion: 'SPDX-2.3', name: `harness-${seed}`, packages: [{ name: 'example', versionInfo: '1.0.0' }] },
-        0,
-      );
+          'application/vnd.example.sbom+json',
+          { spdxVersion: 'SPDX-2.3', name: `harness-${seed}`, packages: [{ name: 'example', versionInfo: '1.0.0' }] },
+          0,
+        );
     const payload: Descriptor = {
-      mediaType: sbom.mediaType, digest: sbom.digest, size: sbom.size,
+      mediaType: sbom.mediaType,
+      digest: sbom.digest,
+      size: sbom.size,
       ...(opts.payload?.annotations !== undefined && { annotations: opts.payload.annotations }),
     };
     const manifest = {
@@ -341,10 +359,18 @@ export class ImageBuilder {
     const hex = opts.subject.digest.slice('sha256:'.length);
     let layer: Descriptor & { bytes: Buffer };
     if (opts.kind === 'sig') {
-      const claim = await this.writeJson('application/vnd.dev.cosign.simplesigning.v1+json', {
-        critical: { identity: { 'docker-reference': 'harness/image' }, image: { 'docker-manifest-digest': opts.subject.digest }, type: 'cosign container image signature' },
-        optional: { seed },
-      }, 0);
+      const claim = await this.writeJson(
+        'application/vnd.dev.cosign.simplesigning.v1+json',
+        {
+          critical: {
+            identity: { 'docker-reference': 'harness/image' },
+            image: { 'docker-manifest-digest': opts.subject.digest },
+            type: 'cosign container image signature',
+          },
+          optional: { seed },
+        },
+        0,
+      );
       layer = { ...claim, annotations: { 'dev.cosignproject.cosign/signature': signature } };
     } else if (opts.kind === 'att') {
       const statement = {
@@ -353,23 +379,46 @@ export class ImageBuilder {
         subject: [{ name: 'harness/image', digest: { sha256: hex } }],
         predicate: { builder: { id: `harness-${seed}` } },
       };
-      const envelope = await this.writeJson('application/vnd.dsse.envelope.v1+json', {
-        payloadType: 'application/vnd.in-toto+json',
-        payload: Buffer.from(JSON.stringify(statement)).toString('base64'),
-        signatures: [{ keyid: '', sig: signature }],
-      }, 0);
+      const envelope = await this.writeJson(
+        'application/vnd.dsse.envelope.v1+json',
+        {
+          payloadType: 'application/vnd.in-toto+json',
+          payload: Buffer.from(JSON.stringify(statement)).toString('base64'),
+          signatures: [{ keyid: '', sig: signature }],
+        },
+        0,
+      );
       layer = { ...envelope, annotations: { predicateType: statement.predicateType } };
     } else {
-      layer = await this.writeJson('text/spdx+json', {
-        spdxVersion: 'SPDX-2.3', SPDXID: 'SPDXRef-DOCUMENT', name: `harness-${seed}`, packages: [{ name: 'example', SPDXID: 'SPDXRef-example', versionInfo: '1.0.0' }],
-      }, 0);
+      layer = await this.writeJson(
+        'text/spdx+json',
+        {
+          spdxVersion: 'SPDX-2.3',
+          SPDXID: 'SPDXRef-DOCUMENT',
+          name: `harness-${seed}`,
+          packages: [{ name: 'example', SPDXID: 'SPDXRef-example', versionInfo: '1.0.0' }],
+        },
+        0,
+      );
     }
-    const config = descriptorOf(await this.writeJson(MediaType.ociConfig, {
-      architecture: '', created: '0001-01-01T00:00:00Z', history: [{ created: '0001-01-01T00:00:00Z' }], os: '',
-      rootfs: { type: 'layers', diff_ids: [layer.digest] }, config: {},
-    }, 0));
+    const config = descriptorOf(
+      await this.writeJson(
+        MediaType.ociConfig,
+        {
+          architecture: '',
+          created: '0001-01-01T00:00:00Z',
+          history: [{ created: '0001-01-01T00:00:00Z' }],
+          os: '',
+          rootfs: { type: 'layers', diff_ids: [layer.digest] },
+          config: {},
+        },
+        0,
+      ),
+    );
     const layerDescriptor: Descriptor = {
-      mediaType: layer.mediaType, digest: layer.digest, size: layer.size,
+      mediaType: layer.mediaType,
+      digest: layer.digest,
+      size: layer.size,
       ...(layer.annotations !== undefined && { annotations: layer.annotations }),
     };
     const written = await this.writeJson(
@@ -385,7 +434,9 @@ export class ImageBuilder {
     const refName = 'org.opencontainers.image.ref.name';
     const write = async (): Promise<void> => {
       const file = join(this.dir, 'index.json');
-      const layoutIndex = JSON.parse(await readFile(file, 'utf8')) as { manifests: Array<Record<string, unknown> & Partial<Descriptor>> };
+      const layoutIndex = JSON.parse(await readFile(file, 'utf8')) as {
+        manifests: Array<Record<string, unknown> & Partial<Descriptor>>;
+      };
       layoutIndex.manifests = layoutIndex.manifests.filter((d) => d.annotations?.[refName] !== name);
       layoutIndex.manifests.push(
         wire({
@@ -463,7 +514,12 @@ export class ImageBuilder {
     const config = descriptorOf(
       await this.writeJson(
         MediaType.ociConfig,
-        { architecture: 'unknown', os: 'unknown', config: {}, rootfs: { type: 'layers', diff_ids: [statement.digest] } },
+        {
+          architecture: 'unknown',
+          os: 'unknown',
+          config: {},
+          rootfs: { type: 'layers', diff_ids: [statement.digest] },
+        },
         0,
       ),
     );

@@ -75,13 +75,20 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     const url = new URL(req.url ?? '/', 'http://localhost');
     const presented = Buffer.from(req.headers.authorization ?? '');
     const authorized = presented.length === expected.length && timingSafeEqual(presented, expected);
-    requests.push({ method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), authorized });
+    requests.push({
+      method: req.method ?? '',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      authorized,
+    });
     if (options.silent) return;
-    if (options.echoAuthorization) return status(res, 403, 'Forbidden', `denied for credentials "${req.headers.authorization ?? ''}"`);
+    if (options.echoAuthorization)
+      return status(res, 403, 'Forbidden', `denied for credentials "${req.headers.authorization ?? ''}"`);
     if (!authorized) return status(res, 401, 'Unauthorized', 'Unauthorized');
 
     const match = /^\/(?:api\/v1|apis\/(apps|batch)\/v1)(?:\/namespaces\/([a-z0-9-]+))?\/([a-z]+)$/.exec(url.pathname);
-    const resource = match && RESOURCES.find((r) => r.plural === match[3] && r.group === (match[1] ? `${match[1]}/v1` : 'v1'));
+    const resource =
+      match && RESOURCES.find((r) => r.plural === match[3] && r.group === (match[1] ? `${match[1]}/v1` : 'v1'));
     if (req.method !== 'GET' || !match || !resource || options.notServed?.includes(resource.plural)) {
       return status(res, 404, 'NotFound', 'the server could not find the requested resource');
     }
@@ -89,12 +96,21 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     if (options.forbidden?.includes(resource.plural)) {
       const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
       const group = resource.group.includes('/') ? `"${resource.group.split('/')[0]}"` : '""';
-      return status(res, 403, 'Forbidden', `${resource.plural}${group === '""' ? '' : `.${resource.group.split('/')[0]}`} is forbidden: User "system:serviceaccount:ci:reader" cannot list resource "${resource.plural}" in API group ${group} ${scope}`);
+      return status(
+        res,
+        403,
+        'Forbidden',
+        `${resource.plural}${group === '""' ? '' : `.${resource.group.split('/')[0]}`} is forbidden: User "system:serviceaccount:ci:reader" cannot list resource "${resource.plural}" in API group ${group} ${scope}`,
+      );
     }
 
-    const all = objects.filter((o) => o.kind === resource.kind && (!namespace || o.object.metadata.namespace === namespace)).map((o) => o.object);
+    const all = objects
+      .filter((o) => o.kind === resource.kind && (!namespace || o.object.metadata.namespace === namespace))
+      .map((o) => o.object);
     const limit = Number(url.searchParams.get('limit') ?? 0);
-    const start = url.searchParams.has('continue') ? Number(Buffer.from(url.searchParams.get('continue') ?? '', 'base64url').toString()) : 0;
+    const start = url.searchParams.has('continue')
+      ? Number(Buffer.from(url.searchParams.get('continue') ?? '', 'base64url').toString())
+      : 0;
     const size = limit > 0 ? Math.min(limit, maxPage) : all.length;
     const items = all.slice(start, start + size);
     const remaining = all.length - start - items.length;
@@ -127,7 +143,11 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
 
 function json(res: ServerResponse, code: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'audit-id': '5b0a6f3e-6c1e-4c3c-9a55-0d8f6c7b1e42' });
+  res.writeHead(code, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'audit-id': '5b0a6f3e-6c1e-4c3c-9a55-0d8f6c7b1e42',
+  });
   res.end(text);
 }
 
@@ -185,7 +205,10 @@ function template(name: string, spec: unknown) {
 }
 
 function recordedObjects(): Recorded[] {
-  const webSpec = podSpec([container('web', 'nginx:1.27', { ports: [{ containerPort: 80, protocol: 'TCP' }] })], [container('wait-db', 'busybox:1.36', { command: ['sh', '-c', 'until nc -z db 5432; do sleep 1; done'] })]);
+  const webSpec = podSpec(
+    [container('web', 'nginx:1.27', { ports: [{ containerPort: 80, protocol: 'TCP' }] })],
+    [container('wait-db', 'busybox:1.36', { command: ['sh', '-c', 'until nc -z db 5432; do sleep 1; done'] })],
+  );
   const deployment = (namespace: string, name: string, spec: unknown): Recorded => ({
     kind: 'Deployment',
     object: {
@@ -201,10 +224,32 @@ function recordedObjects(): Recorded[] {
       status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 },
     },
   });
-  const pod = (namespace: string, name: string, spec: Record<string, unknown>, owner?: { kind: string; name: string }): Recorded => ({
+  const pod = (
+    namespace: string,
+    name: string,
+    spec: Record<string, unknown>,
+    owner?: { kind: string; name: string },
+  ): Recorded => ({
     kind: 'Pod',
     object: {
-      metadata: meta(namespace, name, owner ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: owner.kind, name: owner.name, uid: '7d1f0c55-2b8e-4a51-8f0e-3c9d2e6b4a17', controller: true, blockOwnerDeletion: true }] } : {}),
+      metadata: meta(
+        namespace,
+        name,
+        owner
+          ? {
+              ownerReferences: [
+                {
+                  apiVersion: 'apps/v1',
+                  kind: owner.kind,
+                  name: owner.name,
+                  uid: '7d1f0c55-2b8e-4a51-8f0e-3c9d2e6b4a17',
+                  controller: true,
+                  blockOwnerDeletion: true,
+                },
+              ],
+            }
+          : {},
+      ),
       spec: { ...spec, nodeName: 'node-1', serviceAccountName: 'default' },
       status: { phase: 'Running', hostIP: '192.168.0.11', podIP: '10.0.0.23', qosClass: 'BestEffort' },
     },
@@ -216,15 +261,33 @@ function recordedObjects(): Recorded[] {
       kind: 'StatefulSet',
       object: {
         metadata: meta('shop', 'db'),
-        spec: { replicas: 1, serviceName: 'db', selector: { matchLabels: { 'app.kubernetes.io/name': 'db' } }, template: template('db', podSpec([container('postgres', 'docker.io/library/postgres:16.4')])), podManagementPolicy: 'OrderedReady' },
-        status: { observedGeneration: 1, replicas: 1, readyReplicas: 1, currentRevision: 'db-6d9f7c8b5', updateRevision: 'db-6d9f7c8b5' },
+        spec: {
+          replicas: 1,
+          serviceName: 'db',
+          selector: { matchLabels: { 'app.kubernetes.io/name': 'db' } },
+          template: template('db', podSpec([container('postgres', 'docker.io/library/postgres:16.4')])),
+          podManagementPolicy: 'OrderedReady',
+        },
+        status: {
+          observedGeneration: 1,
+          replicas: 1,
+          readyReplicas: 1,
+          currentRevision: 'db-6d9f7c8b5',
+          updateRevision: 'db-6d9f7c8b5',
+        },
       },
     },
     {
       kind: 'DaemonSet',
       object: {
         metadata: meta('ops', 'node-exporter'),
-        spec: { selector: { matchLabels: { 'app.kubernetes.io/name': 'node-exporter' } }, template: template('node-exporter', podSpec([container('node-exporter', 'quay.io/prometheus/node-exporter:v1.8.2')])) },
+        spec: {
+          selector: { matchLabels: { 'app.kubernetes.io/name': 'node-exporter' } },
+          template: template(
+            'node-exporter',
+            podSpec([container('node-exporter', 'quay.io/prometheus/node-exporter:v1.8.2')]),
+          ),
+        },
         status: { currentNumberScheduled: 3, numberMisscheduled: 0, desiredNumberScheduled: 3, numberReady: 3 },
       },
     },
@@ -232,7 +295,10 @@ function recordedObjects(): Recorded[] {
       kind: 'DaemonSet',
       object: {
         metadata: meta('kube-system', 'kube-proxy'),
-        spec: { selector: { matchLabels: { 'k8s-app': 'kube-proxy' } }, template: template('kube-proxy', podSpec([container('kube-proxy', 'registry.k8s.io/kube-proxy:v1.31.1')])) },
+        spec: {
+          selector: { matchLabels: { 'k8s-app': 'kube-proxy' } },
+          template: template('kube-proxy', podSpec([container('kube-proxy', 'registry.k8s.io/kube-proxy:v1.31.1')])),
+        },
         status: { currentNumberScheduled: 3, numberMisscheduled: 0, desiredNumberScheduled: 3, numberReady: 3 },
       },
     },
@@ -240,7 +306,15 @@ function recordedObjects(): Recorded[] {
       kind: 'Job',
       object: {
         metadata: meta('ops', 'migrate'),
-        spec: { parallelism: 1, completions: 1, backoffLimit: 6, template: template('migrate', { ...podSpec([container('migrate', `ghcr.io/acme/migrate@${MIGRATE_DIGEST}`)]), restartPolicy: 'Never' }) },
+        spec: {
+          parallelism: 1,
+          completions: 1,
+          backoffLimit: 6,
+          template: template('migrate', {
+            ...podSpec([container('migrate', `ghcr.io/acme/migrate@${MIGRATE_DIGEST}`)]),
+            restartPolicy: 'Never',
+          }),
+        },
         status: { succeeded: 1, startTime: '2024-11-02T08:15:00Z', completionTime: '2024-11-02T08:15:31Z' },
       },
     },
@@ -252,7 +326,15 @@ function recordedObjects(): Recorded[] {
           schedule: '0 3 * * *',
           concurrencyPolicy: 'Forbid',
           suspend: false,
-          jobTemplate: { metadata: { creationTimestamp: null }, spec: { template: template('backup', { ...podSpec([container('backup', 'bitnami/kubectl:1.31')]), restartPolicy: 'OnFailure' }) } },
+          jobTemplate: {
+            metadata: { creationTimestamp: null },
+            spec: {
+              template: template('backup', {
+                ...podSpec([container('backup', 'bitnami/kubectl:1.31')]),
+                restartPolicy: 'OnFailure',
+              }),
+            },
+          },
           successfulJobsHistoryLimit: 3,
           failedJobsHistoryLimit: 1,
         },
@@ -260,9 +342,22 @@ function recordedObjects(): Recorded[] {
       },
     },
     pod('shop', 'web-7c9d8f6b5-2x4lq', webSpec, { kind: 'ReplicaSet', name: 'web-7c9d8f6b5' }),
-    pod('shop', 'web-7c9d8f6b5-9kz7m', { ...webSpec, ephemeralContainers: [container('debugger-8xk2p', DEBUG_IMAGE, { targetContainerName: 'web' })] }, { kind: 'ReplicaSet', name: 'web-7c9d8f6b5' }),
-    pod('shop', 'db-0', podSpec([container('postgres', 'docker.io/library/postgres:16.4')]), { kind: 'StatefulSet', name: 'db' }),
-    pod('kube-system', 'coredns-5d78c9869d-hz6vq', podSpec([container('coredns', 'registry.k8s.io/coredns/coredns:v1.11.3')]), { kind: 'ReplicaSet', name: 'coredns-5d78c9869d' }),
+    pod(
+      'shop',
+      'web-7c9d8f6b5-9kz7m',
+      { ...webSpec, ephemeralContainers: [container('debugger-8xk2p', DEBUG_IMAGE, { targetContainerName: 'web' })] },
+      { kind: 'ReplicaSet', name: 'web-7c9d8f6b5' },
+    ),
+    pod('shop', 'db-0', podSpec([container('postgres', 'docker.io/library/postgres:16.4')]), {
+      kind: 'StatefulSet',
+      name: 'db',
+    }),
+    pod(
+      'kube-system',
+      'coredns-5d78c9869d-hz6vq',
+      podSpec([container('coredns', 'registry.k8s.io/coredns/coredns:v1.11.3')]),
+      { kind: 'ReplicaSet', name: 'coredns-5d78c9869d' },
+    ),
     pod('default', 'debug', podSpec([container('shell', 'busybox')])),
   ];
 }

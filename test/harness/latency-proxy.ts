@@ -51,7 +51,8 @@ export interface LatencyProxy {
 
 export async function startLatencyProxy(options: LatencyProxyOptions): Promise<LatencyProxy> {
   const target = /^[a-z]+:\/\//.test(options.target) ? new URL(options.target) : new URL(`tcp://${options.target}`);
-  if (target.hostname !== '127.0.0.1') throw new Error(`startLatencyProxy: target must be on 127.0.0.1, not ${target.host}`);
+  if (target.hostname !== '127.0.0.1')
+    throw new Error(`startLatencyProxy: target must be on 127.0.0.1, not ${target.host}`);
   const terminator = options.tls ? await startTlsTerminator(options.tls, Number(target.port)) : undefined;
   const targetPort = terminator?.port ?? Number(target.port);
   const oneWayMs = options.oneWayMs ?? 0;
@@ -61,7 +62,10 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
   let cutCount = 0;
   let cuts: { direction: Direction; at: number[] } | undefined;
   const setCuts = (next: LatencyProxyOptions['cuts']): void => {
-    cuts = next === undefined ? undefined : { direction: next.direction, at: [...next.at].sort((a, b) => a - b).map((p) => p + bytes[next.direction]) };
+    cuts =
+      next === undefined
+        ? undefined
+        : { direction: next.direction, at: [...next.at].sort((a, b) => a - b).map((p) => p + bytes[next.direction]) };
   };
   setCuts(options.cuts);
   const sockets = new Set<Socket>();
@@ -184,7 +188,10 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
 }
 
 /** A TLS server on 127.0.0.1 that forwards the decrypted bytes to `port`. */
-async function startTlsTerminator(tls: { certificate: string; key: string }, port: number): Promise<{ port: number; stop(): Promise<void> }> {
+async function startTlsTerminator(
+  tls: { certificate: string; key: string },
+  port: number,
+): Promise<{ port: number; stop(): Promise<void> }> {
   const [cert, key] = await Promise.all([readFile(tls.certificate), readFile(tls.key)]);
   const sockets = new Set<Socket>();
   const server = createTlsServer({ cert, key }, (secure) => {
@@ -213,9 +220,10 @@ async function startTlsTerminator(tls: { certificate: string; key: string }, por
   });
   return {
     port: listening,
-    stop: () => new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -118,9 +118,14 @@ export async function startProxy(opts: ProxyOptions): Promise<Proxy> {
           port: target.port,
           method: req.method,
           path: req.url,
-          headers: fault !== undefined && 'dropRequestHeaders' in fault
-            ? Object.fromEntries(Object.entries(withoutHopByHop(req.headers)).filter(([name]) => !fault.dropRequestHeaders.includes(name)))
-            : withoutHopByHop(req.headers),
+          headers:
+            fault !== undefined && 'dropRequestHeaders' in fault
+              ? Object.fromEntries(
+                  Object.entries(withoutHopByHop(req.headers)).filter(
+                    ([name]) => !fault.dropRequestHeaders.includes(name),
+                  ),
+                )
+              : withoutHopByHop(req.headers),
           agent,
         },
         (upstreamRes) => {

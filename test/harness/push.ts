@@ -69,7 +69,11 @@ export async function pushImage(
   }
 }
 
-export async function fetchManifest(registry: RegistryEndpoint, repository: string, ref: string): Promise<FetchedManifest> {
+export async function fetchManifest(
+  registry: RegistryEndpoint,
+  repository: string,
+  ref: string,
+): Promise<FetchedManifest> {
   const reply = await new RegistrySession(registry).send({
     method: 'GET',
     target: `/v2/${repository}/manifests/${ref}`,
@@ -87,7 +91,11 @@ export async function fetchManifest(registry: RegistryEndpoint, repository: stri
 }
 
 export async function headBlob(registry: RegistryEndpoint, repository: string, digest: string): Promise<number> {
-  const reply = await new RegistrySession(registry).send({ method: 'HEAD', target: `/v2/${repository}/blobs/${digest}`, repository });
+  const reply = await new RegistrySession(registry).send({
+    method: 'HEAD',
+    target: `/v2/${repository}/blobs/${digest}`,
+    repository,
+  });
   return reply.status;
 }
 
@@ -99,7 +107,8 @@ export async function listTags(registry: RegistryEndpoint, repository: string): 
   while (next !== undefined) {
     const reply: Reply = await session.send({ method: 'GET', target: next, repository });
     if (reply.status === 404) return tags;
-    if (reply.status !== 200) throw new Error(`listTags ${repository}: HTTP ${reply.status} ${reply.body.toString('utf8')}`);
+    if (reply.status !== 200)
+      throw new Error(`listTags ${repository}: HTTP ${reply.status} ${reply.body.toString('utf8')}`);
     tags.push(...((JSON.parse(reply.body.toString('utf8')) as { tags?: string[] | null }).tags ?? []));
     next = /<([^>]+)>;\s*rel="?next"?/.exec(String(reply.headers.link ?? ''))?.[1];
   }
@@ -147,7 +156,11 @@ export async function verifyImageComplete(
     for (const blob of blobs) {
       if ((blob.urls?.length ?? 0) > 0 || seen.has(blob.digest)) continue;
       seen.add(blob.digest);
-      const reply = await session.send({ method: 'HEAD', target: `/v2/${repository}/blobs/${blob.digest}`, repository });
+      const reply = await session.send({
+        method: 'HEAD',
+        target: `/v2/${repository}/blobs/${blob.digest}`,
+        repository,
+      });
       // 3xx: a registry backed by object storage redirects blob reads.
       if (reply.status < 200 || reply.status >= 400) missing.push(blob.digest);
     }
@@ -166,11 +179,27 @@ interface ManifestJson {
   layers?: Array<{ digest: string; urls?: string[] }>;
 }
 
-async function uploadBlob(session: RegistrySession, repository: string, digest: string, builder: ImageBuilder): Promise<void> {
-  const head = await session.send({ method: 'HEAD', target: `/v2/${repository}/blobs/${digest}`, repository, actions: 'pull,push' });
+async function uploadBlob(
+  session: RegistrySession,
+  repository: string,
+  digest: string,
+  builder: ImageBuilder,
+): Promise<void> {
+  const head = await session.send({
+    method: 'HEAD',
+    target: `/v2/${repository}/blobs/${digest}`,
+    repository,
+    actions: 'pull,push',
+  });
   if (head.status === 200) return;
-  const start = await session.send({ method: 'POST', target: `/v2/${repository}/blobs/uploads/`, repository, actions: 'pull,push' });
-  if (start.status !== 202 || start.headers.location === undefined) throw failure(`start upload of ${digest} to ${repository}`, start);
+  const start = await session.send({
+    method: 'POST',
+    target: `/v2/${repository}/blobs/uploads/`,
+    repository,
+    actions: 'pull,push',
+  });
+  if (start.status !== 202 || start.headers.location === undefined)
+    throw failure(`start upload of ${digest} to ${repository}`, start);
   // The Location already carries `?_state=...`; the monolithic PUT appends the digest (distribution-spec
   // "Pushing a blob monolithically").
   const location = start.headers.location;
@@ -204,7 +233,9 @@ async function putManifest(
   if (reply.status !== 201) throw failure(`put manifest ${manifest.digest} as ${repository}:${reference}`, reply);
   const stored = reply.headers['docker-content-digest'];
   if (stored !== undefined && stored !== manifest.digest) {
-    throw new Error(`put manifest ${repository}:${reference}: registry stored ${String(stored)}, expected ${manifest.digest}`);
+    throw new Error(
+      `put manifest ${repository}:${reference}: registry stored ${String(stored)}, expected ${manifest.digest}`,
+    );
   }
 }
 

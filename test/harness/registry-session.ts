@@ -110,7 +110,12 @@ export async function exchangeRaw(opts: {
   }
 }
 
-function once(opts: { method: string; url: URL; headers: Record<string, string>; body?: SendOptions['body'] }): Promise<Reply> {
+function once(opts: {
+  method: string;
+  url: URL;
+  headers: Record<string, string>;
+  body?: SendOptions['body'];
+}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const headers = { ...opts.headers };
     const body = opts.body;

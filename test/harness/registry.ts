@@ -78,8 +78,8 @@ const running = new Set<{ stop(): Promise<void>; pid: number; dirs: string[] }>(
 
 export async function startRegistry(opts: RegistryOptions = {}): Promise<RunningRegistry> {
   const auth = opts.auth ?? 'none';
-  const username = auth === 'none' ? undefined : opts.username ?? 'tester';
-  const password = auth === 'none' ? undefined : opts.password ?? randomBytes(18).toString('base64url');
+  const username = auth === 'none' ? undefined : (opts.username ?? 'tester');
+  const password = auth === 'none' ? undefined : (opts.password ?? randomBytes(18).toString('base64url'));
   if (username !== undefined && username.includes(':')) throw new Error('startRegistry: username must not contain ":"');
 
   const configDir = await mkdtemp(join(tmpdir(), 'harness-registry-'));
@@ -124,7 +124,18 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
   const launch = async (port: number): Promise<Instance> => {
     // A per-launch nonce echoed in every response tells our process apart from whatever else holds the port.
     const nonce = randomBytes(8).toString('hex');
-    await writeFile(configPath, renderConfig({ port, storageDir: storageDir!, secret, nonce, authConfig, relativeUrls: opts.relativeUrls === true, ...(opts.tls && { tls: opts.tls }) }));
+    await writeFile(
+      configPath,
+      renderConfig({
+        port,
+        storageDir: storageDir!,
+        secret,
+        nonce,
+        authConfig,
+        relativeUrls: opts.relativeUrls === true,
+        ...(opts.tls && { tls: opts.tls }),
+      }),
+    );
     return spawnRegistry(configPath, port, nonce, opts.tls !== undefined);
   };
 
@@ -147,7 +158,13 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
 
   let current: Instance = instance;
   let stopping: Promise<void> | undefined;
-  const entry = { stop: () => registry.stop(), get pid() { return current.process.pid!; }, dirs: ownedDirs };
+  const entry = {
+    stop: () => registry.stop(),
+    get pid() {
+      return current.process.pid!;
+    },
+    dirs: ownedDirs,
+  };
   running.add(entry);
   installExitHook();
 
@@ -210,7 +227,15 @@ export async function stopAll(): Promise<void> {
 
 class BindConflict extends Error {}
 
-function renderConfig(c: { port: number; storageDir: string; secret: string; nonce: string; authConfig: string; relativeUrls: boolean; tls?: { certificate: string; key: string } }): string {
+function renderConfig(c: {
+  port: number;
+  storageDir: string;
+  secret: string;
+  nonce: string;
+  authConfig: string;
+  relativeUrls: boolean;
+  tls?: { certificate: string; key: string };
+}): string {
   return [
     'version: 0.1',
     'log:',
@@ -231,7 +256,9 @@ function renderConfig(c: { port: number; storageDir: string; secret: string; non
     ...(c.relativeUrls ? ['  relativeurls: true'] : []),
     '  headers:',
     `    X-Harness-Instance: ["${c.nonce}"]`,
-    ...(c.tls ? ['  tls:', `    certificate: ${JSON.stringify(c.tls.certificate)}`, `    key: ${JSON.stringify(c.tls.key)}`] : []),
+    ...(c.tls
+      ? ['  tls:', `    certificate: ${JSON.stringify(c.tls.certificate)}`, `    key: ${JSON.stringify(c.tls.key)}`]
+      : []),
     c.authConfig,
   ].join('\n');
 }
@@ -281,13 +308,22 @@ async function spawnRegistry(configPath: string, port: number, nonce: string, tl
     await delay(25);
   }
   await terminate(instance);
-  throw new Error(`docker-registry did not answer GET /v2/ on port ${port} within ${READY_TIMEOUT_MS} ms\n${tailOf().trim()}`);
+  throw new Error(
+    `docker-registry did not answer GET /v2/ on port ${port} within ${READY_TIMEOUT_MS} ms\n${tailOf().trim()}`,
+  );
 }
 
 /** distribution answers /v2/ with 200 without auth and 401 with it; both mean it is serving. */
 function answersV2(port: number, nonce: string, tls: boolean): Promise<boolean> {
   return new Promise((resolve) => {
-    const options = { host: '127.0.0.1', port, path: '/v2/', agent: false, timeout: 1000, rejectUnauthorized: false } as const;
+    const options = {
+      host: '127.0.0.1',
+      port,
+      path: '/v2/',
+      agent: false,
+      timeout: 1000,
+      rejectUnauthorized: false,
+    } as const;
     const req = (tls ? getHttps : get)(options, (res) => {
       res.resume();
       resolve((res.statusCode === 200 || res.statusCode === 401) && res.headers['x-harness-instance'] === nonce);

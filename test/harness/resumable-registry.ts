@@ -39,15 +39,27 @@ export async function startResumableRegistry(): Promise<ResumableRegistry> {
     const url = new URL(req.url ?? '/', 'http://registry');
     requests.push(`${req.method} ${url.pathname}`);
     const reply = (status: number, headers: Record<string, string> = {}, body = ''): void => {
-      res.writeHead(status, { 'content-length': String(Buffer.byteLength(body)), 'docker-distribution-api-version': 'registry/2.0', ...headers }).end(body);
+      res
+        .writeHead(status, {
+          'content-length': String(Buffer.byteLength(body)),
+          'docker-distribution-api-version': 'registry/2.0',
+          ...headers,
+        })
+        .end(body);
     };
-    const fail = (status: number, code: string): void => reply(status, { 'content-type': 'application/json' }, JSON.stringify({ errors: [{ code, message: code.toLowerCase() }] }));
+    const fail = (status: number, code: string): void =>
+      reply(
+        status,
+        { 'content-type': 'application/json' },
+        JSON.stringify({ errors: [{ code, message: code.toLowerCase() }] }),
+      );
     let match: RegExpExecArray | null;
     if (url.pathname === '/v2/' || url.pathname === '/v2') return reply(200);
     if ((match = /^\/v2\/(.+)\/blobs\/uploads\/?$/.exec(url.pathname)) && req.method === 'POST') {
       req.resume();
       const mounted = url.searchParams.get('mount');
-      if (mounted && blobs.has(mounted)) return reply(201, { location: `/v2/${match[1]}/blobs/${mounted}`, 'docker-content-digest': mounted });
+      if (mounted && blobs.has(mounted))
+        return reply(201, { location: `/v2/${match[1]}/blobs/${mounted}`, 'docker-content-digest': mounted });
       const id = randomUUID();
       uploads.set(id, []);
       return reply(202, { location: `/v2/${match[1]}/blobs/uploads/${id}`, range: '0-0', 'docker-upload-uuid': id });
@@ -108,7 +120,11 @@ export async function startResumableRegistry(): Promise<ResumableRegistry> {
         const bytes = manifests.get(key);
         if (!bytes) return fail(404, 'MANIFEST_UNKNOWN');
         const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-        res.writeHead(200, { 'content-length': String(bytes.length), 'docker-content-digest': digest, 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
+        res.writeHead(200, {
+          'content-length': String(bytes.length),
+          'docker-content-digest': digest,
+          'content-type': 'application/vnd.oci.image.manifest.v1+json',
+        });
         return void res.end(req.method === 'GET' ? bytes : undefined);
       }
       if (req.method === 'PUT') {
@@ -149,9 +165,10 @@ export async function startResumableRegistry(): Promise<ResumableRegistry> {
     set loseSessions(value: boolean) {
       state.loseSessions = value;
     },
-    stop: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -1,5 +1,13 @@
 import { execFile } from 'node:child_process';
-import { X509Certificate, createHash, createPrivateKey, randomBytes, sign, timingSafeEqual, type KeyObject } from 'node:crypto';
+import {
+  X509Certificate,
+  createHash,
+  createPrivateKey,
+  randomBytes,
+  sign,
+  timingSafeEqual,
+  type KeyObject,
+} from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -69,8 +77,19 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
   const certPath = join(dir, 'token.crt');
   try {
     await execFileAsync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=test-token', '-days', '2',
-      '-keyout', keyPath, '-out', certPath,
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=test-token',
+      '-days',
+      '2',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
     ]);
   } catch (err) {
     await removeKeyDir(dir);
@@ -122,7 +141,9 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
     let requested = record.scope.map(parseScope).filter((s): s is AccessEntry => s !== undefined);
     const { grantAtMost, refuseAbove } = opts.multiScope ?? {};
     if (refuseAbove !== undefined && requested.length > refuseAbove) {
-      send(res, record, 400, { errors: [{ code: 'UNSUPPORTED', message: `at most ${refuseAbove} scopes per request` }] });
+      send(res, record, 400, {
+        errors: [{ code: 'UNSUPPORTED', message: `at most ${refuseAbove} scopes per request` }],
+      });
       return;
     }
     if (grantAtMost !== undefined) requested = requested.slice(0, grantAtMost);
@@ -132,7 +153,11 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
         return;
       }
       const pullOnly = requested.map((a) => ({ ...a, actions: a.actions.filter((x) => x === 'pull') }));
-      issue(res, record, pullOnly.filter((a) => a.actions.length > 0));
+      issue(
+        res,
+        record,
+        pullOnly.filter((a) => a.actions.length > 0),
+      );
       return;
     }
     const expected = opts.users[credentials.user];
@@ -283,7 +308,10 @@ function parseScope(scope: string): AccessEntry | undefined {
   const first = scope.indexOf(':');
   const last = scope.lastIndexOf(':');
   if (first < 0 || last === first) return undefined;
-  const actions = scope.slice(last + 1).split(',').filter((a) => a.length > 0);
+  const actions = scope
+    .slice(last + 1)
+    .split(',')
+    .filter((a) => a.length > 0);
   return { type: scope.slice(0, first), name: scope.slice(first + 1, last), actions };
 }
 

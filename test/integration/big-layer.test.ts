@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ImageResult } from '../../src/engine/image-result.js';
-import { ImageBuilder, pushImage, startRegistry, verifyImageComplete, type BuiltManifest, type RunningRegistry } from '../harness/index.js';
+import {
+  ImageBuilder,
+  pushImage,
+  startRegistry,
+  verifyImageComplete,
+  type BuiltManifest,
+  type RunningRegistry,
+} from '../harness/index.js';
 import { parseJsonOutput, runCli, writeAuthJson } from './support.js';
 
 const GiB = 1024 ** 3;
@@ -32,13 +39,18 @@ describe('1 GiB layer', { timeout: 10 * 60_000 }, () => {
 
   test(`copies with peak RSS under ${RSS_LIMIT / MiB} MiB and the digest intact`, async () => {
     const auth = await writeAuthJson([src, dst]);
-    const run = await runCli(['copy', `${src.host}/big/layer:v1`, `${dst.host}/big/layer:v1`, '--auth', auth.file, '--json'], { env: auth.env, measureRss: true });
+    const run = await runCli(
+      ['copy', `${src.host}/big/layer:v1`, `${dst.host}/big/layer:v1`, '--auth', auth.file, '--json'],
+      { env: auth.env, measureRss: true },
+    );
     assert.equal(run.code, 0, run.stderr);
     const result = parseJsonOutput<ImageResult>(run);
     assert.equal(result.digest, image.digest);
     assert.ok(result.bytesTransferred > GiB);
     const rss = run.maxRssBytes!;
-    process.stdout.write(`# 1 GiB layer: ${(result.durationMs / 1000).toFixed(1)} s, peak RSS ${(rss / MiB).toFixed(0)} MiB\n`);
+    process.stdout.write(
+      `# 1 GiB layer: ${(result.durationMs / 1000).toFixed(1)} s, peak RSS ${(rss / MiB).toFixed(0)} MiB\n`,
+    );
     assert.ok(rss > 20 * MiB, `the RSS measurement is real (${rss})`);
     assert.ok(rss < RSS_LIMIT, `peak RSS ${(rss / MiB).toFixed(0)} MiB`);
     assert.deepEqual((await verifyImageComplete(dst, 'big/layer', 'v1')).missing, []);

@@ -23,7 +23,12 @@ describe('swr-sync sync with nothing to do', () => {
     const empty = inShard('127.0.0.1:9/team/app', { index: 1, count: 2 }) ? 2 : 1;
     const run = await runCli(['sync', '--images', images, '--shard', `${empty}/2`, '--log', join(dir, 'log')]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
-    assert.match(run.stderr, new RegExp(`nothing to do: shard ${empty}/2 holds no image of .*images\\.json \\(shards divide the job by source repository`));
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `nothing to do: shard ${empty}/2 holds no image of .*images\\.json \\(shards divide the job by source repository`,
+      ),
+    );
     assert.match(run.stdout, /Images\(0\) migration finished/);
   });
 });

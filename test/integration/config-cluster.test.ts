@@ -27,7 +27,14 @@ const ALL_IMAGES = {
   'registry.k8s.io/coredns/coredns:v1.11.3': `${T}/coredns:v1.11.3`,
   'registry.k8s.io/kube-proxy:v1.31.1': `${T}/kube-proxy:v1.31.1`,
 };
-const WORKLOAD_PATHS = ['/apis/apps/v1/deployments', '/apis/apps/v1/statefulsets', '/apis/apps/v1/daemonsets', '/apis/batch/v1/jobs', '/apis/batch/v1/cronjobs', '/api/v1/pods'];
+const WORKLOAD_PATHS = [
+  '/apis/apps/v1/deployments',
+  '/apis/apps/v1/statefulsets',
+  '/apis/apps/v1/daemonsets',
+  '/apis/batch/v1/jobs',
+  '/apis/batch/v1/cronjobs',
+  '/api/v1/pods',
+];
 
 interface KubeconfigSpec {
   server: string;
@@ -102,10 +109,22 @@ describe('swr-sync config: from a cluster through the Kubernetes API', () => {
     assert.deepEqual(Object.keys(JSON.parse(text)), Object.keys(ALL_IMAGES).sort(), 'keys sorted');
     assert.ok(text.endsWith('}\n'));
     assert.ok(!text.includes(DEBUG_IMAGE.split(':')[0] as string), 'ephemeral containers are not collected');
-    assert.match(run.stderr, new RegExp(`wrote ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 9 images from 11 workloads in context "prod" \\(${server.url}\\)`));
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `wrote ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 9 images from 11 workloads in context "prod" \\(${server.url}\\)`,
+      ),
+    );
 
-    assert.ok(server.requests.every((r) => r.authorized && r.method === 'GET'), 'every request carried the bearer token');
-    assert.deepEqual([...new Set(server.requests.map((r) => r.path))].sort(), [...WORKLOAD_PATHS].sort(), 'cluster-wide lists only');
+    assert.ok(
+      server.requests.every((r) => r.authorized && r.method === 'GET'),
+      'every request carried the bearer token',
+    );
+    assert.deepEqual(
+      [...new Set(server.requests.map((r) => r.path))].sort(),
+      [...WORKLOAD_PATHS].sort(),
+      'cluster-wide lists only',
+    );
     // The server sends at most 2 items per page: 5 pods take three requests, following `continue`.
     const pods = server.requests.filter((r) => r.path === '/api/v1/pods');
     assert.equal(pods.length, 3);
@@ -126,7 +145,9 @@ describe('swr-sync config: from a cluster through the Kubernetes API', () => {
       [`ghcr.io/acme/migrate@${MIGRATE_DIGEST}`]: `${T}/migrate`,
       'quay.io/prometheus/node-exporter:v1.8.2': `${T}/node-exporter:v1.8.2`,
     });
-    const expected = ['shop', 'ops'].flatMap((ns) => WORKLOAD_PATHS.map((p) => p.replace(/\/([a-z]+)$/, `/namespaces/${ns}/$1`)));
+    const expected = ['shop', 'ops'].flatMap((ns) =>
+      WORKLOAD_PATHS.map((p) => p.replace(/\/([a-z]+)$/, `/namespaces/${ns}/$1`)),
+    );
     assert.deepEqual([...new Set(server.requests.map((r) => r.path))].sort(), expected.sort());
   });
 
@@ -136,12 +157,38 @@ describe('swr-sync config: from a cluster through the Kubernetes API', () => {
     const split = join(dir, 'split');
     await mkdir(join(split, 'certs'), { recursive: true });
     await writeFile(join(split, 'certs', 'ca.crt'), await readFile(certs.caPath));
-    await writeFile(join(split, 'contexts.yaml'), ['apiVersion: v1', 'kind: Config', 'current-context: split', 'contexts:', '- name: split', '  context: {cluster: c1, user: u1}', ''].join('\n'));
+    await writeFile(
+      join(split, 'contexts.yaml'),
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'current-context: split',
+        'contexts:',
+        '- name: split',
+        '  context: {cluster: c1, user: u1}',
+        '',
+      ].join('\n'),
+    );
     await writeFile(
       join(split, 'clusters.yaml'),
-      ['apiVersion: v1', 'kind: Config', 'clusters:', '- name: c1', '  cluster:', `    server: ${server.url}`, '    certificate-authority: certs/ca.crt', 'users:', '- name: u1', '  user:', `    token: ${token}`, ''].join('\n'),
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        '- name: c1',
+        '  cluster:',
+        `    server: ${server.url}`,
+        '    certificate-authority: certs/ca.crt',
+        'users:',
+        '- name: u1',
+        '  user:',
+        `    token: ${token}`,
+        '',
+      ].join('\n'),
     );
-    const viaEnv = await cli(['config', '-t', T, '-n', 'default', '-o', '-'], { KUBECONFIG: `${join(split, 'contexts.yaml')}:${join(split, 'clusters.yaml')}` });
+    const viaEnv = await cli(['config', '-t', T, '-n', 'default', '-o', '-'], {
+      KUBECONFIG: `${join(split, 'contexts.yaml')}:${join(split, 'clusters.yaml')}`,
+    });
     assert.equal(viaEnv.code, 0, viaEnv.stderr);
     assert.deepEqual(JSON.parse(viaEnv.stdout), { 'docker.io/library/busybox:latest': `${T}/busybox:latest` });
 
@@ -165,7 +212,10 @@ describe('swr-sync config: from a cluster through the Kubernetes API', () => {
     await writeFile(two, text.replace('current-context: prod', 'current-context: broken'));
     const current = await cli(['config', '-t', T, '-k', two, '-o', '-']);
     assert.equal(current.code, 2);
-    assert.match(current.stderr, /context "broken", cluster "prod-cluster": the context names user "nobody", which is not defined; users defined: "ci-reader"/);
+    assert.match(
+      current.stderr,
+      /context "broken", cluster "prod-cluster": the context names user "nobody", which is not defined; users defined: "ci-reader"/,
+    );
     const chosen = await cli(['config', '-t', T, '-k', two, '--context', 'prod', '-n', 'default', '-o', '-']);
     assert.equal(chosen.code, 0, chosen.stderr);
     assert.deepEqual(JSON.parse(chosen.stdout), { 'docker.io/library/busybox:latest': `${T}/busybox:latest` });
@@ -179,7 +229,10 @@ describe('swr-sync config: from a cluster through the Kubernetes API', () => {
       await writeFile(k1, kubeconfigText({ server: partial.url, token, ca: certs.caPath }));
       const run = await cli(['config', '-t', T, '-k', k1, '-o', '-']);
       assert.equal(run.code, 0, run.stderr);
-      assert.match(run.stderr, /warning: the Kubernetes API server https:\/\/127\.0\.0\.1:\d+ \(context "prod", cluster "prod-cluster"\) does not serve batch\/v1 cronjobs \(HTTP 404\): skipped/);
+      assert.match(
+        run.stderr,
+        /warning: the Kubernetes API server https:\/\/127\.0\.0\.1:\d+ \(context "prod", cluster "prod-cluster"\) does not serve batch\/v1 cronjobs \(HTTP 404\): skipped/,
+      );
       assert.equal(JSON.parse(run.stdout)['docker.io/bitnami/kubectl:1.31'], undefined);
       assert.equal(Object.keys(JSON.parse(run.stdout)).length, Object.keys(ALL_IMAGES).length - 1);
 
@@ -206,7 +259,12 @@ describe('swr-sync config: from a cluster through the Kubernetes API', () => {
     server.requests.length = 0;
     const run = await cli(['config', '-t', T, '-k', k, '-o', file()]);
     assert.equal(run.code, 1);
-    assert.match(run.stderr, new RegExp(`error: the Kubernetes API server ${server.url} \\(context "prod", cluster "prod-cluster"\\) rejected the credentials of user "ci-reader" \\(HTTP 401 Unauthorized`));
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `error: the Kubernetes API server ${server.url} \\(context "prod", cluster "prod-cluster"\\) rejected the credentials of user "ci-reader" \\(HTTP 401 Unauthorized`,
+      ),
+    );
     assert.ok(!`${run.stdout}${run.stderr}`.includes(wrong), 'the wrong token is not printed');
     assert.ok(server.requests.length > 0 && server.requests.every((r) => !r.authorized));
   });
@@ -217,7 +275,12 @@ describe('swr-sync config: from a cluster through the Kubernetes API', () => {
     await writeFile(k, kubeconfigText({ server: `https://127.0.0.1:${port}`, token, ca: certs.caPath }));
     const run = await cli(['config', '-t', T, '-k', k, '-o', file()]);
     assert.equal(run.code, 1);
-    assert.match(run.stderr, new RegExp(`^swr-sync: error: cannot reach the Kubernetes API server https://127\\.0\\.0\\.1:${port} \\(context "prod", cluster "prod-cluster"\\): connection refused \\(ECONNREFUSED\\)\\n$`));
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `^swr-sync: error: cannot reach the Kubernetes API server https://127\\.0\\.0\\.1:${port} \\(context "prod", cluster "prod-cluster"\\): connection refused \\(ECONNREFUSED\\)\\n$`,
+      ),
+    );
   });
 
   test('an API server that never answers: exit 1 after --request-timeout', async () => {
@@ -228,7 +291,12 @@ describe('swr-sync config: from a cluster through the Kubernetes API', () => {
       const started = Date.now();
       const run = await cli(['config', '-t', T, '-k', k, '--request-timeout', '1s', '-o', file()]);
       assert.equal(run.code, 1);
-      assert.match(run.stderr, new RegExp(`${silent.url} \\(context "prod", cluster "prod-cluster"\\) did not answer within 1s \\(--request-timeout\\)`));
+      assert.match(
+        run.stderr,
+        new RegExp(
+          `${silent.url} \\(context "prod", cluster "prod-cluster"\\) did not answer within 1s \\(--request-timeout\\)`,
+        ),
+      );
       assert.ok(Date.now() - started < 15_000);
     } finally {
       await silent.stop();
@@ -240,30 +308,64 @@ describe('swr-sync config: from a cluster through the Kubernetes API', () => {
     await writeFile(k, kubeconfigText({ server: server.url, token }));
     const run = await cli(['config', '-t', T, '-k', k, '-o', file()]);
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /cannot reach the Kubernetes API server .*: the server's certificate .*not trusted: set certificate-authority\(-data\) on the cluster/);
+    assert.match(
+      run.stderr,
+      /cannot reach the Kubernetes API server .*: the server's certificate .*not trusted: set certificate-authority\(-data\) on the cluster/,
+    );
   });
 
   describe('bad kubeconfigs: exit 2 naming the file, context and cluster, nothing sent', () => {
-    const cases: Array<{ name: string; text?: () => string; args?: () => string[]; env?: () => Record<string, string>; expect: () => RegExp }> = [
-      { name: '-k names a missing file', args: () => ['-k', join(dir, 'absent')], expect: () => new RegExp(`${join(dir, 'absent')}: kubeconfig not found \\(from -k\\)`) },
+    const cases: Array<{
+      name: string;
+      text?: () => string;
+      args?: () => string[];
+      env?: () => Record<string, string>;
+      expect: () => RegExp;
+    }> = [
+      {
+        name: '-k names a missing file',
+        args: () => ['-k', join(dir, 'absent')],
+        expect: () => new RegExp(`${join(dir, 'absent')}: kubeconfig not found \\(from -k\\)`),
+      },
       {
         name: 'no ~/.kube/config and no $KUBECONFIG',
         args: () => [],
         env: () => ({ HOME: join(dir, 'empty-home') }),
-        expect: () => new RegExp(`${join(dir, 'empty-home', '.kube', 'config')}: kubeconfig not found \\(from the default ~/\\.kube/config\\)`),
+        expect: () =>
+          new RegExp(
+            `${join(dir, 'empty-home', '.kube', 'config')}: kubeconfig not found \\(from the default ~/\\.kube/config\\)`,
+          ),
       },
       {
         name: 'YAML syntax error on the line holding the token',
         text: () => kubeconfigText({ server: server.url, token: `[${token}`, ca: certs.caPath }),
         expect: () => /: not a valid kubeconfig: YAML syntax error at line \d+, column \d+/,
       },
-      { name: 'not a mapping', text: () => '- just\n- a list\n', expect: () => /not a valid kubeconfig: expected a mapping/ },
-      { name: 'no current-context', text: () => kubeconfigText({ server: server.url, token, currentContext: null }), expect: () => /no current-context is set and no --context was given; contexts defined: "prod"/ },
-      { name: 'unknown current-context', text: () => kubeconfigText({ server: server.url, token, currentContext: 'staging' }), expect: () => /context "staging" is not defined; contexts defined: "prod"/ },
-      { name: 'unknown --context', args: () => ['--context', 'dev'], text: () => kubeconfigText({ server: server.url, token }), expect: () => /context "dev" is not defined; contexts defined: "prod"/ },
+      {
+        name: 'not a mapping',
+        text: () => '- just\n- a list\n',
+        expect: () => /not a valid kubeconfig: expected a mapping/,
+      },
+      {
+        name: 'no current-context',
+        text: () => kubeconfigText({ server: server.url, token, currentContext: null }),
+        expect: () => /no current-context is set and no --context was given; contexts defined: "prod"/,
+      },
+      {
+        name: 'unknown current-context',
+        text: () => kubeconfigText({ server: server.url, token, currentContext: 'staging' }),
+        expect: () => /context "staging" is not defined; contexts defined: "prod"/,
+      },
+      {
+        name: 'unknown --context',
+        args: () => ['--context', 'dev'],
+        text: () => kubeconfigText({ server: server.url, token }),
+        expect: () => /context "dev" is not defined; contexts defined: "prod"/,
+      },
       {
         name: 'the context names a missing cluster',
-        text: () => kubeconfigText({ server: server.url, token }).replace('    cluster: prod-cluster', '    cluster: gone'),
+        text: () =>
+          kubeconfigText({ server: server.url, token }).replace('    cluster: prod-cluster', '    cluster: gone'),
         expect: () => /context "prod" names cluster "gone", which is not defined; clusters defined: "prod-cluster"/,
       },
       {
@@ -274,34 +376,49 @@ describe('swr-sync config: from a cluster through the Kubernetes API', () => {
       {
         name: 'a server that is not a URL',
         text: () => kubeconfigText({ server: 'ftp://127.0.0.1:1', token }),
-        expect: () => /context "prod", cluster "prod-cluster": server "ftp:\/\/127\.0\.0\.1:1" is not an http\(s\):\/\/host\[:port\] URL/,
+        expect: () =>
+          /context "prod", cluster "prod-cluster": server "ftp:\/\/127\.0\.0\.1:1" is not an http\(s\):\/\/host\[:port\] URL/,
       },
       {
         name: 'a server URL with a password in it (not printed)',
         text: () => kubeconfigText({ server: `https://admin:${token}@127.0.0.1:1`, token: 'x' }),
-        expect: () => /context "prod", cluster "prod-cluster": server "https:\/\/127\.0\.0\.1:1" is not an http\(s\):\/\/host\[:port\] URL without user or password/,
+        expect: () =>
+          /context "prod", cluster "prod-cluster": server "https:\/\/127\.0\.0\.1:1" is not an http\(s\):\/\/host\[:port\] URL without user or password/,
       },
       {
         name: 'plain HTTP without insecure-skip-tls-verify',
         text: () => kubeconfigText({ server: 'http://127.0.0.1:1', token }),
-        expect: () => /context "prod", cluster "prod-cluster": server http:\/\/127\.0\.0\.1:1 is plain HTTP; the Kubernetes client accepts that only with insecure-skip-tls-verify: true/,
+        expect: () =>
+          /context "prod", cluster "prod-cluster": server http:\/\/127\.0\.0\.1:1 is plain HTTP; the Kubernetes client accepts that only with insecure-skip-tls-verify: true/,
       },
       {
         name: 'a certificate-authority file that does not exist',
         text: () => kubeconfigText({ server: server.url, token, ca: join(dir, 'missing-ca.crt') }),
-        expect: () => new RegExp(`context "prod", cluster "prod-cluster": certificate-authority file ${join(dir, 'missing-ca.crt')} cannot be read`),
+        expect: () =>
+          new RegExp(
+            `context "prod", cluster "prod-cluster": certificate-authority file ${join(dir, 'missing-ca.crt')} cannot be read`,
+          ),
       },
-      { name: '-k together with --from-manifests', args: () => ['--from-manifests', dir], text: () => kubeconfigText({ server: server.url, token }), expect: () => /-k reads a cluster and --from-manifests reads files: give one of them/ },
+      {
+        name: '-k together with --from-manifests',
+        args: () => ['--from-manifests', dir],
+        text: () => kubeconfigText({ server: server.url, token }),
+        expect: () => /-k reads a cluster and --from-manifests reads files: give one of them/,
+      },
     ];
     for (const c of cases) {
       test(c.name, async () => {
         const k = join(dir, `bad-${randomBytes(4).toString('hex')}`);
         if (c.text) await writeFile(k, c.text());
         server.requests.length = 0;
-        const run = await cli(['config', '-t', T, ...(c.text ? ['-k', k] : []), ...(c.args?.() ?? []), '-o', file()], c.env?.() ?? {});
+        const run = await cli(
+          ['config', '-t', T, ...(c.text ? ['-k', k] : []), ...(c.args?.() ?? []), '-o', file()],
+          c.env?.() ?? {},
+        );
         assert.equal(run.code, 2, run.stderr);
         assert.match(run.stderr, c.expect());
-        if (c.text && !c.args) assert.match(run.stderr, new RegExp(`error: ${k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), 'names the file');
+        if (c.text && !c.args)
+          assert.match(run.stderr, new RegExp(`error: ${k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), 'names the file');
         assert.doesNotMatch(run.stderr, /\n\s+at .*:\d+:\d+/, 'no stack trace');
         assert.equal(server.requests.length, 0, 'nothing was sent');
       });
@@ -311,7 +428,10 @@ describe('swr-sync config: from a cluster through the Kubernetes API', () => {
   test('the token never appears in any output or error of this suite', () => {
     assert.ok(outputs.length >= 20);
     for (const run of outputs) {
-      assert.ok(!run.stdout.includes(token) && !run.stderr.includes(token), `token leaked:\n${run.stdout}\n${run.stderr}`);
+      assert.ok(
+        !run.stdout.includes(token) && !run.stderr.includes(token),
+        `token leaked:\n${run.stdout}\n${run.stderr}`,
+      );
       assert.ok(!run.stderr.includes(token.slice(-12)));
     }
   });
@@ -330,13 +450,20 @@ describe('swr-sync config: from a cluster through the Kubernetes API', () => {
       ].join('\n'),
     );
     const register = join(dir, 'register.mjs');
-    await writeFile(register, `import { register } from 'node:module';\nregister(${JSON.stringify(new URL(`file://${hooks}`).href)});\n`);
+    await writeFile(
+      register,
+      `import { register } from 'node:module';\nregister(${JSON.stringify(new URL(`file://${hooks}`).href)});\n`,
+    );
     const env = { NODE_OPTIONS: `--import=${new URL(`file://${register}`).href}` };
     const loaded = async () => readFile(record, 'utf8').catch(() => '');
 
     const manifest = join(dir, 'pod.yaml');
     await writeFile(manifest, 'kind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: nginx}]}\n');
-    for (const args of [['--version'], ['login-key', '--help'], ['config', '-t', T, '--from-manifests', manifest, '-o', '-']]) {
+    for (const args of [
+      ['--version'],
+      ['login-key', '--help'],
+      ['config', '-t', T, '--from-manifests', manifest, '-o', '-'],
+    ]) {
       const run = await runCli(args, { env });
       assert.equal(run.code, 0, run.stderr);
       assert.equal(await loaded(), '', `${args.join(' ')} did not load the Kubernetes client`);

@@ -104,13 +104,26 @@ const KUBECTL_LIST = {
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
       metadata: { name: 'redis', namespace: 'cache', uid: '1f0d6b8e-5a51-4c1e-8d9b-2b3c4d5e6f70' },
-      spec: { serviceName: 'redis', selector: { matchLabels: { app: 'redis' } }, template: { metadata: { labels: { app: 'redis' } }, spec: { containers: [{ name: 'redis', image: 'redis:7.4' }] } } },
+      spec: {
+        serviceName: 'redis',
+        selector: { matchLabels: { app: 'redis' } },
+        template: {
+          metadata: { labels: { app: 'redis' } },
+          spec: { containers: [{ name: 'redis', image: 'redis:7.4' }] },
+        },
+      },
     },
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'web', namespace: 'shop' },
-      spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'docker.io/library/nginx:1.27' }] } } },
+      spec: {
+        selector: { matchLabels: { app: 'web' } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: { containers: [{ name: 'web', image: 'docker.io/library/nginx:1.27' }] },
+        },
+      },
     },
   ],
 };
@@ -145,7 +158,8 @@ describe('swr-sync config --from-manifests', () => {
     await writeFile(join(tree, 'values.yaml'), 'image:\n  repository: ignored\n  tag: "1"\n');
   });
 
-  const configRun = async (args: string[], input?: string) => runCli(['config', '-t', T, ...args], input === undefined ? {} : { input });
+  const configRun = async (args: string[], input?: string) =>
+    runCli(['config', '-t', T, ...args], input === undefined ? {} : { input });
 
   test('Helm template output: comments, --- separators, empty documents, hooks', async () => {
     const out = path('helm.json');
@@ -165,7 +179,13 @@ describe('swr-sync config --from-manifests', () => {
     const run = await configRun(['--from-manifests', tree, '-o', '-']);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(JSON.parse(run.stdout), { ...HELM_IMAGES, ...LIST_IMAGES });
-    assert.equal(Object.keys(JSON.parse(run.stdout)).join(), Object.keys({ ...HELM_IMAGES, ...LIST_IMAGES }).sort().join(), 'sorted');
+    assert.equal(
+      Object.keys(JSON.parse(run.stdout)).join(),
+      Object.keys({ ...HELM_IMAGES, ...LIST_IMAGES })
+        .sort()
+        .join(),
+      'sorted',
+    );
   });
 
   test('standard input (-)', async () => {
@@ -193,7 +213,12 @@ describe('swr-sync config --from-manifests', () => {
     await writeFile(existing, '{"keep": "me"}\n');
     const refused = await configRun(['--from-manifests', path('list.json'), '-o', existing]);
     assert.equal(refused.code, 2);
-    assert.match(refused.stderr, new RegExp(`${existing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} already exists: pass --force to replace it, or -o another file`));
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `${existing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} already exists: pass --force to replace it, or -o another file`,
+      ),
+    );
     assert.equal(await readFile(existing, 'utf8'), '{"keep": "me"}\n');
     const forced = await configRun(['--from-manifests', path('list.json'), '-o', existing, '--force']);
     assert.equal(forced.code, 0, forced.stderr);
@@ -202,11 +227,17 @@ describe('swr-sync config --from-manifests', () => {
 
   test('two sources for one destination: written, with a warning naming both', async () => {
     const file = path('conflict.yaml');
-    await writeFile(file, 'kind: Pod\nmetadata: {name: a, namespace: x}\nspec:\n  containers:\n  - {name: c, image: nginx:1.27}\n  - {name: d, image: quay.io/mirror/nginx:1.27}\n');
+    await writeFile(
+      file,
+      'kind: Pod\nmetadata: {name: a, namespace: x}\nspec:\n  containers:\n  - {name: c, image: nginx:1.27}\n  - {name: d, image: quay.io/mirror/nginx:1.27}\n',
+    );
     const run = await configRun(['--from-manifests', file, '-o', '-']);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(Object.keys(JSON.parse(run.stdout)).length, 2);
-    assert.match(run.stderr, /warning: swr\.cn-north-4\.myhuaweicloud\.com\/test\/nginx:1\.27 would be written by 2 sources: docker\.io\/library\/nginx:1\.27 \(Pod x\/a\), quay\.io\/mirror\/nginx:1\.27 \(Pod x\/a\)/);
+    assert.match(
+      run.stderr,
+      /warning: swr\.cn-north-4\.myhuaweicloud\.com\/test\/nginx:1\.27 would be written by 2 sources: docker\.io\/library\/nginx:1\.27 \(Pod x\/a\), quay\.io\/mirror\/nginx:1\.27 \(Pod x\/a\)/,
+    );
   });
 
   test('invalid images: exit 2 naming file, document, object and container, nothing written; --skip-invalid writes the rest', async () => {
@@ -236,8 +267,16 @@ describe('swr-sync config --from-manifests', () => {
     assert.equal(run.code, 2);
     const name = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     assert.match(run.stderr, /2 invalid images \(nothing written; --skip-invalid writes the others\)/);
-    assert.match(run.stderr, new RegExp(`${name}, document 2 \\(line 10\\): CronJob ops/nightly, container "run": has no image`));
-    assert.match(run.stderr, new RegExp(`${name}, document 2 \\(line 10\\): CronJob ops/nightly, init container "setup": invalid image reference "Team/Tool:1": repository names must be lowercase`));
+    assert.match(
+      run.stderr,
+      new RegExp(`${name}, document 2 \\(line 10\\): CronJob ops/nightly, container "run": has no image`),
+    );
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `${name}, document 2 \\(line 10\\): CronJob ops/nightly, init container "setup": invalid image reference "Team/Tool:1": repository names must be lowercase`,
+      ),
+    );
     await assert.rejects(readFile(out), { code: 'ENOENT' });
 
     const skipped = await configRun(['--from-manifests', file, '-o', out, '--skip-invalid']);
@@ -255,22 +294,57 @@ describe('swr-sync config --from-manifests', () => {
     {
       name: 'an unrendered Helm chart template',
       args: () => ['--from-manifests', path('chart')],
-      expect: () => /chart\/templates\/deployment\.yaml: document 1: not valid YAML or JSON at line 1, column \d+ \(\w+\); it looks like an unrendered Helm or Go template: pass the output of `helm template` instead/,
+      expect: () =>
+        /chart\/templates\/deployment\.yaml: document 1: not valid YAML or JSON at line 1, column \d+ \(\w+\); it looks like an unrendered Helm or Go template: pass the output of `helm template` instead/,
     },
-    { name: 'a syntax error on stdin', args: () => ['--from-manifests', '-'], input: 'kind: Pod\nspec: [\n', expect: () => /error: \(stdin\): document 1: not valid YAML or JSON at line 3/ },
-    { name: 'a missing path', args: () => ['--from-manifests', path('absent')], expect: () => /absent: no such file or directory/ },
-    { name: 'a directory without manifests', args: () => ['--from-manifests', path('empty-dir')], expect: () => /empty-dir: holds no \*\.yaml, \*\.yml or \*\.json file/ },
-    { name: 'a bad -t', args: () => ['--from-manifests', path('list.json'), '-t', 'swr-no-namespace.example.com'], expect: () => /-t "swr-no-namespace\.example\.com": names no namespace/ },
-    { name: 'a bad -n', args: () => ['--from-manifests', path('list.json'), '-n', 'Shop'], expect: () => /-n: "Shop" is not a namespace name/ },
-    { name: '--context with --from-manifests', args: () => ['--from-manifests', path('list.json'), '--context', 'x'], expect: () => /--context reads a cluster and --from-manifests reads files/ },
+    {
+      name: 'a syntax error on stdin',
+      args: () => ['--from-manifests', '-'],
+      input: 'kind: Pod\nspec: [\n',
+      expect: () => /error: \(stdin\): document 1: not valid YAML or JSON at line 3/,
+    },
+    {
+      name: 'a missing path',
+      args: () => ['--from-manifests', path('absent')],
+      expect: () => /absent: no such file or directory/,
+    },
+    {
+      name: 'a directory without manifests',
+      args: () => ['--from-manifests', path('empty-dir')],
+      expect: () => /empty-dir: holds no \*\.yaml, \*\.yml or \*\.json file/,
+    },
+    {
+      name: 'a bad -t',
+      args: () => ['--from-manifests', path('list.json'), '-t', 'swr-no-namespace.example.com'],
+      expect: () => /-t "swr-no-namespace\.example\.com": names no namespace/,
+    },
+    {
+      name: 'a bad -n',
+      args: () => ['--from-manifests', path('list.json'), '-n', 'Shop'],
+      expect: () => /-n: "Shop" is not a namespace name/,
+    },
+    {
+      name: '--context with --from-manifests',
+      args: () => ['--from-manifests', path('list.json'), '--context', 'x'],
+      expect: () => /--context reads a cluster and --from-manifests reads files/,
+    },
   ];
   for (const c of bad) {
     test(`exit 2: ${c.name}`, async () => {
-      await writeFile(path('syntax.yaml'), 'kind: Pod\nmetadata: {name: a}\n---\nkind: Secret\ndata: {token: "unterminated\n');
+      await writeFile(
+        path('syntax.yaml'),
+        'kind: Pod\nmetadata: {name: a}\n---\nkind: Secret\ndata: {token: "unterminated\n',
+      );
       await mkdir(path('chart', 'templates'), { recursive: true });
-      await writeFile(path('chart', 'templates', 'deployment.yaml'), '{{- if .Values.enabled }}\napiVersion: apps/v1\nkind: Deployment\n{{- end }}\n');
+      await writeFile(
+        path('chart', 'templates', 'deployment.yaml'),
+        '{{- if .Values.enabled }}\napiVersion: apps/v1\nkind: Deployment\n{{- end }}\n',
+      );
       await mkdir(path('empty-dir'), { recursive: true });
-      const run = await runCli(['config', '-t', T, ...c.args(), '-o', '-'], c.input === undefined ? {} : { input: c.input });
+      const run = await runCli(
+        ['config', '-t', T, ...c.args(), '-o', '-'],
+        c.input === undefined ? {} : { input: c.input },
+      );
       assert.equal(run.code, 2, run.stderr);
       assert.match(run.stderr, c.expect());
       assert.equal(run.stdout, '', 'nothing printed');

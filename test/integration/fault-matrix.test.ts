@@ -99,7 +99,11 @@ interface FaultCase {
 }
 
 /** A fault for the first `times` requests that `match`; `fired` says how many got it. */
-function injector(times: number, match: (r: ProxiedRequest) => boolean, fault: (r: ProxiedRequest, n: number) => Fault) {
+function injector(
+  times: number,
+  match: (r: ProxiedRequest) => boolean,
+  fault: (r: ProxiedRequest, n: number) => Fault,
+) {
   let fired = 0;
   return {
     fn: ((r) => (match(r) && fired < times ? fault(r, ++fired) : undefined)) as FaultFn,
@@ -108,7 +112,12 @@ function injector(times: number, match: (r: ProxiedRequest) => boolean, fault: (
 }
 
 /** A fault for the first `times` requests of each key (a burst on every request, not just the first). */
-function perKey(times: number, match: (r: ProxiedRequest) => boolean, key: (r: ProxiedRequest) => string, fault: (n: number) => Fault) {
+function perKey(
+  times: number,
+  match: (r: ProxiedRequest) => boolean,
+  key: (r: ProxiedRequest) => string,
+  fault: (n: number) => Fault,
+) {
   const seen = new Map<string, number>();
   let fired = 0;
   return {
@@ -140,7 +149,8 @@ function combine(...parts: Array<{ fn: FaultFn; fired: () => number }>): { fn: F
 const BLOB_GET = /\/blobs\/(sha256:[0-9a-f]{64})$/;
 const digestIn = (r: ProxiedRequest) => BLOB_GET.exec(r.path)?.[1];
 const isBlobGet = (r: ProxiedRequest) => r.method === 'GET' && digestIn(r) !== undefined;
-const isBlobPut = (r: ProxiedRequest) => r.method === 'PUT' && r.path.includes('/blobs/uploads/') && r.path.includes('digest=');
+const isBlobPut = (r: ProxiedRequest) =>
+  r.method === 'PUT' && r.path.includes('/blobs/uploads/') && r.path.includes('digest=');
 const isManifest = (method: string) => (r: ProxiedRequest) => r.method === method && r.path.includes('/manifests/');
 const tooMany = (retryAfter?: string): Fault => ({
   status: 429,
@@ -158,14 +168,19 @@ describe('fault matrix: every fault in every auth mode', { timeout: 300_000 }, (
 
   before(async () => {
     builder = await ImageBuilder.temporary();
-    const app = await builder.image({ format: 'oci', layers: [await builder.layer({ size: 48 * 1024 }), await builder.layer({ size: 16 * 1024 })] });
+    const app = await builder.image({
+      format: 'oci',
+      layers: [await builder.layer({ size: 48 * 1024 }), await builder.layer({ size: 16 * 1024 })],
+    });
     const multi = await builder.multiArch({ format: 'docker', layerSize: 16 * 1024, sharedLayers: 1 });
     images = { app, multi };
     layers = new Set([...app.layers, ...multi.children.flatMap((c) => c.layers)].map((l) => l.digest));
     big = app.layers[0]!;
   });
   after(async () => {
-    process.stdout.write(`# fault × auth mode → outcome (rerun: equality with the source)\n${table.map((l) => `# ${l}`).join('\n')}\n`);
+    process.stdout.write(
+      `# fault × auth mode → outcome (rerun: equality with the source)\n${table.map((l) => `# ${l}`).join('\n')}\n`,
+    );
     await builder?.dispose();
   });
 
@@ -176,7 +191,11 @@ describe('fault matrix: every fault in every auth mode', { timeout: 300_000 }, (
     {
       name: 'connection reset during a blob GET',
       arm: (ctx) => {
-        const f = injector(2, (r) => ctx.authorized(r) && isLayerGet(r), () => ({ resetAfterBytes: 4096, hard: true }));
+        const f = injector(
+          2,
+          (r) => ctx.authorized(r) && isLayerGet(r),
+          () => ({ resetAfterBytes: 4096, hard: true }),
+        );
         return { src: f.fn, fired: f.fired };
       },
       expect: 'copied',
@@ -185,7 +204,11 @@ describe('fault matrix: every fault in every auth mode', { timeout: 300_000 }, (
     {
       name: 'connection reset during a blob PUT',
       arm: (ctx) => {
-        const f = injector(2, (r) => ctx.authorized(r) && isBlobPut(r), () => ({ reset: true }));
+        const f = injector(
+          2,
+          (r) => ctx.authorized(r) && isBlobPut(r),
+          () => ({ reset: true }),
+        );
         return { dst: f.fn, fired: f.fired };
       },
       expect: 'copied',
@@ -194,7 +217,11 @@ describe('fault matrix: every fault in every auth mode', { timeout: 300_000 }, (
     {
       name: 'truncated body',
       arm: (ctx) => {
-        const f = injector(2, (r) => ctx.authorized(r) && isLayerGet(r), () => ({ resetAfterBytes: 1000 }));
+        const f = injector(
+          2,
+          (r) => ctx.authorized(r) && isLayerGet(r),
+          () => ({ resetAfterBytes: 1000 }),
+        );
         return { src: f.fn, fired: f.fired };
       },
       expect: 'copied',
@@ -203,7 +230,11 @@ describe('fault matrix: every fault in every auth mode', { timeout: 300_000 }, (
     {
       name: 'bytes not matching the digest, once',
       arm: (ctx) => {
-        const f = injector(1, (r) => ctx.authorized(r) && isBigGet(r), () => ({ status: 200, headers: { 'content-type': 'application/octet-stream' }, body: 'x'.repeat(big.size) }));
+        const f = injector(
+          1,
+          (r) => ctx.authorized(r) && isBigGet(r),
+          () => ({ status: 200, headers: { 'content-type': 'application/octet-stream' }, body: 'x'.repeat(big.size) }),
+        );
         return { src: f.fn, fired: f.fired };
       },
       expect: 'copied',
@@ -212,16 +243,29 @@ describe('fault matrix: every fault in every auth mode', { timeout: 300_000 }, (
     {
       name: 'bytes not matching the digest, always',
       arm: (ctx) => {
-        const f = injector(Infinity, (r) => ctx.authorized(r) && isBigGet(r), () => ({ status: 200, headers: { 'content-type': 'application/octet-stream' }, body: 'x'.repeat(big.size) }));
+        const f = injector(
+          Infinity,
+          (r) => ctx.authorized(r) && isBigGet(r),
+          () => ({ status: 200, headers: { 'content-type': 'application/octet-stream' }, body: 'x'.repeat(big.size) }),
+        );
         return { src: f.fn, fired: f.fired };
       },
-      expect: { failed: ['app'], code: 'ERR_DIGEST_MISMATCH', message: () => new RegExp(`${big.digest}.*expected ${big.digest}`) },
-      check: (_ctx, _run, armed) => assert.equal(armed.fired!(), RETRIES + 1, 'read 1 + --retries times, then given up'),
+      expect: {
+        failed: ['app'],
+        code: 'ERR_DIGEST_MISMATCH',
+        message: () => new RegExp(`${big.digest}.*expected ${big.digest}`),
+      },
+      check: (_ctx, _run, armed) =>
+        assert.equal(armed.fired!(), RETRIES + 1, 'read 1 + --retries times, then given up'),
     },
     {
       name: '429 with Retry-After on the manifest PUT',
       arm: (ctx) => {
-        const f = injector(1, (r) => ctx.authorized(r) && isManifest('PUT')(r), () => tooMany('1'));
+        const f = injector(
+          1,
+          (r) => ctx.authorized(r) && isManifest('PUT')(r),
+          () => tooMany('1'),
+        );
         return { dst: f.fn, fired: f.fired };
       },
       expect: 'copied',
@@ -232,12 +276,28 @@ describe('fault matrix: every fault in every auth mode', { timeout: 300_000 }, (
       name: '429 without Retry-After (blob GET, blob PUT, manifest HEAD and PUT)',
       arm: (ctx) => {
         const f = combine(
-          injector(2, (r) => ctx.authorized(r) && isLayerGet(r), () => tooMany()),
+          injector(
+            2,
+            (r) => ctx.authorized(r) && isLayerGet(r),
+            () => tooMany(),
+          ),
         );
         const d = combine(
-          injector(1, (r) => ctx.authorized(r) && isBlobPut(r), () => tooMany()),
-          injector(1, (r) => ctx.authorized(r) && isManifest('HEAD')(r), () => tooMany()),
-          injector(1, (r) => ctx.authorized(r) && isManifest('PUT')(r), () => tooMany()),
+          injector(
+            1,
+            (r) => ctx.authorized(r) && isBlobPut(r),
+            () => tooMany(),
+          ),
+          injector(
+            1,
+            (r) => ctx.authorized(r) && isManifest('HEAD')(r),
+            () => tooMany(),
+          ),
+          injector(
+            1,
+            (r) => ctx.authorized(r) && isManifest('PUT')(r),
+            () => tooMany(),
+          ),
         );
         return { src: f.fn, dst: d.fn, fired: () => f.fired() + d.fired() };
       },
@@ -248,8 +308,18 @@ describe('fault matrix: every fault in every auth mode', { timeout: 300_000 }, (
       name: '500/502/503 burst on every manifest GET and PUT',
       arm: (ctx) => {
         const burst = (n: number): Fault => ({ status: [500, 502, 503][n - 1]!, body: 'upstream trouble' });
-        const f = perKey(RETRIES, (r) => ctx.authorized(r) && isManifest('GET')(r), (r) => r.path, burst);
-        const d = perKey(RETRIES, (r) => ctx.authorized(r) && isManifest('PUT')(r), (r) => r.path, burst);
+        const f = perKey(
+          RETRIES,
+          (r) => ctx.authorized(r) && isManifest('GET')(r),
+          (r) => r.path,
+          burst,
+        );
+        const d = perKey(
+          RETRIES,
+          (r) => ctx.authorized(r) && isManifest('PUT')(r),
+          (r) => r.path,
+          burst,
+        );
         return { src: f.fn, dst: d.fn, fired: () => f.fired() + d.fired() };
       },
       expect: 'copied',
@@ -259,32 +329,56 @@ describe('fault matrix: every fault in every auth mode', { timeout: 300_000 }, (
       name: 'slow drip below the stall timeout',
       arm: (ctx) => {
         // 48 KiB at 4 KiB per 100 ms: 1.2 s in all, more than the stall timeout, never silent for as long.
-        const f = injector(1, (r) => ctx.authorized(r) && isBigGet(r), () => ({ drip: { bytes: 4096, intervalMs: 100 } }));
+        const f = injector(
+          1,
+          (r) => ctx.authorized(r) && isBigGet(r),
+          () => ({ drip: { bytes: 4096, intervalMs: 100 } }),
+        );
         return { src: f.fn, fired: f.fired, stallTimeoutMs: 500 };
       },
       expect: 'copied',
       check: (ctx, run) => {
         assert.ok(run.elapsedMs >= 1000, `the drip took its time (${run.elapsedMs} ms)`);
-        assert.equal(ctx.src.proxy.requests.filter((r) => ctx.authorized(r) && isBigGet(r)).length, 1, 'a transfer that makes progress is not aborted');
+        assert.equal(
+          ctx.src.proxy.requests.filter((r) => ctx.authorized(r) && isBigGet(r)).length,
+          1,
+          'a transfer that makes progress is not aborted',
+        );
       },
     },
     {
       name: 'stall (no bytes for longer than the stall timeout)',
       arm: (ctx) => {
-        const f = injector(1, (r) => ctx.authorized(r) && isBigGet(r), () => ({ stallAfterBytes: 1000 }));
+        const f = injector(
+          1,
+          (r) => ctx.authorized(r) && isBigGet(r),
+          () => ({ stallAfterBytes: 1000 }),
+        );
         return { src: f.fn, fired: f.fired, stallTimeoutMs: 500 };
       },
       expect: 'copied',
       retried: true,
       check: (ctx, run) => {
         assert.ok(run.elapsedMs >= 500, 'waited for the stall timeout');
-        assert.equal(ctx.src.proxy.requests.filter((r) => ctx.authorized(r) && isBigGet(r)).length, 2, 'aborted and read again');
+        assert.equal(
+          ctx.src.proxy.requests.filter((r) => ctx.authorized(r) && isBigGet(r)).length,
+          2,
+          'aborted and read again',
+        );
       },
     },
     {
       name: 'upload session lost (404 on PUT)',
       arm: (ctx) => {
-        const f = injector(2, (r) => ctx.authorized(r) && isBlobPut(r), () => ({ status: 404, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown to registry"}]}' }));
+        const f = injector(
+          2,
+          (r) => ctx.authorized(r) && isBlobPut(r),
+          () => ({
+            status: 404,
+            headers: { 'content-type': 'application/json' },
+            body: '{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown to registry"}]}',
+          }),
+        );
         return { dst: f.fn, fired: f.fired };
       },
       expect: 'copied',
@@ -293,7 +387,11 @@ describe('fault matrix: every fault in every auth mode', { timeout: 300_000 }, (
     {
       name: '401 mid-run (credential expired) then recovery',
       arm: (ctx) => {
-        const unauthorized = (): Fault => ({ status: 401, headers: { 'www-authenticate': ctx.challenge(), 'content-type': 'application/json' }, body: '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}' });
+        const unauthorized = (): Fault => ({
+          status: 401,
+          headers: { 'www-authenticate': ctx.challenge(), 'content-type': 'application/json' },
+          body: '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
+        });
         const d = combine(
           injector(1, (r) => ctx.authorized(r) && isBlobPut(r), unauthorized),
           injector(1, (r) => ctx.authorized(r) && isManifest('PUT')(r), unauthorized),
@@ -304,7 +402,11 @@ describe('fault matrix: every fault in every auth mode', { timeout: 300_000 }, (
           fired: d.fired,
           verify: () => {
             assert.equal(d.fired(), 2);
-            if (ctx.mode === 'token') assert.ok(ctx.dst.registry.tokenServer!.requests.length - tokensBefore >= 3, 'a new token after each 401');
+            if (ctx.mode === 'token')
+              assert.ok(
+                ctx.dst.registry.tokenServer!.requests.length - tokensBefore >= 3,
+                'a new token after each 401',
+              );
           },
         };
       },
@@ -318,21 +420,34 @@ describe('fault matrix: every fault in every auth mode', { timeout: 300_000 }, (
           const digest = ctx.authorized(r) && r.method === 'GET' ? digestIn(r) : undefined;
           if (!digest) return undefined;
           fired++;
-          return { redirect: `${ctx.origin.url}/blobs/${digest.replace(':', '/')}?X-Signature=${randomBytes(6).toString('hex')}` };
+          return {
+            redirect: `${ctx.origin.url}/blobs/${digest.replace(':', '/')}?X-Signature=${randomBytes(6).toString('hex')}`,
+          };
         };
         return { src, fired: () => fired };
       },
       expect: 'copied',
       check: (ctx) => {
         assert.ok(ctx.origin.requests.length >= 1, 'blobs were read from the other origin');
-        assert.ok(ctx.origin.requests.every((r) => !r.authorization), 'no credentials went to the other origin');
+        assert.ok(
+          ctx.origin.requests.every((r) => !r.authorization),
+          'no credentials went to the other origin',
+        );
       },
     },
     {
       name: '503 and 429 on the first request (the plain-HTTP probe of an insecure registry)',
       arm: () => {
-        const f = injector(1, (r) => r.path === '/v2/', () => ({ status: 503, body: 'starting up' }));
-        const d = injector(1, (r) => r.path === '/v2/', () => tooMany());
+        const f = injector(
+          1,
+          (r) => r.path === '/v2/',
+          () => ({ status: 503, body: 'starting up' }),
+        );
+        const d = injector(
+          1,
+          (r) => r.path === '/v2/',
+          () => tooMany(),
+        );
         return { src: f.fn, dst: d.fn, fired: () => f.fired() + d.fired() };
       },
       expect: 'copied',
@@ -341,12 +456,22 @@ describe('fault matrix: every fault in every auth mode', { timeout: 300_000 }, (
     {
       name: 'connection refused (source)',
       arm: async () => ({ srcHost: `127.0.0.1:${await freePort()}` }),
-      expect: { failed: ['app', 'multi'], code: 'ERR_REGISTRY_UNREACHABLE', message: (_ctx, armed) => new RegExp(`registry ${armed.srcHost!.replace(/\./g, '\\.')} unreachable: ECONNREFUSED`) },
+      expect: {
+        failed: ['app', 'multi'],
+        code: 'ERR_REGISTRY_UNREACHABLE',
+        message: (_ctx, armed) =>
+          new RegExp(`registry ${armed.srcHost!.replace(/\./g, '\\.')} unreachable: ECONNREFUSED`),
+      },
     },
     {
       name: 'connection refused (destination)',
       arm: async () => ({ dstHost: `127.0.0.1:${await freePort()}` }),
-      expect: { failed: ['app', 'multi'], code: 'ERR_REGISTRY_UNREACHABLE', message: (_ctx, armed) => new RegExp(`registry ${armed.dstHost!.replace(/\./g, '\\.')} unreachable: ECONNREFUSED`) },
+      expect: {
+        failed: ['app', 'multi'],
+        code: 'ERR_REGISTRY_UNREACHABLE',
+        message: (_ctx, armed) =>
+          new RegExp(`registry ${armed.dstHost!.replace(/\./g, '\\.')} unreachable: ECONNREFUSED`),
+      },
     },
   ];
 
@@ -364,7 +489,12 @@ describe('fault matrix: every fault in every auth mode', { timeout: 300_000 }, (
           startRegistry({ auth: mode, tmpfs: true, ...(mode !== 'none' ? srcCred : {}) }),
           startRegistry({ auth: mode, tmpfs: true, ...(mode !== 'none' ? dstCred : {}) }),
         ]);
-        const side = (registry: RunningRegistry, proxy: Proxy, cred: { username: string; password: string }): Side => ({ registry, proxy, credential: cred, fault: undefined });
+        const side = (registry: RunningRegistry, proxy: Proxy, cred: { username: string; password: string }): Side => ({
+          registry,
+          proxy,
+          credential: cred,
+          fault: undefined,
+        });
         let srcSide: Side | undefined;
         let dstSide: Side | undefined;
         const [srcProxy, dstProxy, origin] = await Promise.all([
@@ -379,16 +509,26 @@ describe('fault matrix: every fault in every auth mode', { timeout: 300_000 }, (
           src: srcSide,
           dst: dstSide,
           origin,
-          secrets: [srcCred, dstCred].flatMap((c) => [c.password, Buffer.from(`${c.username}:${c.password}`).toString('base64')]),
+          secrets: [srcCred, dstCred].flatMap((c) => [
+            c.password,
+            Buffer.from(`${c.username}:${c.password}`).toString('base64'),
+          ]),
           authorized: (r: ProxiedRequest) => mode === 'none' || r.authorization !== undefined,
-          challenge: () => (mode === 'token' ? `Bearer realm="${dst.tokenServer!.url}",service="test-registry"` : 'Basic realm="test"'),
+          challenge: () =>
+            mode === 'token' ? `Bearer realm="${dst.tokenServer!.url}",service="test-registry"` : 'Basic realm="test"',
         } satisfies Ctx);
-        await Promise.all([pushImage(src, 'lib/app', 'v1', images.app, builder), pushImage(src, 'lib/multi', 'v1', images.multi, builder)]);
+        await Promise.all([
+          pushImage(src, 'lib/app', 'v1', images.app, builder),
+          pushImage(src, 'lib/multi', 'v1', images.multi, builder),
+        ]);
         dir = await mkdtemp(join(tmpdir(), `swr-fault-matrix-${mode}-`));
-        await writeFile(join(dir, 'auth.json'), JSON.stringify({
-          [srcProxy.host]: { username: srcCred.username, password: '${SRC_PASSWORD}', insecure: true },
-          [dstProxy.host]: { username: dstCred.username, password: '${DST_PASSWORD}', insecure: true },
-        }));
+        await writeFile(
+          join(dir, 'auth.json'),
+          JSON.stringify({
+            [srcProxy.host]: { username: srcCred.username, password: '${SRC_PASSWORD}', insecure: true },
+            [dstProxy.host]: { username: dstCred.username, password: '${DST_PASSWORD}', insecure: true },
+          }),
+        );
       });
       after(async () => {
         await Promise.all([ctx.src?.proxy.stop(), ctx.dst?.proxy.stop(), ctx.origin?.stop()]);
@@ -405,16 +545,28 @@ describe('fault matrix: every fault in every auth mode', { timeout: 300_000 }, (
 
       /** Both images into `<slug>/app` and `<slug>/multi`, at once, with one engine (as a sync's workers share it). */
       async function copyBoth(slug: string, armed: Armed = {}): Promise<FaultRun> {
-        const transport = new Transport(armed.stallTimeoutMs !== undefined ? { stallTimeoutMs: armed.stallTimeoutMs } : {});
+        const transport = new Transport(
+          armed.stallTimeoutMs !== undefined ? { stallTimeoutMs: armed.stallTimeoutMs } : {},
+        );
         const common = { transport, retry: FAST_RETRY, insecure: () => true };
         const srcHost = armed.srcHost ?? ctx.src.proxy.host;
         const dstHost = armed.dstHost ?? ctx.dst.proxy.host;
-        const source = new RegistryClient({ credentials: credentialsFor({ host: ctx.src.proxy.host, ...ctx.src.credential }), ...common });
-        const destination = new RegistryClient({ credentials: credentialsFor({ host: ctx.dst.proxy.host, ...ctx.dst.credential }), ...common });
+        const source = new RegistryClient({
+          credentials: credentialsFor({ host: ctx.src.proxy.host, ...ctx.src.credential }),
+          ...common,
+        });
+        const destination = new RegistryClient({
+          credentials: credentialsFor({ host: ctx.dst.proxy.host, ...ctx.dst.credential }),
+          ...common,
+        });
         try {
           const engine = new CopyEngine({ source, destination });
           const started = Date.now();
-          const results = await Promise.all(NAMES.map((name) => engine.copy(parseReference(`${srcHost}/lib/${name}:v1`), parseReference(`${dstHost}/${slug}/${name}:v1`))));
+          const results = await Promise.all(
+            NAMES.map((name) =>
+              engine.copy(parseReference(`${srcHost}/lib/${name}:v1`), parseReference(`${dstHost}/${slug}/${name}:v1`)),
+            ),
+          );
           return { results, elapsedMs: Date.now() - started, retries: source.retryCount + destination.retryCount };
         } finally {
           await transport.close();
@@ -441,7 +593,10 @@ describe('fault matrix: every fault in every auth mode', { timeout: 300_000 }, (
           const tags = (await listTags(ctx.src.registry, `lib/${name}`)).sort();
           assert.deepEqual((await listTags(ctx.dst.registry, `${slug}/${name}`)).sort(), tags);
           for (const tag of tags) {
-            const [a, b] = await Promise.all([fetchManifest(ctx.src.registry, `lib/${name}`, tag), fetchManifest(ctx.dst.registry, `${slug}/${name}`, tag)]);
+            const [a, b] = await Promise.all([
+              fetchManifest(ctx.src.registry, `lib/${name}`, tag),
+              fetchManifest(ctx.dst.registry, `${slug}/${name}`, tag),
+            ]);
             assert.equal(b.digest, a.digest, `${slug}/${name}:${tag} equals the source`);
             assert.deepEqual((await verifyImageComplete(ctx.dst.registry, `${slug}/${name}`, tag)).missing, []);
           }
@@ -472,7 +627,11 @@ describe('fault matrix: every fault in every auth mode', { timeout: 300_000 }, (
           if (c.expect === 'copied') {
             for (const r of run.results) assert.equal(r.status, 'copied', formatImageLine(r));
             if (armed.fired) assert.ok(armed.fired() > 0, 'the fault was injected');
-            if (c.retried) assert.ok(run.retries >= armed.fired!(), `every fault cost a retry and was counted (${run.retries} retries for ${armed.fired!()} faults)`);
+            if (c.retried)
+              assert.ok(
+                run.retries >= armed.fired!(),
+                `every fault cost a retry and was counted (${run.retries} retries for ${armed.fired!()} faults)`,
+              );
           } else {
             const expected = c.expect;
             for (const [i, name] of NAMES.entries()) {
@@ -493,35 +652,66 @@ describe('fault matrix: every fault in every auth mode', { timeout: 300_000 }, (
           armed.verify?.();
 
           const present = await assertNoIncompleteTag(slug);
-          if (c.expect !== 'copied') for (const name of c.expect.failed) assert.deepEqual(present[name], [], `no tag for the failed ${name}`);
+          if (c.expect !== 'copied')
+            for (const name of c.expect.failed) assert.deepEqual(present[name], [], `no tag for the failed ${name}`);
 
           clearFaults();
           const rerun = await copyBoth(slug);
           for (const r of rerun.results) assert.notEqual(r.status, 'failed', formatImageLine(r));
           await assertEquality(slug);
-          const outcome = c.expect === 'copied' ? `copied (${run.retries} retries)` : `failed ${c.expect.failed.join('+')} ${c.expect.code}`;
+          const outcome =
+            c.expect === 'copied'
+              ? `copied (${run.retries} retries)`
+              : `failed ${c.expect.failed.join('+')} ${c.expect.code}`;
           table.push(`| ${c.name} | ${mode} | ${outcome} | rerun: equal |`);
         });
       }
 
       async function cliSync(slug: string, extra: string[] = []): Promise<CliRun & { log: string }> {
         const images = join(dir, `${slug}.json`);
-        await writeFile(images, JSON.stringify(Object.fromEntries(NAMES.map((name) => [`${ctx.src.proxy.host}/lib/${name}:v1`, `${ctx.dst.proxy.host}/${slug}/${name}:v1`]))));
+        await writeFile(
+          images,
+          JSON.stringify(
+            Object.fromEntries(
+              NAMES.map((name) => [`${ctx.src.proxy.host}/lib/${name}:v1`, `${ctx.dst.proxy.host}/${slug}/${name}:v1`]),
+            ),
+          ),
+        );
         const log = join(dir, `${slug}.log`);
-        const run = await runCli(['sync', '--auth', join(dir, 'auth.json'), '--images', images, '--log', log, ...extra], {
-          env: { SRC_PASSWORD: ctx.src.credential.password, DST_PASSWORD: ctx.dst.credential.password },
-        });
+        const run = await runCli(
+          ['sync', '--auth', join(dir, 'auth.json'), '--images', images, '--log', log, ...extra],
+          {
+            env: { SRC_PASSWORD: ctx.src.credential.password, DST_PASSWORD: ctx.dst.credential.password },
+          },
+        );
         const text = await readFile(log, 'utf8');
-        for (const [what, value] of [['stdout', run.stdout], ['stderr', run.stderr], ['the log file', text]] as const) assertNoSecret(what, value);
+        for (const [what, value] of [
+          ['stdout', run.stdout],
+          ['stderr', run.stderr],
+          ['the log file', text],
+        ] as const)
+          assertNoSecret(what, value);
         return { ...run, log: text };
       }
 
       test('through the CLI: transient faults within --retries, reported in --json and the log, no secret shown', async () => {
         clearFaults();
-        const s = injector(1, (r) => ctx.authorized(r) && isLayerGet(r), () => ({ resetAfterBytes: 1000 }));
+        const s = injector(
+          1,
+          (r) => ctx.authorized(r) && isLayerGet(r),
+          () => ({ resetAfterBytes: 1000 }),
+        );
         const d = combine(
-          injector(1, (r) => ctx.authorized(r) && isBlobPut(r), () => ({ reset: true })),
-          injector(1, (r) => ctx.authorized(r) && isManifest('PUT')(r), () => tooMany()),
+          injector(
+            1,
+            (r) => ctx.authorized(r) && isBlobPut(r),
+            () => ({ reset: true }),
+          ),
+          injector(
+            1,
+            (r) => ctx.authorized(r) && isManifest('PUT')(r),
+            () => tooMany(),
+          ),
         );
         ctx.src.fault = s.fn;
         ctx.dst.fault = d.fn;
@@ -543,12 +733,18 @@ describe('fault matrix: every fault in every auth mode', { timeout: 300_000 }, (
         assert.equal(rerun.code, 0, rerun.stdout + rerun.stderr);
         assert.equal((JSON.parse(rerun.stdout) as { summary: { unchanged: number } }).summary.unchanged, 2);
         await assertEquality('cli-transient');
-        table.push(`| CLI: truncated GET + reset PUT + 429 manifest PUT | ${mode} | exit 0, ${out.summary.retries} retries reported | rerun: unchanged, equal |`);
+        table.push(
+          `| CLI: truncated GET + reset PUT + 429 manifest PUT | ${mode} | exit 0, ${out.summary.retries} retries reported | rerun: unchanged, equal |`,
+        );
       });
 
       test('through the CLI: a corrupt layer fails its image by name (exit 1), the rest completes, the rerun finishes', async () => {
         clearFaults();
-        const s = injector(Infinity, (r) => ctx.authorized(r) && isBigGet(r), () => ({ status: 200, headers: { 'content-type': 'application/octet-stream' }, body: 'x'.repeat(big.size) }));
+        const s = injector(
+          Infinity,
+          (r) => ctx.authorized(r) && isBigGet(r),
+          () => ({ status: 200, headers: { 'content-type': 'application/octet-stream' }, body: 'x'.repeat(big.size) }),
+        );
         ctx.src.fault = s.fn;
         let run: Awaited<ReturnType<typeof cliSync>>;
         try {
@@ -569,7 +765,9 @@ describe('fault matrix: every fault in every auth mode', { timeout: 300_000 }, (
         const rerun = await cliSync('cli-corrupt');
         assert.equal(rerun.code, 0, rerun.stdout + rerun.stderr);
         await assertEquality('cli-corrupt');
-        table.push(`| CLI: corrupt layer (always) | ${mode} | exit 1, app failed ERR_DIGEST_MISMATCH, multi copied | rerun: exit 0, equal |`);
+        table.push(
+          `| CLI: corrupt layer (always) | ${mode} | exit 1, app failed ERR_DIGEST_MISMATCH, multi copied | rerun: exit 0, equal |`,
+        );
       });
     });
   }

@@ -16,11 +16,24 @@ import { runCli } from './support.js';
 
 function kubeconfig(server: string, ca: string, user: string[]): string {
   return [
-    'apiVersion: v1', 'kind: Config',
-    'clusters:', '- name: c', '  cluster:', `    server: ${server}`, `    certificate-authority: ${ca}`,
-    'contexts:', '- name: ctx', '  context:', '    cluster: c', '    user: u',
-    'users:', '- name: u', '  user:', ...user.map((l) => `    ${l}`),
-    'current-context: ctx', '',
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: c',
+    '  cluster:',
+    `    server: ${server}`,
+    `    certificate-authority: ${ca}`,
+    'contexts:',
+    '- name: ctx',
+    '  context:',
+    '    cluster: c',
+    '    user: u',
+    'users:',
+    '- name: u',
+    '  user:',
+    ...user.map((l) => `    ${l}`),
+    'current-context: ctx',
+    '',
   ].join('\n');
 }
 
@@ -34,7 +47,10 @@ describe('swr-sync config: tokens a hostile API server echoes are never printed'
   before(async () => {
     certs = await makeTestCertificates();
     dir = await mkdtemp(join(tmpdir(), 'swr-sync-hostile-kube-'));
-    [honest, echoing] = await Promise.all([startKubeApiServer({ token, tls: certs }), startKubeApiServer({ token, tls: certs, echoAuthorization: true })]);
+    [honest, echoing] = await Promise.all([
+      startKubeApiServer({ token, tls: certs }),
+      startKubeApiServer({ token, tls: certs, echoAuthorization: true }),
+    ]);
   });
   after(async () => {
     await Promise.all([honest?.stop(), echoing?.stop()]);
@@ -48,7 +64,10 @@ describe('swr-sync config: tokens a hostile API server echoes are never printed'
     const run = await runCli(['config', '-t', 'swr.example.com/mirror', '-k', file, '-o', join(dir, 'images.json')]);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(`${run.stdout}${run.stderr}`.includes(token), false);
-    assert.ok(honest.requests.every((r) => r.authorized), 'the trimmed token was accepted');
+    assert.ok(
+      honest.requests.every((r) => r.authorized),
+      'the trimmed token was accepted',
+    );
 
     await writeFile(join(dir, 'kubeconfig-echo'), kubeconfig(echoing.url, certs.caPath, [`token-file: ${tokenFile}`]));
     const echoed = await runCli(['config', '-t', 'swr.example.com/mirror', '-k', join(dir, 'kubeconfig-echo')]);
@@ -60,10 +79,21 @@ describe('swr-sync config: tokens a hostile API server echoes are never printed'
   test('an exec plugin runs (as with kubectl), and the token it returns is redacted when the server echoes it', async () => {
     const ran = join(dir, 'exec-plugin-ran');
     const plugin = join(dir, 'credential-plugin');
-    await writeFile(plugin, `#!/bin/sh\ntouch ${ran}\nprintf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"${token}"}}'\n`);
+    await writeFile(
+      plugin,
+      `#!/bin/sh\ntouch ${ran}\nprintf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"${token}"}}'\n`,
+    );
     await chmod(plugin, 0o755);
     const file = join(dir, 'kubeconfig-exec');
-    await writeFile(file, kubeconfig(echoing.url, certs.caPath, ['exec:', '  apiVersion: client.authentication.k8s.io/v1beta1', `  command: ${plugin}`, '  interactiveMode: Never']));
+    await writeFile(
+      file,
+      kubeconfig(echoing.url, certs.caPath, [
+        'exec:',
+        '  apiVersion: client.authentication.k8s.io/v1beta1',
+        `  command: ${plugin}`,
+        '  interactiveMode: Never',
+      ]),
+    );
     const run = await runCli(['config', '-t', 'swr.example.com/mirror', '-k', file]);
     assert.equal(run.code, 1, run.stderr);
     await access(ran);

@@ -45,28 +45,49 @@ export const rssTable: Array<{ name: string; rss: number; seconds: number }> = [
  * `swr-sync sync --json --log --lock` over `images`, every registry named in `hosts` marked insecure (plain HTTP
  * or unverified TLS) and given the canary credentials unless `anonymous` lists it.
  */
-export async function hostileSync(name: string, images: Record<string, string | string[]>, options: {
-  hosts: readonly string[];
-  anonymous?: readonly string[];
-  args?: readonly string[];
-  env?: Record<string, string>;
-  /** auth.json entries replacing the default ones. */
-  auth?: Record<string, unknown>;
-  expectCode?: number;
-} = { hosts: [] }): Promise<HostileRun> {
+export async function hostileSync(
+  name: string,
+  images: Record<string, string | string[]>,
+  options: {
+    hosts: readonly string[];
+    anonymous?: readonly string[];
+    args?: readonly string[];
+    env?: Record<string, string>;
+    /** auth.json entries replacing the default ones. */
+    auth?: Record<string, unknown>;
+    expectCode?: number;
+  } = { hosts: [] },
+): Promise<HostileRun> {
   const dir = await mkdtemp(join(tmpdir(), 'swr-hostile-'));
   const auth: Record<string, unknown> = {};
   for (const host of options.hosts) {
-    auth[host] = options.anonymous?.includes(host) ? { insecure: true } : { username: CANARY_USER, password: '${CANARY_PASSWORD}', insecure: true };
+    auth[host] = options.anonymous?.includes(host)
+      ? { insecure: true }
+      : { username: CANARY_USER, password: '${CANARY_PASSWORD}', insecure: true };
   }
   Object.assign(auth, options.auth ?? {});
   await writeFile(join(dir, 'auth.json'), JSON.stringify(auth));
   await writeFile(join(dir, 'images.json'), JSON.stringify(images));
   const started = Date.now();
-  const run = await runCli(['sync', '--auth', join(dir, 'auth.json'), '--images', join(dir, 'images.json'), '--json', '--log', join(dir, 'run.log'), '--lock', join(dir, 'lock.json'), ...(options.args ?? [])], {
-    env: { CANARY_PASSWORD, ...options.env },
-    measureRss: true,
-  });
+  const run = await runCli(
+    [
+      'sync',
+      '--auth',
+      join(dir, 'auth.json'),
+      '--images',
+      join(dir, 'images.json'),
+      '--json',
+      '--log',
+      join(dir, 'run.log'),
+      '--lock',
+      join(dir, 'lock.json'),
+      ...(options.args ?? []),
+    ],
+    {
+      env: { CANARY_PASSWORD, ...options.env },
+      measureRss: true,
+    },
+  );
   const seconds = (Date.now() - started) / 1000;
   rssTable.push({ name, rss: run.maxRssBytes ?? 0, seconds });
   assert.equal(run.code, options.expectCode ?? 1, `${name}: exit status\n${run.stderr}\n${run.stdout.slice(0, 4000)}`);
@@ -84,7 +105,12 @@ export async function hostileSync(name: string, images: Record<string, string | 
   assertNoSecret(name, { stdout: run.stdout, stderr: run.stderr, log, lock });
   assert.ok((run.maxRssBytes ?? 0) < RSS_LIMIT_BYTES, `${name}: peak RSS ${mib(run.maxRssBytes ?? 0)} MiB`);
   return {
-    run, json, log, lock, dir, rss: run.maxRssBytes ?? 0,
+    run,
+    json,
+    log,
+    lock,
+    dir,
+    rss: run.maxRssBytes ?? 0,
     result(suffix) {
       const found = json.images.find((r) => r.destination.endsWith(suffix));
       assert.ok(found, `${name}: no result for *${suffix} in ${json.images.map((r) => r.destination).join(', ')}`);

@@ -5,7 +5,16 @@ import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ImageBuilder, pushImage, startLatencyProxy, startRegistry, verifyImageComplete, type BuiltManifest, type LatencyProxy, type RunningRegistry } from '../harness/index.js';
+import {
+  ImageBuilder,
+  pushImage,
+  startLatencyProxy,
+  startRegistry,
+  verifyImageComplete,
+  type BuiltManifest,
+  type LatencyProxy,
+  type RunningRegistry,
+} from '../harness/index.js';
 import { temporaryName } from '../../src/store/temporaries.js';
 import { runAction } from '../action/support.js';
 import { CLI, runCli, writeAuthJson } from './support.js';
@@ -21,7 +30,11 @@ interface Spawned {
 
 function spawnCli(args: string[], env: Record<string, string>, cwd: string): Spawned {
   // stdout and stderr are pipes, not a terminal: the CLI's plain (CI) output.
-  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, ...env },
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -30,7 +43,11 @@ function spawnCli(args: string[], env: Record<string, string>, cwd: string): Spa
   return { child, stdout: () => out, stderr: () => err, exit };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -60,7 +77,11 @@ describe('interrupted runs (SIGINT / SIGTERM)', { timeout: 180_000 }, () => {
   let auth: { file: string; env: Record<string, string> };
 
   before(async () => {
-    [src, dst, builder] = await Promise.all([startRegistry({ tmpfs: true }), startRegistry({ tmpfs: true }), ImageBuilder.temporary({ tmpfs: true })]);
+    [src, dst, builder] = await Promise.all([
+      startRegistry({ tmpfs: true }),
+      startRegistry({ tmpfs: true }),
+      ImageBuilder.temporary({ tmpfs: true }),
+    ]);
     slow = await startLatencyProxy({ target: src.url, oneWayMs: 20, windowBytes: 64 * 1024 });
     const layer = await builder.layer({ size: 24 * MiB, seed: 'interrupt/big', level: 0 });
     big = await builder.image({ format: 'oci', layers: [layer] });
@@ -78,21 +99,34 @@ describe('interrupted runs (SIGINT / SIGTERM)', { timeout: 180_000 }, () => {
     const dir = await mkdtemp(join(tmpdir(), 'interrupt-oci-'));
     const layout = join(dir, 'layout');
     const run = spawnCli(['copy', `${slow.host}/lib/big:v1`, `oci:${layout}:v1`, '--auth', auth.file], auth.env, dir);
-    await until('a temporary blob file with bytes in it', async () => (await leftovers(layout, /^\.swr-sync-blob-.*\.tmp$/)).find((f) => f.size > 256 * 1024));
+    await until('a temporary blob file with bytes in it', async () =>
+      (await leftovers(layout, /^\.swr-sync-blob-.*\.tmp$/)).find((f) => f.size > 256 * 1024),
+    );
     run.child.kill('SIGINT');
     assert.equal(await run.exit, 130, run.stderr());
     assert.match(run.stderr(), /SIGINT received: stopping/);
     assert.deepEqual(await leftovers(layout, /swr-sync/), []);
-    const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8').catch(() => '{"manifests":[]}')) as { manifests: unknown[] };
+    const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8').catch(() => '{"manifests":[]}')) as {
+      manifests: unknown[];
+    };
     assert.equal(index.manifests.length, 0, 'no tag on an incomplete image');
   });
 
   test('SIGTERM during a copy to oci-archive: exits 143, removes the staging directory, leaves no archive', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'interrupt-archive-'));
     const archive = join(dir, 'out.tar');
-    const run = spawnCli(['copy', `${slow.host}/lib/big:v1`, `oci-archive:${archive}:v1`, '--auth', auth.file], auth.env, dir);
-    const staging = await until('a staging directory', async () => (await leftovers(dir, /^\.out\.tar\.swr-sync-staging-/))[0]?.name);
-    await until('a temporary blob file in the staging layout', async () => (await leftovers(join(dir, staging), /^\.swr-sync-blob-.*\.tmp$/)).find((f) => f.size > 256 * 1024));
+    const run = spawnCli(
+      ['copy', `${slow.host}/lib/big:v1`, `oci-archive:${archive}:v1`, '--auth', auth.file],
+      auth.env,
+      dir,
+    );
+    const staging = await until(
+      'a staging directory',
+      async () => (await leftovers(dir, /^\.out\.tar\.swr-sync-staging-/))[0]?.name,
+    );
+    await until('a temporary blob file in the staging layout', async () =>
+      (await leftovers(join(dir, staging), /^\.swr-sync-blob-.*\.tmp$/)).find((f) => f.size > 256 * 1024),
+    );
     run.child.kill('SIGTERM');
     assert.equal(await run.exit, 143, run.stderr());
     assert.deepEqual(await leftovers(dir, /swr-sync|out\.tar/), []);
@@ -102,8 +136,18 @@ describe('interrupted runs (SIGINT / SIGTERM)', { timeout: 180_000 }, () => {
     const dir = await mkdtemp(join(tmpdir(), 'interrupt-sync-'));
     const images = join(dir, 'images.json');
     const lock = join(dir, 'swr-sync.lock.json');
-    await writeFile(images, JSON.stringify({ [`${slow.host}/lib/small:v1`]: `${dst.host}/sync/small:v1`, [`${slow.host}/lib/big:v1`]: `${dst.host}/sync/big:v1` }));
-    const run = spawnCli(['sync', '--images', images, '--auth', auth.file, '--lock', lock, '--log', join(dir, 'swr-sync.log')], auth.env, dir);
+    await writeFile(
+      images,
+      JSON.stringify({
+        [`${slow.host}/lib/small:v1`]: `${dst.host}/sync/small:v1`,
+        [`${slow.host}/lib/big:v1`]: `${dst.host}/sync/big:v1`,
+      }),
+    );
+    const run = spawnCli(
+      ['sync', '--images', images, '--auth', auth.file, '--lock', lock, '--log', join(dir, 'swr-sync.log')],
+      auth.env,
+      dir,
+    );
     // Without a terminal the small image's line appears while the big one is still copying.
     await until('the small image reported', () => (/copied\s.*sync\/small:v1/.test(run.stdout()) ? true : undefined));
     assert.doesNotMatch(run.stdout(), /sync\/big/);
@@ -119,27 +163,54 @@ describe('interrupted runs (SIGINT / SIGTERM)', { timeout: 180_000 }, () => {
     const dir = await mkdtemp(join(tmpdir(), 'interrupt-kill-'));
     const layout = join(dir, 'layout');
     const archive = join(dir, 'out.tar');
-    const killed = spawnCli(['copy', `${slow.host}/lib/big:v1`, `oci:${layout}:v1`, '--auth', auth.file], auth.env, dir);
-    await until('a temporary blob file', async () => (await leftovers(layout, /^\.swr-sync-blob-.*\.tmp$/)).find((f) => f.size > 0));
+    const killed = spawnCli(
+      ['copy', `${slow.host}/lib/big:v1`, `oci:${layout}:v1`, '--auth', auth.file],
+      auth.env,
+      dir,
+    );
+    await until('a temporary blob file', async () =>
+      (await leftovers(layout, /^\.swr-sync-blob-.*\.tmp$/)).find((f) => f.size > 0),
+    );
     killed.child.kill('SIGKILL');
     await killed.exit;
-    const killedArchive = spawnCli(['copy', `${slow.host}/lib/big:v1`, `oci-archive:${archive}:v1`, '--auth', auth.file], auth.env, dir);
-    const staging = await until('a staging directory', async () => (await leftovers(dir, /^\.out\.tar\.swr-sync-staging-/))[0]?.name);
-    await until('a blob in the staging layout', async () => (await leftovers(join(dir, staging), /^\.swr-sync-blob-.*\.tmp$/)).find((f) => f.size > 0));
+    const killedArchive = spawnCli(
+      ['copy', `${slow.host}/lib/big:v1`, `oci-archive:${archive}:v1`, '--auth', auth.file],
+      auth.env,
+      dir,
+    );
+    const staging = await until(
+      'a staging directory',
+      async () => (await leftovers(dir, /^\.out\.tar\.swr-sync-staging-/))[0]?.name,
+    );
+    await until('a blob in the staging layout', async () =>
+      (await leftovers(join(dir, staging), /^\.swr-sync-blob-.*\.tmp$/)).find((f) => f.size > 0),
+    );
     killedArchive.child.kill('SIGKILL');
     await killedArchive.exit;
     assert.ok((await leftovers(layout, /^\.swr-sync-blob-/)).length >= 1, 'SIGKILL leaves the temporary file');
-    assert.equal((await leftovers(dir, /^\.out\.tar\.swr-sync-staging-/)).length, 1, 'SIGKILL leaves the staging directory');
+    assert.equal(
+      (await leftovers(dir, /^\.out\.tar\.swr-sync-staging-/)).length,
+      1,
+      'SIGKILL leaves the staging directory',
+    );
     // A temporary file of a process that is alive (this test) stays whatever happens.
     const live = temporaryName('blob');
     await writeFile(join(layout, live), 'in progress');
 
     for (const destination of [`oci:${layout}:small`, `oci-archive:${archive}:small`]) {
-      const run = await runCli(['copy', `${slow.host}/lib/small:v1`, destination, '--auth', auth.file], { env: auth.env });
+      const run = await runCli(['copy', `${slow.host}/lib/small:v1`, destination, '--auth', auth.file], {
+        env: auth.env,
+      });
       assert.equal(run.code, 0, run.stderr);
     }
-    assert.deepEqual((await leftovers(layout, /swr-sync/)).map((f) => f.name), [live]);
-    assert.deepEqual((await leftovers(dir, /swr-sync/)).map((f) => f.name), []);
+    assert.deepEqual(
+      (await leftovers(layout, /swr-sync/)).map((f) => f.name),
+      [live],
+    );
+    assert.deepEqual(
+      (await leftovers(dir, /swr-sync/)).map((f) => f.name),
+      [],
+    );
     assert.ok(existsSync(archive));
   });
   test('the Action, cancelled (SIGINT) mid-sync: the step fails, reports what completed and writes its lock entries', async () => {
@@ -166,7 +237,9 @@ describe('interrupted runs (SIGINT / SIGTERM)', { timeout: 180_000 }, () => {
     assert.ok(signalled, run.stdout);
     assert.notEqual(run.code, 0);
     assert.match(run.stdout, /SIGINT received/);
-    const written = JSON.parse(await readFile(join(run.workspace, 'mirror.lock.json'), 'utf8')) as { images: Record<string, unknown> };
+    const written = JSON.parse(await readFile(join(run.workspace, 'mirror.lock.json'), 'utf8')) as {
+      images: Record<string, unknown>;
+    };
     assert.deepEqual(Object.keys(written.images), [`${dst.host}/action/small:v1`]);
     assert.equal((await verifyImageComplete(dst, 'action/big', 'v1')).digest, '');
   });

@@ -56,7 +56,10 @@ describe('the npm package (npm pack)', { timeout: 5 * 60_000 }, () => {
     dir = await mkdtemp(join(tmpdir(), 'swr-sync-pack-'));
     pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as PackageJson;
     // --ignore-scripts: no prepack/prepare of ours runs (there are none); the test packs the built tree as is.
-    const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], {
+      cwd: ROOT,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     const [info] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
     tarball = join(dir, info!.filename);
     files = new Set(info!.files.map((f) => f.path));
@@ -67,13 +70,40 @@ describe('the npm package (npm pack)', { timeout: 5 * 60_000 }, () => {
 
   test('holds the CLI, the constructs, the engine, the Action, the docs and examples, LICENSE and CHANGELOG; no tests, sources or source maps', () => {
     const required = [
-      'package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'action.yml', 'dist/index.js',
-      pkg.bin['swr-sync']!, 'lib/constructs/index.js', 'lib/constructs/index.d.ts', 'lib/src/index.js', 'lib/src/index.d.ts',
-      'docs/cli.md', 'docs/file-formats.md', 'docs/action.md', 'docs/constructs.md', 'docs/guarantees.md', 'docs/performance.md',
-      'examples/main.ts', 'examples/workflows/deploy.yml', 'examples/kubernetes/indexed-job.yaml',
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'CHANGELOG.md',
+      'action.yml',
+      'dist/index.js',
+      pkg.bin['swr-sync']!,
+      'lib/constructs/index.js',
+      'lib/constructs/index.d.ts',
+      'lib/src/index.js',
+      'lib/src/index.d.ts',
+      'docs/cli.md',
+      'docs/file-formats.md',
+      'docs/action.md',
+      'docs/constructs.md',
+      'docs/guarantees.md',
+      'docs/performance.md',
+      'examples/main.ts',
+      'examples/workflows/deploy.yml',
+      'examples/kubernetes/indexed-job.yaml',
     ];
-    assert.deepEqual(required.filter((f) => !files.has(f)), [], 'missing from the tarball');
-    const unwanted = [...files].filter((f) => /^(lib\/test|lib\/bench|lib\/scripts|src|test|bench|scripts|\.ci|examples\/lib|examples\/cdktf\.out)\//.test(f) || f.endsWith('.map') || f.endsWith('.tgz'));
+    assert.deepEqual(
+      required.filter((f) => !files.has(f)),
+      [],
+      'missing from the tarball',
+    );
+    const unwanted = [...files].filter(
+      (f) =>
+        /^(lib\/test|lib\/bench|lib\/scripts|src|test|bench|scripts|\.ci|examples\/lib|examples\/cdktf\.out)\//.test(
+          f,
+        ) ||
+        f.endsWith('.map') ||
+        f.endsWith('.tgz'),
+    );
     assert.deepEqual(unwanted, [], 'in the tarball but not for users');
   });
 
@@ -120,7 +150,8 @@ describe('the npm package (npm pack)', { timeout: 5 * 60_000 }, () => {
       const lock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')) as LockFile;
       const dependencies: Record<string, string> = { [pkg.name]: `file:../${posix.basename(tarball)}` };
       // The peers a cdktf app has (cdktn, the alternative to cdktf, stays out).
-      for (const peer of ['cdktf', 'constructs', '@cdktf/provider-kubernetes']) dependencies[peer] = lock.packages[`node_modules/${peer}`]!.version!;
+      for (const peer of ['cdktf', 'constructs', '@cdktf/provider-kubernetes'])
+        dependencies[peer] = lock.packages[`node_modules/${peer}`]!.version!;
       const manifest = { name: 'fresh-app', version: '1.0.0', private: true, type: 'module', dependencies };
       const packages: LockFile['packages'] = { '': { name: manifest.name, version: manifest.version, dependencies } };
       for (const [key, entry] of Object.entries(lock.packages)) {
@@ -128,14 +159,33 @@ describe('the npm package (npm pack)', { timeout: 5 * 60_000 }, () => {
         const { dev: _dev, devOptional: _devOptional, ...rest } = entry;
         packages[key] = rest;
       }
-      const integrity = `sha512-${createHash('sha512').update(await readFile(tarball)).digest('base64')}`;
+      const integrity = `sha512-${createHash('sha512')
+        .update(await readFile(tarball))
+        .digest('base64')}`;
       packages[`node_modules/${pkg.name}`] = {
-        version: pkg.version, resolved: `file:../${posix.basename(tarball)}`, integrity, license: pkg.license, bin: pkg.bin,
-        engines: pkg.engines, dependencies: pkg.dependencies, peerDependencies: pkg.peerDependencies, peerDependenciesMeta: pkg.peerDependenciesMeta,
+        version: pkg.version,
+        resolved: `file:../${posix.basename(tarball)}`,
+        integrity,
+        license: pkg.license,
+        bin: pkg.bin,
+        engines: pkg.engines,
+        dependencies: pkg.dependencies,
+        peerDependencies: pkg.peerDependencies,
+        peerDependenciesMeta: pkg.peerDependenciesMeta,
       };
       await writeFile(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
-      await writeFile(join(app, 'package-lock.json'), JSON.stringify({ name: manifest.name, version: manifest.version, lockfileVersion: 3, requires: true, packages }, null, 2));
-      await run('npm', ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: app, maxBuffer: 16 * 1024 * 1024 });
+      await writeFile(
+        join(app, 'package-lock.json'),
+        JSON.stringify(
+          { name: manifest.name, version: manifest.version, lockfileVersion: 3, requires: true, packages },
+          null,
+          2,
+        ),
+      );
+      await run('npm', ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], {
+        cwd: app,
+        maxBuffer: 16 * 1024 * 1024,
+      });
     });
 
     test('the swr-sync bin runs: --version, and --help of every command', async () => {
@@ -160,33 +210,81 @@ describe('the npm package (npm pack)', { timeout: 5 * 60_000 }, () => {
           await writeFile(join(app, name), /\bthis\b/.test(block) ? insideStack(block) : block);
         }
       }
-      assert.ok(sources.includes('README-md-0.ts'), `the README's constructs example is a complete program (${sources.join(', ')})`);
-      await writeFile(join(app, 'tsconfig.json'), JSON.stringify({
-        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true, types: [], outDir: 'out', rootDir: '.' },
-        files: sources,
-      }));
+      assert.ok(
+        sources.includes('README-md-0.ts'),
+        `the README's constructs example is a complete program (${sources.join(', ')})`,
+      );
+      await writeFile(
+        join(app, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            target: 'ES2022',
+            module: 'NodeNext',
+            moduleResolution: 'NodeNext',
+            strict: true,
+            skipLibCheck: true,
+            types: [],
+            outDir: 'out',
+            rootDir: '.',
+          },
+          files: sources,
+        }),
+      );
       const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-      const check = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app }).catch((e: { stdout: string; stderr: string }) => e);
+      const check = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app }).catch(
+        (e: { stdout: string; stderr: string }) => e,
+      );
       assert.equal('code' in check ? (check as { code: number }).code : 0, 0, `tsc:\n${check.stdout}${check.stderr}`);
-      await run(process.execPath, [join('out', 'README-md-0.js')], { cwd: app, env: { ...process.env, CDKTF_OUTDIR: join(app, 'cdktf.out') } });
-      const spec = JSON.parse(await readFile(join(app, 'cdktf.out', 'stacks', 'shop', 'swr-mirror.json'), 'utf8')) as { images: Array<{ source: string }> };
-      assert.deepEqual(spec.images.map((i) => i.source), ['docker.io/library/nginx']);
+      await run(process.execPath, [join('out', 'README-md-0.js')], {
+        cwd: app,
+        env: { ...process.env, CDKTF_OUTDIR: join(app, 'cdktf.out') },
+      });
+      const spec = JSON.parse(await readFile(join(app, 'cdktf.out', 'stacks', 'shop', 'swr-mirror.json'), 'utf8')) as {
+        images: Array<{ source: string }>;
+      };
+      assert.deepEqual(
+        spec.images.map((i) => i.source),
+        ['docker.io/library/nginx'],
+      );
     });
 
     test('ESM only: the constructs and the engine import from an ES module, and from CommonJS with import()', async () => {
-      const esm = await run(process.execPath, ['--input-type=module', '-e', "const c = await import('cdktf-swr'); const e = await import('cdktf-swr/engine'); console.log(typeof c.SwrOrganization, typeof c.MirroredImage, typeof e.CopyEngine, typeof e.parseReference)"], { cwd: app });
+      const esm = await run(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          "const c = await import('cdktf-swr'); const e = await import('cdktf-swr/engine'); console.log(typeof c.SwrOrganization, typeof c.MirroredImage, typeof e.CopyEngine, typeof e.parseReference)",
+        ],
+        { cwd: app },
+      );
       assert.equal(esm.stdout.trim(), 'function function function function');
-      const cjs = await run(process.execPath, ['--input-type=commonjs', '-e', "import('cdktf-swr').then((c) => console.log(typeof c.Workload))"], { cwd: app });
+      const cjs = await run(
+        process.execPath,
+        ['--input-type=commonjs', '-e', "import('cdktf-swr').then((c) => console.log(typeof c.Workload))"],
+        { cwd: app },
+      );
       assert.equal(cjs.stdout.trim(), 'function');
     });
 
     test('the Action runs from node_modules/cdktf-swr (uses: ./node_modules/cdktf-swr): a bad input fails the step naming it', async () => {
       const actionDir = join(app, 'node_modules', pkg.name);
-      const yml = parseYaml(await readFile(join(actionDir, 'action.yml'), 'utf8')) as { runs: { using: string; main: string } };
+      const yml = parseYaml(await readFile(join(actionDir, 'action.yml'), 'utf8')) as {
+        runs: { using: string; main: string };
+      };
       assert.equal(yml.runs.using, 'node24');
       assert.ok(existsSync(join(actionDir, yml.runs.main)), `${yml.runs.main} is in the package`);
-      const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: app, RUNNER_TEMP: app, GITHUB_WORKSPACE: app, INPUT_IMAGES: '{}', INPUT_WORKERS: 'x' };
-      const result = await run(process.execPath, [join(actionDir, yml.runs.main)], { cwd: app, env }).catch((e: { code: number; stdout: string }) => e);
+      const env: Record<string, string> = {
+        PATH: process.env.PATH ?? '',
+        HOME: app,
+        RUNNER_TEMP: app,
+        GITHUB_WORKSPACE: app,
+        INPUT_IMAGES: '{}',
+        INPUT_WORKERS: 'x',
+      };
+      const result = await run(process.execPath, [join(actionDir, yml.runs.main)], { cwd: app, env }).catch(
+        (e: { code: number; stdout: string }) => e,
+      );
       assert.equal((result as { code?: number }).code, 1);
       assert.match(result.stdout, /::error::.*input "workers"/);
     });

@@ -58,7 +58,11 @@ async function layoutMissing(dir: string, digest: string): Promise<string[]> {
   const walk = async (d: string): Promise<void> => {
     const bytes = await read(d);
     if (!bytes) return;
-    const json = JSON.parse(bytes.toString('utf8')) as { manifests?: Array<{ digest: string }>; config?: { digest: string }; layers?: Array<{ digest: string }> };
+    const json = JSON.parse(bytes.toString('utf8')) as {
+      manifests?: Array<{ digest: string }>;
+      config?: { digest: string };
+      layers?: Array<{ digest: string }>;
+    };
     for (const child of json.manifests ?? []) await walk(child.digest);
     for (const blob of [...(json.config ? [json.config] : []), ...(json.layers ?? [])]) await read(blob.digest);
   };
@@ -74,7 +78,11 @@ async function assertLayoutIntact(dir: string): Promise<void> {
       assert.equal(sha256(bytes), `${algorithm}:${encoded}`, `blobs/${algorithm}/${encoded} is intact`);
     }
   }
-  assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.')), [], 'no temporary file in the layout');
+  assert.deepEqual(
+    (await readdir(dir)).filter((n) => n.startsWith('.')),
+    [],
+    'no temporary file in the layout',
+  );
 }
 
 /**
@@ -84,7 +92,10 @@ async function assertLayoutIntact(dir: string): Promise<void> {
 async function skopeo(args: string[]): Promise<string> {
   const home = await mkdtemp(join(tmpdir(), 'skopeo-home-'));
   try {
-    const { stdout } = await run('skopeo', ['--insecure-policy', ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home }, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await run('skopeo', ['--insecure-policy', ...args], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home },
+      maxBuffer: 16 * 1024 * 1024,
+    });
     return stdout;
   } finally {
     await rm(home, { recursive: true, force: true });
@@ -108,7 +119,12 @@ describe('OCI layouts', () => {
   let other: BuiltManifest;
 
   before(async () => {
-    [src, dst, builder, work] = await Promise.all([startRegistry(), startRegistry(), ImageBuilder.temporary(), mkdtemp(join(tmpdir(), 'swr-sync-layouts-'))]);
+    [src, dst, builder, work] = await Promise.all([
+      startRegistry(),
+      startRegistry(),
+      ImageBuilder.temporary(),
+      mkdtemp(join(tmpdir(), 'swr-sync-layouts-')),
+    ]);
     multi = await builder.multiArch({ format: 'oci', layerSize: 64 * 1024, attestation: true });
     docker = await builder.image({ format: 'docker', layers: 2, layerSize: 32 * 1024 });
     other = await builder.image({ format: 'oci', layers: 1, layerSize: 16 * 1024 });
@@ -116,15 +132,27 @@ describe('OCI layouts', () => {
       pushImage(src, 'team/multi', '2.0', multi, builder),
       pushImage(src, 'team/docker-app', 'v1', docker, builder),
       pushImage(src, 'team/other', '1', other, builder),
-      pushImage(src, 'team/other', '2', await builder.image({ format: 'oci', layers: 1, layerSize: 8 * 1024 }), builder),
+      pushImage(
+        src,
+        'team/other',
+        '2',
+        await builder.image({ format: 'oci', layers: 1, layerSize: 8 * 1024 }),
+        builder,
+      ),
     ]);
     auth = await writeAuthJson([src, dst]);
   });
   after(async () => {
-    await Promise.all([src?.stop(), dst?.stop(), builder?.dispose(), work && rm(work, { recursive: true, force: true })]);
+    await Promise.all([
+      src?.stop(),
+      dst?.stop(),
+      builder?.dispose(),
+      work && rm(work, { recursive: true, force: true }),
+    ]);
   });
 
-  const copy = (from: string, to: string, extra: string[] = []) => runCli(['copy', from, to, '--auth', auth.file, '--json', ...extra], { env: auth.env });
+  const copy = (from: string, to: string, extra: string[] = []) =>
+    runCli(['copy', from, to, '--auth', auth.file, '--json', ...extra], { env: auth.env });
 
   test('registry → oci: → registry: the index, its children and attestations arrive with the digest unchanged', async () => {
     const dir = join(work, 'carry');
@@ -137,9 +165,15 @@ describe('OCI layouts', () => {
     assert.deepEqual(result.platforms.sort(), ['linux/amd64', 'linux/arm64/v8']);
     assert.deepEqual(JSON.parse(await readFile(join(dir, 'oci-layout'), 'utf8')), { imageLayoutVersion: '1.0.0' });
     const index = await indexJson(dir);
-    assert.deepEqual(index.manifests.map((m) => [m.digest, m.mediaType, m.annotations?.[REF_NAME]]), [[multi.digest, 'application/vnd.oci.image.index.v1+json', '2.0']]);
+    assert.deepEqual(
+      index.manifests.map((m) => [m.digest, m.mediaType, m.annotations?.[REF_NAME]]),
+      [[multi.digest, 'application/vnd.oci.image.index.v1+json', '2.0']],
+    );
     assert.deepEqual(await layoutMissing(dir, multi.digest), []);
-    assert.ok(multi.children.some((c) => c.attestationFor), 'the test image has attestations');
+    assert.ok(
+      multi.children.some((c) => c.attestationFor),
+      'the test image has attestations',
+    );
     await assertLayoutIntact(dir);
 
     const again = parseJsonOutput<ImageResult>(await copy(`${src.host}/team/multi:2.0`, `oci:${dir}`));
@@ -158,7 +192,11 @@ describe('OCI layouts', () => {
     const out = await copy(`${src.host}/team/multi:2.0`, `oci-archive:${file}:multi`);
     assert.equal(out.code, 0, out.stdout + out.stderr);
     assert.equal(parseJsonOutput<ImageResult>(out).digest, multi.digest);
-    assert.deepEqual(await readdir(join(work, 'archives')), ['multi.tar'], 'no staging directory or temporary file left');
+    assert.deepEqual(
+      await readdir(join(work, 'archives')),
+      ['multi.tar'],
+      'no staging directory or temporary file left',
+    );
     const listed = (await run('tar', ['-tf', file])).stdout.split('\n');
     assert.deepEqual(listed.slice(0, 3), ['oci-layout', 'index.json', 'blobs/']);
     assert.ok(listed.includes(`blobs/sha256/${multi.digest.slice(7)}`));
@@ -181,7 +219,11 @@ describe('OCI layouts', () => {
     assert.equal(await refDigest(dir, 'amd64'), result.digest);
     assert.deepEqual(await layoutMissing(dir, result.digest!), []);
     const arm = multi.children.find((c) => c.platform?.architecture === 'arm64')!;
-    await assert.rejects(stat(join(dir, 'blobs', 'sha256', arm.digest.slice(7))), /ENOENT/, 'the arm64 image was left out');
+    await assert.rejects(
+      stat(join(dir, 'blobs', 'sha256', arm.digest.slice(7))),
+      /ENOENT/,
+      'the arm64 image was left out',
+    );
   });
 
   test('skopeo reads the layouts we write (oci: and oci-archive:), digests equal', async () => {
@@ -189,8 +231,20 @@ describe('OCI layouts', () => {
     const file = join(work, 'for-skopeo.tar');
     assert.equal((await copy(`${src.host}/team/multi:2.0`, `oci:${dir}:release`)).code, 0);
     assert.equal((await copy(`${src.host}/team/multi:2.0`, `oci-archive:${file}:release`)).code, 0);
-    await skopeo(['copy', '--all', `oci:${dir}:release`, `docker://${dst.host}/by-skopeo/multi:dir`, '--dest-tls-verify=false']);
-    await skopeo(['copy', '--all', `oci-archive:${file}:release`, `docker://${dst.host}/by-skopeo/multi:archive`, '--dest-tls-verify=false']);
+    await skopeo([
+      'copy',
+      '--all',
+      `oci:${dir}:release`,
+      `docker://${dst.host}/by-skopeo/multi:dir`,
+      '--dest-tls-verify=false',
+    ]);
+    await skopeo([
+      'copy',
+      '--all',
+      `oci-archive:${file}:release`,
+      `docker://${dst.host}/by-skopeo/multi:archive`,
+      '--dest-tls-verify=false',
+    ]);
     for (const tag of ['dir', 'archive']) {
       const check = await verifyImageComplete(dst, 'by-skopeo/multi', tag);
       assert.equal(check.digest, multi.digest, `skopeo copied our ${tag} layout with the digest unchanged`);
@@ -204,10 +258,22 @@ describe('OCI layouts', () => {
     const dir = join(work, 'from-skopeo');
     const bare = join(work, 'from-skopeo-bare');
     const file = join(work, 'from-skopeo.tar');
-    await skopeo(['copy', '--all', '--src-tls-verify=false', `docker://${src.host}/team/multi:2.0`, `oci:${dir}:latest`]);
+    await skopeo([
+      'copy',
+      '--all',
+      '--src-tls-verify=false',
+      `docker://${src.host}/team/multi:2.0`,
+      `oci:${dir}:latest`,
+    ]);
     await skopeo(['copy', '--all', '--src-tls-verify=false', `docker://${src.host}/team/other:1`, `oci:${dir}:other`]);
     await skopeo(['copy', '--all', '--src-tls-verify=false', `docker://${src.host}/team/other:1`, `oci:${bare}`]);
-    await skopeo(['copy', '--all', '--src-tls-verify=false', `docker://${src.host}/team/multi:2.0`, `oci-archive:${file}:m`]);
+    await skopeo([
+      'copy',
+      '--all',
+      '--src-tls-verify=false',
+      `docker://${src.host}/team/multi:2.0`,
+      `oci-archive:${file}:m`,
+    ]);
     assert.equal(await refDigest(dir, 'latest'), multi.digest, 'skopeo kept the OCI index as it is');
 
     const cases: Array<[string, string, string]> = [
@@ -234,7 +300,11 @@ describe('OCI layouts', () => {
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
     const result = parseJsonOutput<ImageResult>(ok);
     assert.equal(result.digest, other.digest);
-    assert.equal(result.destination, `${dst.host}/no-ref/other:latest`, 'a layout without REF gives the registry "latest", as skopeo does');
+    assert.equal(
+      result.destination,
+      `${dst.host}/no-ref/other:latest`,
+      'a layout without REF gives the registry "latest", as skopeo does',
+    );
     assert.equal((await fetchManifest(dst, 'no-ref/other', 'latest')).digest, other.digest);
 
     assert.equal((await copy(`${src.host}/team/other:2`, `oci:${one}:second`)).code, 0);
@@ -242,7 +312,12 @@ describe('OCI layouts', () => {
     assert.equal(two.code, 2, two.stdout + two.stderr);
     const failed = parseJsonOutput<ImageResult>(two);
     assert.equal(failed.error?.code, 'ERR_INVALID_REFERENCE');
-    assert.match(failed.error?.message ?? '', new RegExp(`invalid image reference "oci:${one}": the layout holds 2 manifests \\(ref names: only, second\\); without :REF it must hold exactly one`));
+    assert.match(
+      failed.error?.message ?? '',
+      new RegExp(
+        `invalid image reference "oci:${one}": the layout holds 2 manifests \\(ref names: only, second\\); without :REF it must hold exactly one`,
+      ),
+    );
 
     const byIndex = await copy(`oci:${one}:@1`, `${dst.host}/no-ref/two:second`);
     assert.equal(byIndex.code, 0, byIndex.stdout + byIndex.stderr);
@@ -251,11 +326,23 @@ describe('OCI layouts', () => {
 
   test('bad layout references exit 2 before anything is read, naming the reference and the rule', async () => {
     const cases: Array<[string, string, RegExp]> = [
-      ['oci:', `${dst.host}/x/y:1`, /invalid image reference "oci:": the layout directory path is missing: write oci:DIR\[:REF\]/],
+      [
+        'oci:',
+        `${dst.host}/x/y:1`,
+        /invalid image reference "oci:": the layout directory path is missing: write oci:DIR\[:REF\]/,
+      ],
       [`${src.host}/team/other:1`, `oci:${work}/z:bad ref`, /whitespace/],
-      [`${src.host}/team/other:1`, `oci:${work}/z:@0`, /a source index \(@0\) selects an image to read; a destination needs a ref name/],
+      [
+        `${src.host}/team/other:1`,
+        `oci:${work}/z:@0`,
+        /a source index \(@0\) selects an image to read; a destination needs a ref name/,
+      ],
       [`${src.host}/team/other@${other.digest}`, `oci:${work}/z`, /name the image in the layout: write oci:.*\/z:REF/],
-      [`oci:${work}/z:team/app`, `${dst.host}/x/y`, /give the destination a tag: the source's REF "team\/app" is not a registry tag/],
+      [
+        `oci:${work}/z:team/app`,
+        `${dst.host}/x/y`,
+        /give the destination a tag: the source's REF "team\/app" is not a registry tag/,
+      ],
     ];
     for (const [from, to, message] of cases) {
       const out = await copy(from, to);
@@ -274,7 +361,13 @@ describe('OCI layouts', () => {
     const broken = await builder.image({ format: 'oci', layers: 2, layerSize: 48 * 1024 });
     await pushImage(src, 'team/broken', '1', broken, builder);
     const layer = broken.layers[1]!;
-    const data = join(src.storageDir, 'docker/registry/v2/blobs/sha256', layer.digest.slice(7, 9), layer.digest.slice(7), 'data');
+    const data = join(
+      src.storageDir,
+      'docker/registry/v2/blobs/sha256',
+      layer.digest.slice(7, 9),
+      layer.digest.slice(7),
+      'data',
+    );
     const bytes = await readFile(data);
     bytes[bytes.length - 1] ^= 0xff;
     await writeFile(data, bytes);
@@ -284,7 +377,11 @@ describe('OCI layouts', () => {
     const result = parseJsonOutput<ImageResult>(out);
     assert.equal(result.status, 'failed');
     assert.equal(result.error?.code, 'ERR_DIGEST_MISMATCH');
-    assert.deepEqual(await readFile(join(dir, 'index.json')), before, 'index.json unchanged: "stable" still names the old image');
+    assert.deepEqual(
+      await readFile(join(dir, 'index.json')),
+      before,
+      'index.json unchanged: "stable" still names the old image',
+    );
     await assert.rejects(stat(join(dir, 'blobs', 'sha256', layer.digest.slice(7))), /ENOENT/);
     await assertLayoutIntact(dir);
 
@@ -293,25 +390,39 @@ describe('OCI layouts', () => {
     const archived = await copy(`${src.host}/team/broken:1`, `oci-archive:${file}:stable`, ['--retries', '0']);
     assert.equal(archived.code, 1);
     await assert.rejects(stat(file), /ENOENT/);
-    assert.deepEqual((await readdir(work)).filter((n) => n.startsWith('.crash.tar')), [], 'staging removed');
+    assert.deepEqual(
+      (await readdir(work)).filter((n) => n.startsWith('.crash.tar')),
+      [],
+      'staging removed',
+    );
   });
 
-  test('a 256 MiB layer goes into an oci-archive: and out of it with peak RSS under 150 MiB (streamed, never buffered)', { timeout: 5 * 60_000 }, async () => {
-    const MiB = 1024 ** 2;
-    const layer = await builder.layer({ size: 256 * MiB, seed: 'layout-big', level: 0 });
-    const big = await builder.image({ format: 'oci', layers: [layer] });
-    await pushImage(src, 'big/layer', 'v1', big, builder);
-    const file = join(work, 'big.tar');
-    for (const [from, to] of [[`${src.host}/big/layer:v1`, `oci-archive:${file}`], [`oci-archive:${file}:v1`, `${dst.host}/big/layer:v1`]] as const) {
-      const out = await runCli(['copy', from, to, '--auth', auth.file, '--json'], { env: auth.env, measureRss: true });
-      assert.equal(out.code, 0, out.stdout + out.stderr);
-      assert.equal(parseJsonOutput<ImageResult>(out).digest, big.digest);
-      const rss = out.maxRssBytes!;
-      assert.ok(rss > 20 * MiB && rss < 150 * MiB, `${from} -> ${to}: peak RSS ${(rss / MiB).toFixed(0)} MiB`);
-    }
-    assert.deepEqual((await verifyImageComplete(dst, 'big/layer', 'v1')).missing, []);
-    await rm(file);
-  });
+  test(
+    'a 256 MiB layer goes into an oci-archive: and out of it with peak RSS under 150 MiB (streamed, never buffered)',
+    { timeout: 5 * 60_000 },
+    async () => {
+      const MiB = 1024 ** 2;
+      const layer = await builder.layer({ size: 256 * MiB, seed: 'layout-big', level: 0 });
+      const big = await builder.image({ format: 'oci', layers: [layer] });
+      await pushImage(src, 'big/layer', 'v1', big, builder);
+      const file = join(work, 'big.tar');
+      for (const [from, to] of [
+        [`${src.host}/big/layer:v1`, `oci-archive:${file}`],
+        [`oci-archive:${file}:v1`, `${dst.host}/big/layer:v1`],
+      ] as const) {
+        const out = await runCli(['copy', from, to, '--auth', auth.file, '--json'], {
+          env: auth.env,
+          measureRss: true,
+        });
+        assert.equal(out.code, 0, out.stdout + out.stderr);
+        assert.equal(parseJsonOutput<ImageResult>(out).digest, big.digest);
+        const rss = out.maxRssBytes!;
+        assert.ok(rss > 20 * MiB && rss < 150 * MiB, `${from} -> ${to}: peak RSS ${(rss / MiB).toFixed(0)} MiB`);
+      }
+      assert.deepEqual((await verifyImageComplete(dst, 'big/layer', 'v1')).missing, []);
+      await rm(file);
+    },
+  );
 
   test('four swr-sync processes writing one layout directory at once keep every tag (index.json is updated under a lock file)', async () => {
     const tags = Array.from({ length: 24 }, (_, i) => `m${i + 1}`);
@@ -326,17 +437,26 @@ describe('OCI layouts', () => {
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
     await writeFile(join(dir, 'index.json'), '{"schemaVersion":2,"manifests":[]}');
-    const runs = await Promise.all([0, 1, 2, 3].map(async (p) => {
-      const images = join(work, `shared-${p}.json`);
-      const mine = tags.filter((_, i) => i % 4 === p);
-      await writeFile(images, JSON.stringify(Object.fromEntries(mine.map((t) => [`${src.host}/team/many:${t}`, `oci:${dir}:${t}`]))));
-      return runCli(['sync', '--auth', auth.file, '--images', images, '--workers', '6', '--json'], { env: auth.env });
-    }));
+    const runs = await Promise.all(
+      [0, 1, 2, 3].map(async (p) => {
+        const images = join(work, `shared-${p}.json`);
+        const mine = tags.filter((_, i) => i % 4 === p);
+        await writeFile(
+          images,
+          JSON.stringify(Object.fromEntries(mine.map((t) => [`${src.host}/team/many:${t}`, `oci:${dir}:${t}`]))),
+        );
+        return runCli(['sync', '--auth', auth.file, '--images', images, '--workers', '6', '--json'], { env: auth.env });
+      }),
+    );
     for (const r of runs) assert.equal(r.code, 0, r.stdout + r.stderr);
     const refs = (await indexJson(dir)).manifests.map((m) => [m.annotations?.[REF_NAME], m.digest]);
-    assert.deepEqual(refs.map(([ref]) => ref).sort(), [...tags].sort(), 'every process\'s tags are in index.json');
+    assert.deepEqual(refs.map(([ref]) => ref).sort(), [...tags].sort(), "every process's tags are in index.json");
     for (const [ref, digest] of refs) assert.equal(digest, pushed.get(ref!), `${ref}`);
-    assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.')), [], 'no lock or temporary file left');
+    assert.deepEqual(
+      (await readdir(dir)).filter((n) => n.startsWith('.')),
+      [],
+      'no lock or temporary file left',
+    );
     await assertLayoutIntact(dir);
   });
 
@@ -345,35 +465,61 @@ describe('OCI layouts', () => {
     const file = join(work, 'sync', 'other.tar');
     await mkdir(join(work, 'sync'), { recursive: true });
     const outbound = join(work, 'sync', 'outbound.json');
-    await writeFile(outbound, JSON.stringify({
-      [`${src.host}/team/multi:2.0`]: `oci:${dir}`,
-      [`${src.host}/team/docker-app:v1`]: `oci:${dir}`,
-      [`${src.host}/team/other`]: `oci-archive:${file}`,
-    }));
+    await writeFile(
+      outbound,
+      JSON.stringify({
+        [`${src.host}/team/multi:2.0`]: `oci:${dir}`,
+        [`${src.host}/team/docker-app:v1`]: `oci:${dir}`,
+        [`${src.host}/team/other`]: `oci-archive:${file}`,
+      }),
+    );
     const lockFile = join(work, 'sync', 'lock.json');
-    const first = await runCli(['sync', '--auth', auth.file, '--images', outbound, '--lock', lockFile, '--json'], { env: auth.env });
+    const first = await runCli(['sync', '--auth', auth.file, '--images', outbound, '--lock', lockFile, '--json'], {
+      env: auth.env,
+    });
     assert.equal(first.code, 0, first.stdout + first.stderr);
     const out = parseJsonOutput<SyncJson>(first);
     assert.equal(out.summary.copied, 4);
     assert.deepEqual((await indexJson(dir)).manifests.map((m) => m.annotations?.[REF_NAME]).sort(), ['2.0', 'v1']);
     assert.equal(await refDigest(dir, 'v1'), docker.digest, 'a Docker image is stored verbatim: digest kept');
     const archived = (await run('tar', ['-xOf', file, 'index.json'])).stdout;
-    assert.deepEqual((JSON.parse(archived) as IndexJson).manifests.map((m) => m.annotations?.[REF_NAME]).sort(), ['1', '2'], 'both tags in one archive, written once');
+    assert.deepEqual(
+      (JSON.parse(archived) as IndexJson).manifests.map((m) => m.annotations?.[REF_NAME]).sort(),
+      ['1', '2'],
+      'both tags in one archive, written once',
+    );
 
     // A rerun after team/other:2 moved: the archive is rewritten whole, so the tag the lock calls unchanged is kept.
     const moved = await builder.image({ format: 'oci', layers: 1, layerSize: 8 * 1024 });
     await pushImage(src, 'team/other', '2', moved, builder);
-    const rerun = parseJsonOutput<SyncJson>(await runCli(['sync', '--auth', auth.file, '--images', outbound, '--lock', lockFile, '--json'], { env: auth.env }));
-    assert.deepEqual(rerun.images.filter((i) => i.destination.startsWith('oci:')).map((i) => i.status), ['unchanged', 'unchanged']);
+    const rerun = parseJsonOutput<SyncJson>(
+      await runCli(['sync', '--auth', auth.file, '--images', outbound, '--lock', lockFile, '--json'], {
+        env: auth.env,
+      }),
+    );
+    assert.deepEqual(
+      rerun.images.filter((i) => i.destination.startsWith('oci:')).map((i) => i.status),
+      ['unchanged', 'unchanged'],
+    );
     const rewritten = JSON.parse((await run('tar', ['-xOf', file, 'index.json'])).stdout) as IndexJson;
-    assert.deepEqual(rewritten.manifests.map((m) => [m.annotations?.[REF_NAME], m.digest]).sort(), [['1', other.digest], ['2', moved.digest]]);
+    assert.deepEqual(rewritten.manifests.map((m) => [m.annotations?.[REF_NAME], m.digest]).sort(), [
+      ['1', other.digest],
+      ['2', moved.digest],
+    ]);
 
     const inbound = join(work, 'sync', 'inbound.yaml');
-    await writeFile(inbound, [`"oci:${dir}": ${dst.host}/swr-ns/carried`, `"oci-archive:${file}": ${dst.host}/swr-ns/other`, ''].join('\n'));
+    await writeFile(
+      inbound,
+      [`"oci:${dir}": ${dst.host}/swr-ns/carried`, `"oci-archive:${file}": ${dst.host}/swr-ns/other`, ''].join('\n'),
+    );
     const back = await runCli(['sync', '--auth', auth.file, '--images', inbound, '--json'], { env: auth.env });
     assert.equal(back.code, 0, back.stdout + back.stderr);
     assert.equal(parseJsonOutput<SyncJson>(back).summary.copied, 4);
-    for (const [repository, tag, digest] of [['swr-ns/carried', '2.0', multi.digest], ['swr-ns/carried', 'v1', docker.digest], ['swr-ns/other', '1', other.digest]] as const) {
+    for (const [repository, tag, digest] of [
+      ['swr-ns/carried', '2.0', multi.digest],
+      ['swr-ns/carried', 'v1', docker.digest],
+      ['swr-ns/other', '1', other.digest],
+    ] as const) {
       const check = await verifyImageComplete(dst, repository, tag);
       assert.equal(check.digest, digest, `${repository}:${tag}`);
       assert.deepEqual(check.missing, [], `${repository}:${tag}`);

@@ -41,7 +41,11 @@ describe('resumable downloads (cut connections, Range ignored)', { timeout: 120_
   let run = 0;
 
   before(async () => {
-    [src, dst, builder] = await Promise.all([startRegistry({ tmpfs: true }), startRegistry({ tmpfs: true }), ImageBuilder.temporary({ tmpfs: true })]);
+    [src, dst, builder] = await Promise.all([
+      startRegistry({ tmpfs: true }),
+      startRegistry({ tmpfs: true }),
+      ImageBuilder.temporary({ tmpfs: true }),
+    ]);
     faults = await startProxy({ target: src.url, fault: (r) => fault?.(r) });
     link = await startLatencyProxy({ target: faults.host });
     const layer = await builder.layer({ size: LAYER, seed: 'resumable/layer', level: 0 });
@@ -62,14 +66,18 @@ describe('resumable downloads (cut connections, Range ignored)', { timeout: 120_
   });
 
   const layerDigest = (): string => image.layers[0]!.digest;
-  const blobGets = (): ProxiedRequest[] => faults.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/blobs/${layerDigest()}`));
+  const blobGets = (): ProxiedRequest[] =>
+    faults.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/blobs/${layerDigest()}`));
 
   async function copy(): Promise<string> {
     const retry = { retries: 3, baseDelayMs: 20, maxDelayMs: 200 };
     const source = new RegistryClient({ credentials: credentialsFor({ host: link.host }), transport, retry });
     const destination = new RegistryClient({ credentials: credentialsFor(dst), transport, retry });
     const repository = `resumed/r${++run}`;
-    const result = await new CopyEngine({ source, destination }).copy(parseReference(`${link.host}/big/layer:v1`), parseReference(`${dst.host}/${repository}:v1`));
+    const result = await new CopyEngine({ source, destination }).copy(
+      parseReference(`${link.host}/big/layer:v1`),
+      parseReference(`${dst.host}/${repository}:v1`),
+    );
     assert.equal(result.status, 'copied', JSON.stringify(result.error));
     assert.equal(result.digest, image.digest);
     assert.deepEqual((await verifyImageComplete(dst, repository, 'v1')).missing, []);
@@ -85,7 +93,10 @@ describe('resumable downloads (cut connections, Range ignored)', { timeout: 120_
     assert.equal(gets[0]!.headers.range, undefined);
     for (const g of gets.slice(1)) assert.match(g.headers.range ?? '', /^bytes=\d+-$/);
     // Manifests and config add a few KiB; a restart from byte 0 would add 5 + 13 + 22 MiB.
-    assert.ok(link.bytes.down <= LAYER * 1.05, `downloaded ${(link.bytes.down / MiB).toFixed(1)} MiB for a ${LAYER / MiB} MiB layer; ${faults.requests.map((g) => `${g.method} ${g.path.slice(0, 40)} ${g.status} ${g.headers.range ?? ""}`).join(", ")}`);
+    assert.ok(
+      link.bytes.down <= LAYER * 1.05,
+      `downloaded ${(link.bytes.down / MiB).toFixed(1)} MiB for a ${LAYER / MiB} MiB layer; ${faults.requests.map((g) => `${g.method} ${g.path.slice(0, 40)} ${g.status} ${g.headers.range ?? ''}`).join(', ')}`,
+    );
   });
 
   test('a 200 to a range request near the start: the prefix is read and dropped, the transfer goes on', async () => {
@@ -137,8 +148,17 @@ describe('resumable uploads (cut connections, lost sessions)', { timeout: 180_00
   let transport: Transport;
 
   before(async () => {
-    [src, dst, builder, stub] = await Promise.all([startRegistry({ tmpfs: true }), startRegistry({ tmpfs: true }), ImageBuilder.temporary({ tmpfs: true }), startResumableRegistry()]);
-    [down, upStub, upDst] = await Promise.all([startLatencyProxy({ target: src.url }), startLatencyProxy({ target: stub.url }), startLatencyProxy({ target: dst.url })]);
+    [src, dst, builder, stub] = await Promise.all([
+      startRegistry({ tmpfs: true }),
+      startRegistry({ tmpfs: true }),
+      ImageBuilder.temporary({ tmpfs: true }),
+      startResumableRegistry(),
+    ]);
+    [down, upStub, upDst] = await Promise.all([
+      startLatencyProxy({ target: src.url }),
+      startLatencyProxy({ target: stub.url }),
+      startLatencyProxy({ target: dst.url }),
+    ]);
     const layer = await builder.layer({ size: BIG, seed: 'resumable/upload', level: 0 });
     image = await builder.image({ format: 'oci', layers: [layer] });
     await pushImage(src, 'big/upload', 'v1', image, builder);
@@ -165,7 +185,10 @@ describe('resumable uploads (cut connections, lost sessions)', { timeout: 180_00
     const source = new RegistryClient({ credentials: credentialsFor({ host: down.host }), transport, retry });
     const destination = new RegistryClient({ credentials: credentialsFor({ host: link.host }), transport, retry });
     const repository = `up/r${++run}`;
-    const result = await new CopyEngine({ source, destination }).copy(parseReference(`${down.host}/big/upload:v1`), parseReference(`${link.host}/${repository}:v1`));
+    const result = await new CopyEngine({ source, destination }).copy(
+      parseReference(`${down.host}/big/upload:v1`),
+      parseReference(`${link.host}/${repository}:v1`),
+    );
     assert.equal(result.status, 'copied', JSON.stringify(result.error));
     assert.equal(result.digest, image.digest);
     return repository;
@@ -179,10 +202,17 @@ describe('resumable uploads (cut connections, lost sessions)', { timeout: 180_00
     const statusChecks = stub.requests.filter((r) => r.startsWith('GET ') && r.includes('/blobs/uploads/'));
     // One per cut, and one more when the registry had not yet stored all it received when asked (then a 416).
     assert.ok(statusChecks.length >= 3, stub.requests.join('\n'));
-    assert.equal(stub.requests.filter((r) => r.startsWith('POST ')).length, 2, 'one session for the layer (and one for the config), never a new one');
+    assert.equal(
+      stub.requests.filter((r) => r.startsWith('POST ')).length,
+      2,
+      'one session for the layer (and one for the config), never a new one',
+    );
     // Each resume re-sends at most what was in flight; the source is read again from the last MiB checkpoint only.
     assert.ok(upStub.bytes.up <= BIG * 1.05, `uploaded ${(upStub.bytes.up / MiB).toFixed(1)} MiB for ${BIG / MiB} MiB`);
-    assert.ok(down.bytes.down <= BIG * 1.05, `downloaded ${(down.bytes.down / MiB).toFixed(1)} MiB for ${BIG / MiB} MiB`);
+    assert.ok(
+      down.bytes.down <= BIG * 1.05,
+      `downloaded ${(down.bytes.down / MiB).toFixed(1)} MiB for ${BIG / MiB} MiB`,
+    );
   });
 
   test('a registry that lost the session (404 on its upload URL) gets a new one', async () => {

@@ -76,7 +76,11 @@ async function npxStub(): Promise<string> {
   return bin;
 }
 
-function sh(shell: string, script: string, options: { cwd: string; env: Record<string, string> }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function sh(
+  shell: string,
+  script: string,
+  options: { cwd: string; env: Record<string, string> },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(shell, ['-c', script], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -112,7 +116,10 @@ describe('scale-out examples against real registries', () => {
         pushed.set(`${repo}:${tag}`, image);
       }
     }
-    await writeFile(join(dir, 'auth.json'), JSON.stringify({ [src.host]: { insecure: true }, [dst.host]: { insecure: true } }));
+    await writeFile(
+      join(dir, 'auth.json'),
+      JSON.stringify({ [src.host]: { insecure: true }, [dst.host]: { insecure: true } }),
+    );
   });
   after(async () => {
     await Promise.all([src?.stop(), dst?.stop(), builder?.dispose()]);
@@ -120,14 +127,26 @@ describe('scale-out examples against real registries', () => {
 
   /** images.json: whole repositories (every tag), image-migrator rule 6. */
   function imagesJson(repos: readonly string[]): string {
-    return JSON.stringify(Object.fromEntries(repos.map((r) => [`${src.host}/${r}`, `${dst.host}/mirror/${r.replace('/', '-')}`])));
+    return JSON.stringify(
+      Object.fromEntries(repos.map((r) => [`${src.host}/${r}`, `${dst.host}/mirror/${r.replace('/', '-')}`])),
+    );
   }
 
-  test('Indexed Job: the manifest\'s shell command for JOB_COMPLETION_INDEX=0..N-1 splits images.json exactly', async () => {
-    const documents = parseAllDocuments(await readFile(join(ROOT, 'examples/kubernetes/indexed-job.yaml'), 'utf8')).map((d) => d.toJS() as {
-      kind: string;
-      spec?: { completions: number; template: { spec: { containers: Array<{ command: string[]; args: string[]; env: Array<{ name: string; value?: string }> }> } } };
-    });
+  test("Indexed Job: the manifest's shell command for JOB_COMPLETION_INDEX=0..N-1 splits images.json exactly", async () => {
+    const documents = parseAllDocuments(await readFile(join(ROOT, 'examples/kubernetes/indexed-job.yaml'), 'utf8')).map(
+      (d) =>
+        d.toJS() as {
+          kind: string;
+          spec?: {
+            completions: number;
+            template: {
+              spec: {
+                containers: Array<{ command: string[]; args: string[]; env: Array<{ name: string; value?: string }> }>;
+              };
+            };
+          };
+        },
+    );
     const job = documents.find((d) => d.kind === 'Job')!;
     const completions = job.spec!.completions;
     const container = job.spec!.template.spec.containers[0]!;
@@ -145,31 +164,58 @@ describe('scale-out examples against real registries', () => {
       const script = kubeExpand(container.args[0]!, podEnv);
       const run = await sh('sh', script, {
         cwd: workdir,
-        env: { ...podEnv, HOME: workdir, PATH: `${bin}:${process.env.PATH}`, NODE_BIN: process.execPath, SWR_SYNC_CLI: CLI, EXTRA_ARGS: '--dry-run --json' },
+        env: {
+          ...podEnv,
+          HOME: workdir,
+          PATH: `${bin}:${process.env.PATH}`,
+          NODE_BIN: process.execPath,
+          SWR_SYNC_CLI: CLI,
+          EXTRA_ARGS: '--dry-run --json',
+        },
       });
       assert.equal(run.code, 0, `index ${index}: ${run.stderr}`);
       shards.push((JSON.parse(run.stdout) as { entries: PlanEntry[] }).entries);
     }
 
-    const all = repositories.flatMap((r) => ['v1', 'v2'].map((t) => `${dst.host}/mirror/${r.replace('/', '-')}:${t}`)).sort();
-    const seen = shards.flat().map((e) => e.destination).sort();
+    const all = repositories
+      .flatMap((r) => ['v1', 'v2'].map((t) => `${dst.host}/mirror/${r.replace('/', '-')}:${t}`))
+      .sort();
+    const seen = shards
+      .flat()
+      .map((e) => e.destination)
+      .sort();
     assert.deepEqual(seen, all, 'every image in exactly one shard (none missing, none twice)');
     shards.forEach((entries, index) => {
-      assert.ok(entries.length > 0, `index ${index} has work (shards are 1-based: index ${index} is shard ${index + 1}/${completions})`);
+      assert.ok(
+        entries.length > 0,
+        `index ${index} has work (shards are 1-based: index ${index} is shard ${index + 1}/${completions})`,
+      );
       for (const e of entries) {
         assert.equal(e.status, 'new');
-        assert.equal(shardOf(`${src.host}/${e.source.slice(src.host.length + 1).split(':')[0]}`, completions), index + 1);
+        assert.equal(
+          shardOf(`${src.host}/${e.source.slice(src.host.length + 1).split(':')[0]}`, completions),
+          index + 1,
+        );
       }
       const repos = new Set(entries.map((e) => e.source.split(':').slice(0, -1).join(':')));
       for (const other of shards.filter((_, j) => j !== index)) {
-        assert.ok(!other.some((e) => repos.has(e.source.split(':').slice(0, -1).join(':'))), 'a repository stays in one shard');
+        assert.ok(
+          !other.some((e) => repos.has(e.source.split(':').slice(0, -1).join(':'))),
+          'a repository stays in one shard',
+        );
       }
     });
   });
 
   test('sharded workflow: shards start from the committed lock, upload their own; the merge step gives the whole lock', async () => {
     const workflow = parseYaml(await readFile(join(ROOT, 'examples/workflows/sharded-sync.yml'), 'utf8')) as {
-      jobs: Record<string, { strategy?: { matrix?: { shard?: number[] } }; steps: Array<{ uses?: string; run?: string; with?: Record<string, string> }> }>;
+      jobs: Record<
+        string,
+        {
+          strategy?: { matrix?: { shard?: number[] } };
+          steps: Array<{ uses?: string; run?: string; with?: Record<string, string> }>;
+        }
+      >;
     };
     const matrixJob = Object.values(workflow.jobs).find((j) => j.strategy?.matrix?.shard)!;
     const shardNumbers = matrixJob.strategy!.matrix!.shard!;
@@ -184,7 +230,17 @@ describe('scale-out examples against real registries', () => {
     const repos = repositories.slice(0, -1);
     const base = await mkdtemp(join(dir, 'base-'));
     await writeFile(join(base, 'images.json'), imagesJson(repos));
-    const first = await runCli(['sync', '--auth', join(dir, 'auth.json'), '--images', join(base, 'images.json'), '--lock', join(base, lockName), '--log', join(base, 'log')]);
+    const first = await runCli([
+      'sync',
+      '--auth',
+      join(dir, 'auth.json'),
+      '--images',
+      join(base, 'images.json'),
+      '--lock',
+      join(base, lockName),
+      '--log',
+      join(base, 'log'),
+    ]);
     assert.equal(first.code, 0, first.stdout + first.stderr);
     const committed = JSON.parse(await readFile(join(base, lockName), 'utf8')) as LockFileJson;
     assert.equal(Object.keys(committed.images).length, repos.length * 2);
@@ -205,7 +261,19 @@ describe('scale-out examples against real registries', () => {
       await writeFile(join(workspace, 'images.json'), images);
       await writeFile(join(workspace, lockName), `${JSON.stringify(committed, null, 2)}\n`);
       const shard = action.shard!.replace('${{ matrix.shard }}', String(n));
-      const run = await runCli(['sync', '--auth', join(dir, 'auth.json'), '--images', join(workspace, action.images!), '--shard', shard, '--lock', join(workspace, lockName), '--log', join(workspace, 'log')]);
+      const run = await runCli([
+        'sync',
+        '--auth',
+        join(dir, 'auth.json'),
+        '--images',
+        join(workspace, action.images!),
+        '--shard',
+        shard,
+        '--lock',
+        join(workspace, lockName),
+        '--log',
+        join(workspace, 'log'),
+      ]);
       assert.equal(run.code, 0, `shard ${shard}: ${run.stdout}${run.stderr}`);
       const artifact = join(mergeDir, download.path!, upload.name!.replace('${{ matrix.shard }}', String(n)));
       await mkdir(artifact, { recursive: true });
@@ -213,14 +281,31 @@ describe('scale-out examples against real registries', () => {
     }
 
     // The merge job's own step, as the runner runs a `run:` script.
-    const merge = await sh('bash', `set -eo pipefail\n${mergeScript}`, { cwd: mergeDir, env: { HOME: mergeDir, PATH: `${bin}:${process.env.PATH}`, NODE_BIN: process.execPath, SWR_SYNC_CLI: CLI, EXTRA_ARGS: '' } });
+    const merge = await sh('bash', `set -eo pipefail\n${mergeScript}`, {
+      cwd: mergeDir,
+      env: {
+        HOME: mergeDir,
+        PATH: `${bin}:${process.env.PATH}`,
+        NODE_BIN: process.execPath,
+        SWR_SYNC_CLI: CLI,
+        EXTRA_ARGS: '',
+      },
+    });
     assert.equal(merge.code, 0, merge.stderr);
     const merged = JSON.parse(await readFile(join(mergeDir, 'swr-mirror.lock.json'), 'utf8')) as LockFileJson;
 
     const destination = (repo: string, tag: string) => `${dst.host}/mirror/${repo.replace('/', '-')}:${tag}`;
     const expected = current.flatMap((r) => ['v1', 'v2'].map((t) => destination(r, t))).sort();
-    assert.deepEqual(Object.keys(merged.images).sort(), expected, 'the whole job: the removed repository gone, the added one present');
-    assert.equal(merged.images[destination(changedRepo, 'v1')]!.digest, changed.digest, 'the changed tag has its new digest');
+    assert.deepEqual(
+      Object.keys(merged.images).sort(),
+      expected,
+      'the whole job: the removed repository gone, the added one present',
+    );
+    assert.equal(
+      merged.images[destination(changedRepo, 'v1')]!.digest,
+      changed.digest,
+      'the changed tag has its new digest',
+    );
     assert.equal(merged.images[destination(addedRepo, 'v2')]!.digest, pushed.get(`${addedRepo}:v2`)!.digest);
     for (const [dest, entry] of Object.entries(merged.images)) {
       if (dest === destination(changedRepo, 'v1') || dest.includes(addedRepo.replace('/', '-'))) continue;

@@ -20,14 +20,25 @@ export interface CliRun {
 }
 
 /** Runs `swr-sync` as a child process with an isolated HOME (no user docker config leaks in). */
-export async function runCli(args: string[], options: { env?: Record<string, string | undefined>; input?: string; measureRss?: boolean } = {}): Promise<CliRun> {
+export async function runCli(
+  args: string[],
+  options: { env?: Record<string, string | undefined>; input?: string; measureRss?: boolean } = {},
+): Promise<CliRun> {
   const home = await mkdtemp(join(tmpdir(), 'swr-sync-home-'));
   const rssFile = join(home, 'rss');
   const nodeArgs = options.measureRss ? ['--import', new URL(`file://${RSS_PRELOAD}`).href] : [];
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, ...(process.env.TEST_NODE_OPTIONS ? { NODE_OPTIONS: process.env.TEST_NODE_OPTIONS } : {}) };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    ...(process.env.TEST_NODE_OPTIONS ? { NODE_OPTIONS: process.env.TEST_NODE_OPTIONS } : {}),
+  };
   for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
   if (options.measureRss) env.SWR_SYNC_RSS_REPORT = rssFile;
-  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], { env, cwd: home, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], {
+    env,
+    cwd: home,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -43,7 +54,10 @@ export async function runCli(args: string[], options: { env?: Record<string, str
 }
 
 /** An auth.json (image-migrator format) for the given registries, passwords referenced as ${VAR} from `env`. */
-export async function writeAuthJson(registries: RunningRegistry[], options: { wrongPassword?: boolean } = {}): Promise<{ file: string; env: Record<string, string> }> {
+export async function writeAuthJson(
+  registries: RunningRegistry[],
+  options: { wrongPassword?: boolean } = {},
+): Promise<{ file: string; env: Record<string, string> }> {
   const dir = await mkdtemp(join(tmpdir(), 'swr-sync-auth-'));
   const auth: Record<string, { username?: string; password?: string; insecure: boolean }> = {};
   const env: Record<string, string> = {};
@@ -61,20 +75,29 @@ export async function writeAuthJson(registries: RunningRegistry[], options: { wr
 }
 
 /** Credentials for library-level tests: exact host → the registry's test user, plain HTTP allowed. */
-export function credentialsFor(...registries: Array<{ host: string; username?: string | undefined; password?: string | undefined }>): CredentialSource {
+export function credentialsFor(
+  ...registries: Array<{ host: string; username?: string | undefined; password?: string | undefined }>
+): CredentialSource {
   return {
     async lookup(registry: string): Promise<RegistryAccess | undefined> {
       const r = registries.find((x) => x.host === registry);
       if (!r) return undefined;
       return r.username && r.password
-        ? { credential: { username: r.username, password: r.password }, insecure: true, source: `test credentials for ${r.host}` }
+        ? {
+            credential: { username: r.username, password: r.password },
+            insecure: true,
+            source: `test credentials for ${r.host}`,
+          }
         : { insecure: true, source: `test entry for ${r.host}` };
     },
   };
 }
 
 /** A registry as seen through a proxy: same credentials, the proxy's host. */
-export function via(registry: RunningRegistry, proxy: { host: string }): { host: string; username?: string | undefined; password?: string | undefined } {
+export function via(
+  registry: RunningRegistry,
+  proxy: { host: string },
+): { host: string; username?: string | undefined; password?: string | undefined } {
   return { host: proxy.host, username: registry.username, password: registry.password };
 }
 

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openJob, syncJob } from '../../src/job/job.js';
-import { ImageBuilder, pushImage, startRegistry, verifyImageComplete, type BuiltManifest, type RunningRegistry } from '../harness/index.js';
+import {
+  ImageBuilder,
+  pushImage,
+  startRegistry,
+  verifyImageComplete,
+  type BuiltManifest,
+  type RunningRegistry,
+} from '../harness/index.js';
 
 /**
  * Bearer tokens for several repositories at once (issue 7: "token reuse across repositories where the scope
@@ -28,13 +35,17 @@ describe('token requests batched across the repositories of a run (token auth)',
     await builder?.dispose();
   });
 
-  async function pair(multiScope?: { grantAtMost?: number; refuseAbove?: number }): Promise<{ src: RunningRegistry; dst: RunningRegistry; before: number[] }> {
+  async function pair(multiScope?: {
+    grantAtMost?: number;
+    refuseAbove?: number;
+  }): Promise<{ src: RunningRegistry; dst: RunningRegistry; before: number[] }> {
     const [src, dst] = await Promise.all([
       startRegistry({ auth: 'token' }),
       startRegistry({ auth: 'token', ...(multiScope ? { tokenMultiScope: multiScope } : {}) }),
     ]);
     started.push(src, dst);
-    for (let i = 0; i < REPOSITORIES; i++) await pushImage(src, `lib/app${String(i).padStart(2, '0')}`, 'v1', image, builder);
+    for (let i = 0; i < REPOSITORIES; i++)
+      await pushImage(src, `lib/app${String(i).padStart(2, '0')}`, 'v1', image, builder);
     // The harness's own pushes asked the source's token server too.
     return { src, dst, before: [src.tokenServer!.requests.length, dst.tokenServer!.requests.length] };
   }
@@ -48,11 +59,19 @@ describe('token requests batched across the repositories of a run (token auth)',
     const imagesFile = join(dir, `${name}-images.json`);
     const auth = join(dir, `${name}-auth.json`);
     await writeFile(imagesFile, JSON.stringify(images));
-    await writeFile(auth, JSON.stringify({
-      [src.host]: { username: src.username, password: '${SRC}', insecure: true },
-      [dst.host]: { username: dst.username, password: '${DST}', insecure: true },
-    }));
-    const job = await openJob({ images: [imagesFile], auth, retries: 1, env: { SRC: src.password!, DST: dst.password! } });
+    await writeFile(
+      auth,
+      JSON.stringify({
+        [src.host]: { username: src.username, password: '${SRC}', insecure: true },
+        [dst.host]: { username: dst.username, password: '${DST}', insecure: true },
+      }),
+    );
+    const job = await openJob({
+      images: [imagesFile],
+      auth,
+      retries: 1,
+      env: { SRC: src.password!, DST: dst.password! },
+    });
     try {
       return await syncJob(job);
     } finally {
@@ -64,14 +83,23 @@ describe('token requests batched across the repositories of a run (token auth)',
     const { src, dst, before } = await pair();
     const outcome = await sync('batched', src, dst);
     assert.equal(outcome.summary.copied, REPOSITORIES);
-    const ofRun = (registry: RunningRegistry, from: number) => registry.tokenServer!.requests.slice(from).filter((r) => r.status === 200);
+    const ofRun = (registry: RunningRegistry, from: number) =>
+      registry.tokenServer!.requests.slice(from).filter((r) => r.status === 200);
     // Source: tag reads and manifest/blob GETs of 12 repositories.
     const srcTokens = ofRun(src, before[0]!);
-    assert.deepEqual(srcTokens.map((r) => r.scope.length).sort(), [4, 8], srcTokens.map((r) => r.scope.join(' ')).join(' | '));
+    assert.deepEqual(
+      srcTokens.map((r) => r.scope.length).sort(),
+      [4, 8],
+      srcTokens.map((r) => r.scope.join(' ')).join(' | '),
+    );
     // Destination: the same for pull,push, plus one token per cross-repository mount (its source scope is its own).
     const dstTokens = ofRun(dst, before[1]!);
     const batched = dstTokens.filter((r) => r.scope.every((s) => s.endsWith(':pull,push')));
-    assert.deepEqual(batched.map((r) => r.scope.length).sort(), [4, 8], dstTokens.map((r) => r.scope.join(' ')).join(' | '));
+    assert.deepEqual(
+      batched.map((r) => r.scope.length).sort(),
+      [4, 8],
+      dstTokens.map((r) => r.scope.join(' ')).join(' | '),
+    );
     // The others are cross-repository mounts: the repository's own pull,push and the mount source's pull.
     for (const r of dstTokens.filter((t) => !batched.includes(t))) {
       assert.equal(r.scope.length, 2, r.scope.join(' '));
@@ -79,11 +107,18 @@ describe('token requests batched across the repositories of a run (token auth)',
     }
   });
 
-  for (const [behaviour, limits] of [['grant-at-most-2', { grantAtMost: 2 }], ['refuse-above-2', { refuseAbove: 2 }]] as const) {
+  for (const [behaviour, limits] of [
+    ['grant-at-most-2', { grantAtMost: 2 }],
+    ['refuse-above-2', { refuseAbove: 2 }],
+  ] as const) {
     test(`a token server that ${behaviour === 'grant-at-most-2' ? 'grants only 2 of the scopes asked for' : 'refuses more than 2 scopes'}: every image is still copied`, async () => {
       const { src, dst, before } = await pair(limits);
       const outcome = await sync(behaviour, src, dst);
-      assert.equal(outcome.summary.copied, REPOSITORIES, JSON.stringify(outcome.results.filter((r) => r.status === 'failed').map((r) => r.error)));
+      assert.equal(
+        outcome.summary.copied,
+        REPOSITORIES,
+        JSON.stringify(outcome.results.filter((r) => r.status === 'failed').map((r) => r.error)),
+      );
       for (let i = 0; i < REPOSITORIES; i++) {
         const got = await verifyImageComplete(dst, `${behaviour}/app${String(i).padStart(2, '0')}`, 'v1');
         assert.deepEqual(got, { digest: image.digest, missing: [] });

@@ -18,7 +18,9 @@ import {
 } from '../harness/index.js';
 
 /** A TCP relay in front of a proxy that counts the connections opened through it. */
-async function connectionCounter(targetPort: number): Promise<{ host: string; connections: () => number; stop: () => Promise<void> }> {
+async function connectionCounter(
+  targetPort: number,
+): Promise<{ host: string; connections: () => number; stop: () => Promise<void> }> {
   let count = 0;
   const server: Server = createServer((client) => {
     count++;
@@ -59,7 +61,11 @@ describe('warm rerun (token auth, through counting proxies)', () => {
   let dir: string;
 
   before(async () => {
-    [src, dst, builder] = await Promise.all([startRegistry({ auth: 'token' }), startRegistry({ auth: 'token' }), ImageBuilder.temporary()]);
+    [src, dst, builder] = await Promise.all([
+      startRegistry({ auth: 'token' }),
+      startRegistry({ auth: 'token' }),
+      ImageBuilder.temporary(),
+    ]);
     [srcProxy, dstProxy] = await Promise.all([startProxy({ target: src.url }), startProxy({ target: dst.url })]);
     images = [];
     for (let i = 0; i < TAGS; i++) {
@@ -78,18 +84,27 @@ describe('warm rerun (token auth, through counting proxies)', () => {
     dstProxy.reset();
   });
 
-  async function sync(name: string, options: { verifyDestination?: boolean; srcHost?: string; dstHost?: string; workers?: number } = {}) {
+  async function sync(
+    name: string,
+    options: { verifyDestination?: boolean; srcHost?: string; dstHost?: string; workers?: number } = {},
+  ) {
     const srcHost = options.srcHost ?? srcProxy.host;
     const dstHost = options.dstHost ?? dstProxy.host;
     const auth = join(dir, `${name}-auth.json`);
     const imagesFile = join(dir, `${name}-images.json`);
-    await writeFile(auth, JSON.stringify({
-      [srcHost]: { username: src.username, password: '${SRC_PASSWORD}', insecure: true },
-      [dstHost]: { username: dst.username, password: '${DST_PASSWORD}', insecure: true },
-    }));
+    await writeFile(
+      auth,
+      JSON.stringify({
+        [srcHost]: { username: src.username, password: '${SRC_PASSWORD}', insecure: true },
+        [dstHost]: { username: dst.username, password: '${DST_PASSWORD}', insecure: true },
+      }),
+    );
     await writeFile(imagesFile, JSON.stringify({ [`${srcHost}/lib/app`]: `${dstHost}/${name}/app` }));
     const job = await openJob({
-      images: [imagesFile], auth, lockFile: join(dir, `${name}.lock.json`), retries: 1,
+      images: [imagesFile],
+      auth,
+      lockFile: join(dir, `${name}.lock.json`),
+      retries: 1,
       ...(options.verifyDestination ? { verifyDestination: true } : {}),
       ...(options.workers !== undefined ? { workers: options.workers } : {}),
       env: { SRC_PASSWORD: src.password!, DST_PASSWORD: dst.password! },
@@ -100,7 +115,8 @@ describe('warm rerun (token auth, through counting proxies)', () => {
       await job.close();
     }
   }
-  const authorized = (rs: readonly ProxiedRequest[]) => rs.filter((r) => r.status !== 401).map((r) => `${r.method} ${r.path.replace(/\?.*/, '')}`);
+  const authorized = (rs: readonly ProxiedRequest[]) =>
+    rs.filter((r) => r.status !== 401).map((r) => `${r.method} ${r.path.replace(/\?.*/, '')}`);
 
   test('with a lock file, an unchanged tag costs one source HEAD and no destination request', async () => {
     const first = await sync('locked');
@@ -110,10 +126,20 @@ describe('warm rerun (token auth, through counting proxies)', () => {
     const second = await sync('locked');
     assert.equal(second.summary.unchanged, TAGS);
     const srcRequests = authorized(srcProxy.requests).filter((r) => r !== 'GET /v2/');
-    assert.deepEqual(srcRequests.filter((r) => r.startsWith('GET /v2/lib/app/tags/list')), ['GET /v2/lib/app/tags/list'], 'one tag list');
-    assert.deepEqual(srcRequests.filter((r) => !r.includes('/tags/list')).sort(), images.map((_, i) => `HEAD /v2/lib/app/manifests/v${i}`).sort());
+    assert.deepEqual(
+      srcRequests.filter((r) => r.startsWith('GET /v2/lib/app/tags/list')),
+      ['GET /v2/lib/app/tags/list'],
+      'one tag list',
+    );
+    assert.deepEqual(
+      srcRequests.filter((r) => !r.includes('/tags/list')).sort(),
+      images.map((_, i) => `HEAD /v2/lib/app/manifests/v${i}`).sort(),
+    );
     assert.deepEqual(authorized(dstProxy.requests), [], 'the destination is not asked');
-    assert.ok(second.results.every((r) => r.platforms.length > 0), 'platforms come from the lock');
+    assert.ok(
+      second.results.every((r) => r.platforms.length > 0),
+      'platforms come from the lock',
+    );
   });
 
   test('--verify-destination asks both sides, and a tag changed at the destination behind the lock is put back', async () => {
@@ -142,7 +168,9 @@ describe('warm rerun (token auth, through counting proxies)', () => {
       const moved = rerun.results.find((r) => r.destination.endsWith(':v3'))!;
       assert.equal(moved.status, 'copied');
       assert.equal(moved.digest, replacement.digest);
-      const lock = JSON.parse(await readFile(join(dir, 'moved.lock.json'), 'utf8')) as { images: Record<string, { digest: string }> };
+      const lock = JSON.parse(await readFile(join(dir, 'moved.lock.json'), 'utf8')) as {
+        images: Record<string, { digest: string }>;
+      };
       assert.equal(lock.images[moved.destination]!.digest, replacement.digest);
       assert.deepEqual((await verifyImageComplete(dst, 'moved/app', 'v3')).missing, []);
     } finally {
@@ -165,8 +193,15 @@ describe('warm rerun (token auth, through counting proxies)', () => {
       else puts--;
       return undefined;
     };
-    const slowSrc = await startProxy({ target: src.url, fault: (r) => (r.method === 'HEAD' && r.authorization ? hold('heads') : undefined) });
-    const slowDst = await startProxy({ target: dst.url, fault: (r) => (r.method === 'PUT' && r.path.includes('/manifests/') && r.authorization ? hold('puts') : undefined) });
+    const slowSrc = await startProxy({
+      target: src.url,
+      fault: (r) => (r.method === 'HEAD' && r.authorization ? hold('heads') : undefined),
+    });
+    const slowDst = await startProxy({
+      target: dst.url,
+      fault: (r) =>
+        r.method === 'PUT' && r.path.includes('/manifests/') && r.authorization ? hold('puts') : undefined,
+    });
     try {
       const rerun = await sync('wide', { srcHost: slowSrc.host, dstHost: slowDst.host, workers: 1 });
       assert.equal(rerun.summary.unchanged, TAGS);
@@ -187,7 +222,12 @@ describe('warm rerun (token auth, through counting proxies)', () => {
     try {
       await sync('keepalive', { srcHost: srcRelay.host, dstHost: dstRelay.host });
       const before = srcRelay.connections() + dstRelay.connections();
-      const rerun = await sync('keepalive', { srcHost: srcRelay.host, dstHost: dstRelay.host, verifyDestination: true, workers: 1 });
+      const rerun = await sync('keepalive', {
+        srcHost: srcRelay.host,
+        dstHost: dstRelay.host,
+        verifyDestination: true,
+        workers: 1,
+      });
       assert.equal(rerun.summary.unchanged, TAGS);
       const opened = srcRelay.connections() + dstRelay.connections() - before;
       // 2 × TAGS HEADs: a connection each would be 24; with one worker, 4 checks at once need at most 4 per side plus

@@ -32,7 +32,13 @@ function kindOf(symbol: ts.Symbol): string {
 }
 
 function exportsOf(files: readonly string[]): Map<string, Export[]> {
-  const program = ts.createProgram(files, { noEmit: true, skipLibCheck: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: [] });
+  const program = ts.createProgram(files, {
+    noEmit: true,
+    skipLibCheck: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    types: [],
+  });
   const checker = program.getTypeChecker();
   const result = new Map<string, Export[]>();
   for (const file of files) {
@@ -40,32 +46,55 @@ function exportsOf(files: readonly string[]): Map<string, Export[]> {
     assert.ok(source, `${file} is built (npm run build)`);
     const module = checker.getSymbolAtLocation(source);
     assert.ok(module, `${file} is a module`);
-    result.set(file, checker.getExportsOfModule(module).map((symbol) => {
-      const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
-      // `export * as ns from …` carries its TSDoc on the export statement, not on the module it names.
-      const statement = symbol.declarations?.[0]?.parent;
-      const documented = target.getDocumentationComment(checker).length > 0 || target.getJsDocTags(checker).length > 0
-        || (statement !== undefined && ts.isExportDeclaration(statement) && ts.getJSDocCommentsAndTags(statement).length > 0);
-      return { name: symbol.getName(), kind: kindOf(target), documented };
-    }).sort((a, b) => a.name.localeCompare(b.name)));
+    result.set(
+      file,
+      checker
+        .getExportsOfModule(module)
+        .map((symbol) => {
+          const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+          // `export * as ns from …` carries its TSDoc on the export statement, not on the module it names.
+          const statement = symbol.declarations?.[0]?.parent;
+          const documented =
+            target.getDocumentationComment(checker).length > 0 ||
+            target.getJsDocTags(checker).length > 0 ||
+            (statement !== undefined &&
+              ts.isExportDeclaration(statement) &&
+              ts.getJSDocCommentsAndTags(statement).length > 0);
+          return { name: symbol.getName(), kind: kindOf(target), documented };
+        })
+        .sort((a, b) => a.name.localeCompare(b.name)),
+    );
   }
   return result;
 }
 
 describe('public API (test/unit/api-surface.json)', () => {
   const found = exportsOf(Object.values(ENTRIES).map((file) => join(ROOT, file)));
-  const surface = Object.fromEntries(Object.entries(ENTRIES).map(([entry, file]) => [entry, found.get(join(ROOT, file))!.map((e) => `${e.kind} ${e.name}`)]));
+  const surface = Object.fromEntries(
+    Object.entries(ENTRIES).map(([entry, file]) => [
+      entry,
+      found.get(join(ROOT, file))!.map((e) => `${e.kind} ${e.name}`),
+    ]),
+  );
 
   it('each package entry exports exactly the pinned names and kinds', async () => {
     const text = `${JSON.stringify(surface, null, 2)}\n`;
     if (process.env.UPDATE_API_SURFACE) await writeFile(SURFACE_FILE, text);
     const pinned = JSON.parse(await readFile(SURFACE_FILE, 'utf8')) as Record<string, string[]>;
-    assert.deepEqual(surface, pinned, 'the public API changed: if on purpose, rerun with UPDATE_API_SURFACE=1 and commit test/unit/api-surface.json');
+    assert.deepEqual(
+      surface,
+      pinned,
+      'the public API changed: if on purpose, rerun with UPDATE_API_SURFACE=1 and commit test/unit/api-surface.json',
+    );
   });
 
   it('every export has TSDoc', () => {
     const undocumented = Object.entries(ENTRIES).flatMap(([entry, file]) =>
-      found.get(join(ROOT, file))!.filter((e) => !e.documented).map((e) => `${entry}: ${e.kind} ${e.name}`));
+      found
+        .get(join(ROOT, file))!
+        .filter((e) => !e.documented)
+        .map((e) => `${entry}: ${e.kind} ${e.name}`),
+    );
     assert.deepEqual(undocumented, []);
   });
 });

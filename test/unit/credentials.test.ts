@@ -5,7 +5,12 @@ import { delimiter, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadAuthJson, parseAuthJson } from '../../src/config/auth-json.js';
 import { chainCredentialSources, normalizeRegistryHost } from '../../src/config/credentials.js';
-import { defaultDockerConfigPath, loadDefaultDockerConfig, loadDockerConfig, parseDockerConfig } from '../../src/config/docker-config.js';
+import {
+  defaultDockerConfigPath,
+  loadDefaultDockerConfig,
+  loadDockerConfig,
+  parseDockerConfig,
+} from '../../src/config/docker-config.js';
 import { ConfigError, SwrSyncError } from '../../src/errors.js';
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
@@ -15,7 +20,10 @@ function authJson(doc: unknown, env: NodeJS.ProcessEnv = {}) {
 }
 
 /** Asserts a ConfigError that names file and key, states `rule`, and contains none of `secrets`. */
-function assertConfigError(fn: () => unknown, expected: { file: string; key?: string; rule: string | RegExp; secrets?: string[] }) {
+function assertConfigError(
+  fn: () => unknown,
+  expected: { file: string; key?: string; rule: string | RegExp; secrets?: string[] },
+) {
   assert.throws(fn, (e: unknown) => {
     assert.ok(e instanceof ConfigError, `expected ConfigError, got ${String(e)}`);
     assert.equal(e.file, expected.file);
@@ -26,14 +34,22 @@ function assertConfigError(fn: () => unknown, expected: { file: string; key?: st
     }
     if (typeof expected.rule === 'string') assert.ok(e.message.includes(expected.rule), e.message);
     else assert.match(e.message, expected.rule);
-    for (const secret of expected.secrets ?? []) assert.ok(!e.message.includes(secret), `message leaks a secret: ${e.message}`);
+    for (const secret of expected.secrets ?? [])
+      assert.ok(!e.message.includes(secret), `message leaks a secret: ${e.message}`);
     return true;
   });
 }
 
 describe('normalizeRegistryHost', () => {
   it('folds Docker Hub names into docker.io', () => {
-    for (const s of ['https://index.docker.io/v1/', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com', 'DOCKER.IO', 'https://registry-1.docker.io/v2/']) {
+    for (const s of [
+      'https://index.docker.io/v1/',
+      'index.docker.io',
+      'registry-1.docker.io',
+      'registry.hub.docker.com',
+      'DOCKER.IO',
+      'https://registry-1.docker.io/v2/',
+    ]) {
       assert.equal(normalizeRegistryHost(s), 'docker.io', s);
     }
   });
@@ -106,14 +122,20 @@ describe('auth.json', () => {
       '127.0.0.1:5000/tls': { insecure: false },
       'quay.io/coreos': {},
     });
-    assert.deepEqual(await source.lookup('127.0.0.1:5000', 'other/app'), { insecure: true, source: 'auth.json key "127.0.0.1:5000"' });
+    assert.deepEqual(await source.lookup('127.0.0.1:5000', 'other/app'), {
+      insecure: true,
+      source: 'auth.json key "127.0.0.1:5000"',
+    });
     assert.deepEqual(await source.lookup('127.0.0.1:5000', 'ns/app'), {
       credential: { username: 'u', password: 'p' },
       insecure: true,
       source: 'auth.json key "127.0.0.1:5000/ns"',
     });
     assert.equal((await source.lookup('127.0.0.1:5000', 'tls/app'))?.insecure, false);
-    assert.deepEqual(await source.lookup('quay.io', 'coreos/etcd'), { insecure: false, source: 'auth.json key "quay.io/coreos"' });
+    assert.deepEqual(await source.lookup('quay.io', 'coreos/etcd'), {
+      insecure: false,
+      source: 'auth.json key "quay.io/coreos"',
+    });
   });
 
   it('expands ${VAR} and $VAR in username and password', async () => {
@@ -126,15 +148,24 @@ describe('auth.json', () => {
       },
       env,
     );
-    assert.deepEqual((await source.lookup('a.example.com', 'x/y'))?.credential, { username: 'cn-north-4@AKDUMMY', password: 'pw-from-env' });
-    assert.deepEqual((await source.lookup('b.example.com', 'x/y'))?.credential, { username: 'u-x-y.z', password: 'lit$eral$' });
+    assert.deepEqual((await source.lookup('a.example.com', 'x/y'))?.credential, {
+      username: 'cn-north-4@AKDUMMY',
+      password: 'pw-from-env',
+    });
+    assert.deepEqual((await source.lookup('b.example.com', 'x/y'))?.credential, {
+      username: 'u-x-y.z',
+      password: 'lit$eral$',
+    });
     assert.equal((await source.lookup('c.example.com', 'x/y'))?.credential?.password, '$1 and $ and $-');
   });
 
   it('reads variables from process.env by default', async () => {
     process.env.SWR_SYNC_TEST_PASSWORD = 'from-process-env';
     try {
-      const source = parseAuthJson('{"r.example.com": {"username": "u", "password": "$SWR_SYNC_TEST_PASSWORD"}}', 'auth.json');
+      const source = parseAuthJson(
+        '{"r.example.com": {"username": "u", "password": "$SWR_SYNC_TEST_PASSWORD"}}',
+        'auth.json',
+      );
       assert.equal((await source.lookup('r.example.com', 'a/b'))?.credential?.password, 'from-process-env');
     } finally {
       delete process.env.SWR_SYNC_TEST_PASSWORD;
@@ -143,12 +174,19 @@ describe('auth.json', () => {
 
   it('names the file, key and variable of an unset variable, never a secret', () => {
     const env = { REG_USER: 'user-secret-value', OTHER_SECRET: 'other-secret-value' };
-    assertConfigError(() => authJson({ 'swr.cn-north-4.myhuaweicloud.com/team': { username: '${REG_USER}', password: '${MISSING_PASSWORD}' } }, env), {
-      file: 'auth.json',
-      key: 'swr.cn-north-4.myhuaweicloud.com/team',
-      rule: '"password": environment variable MISSING_PASSWORD is not set',
-      secrets: ['user-secret-value', 'other-secret-value'],
-    });
+    assertConfigError(
+      () =>
+        authJson(
+          { 'swr.cn-north-4.myhuaweicloud.com/team': { username: '${REG_USER}', password: '${MISSING_PASSWORD}' } },
+          env,
+        ),
+      {
+        file: 'auth.json',
+        key: 'swr.cn-north-4.myhuaweicloud.com/team',
+        rule: '"password": environment variable MISSING_PASSWORD is not set',
+        secrets: ['user-secret-value', 'other-secret-value'],
+      },
+    );
     assertConfigError(() => authJson({ 'r.example.com': { username: 'u', password: '$MISSING_BARE' } }, env), {
       file: 'auth.json',
       key: 'r.example.com',
@@ -209,8 +247,16 @@ describe('auth.json', () => {
   });
 
   it('rejects keys that are no registry scope, and two keys for one scope', () => {
-    assertConfigError(() => authJson({ 'not a host': {} }), { file: 'auth.json', key: 'not a host', rule: 'registry[:port]' });
-    assertConfigError(() => authJson({ 'r.example.com//ns': {} }), { file: 'auth.json', key: 'r.example.com//ns', rule: 'registry[:port]' });
+    assertConfigError(() => authJson({ 'not a host': {} }), {
+      file: 'auth.json',
+      key: 'not a host',
+      rule: 'registry[:port]',
+    });
+    assertConfigError(() => authJson({ 'r.example.com//ns': {} }), {
+      file: 'auth.json',
+      key: 'r.example.com//ns',
+      rule: 'registry[:port]',
+    });
     assertConfigError(() => authJson({ 'R.example.com/ns': {}, 'r.example.com/ns/': {} }), {
       file: 'auth.json',
       key: 'r.example.com/ns/',
@@ -234,21 +280,33 @@ describe('auth.json', () => {
       username: 'cn-north-4@AKDUMMY',
       password: 'abc123',
     });
-    assert.deepEqual(await source.lookup('127.0.0.1:5000', 'ns/app'), { insecure: true, source: 'auth.yaml key "127.0.0.1:5000/ns"' });
-    assert.deepEqual(await source.lookup('quay.io', 'coreos/etcd'), { insecure: false, source: 'auth.yaml key "quay.io/coreos"' });
+    assert.deepEqual(await source.lookup('127.0.0.1:5000', 'ns/app'), {
+      insecure: true,
+      source: 'auth.yaml key "127.0.0.1:5000/ns"',
+    });
+    assert.deepEqual(await source.lookup('quay.io', 'coreos/etcd'), {
+      insecure: false,
+      source: 'auth.yaml key "quay.io/coreos"',
+    });
   });
 
   it('reports syntax errors by position, without quoting the text', () => {
-    assertConfigError(() => parseAuthJson('r.example.com:\n  username: u\n  password: "s3cr3t-yaml\n', 'auth.yaml', {}), {
-      file: 'auth.yaml',
-      rule: /not valid JSON or YAML at line \d+, column \d+/,
-      secrets: ['s3cr3t-yaml'],
-    });
-    assertConfigError(() => parseAuthJson('{"r.example.com": {"username": "u", "password": "s3cr3t-json" ]}', 'auth.json', {}), {
-      file: 'auth.json',
-      rule: 'not valid JSON or YAML',
-      secrets: ['s3cr3t-json'],
-    });
+    assertConfigError(
+      () => parseAuthJson('r.example.com:\n  username: u\n  password: "s3cr3t-yaml\n', 'auth.yaml', {}),
+      {
+        file: 'auth.yaml',
+        rule: /not valid JSON or YAML at line \d+, column \d+/,
+        secrets: ['s3cr3t-yaml'],
+      },
+    );
+    assertConfigError(
+      () => parseAuthJson('{"r.example.com": {"username": "u", "password": "s3cr3t-json" ]}', 'auth.json', {}),
+      {
+        file: 'auth.json',
+        rule: 'not valid JSON or YAML',
+        secrets: ['s3cr3t-json'],
+      },
+    );
   });
 
   it('treats an empty object as anonymous everywhere', async () => {
@@ -304,8 +362,14 @@ describe('docker config', () => {
       },
       psFormat: 'table {{.ID}}',
     });
-    assert.deepEqual((await source.lookup('reg.example.com', 'a/b'))?.credential, { username: 'bob', password: 'pw-bob' });
-    assert.deepEqual((await source.lookup('tok.example.com', 'a/b'))?.credential, { username: '<token>', password: 'refresh-token' });
+    assert.deepEqual((await source.lookup('reg.example.com', 'a/b'))?.credential, {
+      username: 'bob',
+      password: 'pw-bob',
+    });
+    assert.deepEqual((await source.lookup('tok.example.com', 'a/b'))?.credential, {
+      username: '<token>',
+      password: 'refresh-token',
+    });
     assert.equal(await source.lookup('empty.example.com', 'a/b'), undefined);
     assert.equal(await source.lookup('example.com', 'a/b'), undefined);
   });
@@ -313,7 +377,11 @@ describe('docker config', () => {
   it('folds Docker Hub keys into docker.io', async () => {
     const legacy = config({ auths: { 'https://index.docker.io/v1/': { auth: b64('hubuser:hubpass') } } });
     for (const host of ['docker.io', 'index.docker.io', 'registry-1.docker.io']) {
-      assert.deepEqual((await legacy.lookup(host, 'library/nginx'))?.credential, { username: 'hubuser', password: 'hubpass' }, host);
+      assert.deepEqual(
+        (await legacy.lookup(host, 'library/nginx'))?.credential,
+        { username: 'hubuser', password: 'hubpass' },
+        host,
+      );
     }
     const bare = config({ auths: { 'docker.io': { auth: b64('podman:pw') } } });
     assert.equal((await bare.lookup('docker.io', 'library/nginx'))?.credential?.username, 'podman');
@@ -356,7 +424,10 @@ describe('docker config', () => {
   });
 
   it('finds the default file; a missing default means no credentials, a missing explicit file is an error', async () => {
-    assert.equal(defaultDockerConfigPath({ DOCKER_CONFIG: '/etc/dockercfg', HOME: '/home/u' }), '/etc/dockercfg/config.json');
+    assert.equal(
+      defaultDockerConfigPath({ DOCKER_CONFIG: '/etc/dockercfg', HOME: '/home/u' }),
+      '/etc/dockercfg/config.json',
+    );
     assert.equal(defaultDockerConfigPath({ HOME: '/home/u' }), '/home/u/.docker/config.json');
 
     const dir = await mkdtemp(join(tmpdir(), 'swr-dockercfg-'));
@@ -392,7 +463,10 @@ describe('credential helpers (real docker-credential-* programs on PATH)', () =>
   }
 
   /** A helper that answers the server URLs in `answers` and says "credentials not found" for any other. */
-  async function installHelper(name: string, answers: Record<string, { username: string; secret: string }>): Promise<void> {
+  async function installHelper(
+    name: string,
+    answers: Record<string, { username: string; secret: string }>,
+  ): Promise<void> {
     const arms = Object.entries(answers).map(([url, a]) => {
       const json = JSON.stringify({ ServerURL: url, Username: a.username, Secret: a.secret });
       assert.ok(!json.includes("'") && !url.includes("'"));
@@ -430,7 +504,10 @@ describe('credential helpers (real docker-credential-* programs on PATH)', () =>
     const count = (await readdir(dir)).filter((f) => f.startsWith('argv.')).length;
     const calls: HelperCall[] = [];
     for (let n = 1; n <= count; n++) {
-      calls.push({ argvFile: await readFile(join(dir, `argv.${n}`), 'utf8'), stdin: await readFile(join(dir, `stdin.${n}`), 'utf8') });
+      calls.push({
+        argvFile: await readFile(join(dir, `argv.${n}`), 'utf8'),
+        stdin: await readFile(join(dir, `stdin.${n}`), 'utf8'),
+      });
     }
     return calls;
   }
@@ -450,7 +527,11 @@ describe('credential helpers (real docker-credential-* programs on PATH)', () =>
       'stored.example.com': { username: 'store-user', secret: 'store-secret' },
     });
     await installHelper('podmanstyle', { 'docker.io': { username: 'bare-user', secret: 'bare-secret' } });
-    await installScript('broken', [`echo '{"Secret":"leaked-stdout-secret"}'`, "echo 'leaked-stderr-secret' >&2", 'exit 3']);
+    await installScript('broken', [
+      `echo '{"Secret":"leaked-stdout-secret"}'`,
+      "echo 'leaked-stderr-secret' >&2",
+      'exit 3',
+    ]);
     await installScript('garbage', ["echo 'password=leaked-garbage-secret'"]);
   });
 
@@ -462,7 +543,10 @@ describe('credential helpers (real docker-credential-* programs on PATH)', () =>
 
   it('asks the per-host helper with argv `get` and the server URL on stdin', async () => {
     const source = config({
-      auths: { 'helped.example.com:5000': { auth: b64('file-user:file-pass') }, 'other.example.com': { auth: b64('o:p') } },
+      auths: {
+        'helped.example.com:5000': { auth: b64('file-user:file-pass') },
+        'other.example.com': { auth: b64('o:p') },
+      },
       credHelpers: { 'helped.example.com:5000': 'testhelper' },
     });
     const access = await source.lookup('helped.example.com:5000', 'ns/app');
@@ -488,8 +572,14 @@ describe('credential helpers (real docker-credential-* programs on PATH)', () =>
       insecure: false,
       source: 'docker config /test/config.json (docker-credential-teststore)',
     });
-    assert.deepEqual((await source.lookup('stored.example.com', 'a/b'))?.credential, { username: 'store-user', password: 'store-secret' });
-    assert.deepEqual((await source.lookup('inline.example.com', 'a/b'))?.credential, { username: 'inline', password: 'pw' });
+    assert.deepEqual((await source.lookup('stored.example.com', 'a/b'))?.credential, {
+      username: 'store-user',
+      password: 'store-secret',
+    });
+    assert.deepEqual((await source.lookup('inline.example.com', 'a/b'))?.credential, {
+      username: 'inline',
+      password: 'pw',
+    });
     // "credentials not found in native keychain" with exit 1: no credential, not an error.
     assert.equal(await source.lookup('unknown.example.com', 'a/b'), undefined);
     assert.deepEqual(await callsOf('teststore'), [
@@ -501,7 +591,10 @@ describe('credential helpers (real docker-credential-* programs on PATH)', () =>
 
   it('tries docker.io after the v1 URL for Docker Hub', async () => {
     const source = config({ credHelpers: { 'index.docker.io': 'podmanstyle' } });
-    assert.deepEqual((await source.lookup('registry-1.docker.io', 'library/nginx'))?.credential, { username: 'bare-user', password: 'bare-secret' });
+    assert.deepEqual((await source.lookup('registry-1.docker.io', 'library/nginx'))?.credential, {
+      username: 'bare-user',
+      password: 'bare-secret',
+    });
     assert.deepEqual(await callsOf('podmanstyle'), [
       { argvFile: ARGV_GET, stdin: 'https://index.docker.io/v1/' },
       { argvFile: ARGV_GET, stdin: 'docker.io' },
@@ -512,7 +605,11 @@ describe('credential helpers (real docker-credential-* programs on PATH)', () =>
     const a = config({ credHelpers: { 'cached.example.com': 'testhelper' } });
     const b = parseDockerConfig(JSON.stringify({ credsStore: 'testhelper' }), '/other/config.json');
     const before = (await callsOf('testhelper')).length;
-    const answers = await Promise.all([a.lookup('cached.example.com', 'x/y'), a.lookup('cached.example.com', 'x/z'), b.lookup('cached.example.com', 'p/q')]);
+    const answers = await Promise.all([
+      a.lookup('cached.example.com', 'x/y'),
+      a.lookup('cached.example.com', 'x/z'),
+      b.lookup('cached.example.com', 'p/q'),
+    ]);
     assert.ok(answers.every((r) => r?.credential?.password === 'cache-secret'));
     assert.equal((await a.lookup('https://cached.example.com/', 'x/y'))?.credential?.username, 'cache-user');
     assert.equal((await callsOf('testhelper')).length, before + 1);
@@ -561,7 +658,13 @@ describe('chainCredentialSources', () => {
   it('asks sources in order; the first with a login supplies it', async () => {
     const auth = authJson({ 'a.example.com': { username: 'from-auth', password: 'p1' }, 'anon.example.com': {} });
     const docker = parseDockerConfig(
-      JSON.stringify({ auths: { 'a.example.com': { auth: b64('from-docker:p2') }, 'b.example.com': { auth: b64('docker-b:p3') }, 'anon.example.com': { auth: b64('x:y') } } }),
+      JSON.stringify({
+        auths: {
+          'a.example.com': { auth: b64('from-docker:p2') },
+          'b.example.com': { auth: b64('docker-b:p3') },
+          'anon.example.com': { auth: b64('x:y') },
+        },
+      }),
       'config.json',
     );
     const chain = chainCredentialSources(auth, docker);
@@ -573,7 +676,10 @@ describe('chainCredentialSources', () => {
     assert.equal((await insecureOnly.lookup('anon.example.com', 'x/y'))?.insecure, true);
     assert.equal((await insecureOnly.lookup('anon.example.com', 'x/y'))?.credential?.username, 'x');
     // Nobody has a login: the entry that matched answers (anonymous).
-    assert.deepEqual(await chainCredentialSources(authJson({ 'anon.example.com': {} })).lookup('anon.example.com', 'x/y'), { insecure: false, source: 'auth.json key "anon.example.com"' });
+    assert.deepEqual(
+      await chainCredentialSources(authJson({ 'anon.example.com': {} })).lookup('anon.example.com', 'x/y'),
+      { insecure: false, source: 'auth.json key "anon.example.com"' },
+    );
     assert.equal(await chain.lookup('c.example.com', 'x/y'), undefined);
     assert.equal(await chainCredentialSources().lookup('a.example.com', 'x/y'), undefined);
   });

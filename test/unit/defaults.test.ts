@@ -20,7 +20,9 @@ function optionDefault(command: string, flag: string): unknown {
 
 describe('defaults (src/defaults.ts) are the ones every front end states', () => {
   it("action.yml's input defaults", async () => {
-    const action = parse(await readFile(join(ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> };
+    const action = parse(await readFile(join(ROOT, 'action.yml'), 'utf8')) as {
+      inputs: Record<string, { default?: string }>;
+    };
     assert.equal(action.inputs.workers?.default, String(DEFAULT_WORKERS));
     assert.equal(action.inputs.retries?.default, String(DEFAULT_RETRIES));
   });
@@ -37,9 +39,15 @@ describe('defaults (src/defaults.ts) are the ones every front end states', () =>
 
   it('docs/action.md and docs/cli.md', async () => {
     const action = await readFile(join(ROOT, 'docs/action.md'), 'utf8');
-    assert.match(action, new RegExp(`\\| \`workers\`, \`retries\` \\|[^|]*\\| \`${DEFAULT_WORKERS}\`, \`${DEFAULT_RETRIES}\` \\|`));
+    assert.match(
+      action,
+      new RegExp(`\\| \`workers\`, \`retries\` \\|[^|]*\\| \`${DEFAULT_WORKERS}\`, \`${DEFAULT_RETRIES}\` \\|`),
+    );
     const cli = await readFile(join(ROOT, 'docs/cli.md'), 'utf8');
     assert.ok(cli.includes(`[--workers ${DEFAULT_WORKERS}] [--retries ${DEFAULT_RETRIES}]`), 'docs/cli.md synopsis');
-    assert.ok(cli.includes(`\`--stall-timeout\` (default ${DEFAULT_STALL_TIMEOUT_MS / 1000} s)`), 'docs/cli.md --stall-timeout');
+    assert.ok(
+      cli.includes(`\`--stall-timeout\` (default ${DEFAULT_STALL_TIMEOUT_MS / 1000} s)`),
+      'docs/cli.md --stall-timeout',
+    );
   });
 });

@@ -12,7 +12,9 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 async function documents(): Promise<Array<{ file: string; text: string }>> {
   const docs = (await readdir(join(ROOT, 'docs'))).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`);
-  return Promise.all(['README.md', ...docs].sort().map(async (file) => ({ file, text: await readFile(join(ROOT, file), 'utf8') })));
+  return Promise.all(
+    ['README.md', ...docs].sort().map(async (file) => ({ file, text: await readFile(join(ROOT, file), 'utf8') })),
+  );
 }
 
 /** Shell words of one command line: quotes removed, `$VAR` kept as written, a trailing `# comment` dropped. */
@@ -87,7 +89,9 @@ describe('the command lines in the README and docs', () => {
         try {
           await parseOnly().parseAsync(args, { from: 'user' });
         } catch (error) {
-          problems.push(`${file}: swr-sync ${args.join(' ')}: ${error instanceof CommanderError ? error.message : String(error)}`);
+          problems.push(
+            `${file}: swr-sync ${args.join(' ')}: ${error instanceof CommanderError ? error.message : String(error)}`,
+          );
         }
       }
     }
@@ -101,7 +105,9 @@ describe('the command lines in the README and docs', () => {
     for (const { file, text } of await documents()) {
       for (const args of invocations(text).filter(isSynopsis)) {
         const name = args[0]!.replace(/^\[(.*)\]$/, '$1');
-        const command = commands.get(args[1] && commands.has(`${name} ${args[1]}`) ? `${name} ${args[1]}` : name) ?? commands.get('sync')!;
+        const command =
+          commands.get(args[1] && commands.has(`${name} ${args[1]}`) ? `${name} ${args[1]}` : name) ??
+          commands.get('sync')!;
         const flags = new Set(command.options.flatMap((o) => [o.long, o.short]).filter(Boolean));
         for (const flag of args.join(' ').match(/(?<![\w-])--?[a-z][\w-]*/g) ?? []) {
           if (!flags.has(flag)) problems.push(`${file}: ${flag} is not a flag of swr-sync ${command.name()}`);
@@ -115,7 +121,12 @@ describe('the command lines in the README and docs', () => {
     const text = await readFile(join(ROOT, 'docs/cli.md'), 'utf8');
     const missing: string[] = [];
     for (const { path, command } of commandsOf(buildProgram())) {
-      if (command.commands.length === 0 && !text.includes(`swr-sync ${path}`) && !(path === 'sync' && text.includes('swr-sync [sync]'))) missing.push(`command ${path}`);
+      if (
+        command.commands.length === 0 &&
+        !text.includes(`swr-sync ${path}`) &&
+        !(path === 'sync' && text.includes('swr-sync [sync]'))
+      )
+        missing.push(`command ${path}`);
       for (const option of command.options) {
         if (!text.includes(option.long!)) missing.push(`${path} ${option.long}`);
       }

@@ -13,8 +13,16 @@ const DIGEST = `sha256:${'a'.repeat(64)}`;
 
 function result(over: Partial<ImageResult>): ImageResult {
   return {
-    source: 'src.example/team/app:v1', destination: 'dst.example/team/app:v1', platforms: [], bytesTransferred: 0, bytesSkipped: 0,
-    blobs: { copied: 0, mounted: 0, present: 0 }, status: 'copied', durationMs: 1, digest: DIGEST, ...over,
+    source: 'src.example/team/app:v1',
+    destination: 'dst.example/team/app:v1',
+    platforms: [],
+    bytesTransferred: 0,
+    bytesSkipped: 0,
+    blobs: { copied: 0, mounted: 0, present: 0 },
+    status: 'copied',
+    durationMs: 1,
+    digest: DIGEST,
+    ...over,
   } as ImageResult;
 }
 
@@ -29,7 +37,9 @@ describe('escaping of registry-chosen text', () => {
   });
 
   it('workflowLogText never lets a line start a workflow command', () => {
-    const text = workflowLogText('ok\n::set-output name=digest::sha256:0\n  ::add-mask::x\n##[error]boom\nmid ::warning::fine');
+    const text = workflowLogText(
+      'ok\n::set-output name=digest::sha256:0\n  ::add-mask::x\n##[error]boom\nmid ::warning::fine',
+    );
     for (const line of text.split('\n')) assert.doesNotMatch(line, /^\s*(::|##\[)/, line);
     assert.match(text, /mid ::warning::fine/);
   });
@@ -48,29 +58,89 @@ describe('escaping of registry-chosen text', () => {
 
   it('isDigest / serverDigest accept only algorithm:hex digests and quote what they refuse', () => {
     assert.equal(isDigest(DIGEST), true);
-    for (const bad of ['prod', 'sha256:0"; touch /tmp/x; echo "', `sha256:../../${'a'.repeat(58)}`, `SHA256:${'a'.repeat(64)}`, 42]) {
+    for (const bad of [
+      'prod',
+      'sha256:0"; touch /tmp/x; echo "',
+      `sha256:../../${'a'.repeat(58)}`,
+      `SHA256:${'a'.repeat(64)}`,
+      42,
+    ]) {
       assert.equal(isDigest(bad), false);
-      assert.throws(() => serverDigest(bad, 'Docker-Content-Digest of r/x:1'), (e: Error & { code?: string }) => e.code === 'ERR_INVALID_DIGEST' && /Docker-Content-Digest of r\/x:1/.test(e.message));
+      assert.throws(
+        () => serverDigest(bad, 'Docker-Content-Digest of r/x:1'),
+        (e: Error & { code?: string }) =>
+          e.code === 'ERR_INVALID_DIGEST' && /Docker-Content-Digest of r\/x:1/.test(e.message),
+      );
     }
   });
 
   it('a descriptor whose digest is a tag or a path fails the manifest with ERR_INVALID_DIGEST', () => {
-    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: 'prod', size: 2 }] }));
-    assert.throws(() => parseManifest(index, undefined, { registry: 'r', repository: 'x' }), (e: Error & { code?: string }) => e.code === 'ERR_INVALID_DIGEST' && /manifests\[0\]\.digest "prod"/.test(e.message));
-    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, config: { mediaType: 'x', digest: DIGEST, size: 1 }, layers: [{ mediaType: 'x', digest: 'sha256:../../etc/passwd', size: 1 }] }));
-    assert.throws(() => parseManifest(manifest, undefined, { registry: 'r', repository: 'x' }), (e: Error & { code?: string }) => e.code === 'ERR_INVALID_DIGEST');
+    const index = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: 'prod', size: 2 }],
+      }),
+    );
+    assert.throws(
+      () => parseManifest(index, undefined, { registry: 'r', repository: 'x' }),
+      (e: Error & { code?: string }) =>
+        e.code === 'ERR_INVALID_DIGEST' && /manifests\[0\]\.digest "prod"/.test(e.message),
+    );
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        config: { mediaType: 'x', digest: DIGEST, size: 1 },
+        layers: [{ mediaType: 'x', digest: 'sha256:../../etc/passwd', size: 1 }],
+      }),
+    );
+    assert.throws(
+      () => parseManifest(manifest, undefined, { registry: 'r', repository: 'x' }),
+      (e: Error & { code?: string }) => e.code === 'ERR_INVALID_DIGEST',
+    );
   });
 
   it('the CLI line, the plan Markdown and the job summary keep a hostile tag and error inert', () => {
-    const hostile = result({ destination: 'dst/x:v2\n::set-output name=digest::evil\u001b[2J', status: 'failed', error: { code: 'ERR_REGISTRY_RESPONSE', message: 'boom\n::error::owned <img src=x> [link](http://e)' } });
+    const hostile = result({
+      destination: 'dst/x:v2\n::set-output name=digest::evil\u001b[2J',
+      status: 'failed',
+      error: { code: 'ERR_REGISTRY_RESPONSE', message: 'boom\n::error::owned <img src=x> [link](http://e)' },
+    });
     const line = formatImageLine(hostile);
     assert.equal(line.includes('\n'), false);
     assert.equal(line.includes('\u001b'), false);
-    const md = formatPlanMarkdown({ entries: [{ source: 's/x:1', destination: 'd/x:1\n# heading <img src=x>', status: 'failed', error: { code: 'E', message: '![i](http://e) <b>x</b>' }, rule: { file: 'f', key: 'k' } } as never], removed: [], generateFailures: [], warnings: [] });
+    const md = formatPlanMarkdown({
+      entries: [
+        {
+          source: 's/x:1',
+          destination: 'd/x:1\n# heading <img src=x>',
+          status: 'failed',
+          error: { code: 'E', message: '![i](http://e) <b>x</b>' },
+          rule: { file: 'f', key: 'k' },
+        } as never,
+      ],
+      removed: [],
+      generateFailures: [],
+      warnings: [],
+    });
     assert.doesNotMatch(md, /\n# heading/);
     assert.match(md, /`d\/x:1 # heading <img src=x>`/);
     assert.match(md, /`!\[i\]\(http:\/\/e\) <b>x<\/b>`/);
-    const html = syncSummaryHtml({ results: [hostile], summary: { copied: 0, unchanged: 0, failed: 1, generateFailed: 0, bytesTransferred: 0, bytesSkipped: 0, durationMs: 1, retries: 0 } as never, failures: [], warnings: [] });
+    const html = syncSummaryHtml({
+      results: [hostile],
+      summary: {
+        copied: 0,
+        unchanged: 0,
+        failed: 1,
+        generateFailed: 0,
+        bytesTransferred: 0,
+        bytesSkipped: 0,
+        durationMs: 1,
+        retries: 0,
+      } as never,
+      failures: [],
+      warnings: [],
+    });
     assert.doesNotMatch(html, /<img/);
     assert.doesNotMatch(/<table>[\s\S]*<\/table>/.exec(html)![0], /\n\s*\n/);
   });
@@ -79,7 +149,23 @@ describe('escaping of registry-chosen text', () => {
     const evil = 'sha256:0"; touch /tmp/x; echo "';
     assert.deepEqual(syncOutputs([result({ digest: evil })]).digests, {});
     assert.equal(syncOutputs([result({ digest: evil })]).digest, undefined);
-    const plan = planOutputs({ entries: [{ source: 's/x:1', destination: 'd/x:1', status: 'new', digest: evil, rule: { file: 'f', key: 'k' } } as never], removed: [], generateFailures: [], warnings: [] }, '');
+    const plan = planOutputs(
+      {
+        entries: [
+          {
+            source: 's/x:1',
+            destination: 'd/x:1',
+            status: 'new',
+            digest: evil,
+            rule: { file: 'f', key: 'k' },
+          } as never,
+        ],
+        removed: [],
+        generateFailures: [],
+        warnings: [],
+      },
+      '',
+    );
     assert.equal(plan.digest, undefined);
     assert.deepEqual(plan.digests, {});
   });
@@ -93,12 +179,21 @@ describe('bounded reads of a registry answer', () => {
     const timer = setInterval(() => drip.push(Buffer.from(' ')), 20);
     const started = Date.now();
     await assert.rejects(
-      readLimited(drip, 1024, () => new Error('too large'), () => Object.assign(new Error('manifest r/x:1 took too long'), { code: 'ERR_LIMIT_EXCEEDED' }), 300),
+      readLimited(
+        drip,
+        1024,
+        () => new Error('too large'),
+        () => Object.assign(new Error('manifest r/x:1 took too long'), { code: 'ERR_LIMIT_EXCEEDED' }),
+        300,
+      ),
       (e: Error & { code?: string }) => e.code === 'ERR_LIMIT_EXCEEDED' && /r\/x:1/.test(e.message),
     );
     clearInterval(timer);
     assert.ok(Date.now() - started < 2000);
     const big = Readable.from([Buffer.alloc(600), Buffer.alloc(600)]);
-    await assert.rejects(readLimited(big, 1024, () => new Error('too large')), /too large/);
+    await assert.rejects(
+      readLimited(big, 1024, () => new Error('too large')),
+      /too large/,
+    );
   });
 });

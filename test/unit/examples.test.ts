@@ -29,7 +29,9 @@ function variables(text: string): string[] {
 }
 
 describe('examples/workflows/sharded-sync.yml', async () => {
-  const workflow = parseYaml(await readFile(join(ROOT, 'examples/workflows/sharded-sync.yml'), 'utf8')) as { jobs: Record<string, WorkflowJob> };
+  const workflow = parseYaml(await readFile(join(ROOT, 'examples/workflows/sharded-sync.yml'), 'utf8')) as {
+    jobs: Record<string, WorkflowJob>;
+  };
   const [matrixId, matrixJob] = Object.entries(workflow.jobs).find(([, j]) => j.strategy?.matrix?.shard !== undefined)!;
   const shards = matrixJob.strategy!.matrix!.shard as number[];
   const action = matrixJob.steps.find((s) => s.uses === './node_modules/cdktf-swr')!;
@@ -37,11 +39,15 @@ describe('examples/workflows/sharded-sync.yml', async () => {
   it('the matrix is shards 1..N and the action takes `${{ matrix.shard }}/N` of the work', () => {
     const n = shards.length;
     assert.ok(n >= 2);
-    assert.deepEqual(shards, Array.from({ length: n }, (_, i) => i + 1), 'every shard 1..N once, 1-based');
+    assert.deepEqual(
+      shards,
+      Array.from({ length: n }, (_, i) => i + 1),
+      'every shard 1..N once, 1-based',
+    );
     assert.equal(action.with?.shard, `\${{ matrix.shard }}/${n}`);
   });
 
-  it("each shard uploads the lock file the action wrote, under a name that carries the shard", () => {
+  it('each shard uploads the lock file the action wrote, under a name that carries the shard', () => {
     const lockFile = action.with?.['lock-file'];
     assert.equal(typeof lockFile, 'string');
     const upload = matrixJob.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'))!;
@@ -52,7 +58,9 @@ describe('examples/workflows/sharded-sync.yml', async () => {
   });
 
   it('a job after the matrix downloads every shard lock and merges them with `swr-sync lock merge -o`', () => {
-    const [, mergeJob] = Object.entries(workflow.jobs).find(([, j]) => j.steps.some((s) => s.run?.includes('swr-sync lock merge')))!;
+    const [, mergeJob] = Object.entries(workflow.jobs).find(([, j]) =>
+      j.steps.some((s) => s.run?.includes('swr-sync lock merge')),
+    )!;
     const needs = [mergeJob.needs ?? []].flat();
     assert.ok(needs.includes(matrixId), `needs: ${JSON.stringify(needs)} includes the matrix job "${matrixId}"`);
     const upload = matrixJob.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'))!;
@@ -66,11 +74,18 @@ describe('examples/workflows/sharded-sync.yml', async () => {
     const inputs = /lock merge (\S+)/.exec(merge)![1]!;
     const inputGlob = new RegExp(`^${inputs.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
     for (const name of uploadedNames) {
-      assert.match(`${download.with?.path}/${name}/${upload.with?.path}`, inputGlob, `the merge reads ${name}'s lock file`);
+      assert.match(
+        `${download.with?.path}/${name}/${upload.with?.path}`,
+        inputGlob,
+        `the merge reads ${name}'s lock file`,
+      );
     }
     assert.match(merge, / -o swr-mirror\.lock\.json\b/);
     const commit = mergeJob.steps.find((s) => s.run?.includes('git commit'));
-    assert.ok(commit && mergeJob.steps.indexOf(commit) > mergeJob.steps.findIndex((s) => s.run === merge), 'commits after merging');
+    assert.ok(
+      commit && mergeJob.steps.indexOf(commit) > mergeJob.steps.findIndex((s) => s.run === merge),
+      'commits after merging',
+    );
   });
 
   it('the inline auth.json parses and every ${VAR} in it is in the step env', () => {
@@ -101,7 +116,15 @@ interface K8sObject {
           env?: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }>;
           volumeMounts?: Array<{ name: string; mountPath: string }>;
         }>;
-        volumes: Array<{ name: string; projected?: { sources: Array<{ configMap?: { name: string; items: Array<{ key: string; path: string }> }; secret?: { name: string; items: Array<{ key: string; path: string }> } }> } }>;
+        volumes: Array<{
+          name: string;
+          projected?: {
+            sources: Array<{
+              configMap?: { name: string; items: Array<{ key: string; path: string }> };
+              secret?: { name: string; items: Array<{ key: string; path: string }> };
+            }>;
+          };
+        }>;
       };
     };
   };
@@ -118,21 +141,29 @@ function indexedJobShell(job: K8sObject): { script: string; shardCount: number }
 }
 
 describe('examples/kubernetes/indexed-job.yaml', async () => {
-  const documents = parseAllDocuments(await readFile(join(ROOT, 'examples/kubernetes/indexed-job.yaml'), 'utf8')).map((d) => d.toJS() as K8sObject);
+  const documents = parseAllDocuments(await readFile(join(ROOT, 'examples/kubernetes/indexed-job.yaml'), 'utf8')).map(
+    (d) => d.toJS() as K8sObject,
+  );
   const byKind = (kind: string) => documents.filter((d) => d.kind === kind);
   const job = byKind('Job')[0]!;
   const configMap = byKind('ConfigMap')[0]!;
   const secret = byKind('Secret')[0]!;
 
   it('is an Indexed Job whose completions equal N in --shard $((JOB_COMPLETION_INDEX+1))/N', () => {
-    assert.deepEqual(documents.map((d) => d.kind), ['ConfigMap', 'Secret', 'Job']);
+    assert.deepEqual(
+      documents.map((d) => d.kind),
+      ['ConfigMap', 'Secret', 'Job'],
+    );
     assert.equal(job.apiVersion, 'batch/v1');
     assert.equal(job.spec!.completionMode, 'Indexed');
     const { shardCount } = indexedJobShell(job);
     assert.equal(job.spec!.completions, shardCount, 'one pod per shard');
     assert.ok(job.spec!.parallelism! >= 1 && job.spec!.parallelism! <= shardCount);
     assert.equal(job.spec!.template.spec.restartPolicy, 'Never');
-    assert.ok(documents.every((d) => d.metadata.namespace === job.metadata.namespace), 'one namespace');
+    assert.ok(
+      documents.every((d) => d.metadata.namespace === job.metadata.namespace),
+      'one namespace',
+    );
   });
 
   it('images.json comes from the ConfigMap and auth.json from the Secret, mounted where the command runs', () => {
@@ -142,15 +173,26 @@ describe('examples/kubernetes/indexed-job.yaml', async () => {
     const mount = container.volumeMounts!.find((m) => m.mountPath === container.workingDir)!;
     assert.ok(mount, 'the working directory is a mounted volume');
     const sources = job.spec!.template.spec.volumes.find((v) => v.name === mount.name)!.projected!.sources;
-    assert.deepEqual(sources.find((s) => s.configMap)!.configMap, { name: configMap.metadata.name, items: [{ key: 'images.json', path: 'images.json' }] });
-    assert.deepEqual(sources.find((s) => s.secret)!.secret, { name: secret.metadata.name, items: [{ key: 'auth.json', path: 'auth.json' }] });
-    assert.ok(parseImagesFile(configMap.data!['images.json']!, 'images.json').length > 0, 'images.json follows the images-file rules');
+    assert.deepEqual(sources.find((s) => s.configMap)!.configMap, {
+      name: configMap.metadata.name,
+      items: [{ key: 'images.json', path: 'images.json' }],
+    });
+    assert.deepEqual(sources.find((s) => s.secret)!.secret, {
+      name: secret.metadata.name,
+      items: [{ key: 'auth.json', path: 'auth.json' }],
+    });
+    assert.ok(
+      parseImagesFile(configMap.data!['images.json']!, 'images.json').length > 0,
+      'images.json follows the images-file rules',
+    );
   });
 
   it("auth.json's ${VAR} passwords come from a Secret through the pod env, and it parses with them", () => {
     const container = job.spec!.template.spec.containers[0]!;
     const auth = secret.stringData!['auth.json']!;
-    const fromSecrets = new Map((container.env ?? []).filter((e) => e.valueFrom?.secretKeyRef).map((e) => [e.name, e.valueFrom!.secretKeyRef!]));
+    const fromSecrets = new Map(
+      (container.env ?? []).filter((e) => e.valueFrom?.secretKeyRef).map((e) => [e.name, e.valueFrom!.secretKeyRef!]),
+    );
     const needed = variables(auth);
     assert.ok(needed.length > 0);
     for (const v of needed) assert.ok(fromSecrets.has(v), `${v} comes from a Secret`);

@@ -49,7 +49,12 @@ function problems(input: unknown, options: ImagesFileOptions = NO_ENV, file = FI
 }
 
 /** Exactly one problem, for `key`, whose message contains every part. */
-function assertProblem(input: unknown, key: string | undefined, parts: readonly (string | RegExp)[], options: ImagesFileOptions = NO_ENV): ConfigError {
+function assertProblem(
+  input: unknown,
+  key: string | undefined,
+  parts: readonly (string | RegExp)[],
+  options: ImagesFileOptions = NO_ENV,
+): ConfigError {
   const found = problems(input, options);
   assert.equal(found.length, 1, found.map((p) => p.message).join('\n'));
   const problem = found[0] as ConfigError;
@@ -102,7 +107,14 @@ describe('images.json rule 1: the largest unit is a repository', () => {
     assert.equal(one({ 'quay.io/coreos/etcd': `${SWR}/test/etcd` }).source.repository, 'coreos/etcd');
   });
 
-  for (const key of ['quay.io', 'localhost:5000', '127.0.0.1:5000', 'quay.io/coreos/', 'quay.io/coreos/*', 'quay.io/*/etcd']) {
+  for (const key of [
+    'quay.io',
+    'localhost:5000',
+    '127.0.0.1:5000',
+    'quay.io/coreos/',
+    'quay.io/coreos/*',
+    'quay.io/*/etcd',
+  ]) {
     it(`rejects ${key}`, () => {
       assertProblem({ [key]: `${SWR}/test/etcd` }, key, [`source "${key}"`, '(rule 1)']);
     });
@@ -115,7 +127,10 @@ describe('images.json rule 1: the largest unit is a repository', () => {
   });
 
   it('applies to destinations too', () => {
-    assertProblem({ 'quay.io/coreos/etcd': `${SWR}/test/` }, 'quay.io/coreos/etcd', [`destination "${SWR}/test/"`, '(rule 1)']);
+    assertProblem({ 'quay.io/coreos/etcd': `${SWR}/test/` }, 'quay.io/coreos/etcd', [
+      `destination "${SWR}/test/"`,
+      '(rule 1)',
+    ]);
     assertProblem({ 'quay.io/coreos/etcd': `${SWR}/test/*` }, 'quay.io/coreos/etcd', ['(rule 1)']);
   });
 });
@@ -129,9 +144,18 @@ describe('images.json rule 2: registry/namespace/repository[:tag]', () => {
   });
 
   it('extension: a source without a registry is on Docker Hub', () => {
-    assert.deepEqual(one({ nginx: `${SWR}/test/nginx` }).source, { registry: 'docker.io', repository: 'library/nginx' });
-    assert.deepEqual(one({ 'bitnami/redis:7': `${SWR}/test/redis` }).source, { registry: 'docker.io', repository: 'bitnami/redis' });
-    assert.deepEqual(one({ 'index.docker.io/library/nginx': `${SWR}/test/nginx` }).source, { registry: 'docker.io', repository: 'library/nginx' });
+    assert.deepEqual(one({ nginx: `${SWR}/test/nginx` }).source, {
+      registry: 'docker.io',
+      repository: 'library/nginx',
+    });
+    assert.deepEqual(one({ 'bitnami/redis:7': `${SWR}/test/redis` }).source, {
+      registry: 'docker.io',
+      repository: 'bitnami/redis',
+    });
+    assert.deepEqual(one({ 'index.docker.io/library/nginx': `${SWR}/test/nginx` }).source, {
+      registry: 'docker.io',
+      repository: 'library/nginx',
+    });
   });
 
   it('extension: registry/repository without a namespace', () => {
@@ -158,9 +182,19 @@ describe('images.json rule 2: registry/namespace/repository[:tag]', () => {
   }
 
   it('rejects a bad destination with the reason', () => {
-    assertProblem({ 'quay.io/coreos/etcd': `${SWR}/Test/etcd` }, 'quay.io/coreos/etcd', [`destination "${SWR}/Test/etcd"`, 'lowercase', '(rule 2)']);
-    assertProblem({ 'quay.io/coreos/etcd:1': `${SWR}/test/etcd:bad!` }, 'quay.io/coreos/etcd:1', ['invalid tag "bad!"', '(rule 2)']);
-    assertProblem({ 'quay.io/coreos/etcd:1': `${SWR}/test/etcd@${DIGEST}` }, 'quay.io/coreos/etcd:1', ['cannot name a digest', '(rule 2)']);
+    assertProblem({ 'quay.io/coreos/etcd': `${SWR}/Test/etcd` }, 'quay.io/coreos/etcd', [
+      `destination "${SWR}/Test/etcd"`,
+      'lowercase',
+      '(rule 2)',
+    ]);
+    assertProblem({ 'quay.io/coreos/etcd:1': `${SWR}/test/etcd:bad!` }, 'quay.io/coreos/etcd:1', [
+      'invalid tag "bad!"',
+      '(rule 2)',
+    ]);
+    assertProblem({ 'quay.io/coreos/etcd:1': `${SWR}/test/etcd@${DIGEST}` }, 'quay.io/coreos/etcd:1', [
+      'cannot name a digest',
+      '(rule 2)',
+    ]);
   });
 });
 
@@ -171,7 +205,10 @@ describe('images.json rule 3: a destination names a registry and a repository', 
 
   for (const destination of ['test/etcd', 'etcd', 'etcd:1.0', SWR, `${SWR}:443`]) {
     it(`rejects destination ${destination}`, () => {
-      assertProblem({ 'quay.io/coreos/etcd:1.0': destination }, 'quay.io/coreos/etcd:1.0', [`destination "${destination}"`, '(rule 3)']);
+      assertProblem({ 'quay.io/coreos/etcd:1.0': destination }, 'quay.io/coreos/etcd:1.0', [
+        `destination "${destination}"`,
+        '(rule 3)',
+      ]);
     });
   }
 });
@@ -202,7 +239,10 @@ describe('images.json rule 5: the destination may be renamed', () => {
   });
 
   it('a new name still follows the grammar', () => {
-    assertProblem({ 'quay.io/coreos/etcd:1.0.0': `${SWR}/other/My_Etcd` }, 'quay.io/coreos/etcd:1.0.0', ['lowercase', '(rule 2)']);
+    assertProblem({ 'quay.io/coreos/etcd:1.0.0': `${SWR}/other/My_Etcd` }, 'quay.io/coreos/etcd:1.0.0', [
+      'lowercase',
+      '(rule 2)',
+    ]);
   });
 });
 
@@ -234,25 +274,42 @@ describe('images.json rule 7: a source tag copies one tag', () => {
   });
 
   it('rejects more destination tags than source tags', () => {
-    assertProblem({ 'quay.io/coreos/etcd:2.7.3': `${SWR}/test/etcd:a,b` }, 'quay.io/coreos/etcd:2.7.3', ["has 2 tags for the source's 1", '(rule 7)']);
+    assertProblem({ 'quay.io/coreos/etcd:2.7.3': `${SWR}/test/etcd:a,b` }, 'quay.io/coreos/etcd:2.7.3', [
+      "has 2 tags for the source's 1",
+      '(rule 7)',
+    ]);
   });
 });
 
 describe('images.json rule 8: an empty destination', () => {
   it('goes to <registry>/<namespace>/<source path after its namespace> with the source tag (image-migrator, image-syncer v1.x)', () => {
-    const rules = parse({ 'quay.io/coreos/etcd:1.0.0': '', 'ghcr.io/a/b/c': null, 'gcr.io/knative-releases/github.com/knative/build/cmd/creds-init:v1': '', 'quay.io/etcd': '' }, DEFAULTS);
+    const rules = parse(
+      {
+        'quay.io/coreos/etcd:1.0.0': '',
+        'ghcr.io/a/b/c': null,
+        'gcr.io/knative-releases/github.com/knative/build/cmd/creds-init:v1': '',
+        'quay.io/etcd': '',
+      },
+      DEFAULTS,
+    );
     assert.deepEqual(rules[0]?.destinations, [{ registry: SWR, repository: 'test/etcd' }]);
     assert.deepEqual(rules[0]?.selection, { kind: 'tags', tags: ['1.0.0'] });
     assert.deepEqual(rules[1]?.destinations, [{ registry: SWR, repository: 'test/b/c' }]);
-    assert.deepEqual(rules[2]?.destinations, [{ registry: SWR, repository: 'test/github.com/knative/build/cmd/creds-init' }]);
+    assert.deepEqual(rules[2]?.destinations, [
+      { registry: SWR, repository: 'test/github.com/knative/build/cmd/creds-init' },
+    ]);
     assert.deepEqual(rules[2]?.selection, { kind: 'tags', tags: ['v1'] });
     assert.deepEqual(rules[3]?.destinations, [{ registry: SWR, repository: 'test/etcd' }]);
   });
 
   it('takes DEFAULT_REGISTRY / DEFAULT_NAMESPACE from the environment; options win', () => {
     const env = { DEFAULT_REGISTRY: 'env.example.com', DEFAULT_NAMESPACE: 'envns' };
-    assert.deepEqual(one({ nginx: '' }, { env }).destinations, [{ registry: 'env.example.com', repository: 'envns/nginx' }]);
-    assert.deepEqual(one({ nginx: '' }, { env, namespace: 'flag' }).destinations, [{ registry: 'env.example.com', repository: 'flag/nginx' }]);
+    assert.deepEqual(one({ nginx: '' }, { env }).destinations, [
+      { registry: 'env.example.com', repository: 'envns/nginx' },
+    ]);
+    assert.deepEqual(one({ nginx: '' }, { env, namespace: 'flag' }).destinations, [
+      { registry: 'env.example.com', repository: 'flag/nginx' },
+    ]);
     assert.deepEqual(one({ nginx: '' }, { env, registry: 'flag.example.com:5000' }).destinations, [
       { registry: 'flag.example.com:5000', repository: 'envns/nginx' },
     ]);
@@ -273,19 +330,31 @@ describe('images.json rule 8: an empty destination', () => {
   });
 
   it('names only what is missing', () => {
-    const problem = assertProblem({ nginx: '' }, 'nginx', ['no default namespace is set', '--namespace', 'DEFAULT_NAMESPACE'], { registry: SWR, env: {} });
+    const problem = assertProblem(
+      { nginx: '' },
+      'nginx',
+      ['no default namespace is set', '--namespace', 'DEFAULT_NAMESPACE'],
+      { registry: SWR, env: {} },
+    );
     assert.ok(!problem.message.includes('--registry'), problem.message);
   });
 
   it('rejects a default registry that is not a host', () => {
-    assertProblem({ nginx: '' }, 'nginx', ['default registry "swr"', '(rule 8)'], { registry: 'swr', namespace: 'test', env: {} });
+    assertProblem({ nginx: '' }, 'nginx', ['default registry "swr"', '(rule 8)'], {
+      registry: 'swr',
+      namespace: 'test',
+      env: {},
+    });
     assertProblem({ nginx: '' }, 'nginx', ['(rule 8)', 'lowercase'], { registry: SWR, namespace: 'Test', env: {} });
   });
 });
 
 describe('images.json: fan-out', () => {
   it('copies to every destination of a list, "" being the default', () => {
-    const rule = one({ 'quay.io/coreos/kube-rbac-proxy:v1.1': ['quay.io/ruohe/proxy1', 'quay.io/ruohe/proxy2:v1', ''] }, DEFAULTS);
+    const rule = one(
+      { 'quay.io/coreos/kube-rbac-proxy:v1.1': ['quay.io/ruohe/proxy1', 'quay.io/ruohe/proxy2:v1', ''] },
+      DEFAULTS,
+    );
     assert.deepEqual(rule.selection, { kind: 'tags', tags: ['v1.1'] });
     assert.deepEqual(rule.destinations, [
       { registry: 'quay.io', repository: 'ruohe/proxy1' },
@@ -298,7 +367,10 @@ describe('images.json: fan-out', () => {
     const found = problems({ 'quay.io/a/b': ['quay.io/c/d', 5, 'quay.io/e/f:1'] });
     assert.equal(found.length, 2);
     assert.match(found[0]?.message ?? '', /destination \[1\] must be a string/);
-    assert.match(found[1]?.message ?? '', /destination "quay\.io\/e\/f:1" must not have a tag when the source has none \(rule 6/);
+    assert.match(
+      found[1]?.message ?? '',
+      /destination "quay\.io\/e\/f:1" must not have a tag when the source has none \(rule 6/,
+    );
   });
 
   it('rejects an empty list and other values', () => {
@@ -325,7 +397,9 @@ describe('images.json: image-syncer tag lists', () => {
       `destination "quay.io/c/d:one,two" has 2 tags for the source's 3`,
       'by position',
     ]);
-    assertProblem({ 'quay.io/a/b:v1.0,v2.0': 'quay.io/c/d:one' }, 'quay.io/a/b:v1.0,v2.0', ["has 1 tag for the source's 2"]);
+    assertProblem({ 'quay.io/a/b:v1.0,v2.0': 'quay.io/c/d:one' }, 'quay.io/a/b:v1.0,v2.0', [
+      "has 1 tag for the source's 2",
+    ]);
   });
 
   it('rejects empty and repeated tags', () => {
@@ -353,7 +427,9 @@ describe('images.json: image-syncer tag regex', () => {
   });
 
   it('names an invalid regex', () => {
-    assertProblem({ 'quay.io/a/b:/(v1/': 'quay.io/c/d' }, 'quay.io/a/b:/(v1/', ['tag regex "(v1" is not a valid RE2 regular expression']);
+    assertProblem({ 'quay.io/a/b:/(v1/': 'quay.io/c/d' }, 'quay.io/a/b:/(v1/', [
+      'tag regex "(v1" is not a valid RE2 regular expression',
+    ]);
   });
 
   it('rejects a destination tag, an unclosed regex, a regex in the destination', () => {
@@ -386,7 +462,11 @@ describe('images.json: digests', () => {
   });
 
   it('rejects a malformed digest', () => {
-    assertProblem({ 'quay.io/a/b@sha256:1234': 'quay.io/c/d' }, 'quay.io/a/b@sha256:1234', ['invalid digest', '64 lowercase hex', '(rule 2)']);
+    assertProblem({ 'quay.io/a/b@sha256:1234': 'quay.io/c/d' }, 'quay.io/a/b@sha256:1234', [
+      'invalid digest',
+      '64 lowercase hex',
+      '(rule 2)',
+    ]);
   });
 });
 
@@ -402,16 +482,31 @@ describe('images.json: ${VAR} and $VAR', () => {
 
   it('expands inside destination lists', () => {
     const rule = one({ 'quay.io/a/b': ['${DST}/x/b', '${DST}/y/b'] }, { env });
-    assert.deepEqual(rule.destinations.map((d) => d.repository), ['x/b', 'y/b']);
+    assert.deepEqual(
+      rule.destinations.map((d) => d.repository),
+      ['x/b', 'y/b'],
+    );
   });
 
   it('names an unset variable and the key', () => {
-    assertProblem({ '${MISSING_SRC}/etcd': `${SWR}/test/etcd` }, '${MISSING_SRC}/etcd', ['environment variable MISSING_SRC is not set'], { env });
-    assertProblem({ 'quay.io/a/b': '${DST}/$MISSING_NS/b' }, 'quay.io/a/b', ['destination: environment variable MISSING_NS is not set'], { env });
+    assertProblem(
+      { '${MISSING_SRC}/etcd': `${SWR}/test/etcd` },
+      '${MISSING_SRC}/etcd',
+      ['environment variable MISSING_SRC is not set'],
+      { env },
+    );
+    assertProblem(
+      { 'quay.io/a/b': '${DST}/$MISSING_NS/b' },
+      'quay.io/a/b',
+      ['destination: environment variable MISSING_NS is not set'],
+      { env },
+    );
   });
 
   it('a destination expanding to "" is the default (rule 8)', () => {
-    assert.deepEqual(one({ 'quay.io/a/b': '$EMPTY' }, { ...DEFAULTS, env: { EMPTY: '' } }).destinations, [{ registry: SWR, repository: 'test/b' }]);
+    assert.deepEqual(one({ 'quay.io/a/b': '$EMPTY' }, { ...DEFAULTS, env: { EMPTY: '' } }).destinations, [
+      { registry: SWR, repository: 'test/b' },
+    ]);
   });
 });
 
@@ -434,7 +529,11 @@ describe('images.json: YAML', () => {
       [
         ['quay.io/coreos/kube-rbac-proxy', 'all', ['quay.io/ruohe/kube-rbac-proxy']],
         ['quay.io/coreos/kube-rbac-proxy:v1.0', 'tags', ['quay.io/ruohe/kube-rbac-proxy-one']],
-        ['quay.io/coreos/kube-rbac-proxy:v1.1', 'tags', ['quay.io/ruohe/kube-rbac-proxy1', 'quay.io/ruohe/kube-rbac-proxy2']],
+        [
+          'quay.io/coreos/kube-rbac-proxy:v1.1',
+          'tags',
+          ['quay.io/ruohe/kube-rbac-proxy1', 'quay.io/ruohe/kube-rbac-proxy2'],
+        ],
         ['quay.io/coreos/kube-rbac-proxy:/a+/', 'filter', ['quay.io/ruohe/kube-rbac-proxy-re']],
         ['nginx:1.27', 'tags', [`${SWR}/test/nginx`]],
       ],
@@ -453,13 +552,17 @@ describe('images.json: a destination written twice', () => {
     assert.ok(problem.message.includes('key "ghcr.io/b/etcd:1.0"'));
   });
 
-  it('a rename onto another rule\'s tag, and the same source written twice', () => {
-    assertProblem({ 'quay.io/a/etcd:1.0': `${SWR}/test/etcd`, 'quay.io/a/etcd:2.0': `${SWR}/test/etcd:1.0` }, 'quay.io/a/etcd:2.0', [
-      'is also written by key "quay.io/a/etcd:1.0"',
-    ]);
-    assertProblem({ 'nginx:1.27': `${SWR}/test/nginx`, 'docker.io/library/nginx:1.27': `${SWR}/test/nginx` }, 'docker.io/library/nginx:1.27', [
-      'is also written by key "nginx:1.27"',
-    ]);
+  it("a rename onto another rule's tag, and the same source written twice", () => {
+    assertProblem(
+      { 'quay.io/a/etcd:1.0': `${SWR}/test/etcd`, 'quay.io/a/etcd:2.0': `${SWR}/test/etcd:1.0` },
+      'quay.io/a/etcd:2.0',
+      ['is also written by key "quay.io/a/etcd:1.0"'],
+    );
+    assertProblem(
+      { 'nginx:1.27': `${SWR}/test/nginx`, 'docker.io/library/nginx:1.27': `${SWR}/test/nginx` },
+      'docker.io/library/nginx:1.27',
+      ['is also written by key "nginx:1.27"'],
+    );
   });
 
   it('all tags of two sources into one repository', () => {
@@ -469,7 +572,9 @@ describe('images.json: a destination written twice', () => {
   });
 
   it('the same destination twice in one list, and a destination that is its source', () => {
-    assertProblem({ 'quay.io/a/etcd:1': [`${SWR}/t/etcd`, `${SWR}/t/etcd:1`] }, 'quay.io/a/etcd:1', ['is listed twice']);
+    assertProblem({ 'quay.io/a/etcd:1': [`${SWR}/t/etcd`, `${SWR}/t/etcd:1`] }, 'quay.io/a/etcd:1', [
+      'is listed twice',
+    ]);
     assertProblem({ 'quay.io/a/etcd': 'quay.io/a/etcd' }, 'quay.io/a/etcd', ['is the source repository itself']);
     assertProblem({ 'quay.io/a/etcd:1': 'quay.io/a/etcd' }, 'quay.io/a/etcd:1', ['is the source itself']);
   });
@@ -508,7 +613,9 @@ describe('images.json: every problem at once', () => {
 
 describe('images.json: the file itself', () => {
   it('a JSON syntax error gives line and column, without quoting the text', () => {
-    const problem = assertProblem('{\n  "quay.io/a/b": "swr.example.com/secret-ns/b",,\n}\n', undefined, [/not valid JSON or YAML at line 2, column \d+/]);
+    const problem = assertProblem('{\n  "quay.io/a/b": "swr.example.com/secret-ns/b",,\n}\n', undefined, [
+      /not valid JSON or YAML at line 2, column \d+/,
+    ]);
     assert.ok(!problem.message.includes('secret-ns'), problem.message);
   });
 
@@ -521,7 +628,10 @@ describe('images.json: the file itself', () => {
       'a key is written twice',
       'line 3, column 3',
     ]);
-    assertProblem('quay.io/a/b: swr.example.com/n/b\nquay.io/a/b: swr.example.com/n/c\n', undefined, ['a key is written twice', 'line 2, column 1']);
+    assertProblem('quay.io/a/b: swr.example.com/n/b\nquay.io/a/b: swr.example.com/n/c\n', undefined, [
+      'a key is written twice',
+      'line 2, column 1',
+    ]);
   });
 
   it('an empty map, an empty file, a comment-only file: no images', () => {
@@ -575,7 +685,10 @@ describe('images.json: the file itself', () => {
     });
 
     it('a directory: ERR_CONFIG_READ', async () => {
-      await assert.rejects(loadImagesFile(dir, NO_ENV), (e: unknown) => e instanceof ConfigError && e.code === 'ERR_CONFIG_READ');
+      await assert.rejects(
+        loadImagesFile(dir, NO_ENV),
+        (e: unknown) => e instanceof ConfigError && e.code === 'ERR_CONFIG_READ',
+      );
     });
   });
 });

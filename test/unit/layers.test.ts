@@ -79,7 +79,10 @@ describe('layers (docs/architecture.md)', () => {
   });
 
   it('every import goes down the layer order; constructs use only the pure parts', async () => {
-    const config = (await import(pathToFileURL(join(root, 'eslint.config.js')).href)) as { LAYERS: string[][]; CONSTRUCTS_MAY_IMPORT: string[] };
+    const config = (await import(pathToFileURL(join(root, 'eslint.config.js')).href)) as {
+      LAYERS: string[][];
+      CONSTRUCTS_MAY_IMPORT: string[];
+    };
     const rank = new Map(config.LAYERS.flatMap((layer, i) => layer.map((part) => [part, i] as const)));
     const wrong: string[] = [];
     for (const [file, targets] of graph) {
@@ -87,9 +90,10 @@ describe('layers (docs/architecture.md)', () => {
       for (const target of targets) {
         const to = partOf(target);
         if (from === to) continue;
-        const allowed = from === 'constructs'
-          ? to === 'constructs' || config.CONSTRUCTS_MAY_IMPORT.includes(to)
-          : to !== 'constructs' && rank.has(from) && rank.has(to) && rank.get(to)! < rank.get(from)!;
+        const allowed =
+          from === 'constructs'
+            ? to === 'constructs' || config.CONSTRUCTS_MAY_IMPORT.includes(to)
+            : to !== 'constructs' && rank.has(from) && rank.has(to) && rank.get(to)! < rank.get(from)!;
         if (!allowed) wrong.push(`${file} imports ${target}`);
       }
     }
@@ -100,6 +104,9 @@ describe('layers (docs/architecture.md)', () => {
     const config = (await import(pathToFileURL(join(root, 'eslint.config.js')).href)) as { LAYERS: string[][] };
     const known = new Set(config.LAYERS.flat());
     const parts = new Set(sources('src').map(partOf));
-    assert.deepEqual([...parts].filter((part) => !known.has(part)), []);
+    assert.deepEqual(
+      [...parts].filter((part) => !known.has(part)),
+      [],
+    );
   });
 });

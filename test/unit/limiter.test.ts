@@ -8,13 +8,17 @@ describe('Limiter', () => {
     let active = 0;
     let peak = 0;
     const order: number[] = [];
-    await Promise.all(Array.from({ length: 10 }, (_, i) => limiter.run(async () => {
-      active++;
-      peak = Math.max(peak, active);
-      order.push(i);
-      await new Promise((r) => setTimeout(r, 2));
-      active--;
-    })));
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        limiter.run(async () => {
+          active++;
+          peak = Math.max(peak, active);
+          order.push(i);
+          await new Promise((r) => setTimeout(r, 2));
+          active--;
+        }),
+      ),
+    );
     assert.equal(peak, 2);
     assert.deepEqual(order, [...Array(10).keys()]);
   });
@@ -22,12 +26,13 @@ describe('Limiter', () => {
     const limiter = new Limiter(1);
     let active = 0;
     let peak = 0;
-    const task = () => limiter.run(async () => {
-      active++;
-      peak = Math.max(peak, active);
-      await Promise.resolve();
-      active--;
-    });
+    const task = () =>
+      limiter.run(async () => {
+        active++;
+        peak = Math.max(peak, active);
+        await Promise.resolve();
+        active--;
+      });
     const first = task();
     const second = task();
     await first;

@@ -40,7 +40,12 @@ function problems(document: unknown, options: ImagesFileOptions = NO_ENV): Confi
   return [...caught.problems];
 }
 
-function assertProblem(document: unknown, key: string | undefined, parts: readonly string[], options: ImagesFileOptions = NO_ENV): ConfigError {
+function assertProblem(
+  document: unknown,
+  key: string | undefined,
+  parts: readonly string[],
+  options: ImagesFileOptions = NO_ENV,
+): ConfigError {
   const found = problems(document, options);
   assert.equal(found.length, 1, found.map((p) => p.message).join('\n'));
   const problem = found[0] as ConfigError;
@@ -125,7 +130,10 @@ describe('mirror spec: the file the constructs write', () => {
 
 describe('mirror spec: source and tags', () => {
   it('a tag in the source is that one tag; a digest that one digest', () => {
-    assert.deepEqual(rule({ source: 'nginx:1.27', destination: `${SWR}/a/nginx` }).selection, { kind: 'tags', tags: ['1.27'] });
+    assert.deepEqual(rule({ source: 'nginx:1.27', destination: `${SWR}/a/nginx` }).selection, {
+      kind: 'tags',
+      tags: ['1.27'],
+    });
     const pinned = rule({ source: `nginx@${DIGEST}`, destination: `${SWR}/a/nginx` });
     assert.deepEqual(pinned.selection, { kind: 'digest', digest: DIGEST });
     assert.deepEqual(pinned.destinations, [{ registry: SWR, repository: 'a/nginx' }]);
@@ -211,33 +219,51 @@ describe('mirror spec: source and tags', () => {
 
 describe('mirror spec: destination', () => {
   it('absent: rule 8 default from options or the environment', () => {
-    assert.deepEqual(rule({ source: 'quay.io/coreos/etcd:3.5' }, DEFAULTS).destinations, [{ registry: SWR, repository: 'acme/etcd' }]);
-    assert.deepEqual(rule({ source: 'quay.io/coreos/etcd' }, { env: { DEFAULT_REGISTRY: 'r.example.com', DEFAULT_NAMESPACE: 'n' } }).destinations, [
-      { registry: 'r.example.com', repository: 'n/etcd' },
+    assert.deepEqual(rule({ source: 'quay.io/coreos/etcd:3.5' }, DEFAULTS).destinations, [
+      { registry: SWR, repository: 'acme/etcd' },
     ]);
+    assert.deepEqual(
+      rule({ source: 'quay.io/coreos/etcd' }, { env: { DEFAULT_REGISTRY: 'r.example.com', DEFAULT_NAMESPACE: 'n' } })
+        .destinations,
+      [{ registry: 'r.example.com', repository: 'n/etcd' }],
+    );
   });
 
   it('absent without defaults: an error naming rule 8 and what to set', () => {
-    assertProblem(spec([{ source: 'quay.io/coreos/etcd' }]), 'images[0]', ['"destination" is not set', '(rule 8)', '--registry', 'DEFAULT_NAMESPACE']);
+    assertProblem(spec([{ source: 'quay.io/coreos/etcd' }]), 'images[0]', [
+      '"destination" is not set',
+      '(rule 8)',
+      '--registry',
+      'DEFAULT_NAMESPACE',
+    ]);
   });
 
   it('a destination tag renames a single tag; not allowed for all tags', () => {
     assert.deepEqual(rule({ source: 'nginx:1.27', destination: `${SWR}/a/nginx:stable` }).destinations, [
       { registry: SWR, repository: 'a/nginx', tags: ['stable'] },
     ]);
-    assertProblem(spec([{ source: 'nginx', destination: `${SWR}/a/nginx:stable` }]), 'images[0]', ['must not have a tag when the source has none (rule 6']);
-    assertProblem(spec([{ source: 'nginx', tags: { latest: 2 }, destination: `${SWR}/a/nginx:stable` }]), 'images[0]', ['must not have a tag']);
+    assertProblem(spec([{ source: 'nginx', destination: `${SWR}/a/nginx:stable` }]), 'images[0]', [
+      'must not have a tag when the source has none (rule 6',
+    ]);
+    assertProblem(spec([{ source: 'nginx', tags: { latest: 2 }, destination: `${SWR}/a/nginx:stable` }]), 'images[0]', [
+      'must not have a tag',
+    ]);
   });
 
   it('must name a registry', () => {
-    assertProblem(spec([{ source: 'nginx', destination: 'acme/nginx' }]), 'images[0]', ['destination "acme/nginx" must name a registry', '(rule 3)']);
+    assertProblem(spec([{ source: 'nginx', destination: 'acme/nginx' }]), 'images[0]', [
+      'destination "acme/nginx" must name a registry',
+      '(rule 3)',
+    ]);
   });
 
   it('expands ${VAR}', () => {
     const r = rule({ source: '${SRC}:1', destination: '${DST}/a/app' }, { env: { SRC: 'ghcr.io/o/app', DST: SWR } });
     assert.deepEqual(r.source, { registry: 'ghcr.io', repository: 'o/app' });
     assert.deepEqual(r.destinations, [{ registry: SWR, repository: 'a/app' }]);
-    assertProblem(spec([{ source: 'nginx', destination: '${NOPE}/a/nginx' }]), 'images[0]', ['"destination": environment variable NOPE is not set']);
+    assertProblem(spec([{ source: 'nginx', destination: '${NOPE}/a/nginx' }]), 'images[0]', [
+      '"destination": environment variable NOPE is not set',
+    ]);
   });
 });
 
@@ -280,33 +306,53 @@ describe('mirror spec: flatten', () => {
   });
 
   it('rejects a destination with a tag, without a registry, or a bad level', () => {
-    assertProblem(spec([{ source: 'ghcr.io/a/b:1', flatten: 'all', destination: `${SWR}/acme:1` }]), 'images[0]', ['must not have a tag or digest when "flatten" is set']);
-    assertProblem(spec([{ source: 'ghcr.io/a/b', flatten: 'all', destination: 'acme' }]), 'images[0]', ['must be registry[/namespace] when "flatten" is set']);
-    assertProblem(spec([{ source: 'ghcr.io/a/b', flatten: 0, destination: SWR }]), 'images[0]', ['"flatten" must be greater than 0']);
-    assertProblem(spec([{ source: 'ghcr.io/a/b', flatten: 'some', destination: SWR }]), 'images[0]', ['"flatten" must be "all", "none" or a number']);
+    assertProblem(spec([{ source: 'ghcr.io/a/b:1', flatten: 'all', destination: `${SWR}/acme:1` }]), 'images[0]', [
+      'must not have a tag or digest when "flatten" is set',
+    ]);
+    assertProblem(spec([{ source: 'ghcr.io/a/b', flatten: 'all', destination: 'acme' }]), 'images[0]', [
+      'must be registry[/namespace] when "flatten" is set',
+    ]);
+    assertProblem(spec([{ source: 'ghcr.io/a/b', flatten: 0, destination: SWR }]), 'images[0]', [
+      '"flatten" must be greater than 0',
+    ]);
+    assertProblem(spec([{ source: 'ghcr.io/a/b', flatten: 'some', destination: SWR }]), 'images[0]', [
+      '"flatten" must be "all", "none" or a number',
+    ]);
   });
 });
 
 describe('mirror spec: platforms', () => {
   it('parses os/arch[/variant]', () => {
-    assert.deepEqual(rule({ source: 'nginx', destination: `${SWR}/a/nginx`, platforms: ['linux/arm/v7', 'windows/amd64'] }).platforms, [
-      { os: 'linux', architecture: 'arm', variant: 'v7' },
-      { os: 'windows', architecture: 'amd64' },
-    ]);
+    assert.deepEqual(
+      rule({ source: 'nginx', destination: `${SWR}/a/nginx`, platforms: ['linux/arm/v7', 'windows/amd64'] }).platforms,
+      [
+        { os: 'linux', architecture: 'arm', variant: 'v7' },
+        { os: 'windows', architecture: 'amd64' },
+      ],
+    );
   });
 
   it('names the image and the entry of a bad platform', () => {
-    const found = problems(spec([{ id: 'web', source: 'nginx', destination: `${SWR}/a/nginx`, platforms: ['linux/amd64', 'linux', 'x/y/z/w'] }]));
+    const found = problems(
+      spec([
+        { id: 'web', source: 'nginx', destination: `${SWR}/a/nginx`, platforms: ['linux/amd64', 'linux', 'x/y/z/w'] },
+      ]),
+    );
     assert.deepEqual(
       found.map((p) => p.key),
       ['images[0] (id "web")', 'images[0] (id "web")'],
     );
-    assert.ok(found[0]?.message.includes('platforms[1]') && found[0].message.includes('"linux" is not os/arch'), found[0]?.message);
+    assert.ok(
+      found[0]?.message.includes('platforms[1]') && found[0].message.includes('"linux" is not os/arch'),
+      found[0]?.message,
+    );
     assert.ok(found[1]?.message.includes('platforms[2]'), found[1]?.message);
   });
 
   it('rejects an empty list', () => {
-    assertProblem(spec([{ source: 'nginx', destination: `${SWR}/a/nginx`, platforms: [] }]), 'images[0]', ['"platforms" lists no platform']);
+    assertProblem(spec([{ source: 'nginx', destination: `${SWR}/a/nginx`, platforms: [] }]), 'images[0]', [
+      '"platforms" lists no platform',
+    ]);
   });
 });
 
@@ -318,7 +364,9 @@ describe('mirror spec: the file', () => {
   });
 
   it('is strict: unknown fields at the top and in images, but $schema is allowed', () => {
-    const found = problems(spec([{ source: 'nginx', destination: `${SWR}/a/nginx`, tag: '1' }], { extra: true, $schema: 'x' }));
+    const found = problems(
+      spec([{ source: 'nginx', destination: `${SWR}/a/nginx`, tag: '1' }], { extra: true, $schema: 'x' }),
+    );
     assert.deepEqual(
       found.map((p) => [p.key, p.message.replace(/^[^:]*: /, '')]),
       [
@@ -373,7 +421,13 @@ describe('mirror spec: the file', () => {
       ['images[1] (id "v")', 'images[2]', 'images[2]', 'images[3]', 'images[3]'],
     );
     const text = found.map((p) => p.message).join('\n');
-    for (const part of ['not a semver range', 'platforms[0]', '(rule 3)', '"flatten" must be', 'unknown field "bogus"']) {
+    for (const part of [
+      'not a semver range',
+      'platforms[0]',
+      '(rule 3)',
+      '"flatten" must be',
+      'unknown field "bogus"',
+    ]) {
       assert.ok(text.includes(part), `${part} not in:\n${text}`);
     }
   });

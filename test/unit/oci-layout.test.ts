@@ -83,14 +83,17 @@ describe('parseReference: OCI layouts (oci:DIR[:REF], oci-archive:FILE[:REF])', 
   ];
   for (const [input, message] of invalid) {
     test(`rejects ${JSON.stringify(input)}`, () => {
-      assert.throws(() => parseReference(input), (e: unknown) => {
-        assert.ok(e instanceof InvalidReferenceError);
-        assert.equal(e.code, 'ERR_INVALID_REFERENCE');
-        assert.equal(e.isInputError, true);
-        assert.match(e.message, new RegExp(`"${input.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`));
-        assert.match(e.message, message);
-        return true;
-      });
+      assert.throws(
+        () => parseReference(input),
+        (e: unknown) => {
+          assert.ok(e instanceof InvalidReferenceError);
+          assert.equal(e.code, 'ERR_INVALID_REFERENCE');
+          assert.equal(e.isInputError, true);
+          assert.match(e.message, new RegExp(`"${input.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`));
+          assert.match(e.message, message);
+          return true;
+        },
+      );
     });
   }
 
@@ -128,24 +131,36 @@ describe('layout index.json', () => {
     assert.equal(findManifest(index, 'v2', 'oci:/t:v2')?.digest, b.digest);
     assert.equal(findManifest(index, 'nope', 'oci:/t:nope'), undefined);
     assert.equal(findManifest(index, '@2', 'oci:/t:@2')?.digest, c.digest);
-    assert.throws(() => findManifest(index, '@3', 'oci:/t:@3'), /source index @3 is out of range: the layout holds 3 manifests \(@0 to @2\)/);
+    assert.throws(
+      () => findManifest(index, '@3', 'oci:/t:@3'),
+      /source index @3 is out of range: the layout holds 3 manifests \(@0 to @2\)/,
+    );
     assert.equal(findManifest(indexOf([a]), '', 'oci:/t')?.digest, a.digest);
-    assert.throws(() => findManifest(indexOf([named(a, 'v1'), named(b, 'v2')]), '', 'oci:/t'), (e: unknown) => {
-      assert.ok(e instanceof InvalidReferenceError);
-      assert.match(e.message, /"oci:\/t": the layout holds 2 manifests \(ref names: v1, v2\); without :REF it must hold exactly one/);
-      return true;
-    });
+    assert.throws(
+      () => findManifest(indexOf([named(a, 'v1'), named(b, 'v2')]), '', 'oci:/t'),
+      (e: unknown) => {
+        assert.ok(e instanceof InvalidReferenceError);
+        assert.match(
+          e.message,
+          /"oci:\/t": the layout holds 2 manifests \(ref names: v1, v2\); without :REF it must hold exactly one/,
+        );
+        return true;
+      },
+    );
     assert.throws(() => findManifest(emptyLayoutIndex(), '', 'oci:/t'), /holds 0 manifests/);
   });
 
   test('withRef replaces the entry carrying the name and an unnamed entry of the same digest; others keep their place', () => {
     let index = indexOf([named(a, 'v1'), named(b, 'v2'), c]);
     index = withRef(index, a, 'v2');
-    assert.deepEqual(index.manifests.map((d) => [d.digest, d.annotations?.[REF_NAME_ANNOTATION]]), [
-      [a.digest, 'v1'],
-      [a.digest, 'v2'],
-      [c.digest, undefined],
-    ]);
+    assert.deepEqual(
+      index.manifests.map((d) => [d.digest, d.annotations?.[REF_NAME_ANNOTATION]]),
+      [
+        [a.digest, 'v1'],
+        [a.digest, 'v2'],
+        [c.digest, undefined],
+      ],
+    );
     index = withRef(index, c, 'v3');
     assert.deepEqual(refNames(index), ['v1', 'v2', 'v3']);
     assert.equal(index.manifests.length, 3, 'the unnamed entry of c became v3');
@@ -153,7 +168,10 @@ describe('layout index.json', () => {
   });
 
   test('a rewrite keeps fields of index.json it does not know, and writes mediaType for a new index', () => {
-    const index = parseLayoutIndex(Buffer.from(JSON.stringify({ schemaVersion: 2, annotations: { x: 'y' }, manifests: [] })), 'oci:/t');
+    const index = parseLayoutIndex(
+      Buffer.from(JSON.stringify({ schemaVersion: 2, annotations: { x: 'y' }, manifests: [] })),
+      'oci:/t',
+    );
     const written = JSON.parse(serializeLayoutIndex(withRef(index, a, 'v1')).toString('utf8'));
     assert.deepEqual(written.annotations, { x: 'y' });
     assert.equal(written.manifests[0].annotations[REF_NAME_ANNOTATION], 'v1');
@@ -164,13 +182,19 @@ describe('layout index.json', () => {
 
   test('parseLayoutIndex names what is wrong', () => {
     assert.throws(() => parseLayoutIndex(Buffer.from('{'), 'oci:/t'), /oci:\/t: index.json is not JSON/);
-    assert.throws(() => parseLayoutIndex(Buffer.from('{"schemaVersion":1,"manifests":[]}'), 'oci:/t'), /schemaVersion 1, expected 2/);
-    assert.throws(() => parseLayoutIndex(Buffer.from('{"schemaVersion":2,"manifests":[{"digest":"x"}]}'), 'oci:/t'), (e: unknown) => {
-      assert.ok(e instanceof SwrSyncError);
-      assert.equal(e.code, 'ERR_LAYOUT');
-      assert.match(e.message, /manifests\[0\] is not a descriptor/);
-      return true;
-    });
+    assert.throws(
+      () => parseLayoutIndex(Buffer.from('{"schemaVersion":1,"manifests":[]}'), 'oci:/t'),
+      /schemaVersion 1, expected 2/,
+    );
+    assert.throws(
+      () => parseLayoutIndex(Buffer.from('{"schemaVersion":2,"manifests":[{"digest":"x"}]}'), 'oci:/t'),
+      (e: unknown) => {
+        assert.ok(e instanceof SwrSyncError);
+        assert.equal(e.code, 'ERR_LAYOUT');
+        assert.match(e.message, /manifests\[0\] is not a descriptor/);
+        return true;
+      },
+    );
   });
 });
 
@@ -238,7 +262,10 @@ describe('tar (oci-archive)', () => {
     await writeTar(good, [{ name: 'f', type: 'file', path: payload, size: 4096 }]);
     const cut = join(dir, 'cut.tar');
     await writeFile(cut, (await readFile(good)).subarray(0, 2048));
-    await assert.rejects(indexTar(cut), (e: unknown) => e instanceof SwrSyncError && e.code === 'ERR_LAYOUT' && /is truncated/.test(e.message));
+    await assert.rejects(
+      indexTar(cut),
+      (e: unknown) => e instanceof SwrSyncError && e.code === 'ERR_LAYOUT' && /is truncated/.test(e.message),
+    );
   });
 });
 
@@ -253,7 +280,14 @@ describe('OciLayoutStore', () => {
 
   const blob = Buffer.from('layer bytes');
   const blobDigest = digestOf(blob);
-  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: blobDigest, size: blob.length }, layers: [] }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.OciManifest,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: blobDigest, size: blob.length },
+      layers: [],
+    }),
+  );
   const manifestDigest = digestOf(manifest);
 
   test('writes blobs, manifests and index.json; reads them back; lists ref names', async () => {
@@ -277,7 +311,10 @@ describe('OciLayoutStore', () => {
   test('a blob whose bytes do not match its digest is refused and leaves nothing behind', async () => {
     const root = join(dir, 'refuse');
     const store = new OciLayoutStore({ archives: 'write' });
-    await assert.rejects(store.uploadBlob('oci', root, blobDigest, blob.length, async () => Readable.from([Buffer.from('layer BYTES')])), /ERR_DIGEST_MISMATCH|expected sha256/);
+    await assert.rejects(
+      store.uploadBlob('oci', root, blobDigest, blob.length, async () => Readable.from([Buffer.from('layer BYTES')])),
+      /ERR_DIGEST_MISMATCH|expected sha256/,
+    );
     assert.deepEqual(await readdir(join(root, 'blobs')), []);
     assert.deepEqual((await readdir(root)).sort(), ['blobs', 'oci-layout']);
   });
@@ -287,8 +324,14 @@ describe('OciLayoutStore', () => {
     await mkdir(notLayout);
     await writeFile(join(notLayout, 'notes.txt'), 'x');
     const store = new OciLayoutStore({ archives: 'write' });
-    await assert.rejects(store.putManifest('oci', notLayout, 'v1', manifest, MediaType.OciManifest), /neither empty nor an OCI image layout/);
-    await assert.rejects(store.putManifest('oci', join(notLayout, 'notes.txt'), 'v1', manifest, MediaType.OciManifest), /is a file, not a directory/);
+    await assert.rejects(
+      store.putManifest('oci', notLayout, 'v1', manifest, MediaType.OciManifest),
+      /neither empty nor an OCI image layout/,
+    );
+    await assert.rejects(
+      store.putManifest('oci', join(notLayout, 'notes.txt'), 'v1', manifest, MediaType.OciManifest),
+      /is a file, not a directory/,
+    );
   });
 
   test('another layout of the run lends its blob by hard link (a "mount")', async () => {
@@ -297,7 +340,10 @@ describe('OciLayoutStore', () => {
     const second = join(dir, 'second');
     await store.uploadBlob('oci', first, blobDigest, blob.length, async () => Readable.from([blob]));
     assert.deepEqual(await store.mountBlob('oci', second, blobDigest, first), { mounted: true });
-    const [a, b] = await Promise.all([stat(join(first, blobPath(blobDigest))), stat(join(second, blobPath(blobDigest)))]);
+    const [a, b] = await Promise.all([
+      stat(join(first, blobPath(blobDigest))),
+      stat(join(second, blobPath(blobDigest))),
+    ]);
     assert.equal(a.ino, b.ino);
   });
 
@@ -308,7 +354,10 @@ describe('OciLayoutStore', () => {
     await writer.putManifest('oci-archive', file, 'app:1', manifest, MediaType.OciManifest);
     await assert.rejects(stat(file), /ENOENT/, 'nothing at the target before finish()');
     const outcomes = await writer.finish();
-    assert.deepEqual(outcomes.map((o) => [o.name, o.written, o.error]), [[`oci-archive:${file}`, true, undefined]]);
+    assert.deepEqual(
+      outcomes.map((o) => [o.name, o.written, o.error]),
+      [[`oci-archive:${file}`, true, undefined]],
+    );
     assert.deepEqual(await readdir(join(dir, 'out')), ['images.tar'], 'staging directory and temporary file removed');
     const reader = new OciLayoutStore({ archives: 'read' });
     assert.deepEqual(await reader.listTags('oci-archive', file), ['app:1']);
@@ -321,21 +370,37 @@ describe('OciLayoutStore', () => {
     const before = await readFile(file);
     const idle = new OciLayoutStore({ archives: 'write' });
     await idle.uploadBlob('oci-archive', file, blobDigest, blob.length, async () => Readable.from([blob]));
-    assert.deepEqual((await idle.finish()).map((o) => o.written), [false]);
+    assert.deepEqual(
+      (await idle.finish()).map((o) => o.written),
+      [false],
+    );
     assert.deepEqual(await readFile(file), before, 'an archive that received no image is left as it was');
     assert.deepEqual(await readdir(join(dir, 'out')), ['images.tar']);
   });
 
   test('a missing layout or archive source is not found; an ambiguous one is an input error', async () => {
     const reader = new OciLayoutStore({ archives: 'read' });
-    await assert.rejects(reader.getManifest('oci', join(dir, 'absent'), 'v1'), (e: unknown) => e instanceof SwrSyncError && e.code === 'ERR_NOT_FOUND' && /index.json is missing/.test(e.message));
-    await assert.rejects(reader.getManifest('oci-archive', join(dir, 'absent.tar'), 'v1'), (e: unknown) => e instanceof SwrSyncError && e.code === 'ERR_NOT_FOUND' && /does not exist/.test(e.message));
+    await assert.rejects(
+      reader.getManifest('oci', join(dir, 'absent'), 'v1'),
+      (e: unknown) =>
+        e instanceof SwrSyncError && e.code === 'ERR_NOT_FOUND' && /index.json is missing/.test(e.message),
+    );
+    await assert.rejects(
+      reader.getManifest('oci-archive', join(dir, 'absent.tar'), 'v1'),
+      (e: unknown) => e instanceof SwrSyncError && e.code === 'ERR_NOT_FOUND' && /does not exist/.test(e.message),
+    );
     const root = join(dir, 'two');
     const writer = new OciLayoutStore({ archives: 'write' });
     await writer.putManifest('oci', root, 'v1', manifest, MediaType.OciManifest);
     const other = Buffer.from(manifest.toString('utf8').replace('"layers":[]', '"layers":[],"annotations":{"x":"y"}'));
     await writer.putManifest('oci', root, 'v2', other, MediaType.OciManifest);
-    await assert.rejects(reader.getManifest('oci', root, ''), (e: unknown) => e instanceof InvalidReferenceError && e.isInputError && /holds 2 manifests \(ref names: v1, v2\)/.test(e.message));
+    await assert.rejects(
+      reader.getManifest('oci', root, ''),
+      (e: unknown) =>
+        e instanceof InvalidReferenceError &&
+        e.isInputError &&
+        /holds 2 manifests \(ref names: v1, v2\)/.test(e.message),
+    );
     await assert.rejects(reader.getManifest('oci', root, 'v3'), /has no image named "v3" \(ref names: v1, v2\)/);
   });
 });
@@ -351,13 +416,28 @@ describe('images files with OCI layouts', () => {
       'oci:/carry/db': 'swr.example.com/ns/db',
       'oci:/carry/web:/^v2\\./': 'swr.example.com/ns/web',
     });
-    assert.deepEqual(rules.map((r) => [r.source, r.selection.kind, r.destinations[0]]), [
-      [{ registry: 'reg.example.com', repository: 'team/app' }, 'tags', { registry: 'oci', repository: '/carry/app' }],
-      [{ registry: 'reg.example.com', repository: 'team/tools' }, 'all', { registry: 'oci-archive', repository: '/carry/tools.tar' }],
-      [{ registry: 'oci', repository: '/carry/app' }, 'tags', { registry: 'swr.example.com', repository: 'ns/app' }],
-      [{ registry: 'oci', repository: '/carry/db' }, 'all', { registry: 'swr.example.com', repository: 'ns/db' }],
-      [{ registry: 'oci', repository: '/carry/web' }, 'filter', { registry: 'swr.example.com', repository: 'ns/web' }],
-    ]);
+    assert.deepEqual(
+      rules.map((r) => [r.source, r.selection.kind, r.destinations[0]]),
+      [
+        [
+          { registry: 'reg.example.com', repository: 'team/app' },
+          'tags',
+          { registry: 'oci', repository: '/carry/app' },
+        ],
+        [
+          { registry: 'reg.example.com', repository: 'team/tools' },
+          'all',
+          { registry: 'oci-archive', repository: '/carry/tools.tar' },
+        ],
+        [{ registry: 'oci', repository: '/carry/app' }, 'tags', { registry: 'swr.example.com', repository: 'ns/app' }],
+        [{ registry: 'oci', repository: '/carry/db' }, 'all', { registry: 'swr.example.com', repository: 'ns/db' }],
+        [
+          { registry: 'oci', repository: '/carry/web' },
+          'filter',
+          { registry: 'swr.example.com', repository: 'ns/web' },
+        ],
+      ],
+    );
   });
 
   test('bad layout references name the key and the rule', () => {

@@ -8,7 +8,9 @@ describe('platforms', () => {
     assert.ok(platformMatches(amd!, { os: 'linux', architecture: 'amd64' }));
     assert.ok(platformMatches(arm!, { os: 'linux', architecture: 'arm64', variant: 'v8' }));
     assert.ok(platformMatches(parsePlatforms('linux/arm64/v8')[0]!, { os: 'linux', architecture: 'arm64' }));
-    assert.ok(!platformMatches(parsePlatforms('linux/arm/v7')[0]!, { os: 'linux', architecture: 'arm', variant: 'v6' }));
+    assert.ok(
+      !platformMatches(parsePlatforms('linux/arm/v7')[0]!, { os: 'linux', architecture: 'arm', variant: 'v6' }),
+    );
   });
   test('bad values name the flag', () => {
     assert.throws(() => parsePlatforms('linux'), /--platform "linux" is not os\/arch/);

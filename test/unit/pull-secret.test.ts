@@ -6,12 +6,21 @@ import { parse as parseYaml } from 'yaml';
 import { dockerConfigJson as constructsDockerConfigJson } from '../../constructs/docker-config.js';
 import { SwrSyncError } from '../../src/errors.js';
 import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from '../../src/kubernetes/names.js';
-import { dockerConfigJson, formatPullSecret, pullSecretManifest, REGISTRY_HOST, type PullSecretManifest } from '../../src/kubernetes/pull-secret.js';
+import {
+  dockerConfigJson,
+  formatPullSecret,
+  pullSecretManifest,
+  REGISTRY_HOST,
+  type PullSecretManifest,
+} from '../../src/kubernetes/pull-secret.js';
 import { PROJECT_NAME, swrRegistryLogin } from '../../src/swr/pull-secret.js';
 
 /** `openssl dgst -sha256 -hmac SK` over AK, run for real; AK and SK reach it through the environment, not argv. */
 function opensslLoginKey(ak: string, sk: string): string {
-  const out = spawnSync('sh', ['-c', 'printf "%s" "$AK" | openssl dgst -sha256 -hmac "$SK"'], { env: { PATH: process.env.PATH, AK: ak, SK: sk }, encoding: 'utf8' });
+  const out = spawnSync('sh', ['-c', 'printf "%s" "$AK" | openssl dgst -sha256 -hmac "$SK"'], {
+    env: { PATH: process.env.PATH, AK: ak, SK: sk },
+    encoding: 'utf8',
+  });
   assert.equal(out.status, 0, out.stderr);
   const match = /= ?([0-9a-f]{64})\s*$/.exec(out.stdout);
   assert.ok(match, `unexpected openssl output: ${out.stdout}`);
@@ -45,7 +54,12 @@ describe('pull secret manifest', () => {
   const harborPassword = `pw-${randomBytes(12).toString('base64url')}:with colon`;
 
   it('holds the SWR login (PROJECT@AK, the key openssl computes) and a third-party login in one Secret', () => {
-    const swr = swrRegistryLogin({ server: 'swr.cn-north-4.myhuaweicloud.com', projectName: 'cn-north-4', accessKey: ak, secretKey: sk });
+    const swr = swrRegistryLogin({
+      server: 'swr.cn-north-4.myhuaweicloud.com',
+      projectName: 'cn-north-4',
+      accessKey: ak,
+      secretKey: sk,
+    });
     const manifest = pullSecretManifest({
       name: 'my-imagepull-secret',
       namespace: 'shop',
@@ -75,19 +89,29 @@ describe('pull secret manifest', () => {
   });
 
   it('leaves the namespace out when none is given (kubectl -n decides)', () => {
-    const manifest = pullSecretManifest({ name: 'p', registries: [{ server: 'r.example', username: 'u', password: 'p' }] });
+    const manifest = pullSecretManifest({
+      name: 'p',
+      registries: [{ server: 'r.example', username: 'u', password: 'p' }],
+    });
     assert.deepEqual(manifest.metadata, { name: 'p' });
   });
 
   it('JSON and YAML serialisations parse back to the same manifest', () => {
-    const manifest = pullSecretManifest({ name: 'p', namespace: 'ns', registries: [{ server: 'r.example', username: 'u', password: 'p' }] });
+    const manifest = pullSecretManifest({
+      name: 'p',
+      namespace: 'ns',
+      registries: [{ server: 'r.example', username: 'u', password: 'p' }],
+    });
     const json = formatPullSecret(manifest, 'json');
     const yaml = formatPullSecret(manifest, 'yaml');
     assert.ok(json.endsWith('}\n') && yaml.endsWith('\n'));
     assert.deepEqual(JSON.parse(json), manifest);
     assert.deepEqual(parseYaml(yaml), manifest);
     assert.match(yaml, /^apiVersion: v1\nkind: Secret\n/);
-    assert.ok(yaml.split('\n').some((line) => line.trim() === `.dockerconfigjson: ${manifest.data['.dockerconfigjson']}`), 'base64 on one line');
+    assert.ok(
+      yaml.split('\n').some((line) => line.trim() === `.dockerconfigjson: ${manifest.data['.dockerconfigjson']}`),
+      'base64 on one line',
+    );
   });
 
   it('the constructs build the same .dockerconfigjson for literal credentials (one implementation)', () => {
@@ -96,36 +120,112 @@ describe('pull secret manifest', () => {
       { server: 'ghcr.io', username: 'bot', password: 'hunter2', email: 'ops@example.com' },
     ];
     assert.equal(constructsDockerConfigJson(registries), dockerConfigJson(registries));
-    assert.deepEqual(JSON.parse(dockerConfigJson(registries)).auths['ghcr.io'], { username: 'bot', password: 'hunter2', auth: Buffer.from('bot:hunter2').toString('base64'), email: 'ops@example.com' });
+    assert.deepEqual(JSON.parse(dockerConfigJson(registries)).auths['ghcr.io'], {
+      username: 'bot',
+      password: 'hunter2',
+      auth: Buffer.from('bot:hunter2').toString('base64'),
+      email: 'ops@example.com',
+    });
   });
 
   it('rejects bad names, hosts and logins, naming the rule and never the password', () => {
     const ok = { server: 'r.example', username: 'u', password: harborPassword };
-    throwsInvalid(() => pullSecretManifest({ name: 'Bad_Name', registries: [ok] }), /secret name "Bad_Name" must be .*Kubernetes DNS subdomain/);
-    throwsInvalid(() => pullSecretManifest({ name: 'p', namespace: 'my.ns', registries: [ok] }), /namespace "my\.ns" must be .*Kubernetes DNS label/);
+    throwsInvalid(
+      () => pullSecretManifest({ name: 'Bad_Name', registries: [ok] }),
+      /secret name "Bad_Name" must be .*Kubernetes DNS subdomain/,
+    );
+    throwsInvalid(
+      () => pullSecretManifest({ name: 'p', namespace: 'my.ns', registries: [ok] }),
+      /namespace "my\.ns" must be .*Kubernetes DNS label/,
+    );
     throwsInvalid(() => pullSecretManifest({ name: 'p', registries: [] }), /at least one registry/);
-    throwsInvalid(() => pullSecretManifest({ name: 'p', registries: [{ ...ok, server: 'https://r.example/v2' }] }), /registry "https:\/\/r\.example\/v2" must be a registry host\[:port\]/);
-    throwsInvalid(() => pullSecretManifest({ name: 'p', registries: [ok, { ...ok, server: 'R.example' }] }), /named twice/);
-    throwsInvalid(() => pullSecretManifest({ name: 'p', registries: [{ ...ok, username: 'a:b' }] }), /must not contain ':'/, harborPassword);
-    throwsInvalid(() => pullSecretManifest({ name: 'p', registries: [{ ...ok, password: `${harborPassword}\n` }] }), /password contains control characters/, harborPassword);
+    throwsInvalid(
+      () => pullSecretManifest({ name: 'p', registries: [{ ...ok, server: 'https://r.example/v2' }] }),
+      /registry "https:\/\/r\.example\/v2" must be a registry host\[:port\]/,
+    );
+    throwsInvalid(
+      () => pullSecretManifest({ name: 'p', registries: [ok, { ...ok, server: 'R.example' }] }),
+      /named twice/,
+    );
+    throwsInvalid(
+      () => pullSecretManifest({ name: 'p', registries: [{ ...ok, username: 'a:b' }] }),
+      /must not contain ':'/,
+      harborPassword,
+    );
+    throwsInvalid(
+      () => pullSecretManifest({ name: 'p', registries: [{ ...ok, password: `${harborPassword}\n` }] }),
+      /password contains control characters/,
+      harborPassword,
+    );
     throwsInvalid(() => pullSecretManifest({ name: 'p', registries: [{ ...ok, password: '' }] }), /password is empty/);
   });
 
   it('SWR login errors name the part, never the AK or SK', () => {
-    const base = { server: 'swr.cn-north-4.myhuaweicloud.com', projectName: 'cn-north-4', accessKey: ak, secretKey: sk };
-    throwsInvalid(() => swrRegistryLogin({ ...base, accessKey: `${ak}-x` }), /access key must be letters and digits only/, ak);
+    const base = {
+      server: 'swr.cn-north-4.myhuaweicloud.com',
+      projectName: 'cn-north-4',
+      accessKey: ak,
+      secretKey: sk,
+    };
+    throwsInvalid(
+      () => swrRegistryLogin({ ...base, accessKey: `${ak}-x` }),
+      /access key must be letters and digits only/,
+      ak,
+    );
     throwsInvalid(() => swrRegistryLogin({ ...base, secretKey: `${sk}\n` }), /secret key contains whitespace/, sk);
-    throwsInvalid(() => swrRegistryLogin({ ...base, projectName: 'cn@north' }), /project name "cn@north" must be a regional project name/);
-    throwsInvalid(() => swrRegistryLogin({ ...base, server: 'swr.cn-north-4.myhuaweicloud.com/org' }), /SWR address .* must be a registry host/);
+    throwsInvalid(
+      () => swrRegistryLogin({ ...base, projectName: 'cn@north' }),
+      /project name "cn@north" must be a regional project name/,
+    );
+    throwsInvalid(
+      () => swrRegistryLogin({ ...base, server: 'swr.cn-north-4.myhuaweicloud.com/org' }),
+      /SWR address .* must be a registry host/,
+    );
   });
 });
 
 describe('name and host rules', () => {
   const table: Array<[string, { test: (v: string) => boolean }, string[], string[]]> = [
-    ['DNS1123_SUBDOMAIN', DNS1123_SUBDOMAIN, ['a', 'my-secret', 'a.b-c.d', `a.${'b'.repeat(251)}`, '0pull'], ['', 'A', '-a', 'a-', 'a..b', 'a.-b', 'a_b', 'a'.repeat(254)]],
-    ['DNS1123_LABEL', DNS1123_LABEL, ['default', 'kube-system', 'a'.repeat(63)], ['', 'my.ns', 'Shop', '-a', 'a'.repeat(64)]],
-    ['REGISTRY_HOST', REGISTRY_HOST, ['swr.cn-north-4.myhuaweicloud.com', '127.0.0.1:5000', 'localhost', '[::1]:5000', 'Harbor.Example.com', 'r.example:65535'], ['', 'https://r.example', 'r.example/ns', 'r.example:0', 'r.example:65536', 'r..example', '-r.example', 'r example']],
-    ['PROJECT_NAME', PROJECT_NAME, ['cn-north-4', 'ap-southeast-3', 'eu-de_myproject', 'cn-north-4_team.a'], ['', 'a@b', 'cn north', '_x', 'a'.repeat(65)]],
+    [
+      'DNS1123_SUBDOMAIN',
+      DNS1123_SUBDOMAIN,
+      ['a', 'my-secret', 'a.b-c.d', `a.${'b'.repeat(251)}`, '0pull'],
+      ['', 'A', '-a', 'a-', 'a..b', 'a.-b', 'a_b', 'a'.repeat(254)],
+    ],
+    [
+      'DNS1123_LABEL',
+      DNS1123_LABEL,
+      ['default', 'kube-system', 'a'.repeat(63)],
+      ['', 'my.ns', 'Shop', '-a', 'a'.repeat(64)],
+    ],
+    [
+      'REGISTRY_HOST',
+      REGISTRY_HOST,
+      [
+        'swr.cn-north-4.myhuaweicloud.com',
+        '127.0.0.1:5000',
+        'localhost',
+        '[::1]:5000',
+        'Harbor.Example.com',
+        'r.example:65535',
+      ],
+      [
+        '',
+        'https://r.example',
+        'r.example/ns',
+        'r.example:0',
+        'r.example:65536',
+        'r..example',
+        '-r.example',
+        'r example',
+      ],
+    ],
+    [
+      'PROJECT_NAME',
+      PROJECT_NAME,
+      ['cn-north-4', 'ap-southeast-3', 'eu-de_myproject', 'cn-north-4_team.a'],
+      ['', 'a@b', 'cn north', '_x', 'a'.repeat(65)],
+    ],
   ];
   for (const [name, rule, good, bad] of table) {
     it(name, () => {

@@ -60,13 +60,16 @@ describe('parseReference', () => {
   ];
   for (const [input, rule] of invalid) {
     test(`rejects ${JSON.stringify(input.slice(0, 40))}`, () => {
-      assert.throws(() => parseReference(input), (e: unknown) => {
-        assert.ok(e instanceof InvalidReferenceError);
-        assert.equal(e.code, 'ERR_INVALID_REFERENCE');
-        assert.match(e.message, rule);
-        assert.ok(e.isInputError);
-        return true;
-      });
+      assert.throws(
+        () => parseReference(input),
+        (e: unknown) => {
+          assert.ok(e instanceof InvalidReferenceError);
+          assert.equal(e.code, 'ERR_INVALID_REFERENCE');
+          assert.match(e.message, rule);
+          assert.ok(e.isInputError);
+          return true;
+        },
+      );
     });
   }
 });

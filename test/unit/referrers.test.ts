@@ -8,7 +8,9 @@ describe('referrers tag names', () => {
     assert.equal(referrersTag(`sha256:${'a'.repeat(64)}`), `sha256-${'a'.repeat(64)}`);
     assert.equal(referrersTag(`sha512:${'a'.repeat(128)}`), `sha512-${'a'.repeat(64)}`);
     assert.equal(
-      referrersTag('test+algorithm+using+algorithm+separators+and+lots+of+characters+to+excercise+overall+truncation:alsoSome=InTheEncodedSectionToShowHyphenReplacementAndLotsAndLotsOfCharactersToExcerciseEncodedTruncation'),
+      referrersTag(
+        'test+algorithm+using+algorithm+separators+and+lots+of+characters+to+excercise+overall+truncation:alsoSome=InTheEncodedSectionToShowHyphenReplacementAndLotsAndLotsOfCharactersToExcerciseEncodedTruncation',
+      ),
       'test-algorithm-using-algorithm-s-alsoSome-InTheEncodedSectionToShowHyphenReplacementAndLotsAndLot',
     );
   });
@@ -21,7 +23,10 @@ describe('referrers tag names', () => {
 });
 
 describe('mirror spec "referrers"', () => {
-  const spec = (extra: Record<string, unknown>) => ({ version: 1, images: [{ source: 'quay.io/acme/app:1.0', destination: 'swr.example.com/mirror/app', ...extra }] });
+  const spec = (extra: Record<string, unknown>) => ({
+    version: 1,
+    images: [{ source: 'quay.io/acme/app:1.0', destination: 'swr.example.com/mirror/app', ...extra }],
+  });
 
   test('optional: absent leaves the rule to --with-referrers; true and false are kept', () => {
     assert.equal(parseMirrorSpec(spec({}), 'swr-mirror.json')[0]!.referrers, undefined);
@@ -30,6 +35,9 @@ describe('mirror spec "referrers"', () => {
   });
 
   test('anything but a boolean is refused, naming the image and field', () => {
-    assert.throws(() => parseMirrorSpec(spec({ referrers: 'yes' }), 'swr-mirror.json'), /swr-mirror\.json.*images\[0\].*"referrers" must be a boolean/s);
+    assert.throws(
+      () => parseMirrorSpec(spec({ referrers: 'yes' }), 'swr-mirror.json'),
+      /swr-mirror\.json.*images\[0\].*"referrers" must be a boolean/s,
+    );
   });
 });

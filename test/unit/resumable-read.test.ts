@@ -39,7 +39,10 @@ function source(options: { cutAfter?: number[]; ignoreRange?: boolean } = {}) {
   return { asked, store: { getBlob } };
 }
 
-function options(store: ResumableReadOptions['store'], extra: Partial<ResumableReadOptions> = {}): ResumableReadOptions {
+function options(
+  store: ResumableReadOptions['store'],
+  extra: Partial<ResumableReadOptions> = {},
+): ResumableReadOptions {
   return { store, registry: 'r.example', repository: 'x', digest, size: blob.length, retry, ...extra };
 }
 
@@ -60,7 +63,10 @@ describe('resumableRead', () => {
     const short = source({ cutAfter: [20 * KiB], ignoreRange: true });
     assert.deepEqual(await collect(resumableRead(options(short.store, { discardLimit: 32 * KiB }))), blob);
     const long = source({ cutAfter: [200 * KiB], ignoreRange: true });
-    await assert.rejects(collect(resumableRead(options(long.store, { discardLimit: 32 * KiB }))), (e: { code?: string; retryable?: boolean }) => e.code === 'ERR_RANGE_IGNORED' && e.retryable === true);
+    await assert.rejects(
+      collect(resumableRead(options(long.store, { discardLimit: 32 * KiB }))),
+      (e: { code?: string; retryable?: boolean }) => e.code === 'ERR_RANGE_IGNORED' && e.retryable === true,
+    );
   });
 
   test('gives up after `retries` failures in a row without a new byte', async () => {
@@ -101,7 +107,10 @@ describe('VerifyStream with digest checkpoints', () => {
     first.destroy();
     const from = checkpoints.atOrBefore(140 * KiB);
     assert.equal(from.offset, 128 * KiB);
-    const resumed = new VerifyStream(digest, blob.length, where, { resume: { from, skipUntil: 140 * KiB }, checkpoints });
+    const resumed = new VerifyStream(digest, blob.length, where, {
+      resume: { from, skipUntil: 140 * KiB },
+      checkpoints,
+    });
     const out = collect(resumed);
     resumed.end(blob.subarray(128 * KiB));
     assert.deepEqual(await out, blob.subarray(140 * KiB));

@@ -15,7 +15,9 @@ describe('retry policy', () => {
   });
   test('network errors by code, also inside causes', () => {
     assert.ok(isRetryableNetworkError(Object.assign(new Error('x'), { code: 'ECONNRESET' })));
-    assert.ok(isRetryableNetworkError(new Error('wrap', { cause: Object.assign(new Error('y'), { code: 'UND_ERR_SOCKET' }) })));
+    assert.ok(
+      isRetryableNetworkError(new Error('wrap', { cause: Object.assign(new Error('y'), { code: 'UND_ERR_SOCKET' }) })),
+    );
     assert.ok(!isRetryableNetworkError(Object.assign(new Error('x'), { code: 'ENOENT' })));
   });
   test('Retry-After as seconds and as HTTP date', () => {
@@ -26,9 +28,18 @@ describe('retry policy', () => {
   });
   test('backoff is capped, jittered, and Retry-After wins up to its cap', () => {
     const p = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 100, maxDelayMs: 1000 };
-    assert.equal(backoffDelay(p, 0, undefined, () => 0), 50);
-    assert.equal(backoffDelay(p, 0, undefined, () => 1), 100);
-    assert.equal(backoffDelay(p, 10, undefined, () => 1), 1000);
+    assert.equal(
+      backoffDelay(p, 0, undefined, () => 0),
+      50,
+    );
+    assert.equal(
+      backoffDelay(p, 0, undefined, () => 1),
+      100,
+    );
+    assert.equal(
+      backoffDelay(p, 10, undefined, () => 1),
+      1000,
+    );
     assert.equal(backoffDelay(p, 0, 2500), 2500);
     assert.equal(backoffDelay(p, 0, 10 ** 9), p.maxRetryAfterMs);
   });

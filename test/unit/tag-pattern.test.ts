@@ -26,13 +26,20 @@ describe('TagPattern: RE2 (Go regexp) syntax', () => {
   for (const [pattern, expected] of GO_SEMANTICS) {
     it(`/${pattern}/ selects ${expected.join(', ')}`, () => {
       const p = TagPattern.compile(pattern);
-      assert.deepEqual(TAGS.filter((t) => p.test(t)), expected);
+      assert.deepEqual(
+        TAGS.filter((t) => p.test(t)),
+        expected,
+      );
     });
   }
 
-  it('refuses what Go refuses (lookarounds, backreferences, possessive quantifiers), with RE2\'s reason', () => {
+  it("refuses what Go refuses (lookarounds, backreferences, possessive quantifiers), with RE2's reason", () => {
     for (const pattern of ['(?=v)', '(?<!a)b', '(a)\\1', 'a++', '[', 'a{1001}']) {
-      assert.throws(() => TagPattern.compile(pattern), (e: unknown) => e instanceof TagPatternError && e.reason.length > 0, pattern);
+      assert.throws(
+        () => TagPattern.compile(pattern),
+        (e: unknown) => e instanceof TagPatternError && e.reason.length > 0,
+        pattern,
+      );
     }
   });
 
@@ -46,11 +53,20 @@ describe('TagPattern: RE2 (Go regexp) syntax', () => {
   it('images.json and the mirror spec both read RE2', () => {
     const [rule] = parseImagesFile(JSON.stringify({ 'quay.io/a/b:/^v[[:digit:]]+$/': 'quay.io/c/d' }), 'images.json');
     assert.deepEqual(selectTags(rule!.selection, TAGS), ['v1', 'v12']);
-    const [spec] = parseMirrorSpec({ version: 1, images: [{ source: 'quay.io/a/b', destination: 'quay.io/c/d', tags: { include: ['(?i)^v2$'], exclude: [] } }] }, 'swr-mirror.json');
+    const [spec] = parseMirrorSpec(
+      {
+        version: 1,
+        images: [{ source: 'quay.io/a/b', destination: 'quay.io/c/d', tags: { include: ['(?i)^v2$'], exclude: [] } }],
+      },
+      'swr-mirror.json',
+    );
     assert.deepEqual(selectTags(spec!.selection, TAGS), ['V2']);
   });
 
-  it('an invalid RE2 pattern names the file, key and RE2\'s reason', () => {
-    assert.throws(() => parseImagesFile(JSON.stringify({ 'quay.io/a/b:/(?=v)/': 'quay.io/c/d' }), 'images.json'), /is not a valid RE2 regular expression.*Perl syntax/);
+  it("an invalid RE2 pattern names the file, key and RE2's reason", () => {
+    assert.throws(
+      () => parseImagesFile(JSON.stringify({ 'quay.io/a/b:/(?=v)/': 'quay.io/c/d' }), 'images.json'),
+      /is not a valid RE2 regular expression.*Perl syntax/,
+    );
   });
 });

@@ -16,7 +16,20 @@ function filter(options: { include?: RegExp[]; exclude?: RegExp[]; semver?: stri
   };
 }
 
-const TAGS = ['latest', '1.2.0', 'v1.2.5', '1.2', '1.3.0-rc.1', '1.3.0', '2.0.0', '2.4.1', 'v2.10.0', '3.0.0-beta.2', '2024.01', 'stable-alpine'];
+const TAGS = [
+  'latest',
+  '1.2.0',
+  'v1.2.5',
+  '1.2',
+  '1.3.0-rc.1',
+  '1.3.0',
+  '2.0.0',
+  '2.4.1',
+  'v2.10.0',
+  '3.0.0-beta.2',
+  '2024.01',
+  'stable-alpine',
+];
 
 describe('needsTagList', () => {
   it('is true for all and filter, false for tags and digest', () => {
@@ -36,7 +49,18 @@ describe('semverOfTag', () => {
   });
 
   it('coerces nothing', () => {
-    for (const tag of ['1.27', '7', '2024.01', 'latest', 'stable-alpine', '1.2.3beta', '01.2.3', 'vv1.2.3', 'V1.2.3', 'release-1.2.3']) {
+    for (const tag of [
+      '1.27',
+      '7',
+      '2024.01',
+      'latest',
+      'stable-alpine',
+      '1.2.3beta',
+      '01.2.3',
+      'vv1.2.3',
+      'V1.2.3',
+      'release-1.2.3',
+    ]) {
       assert.equal(semverOfTag(tag), undefined, tag);
     }
   });
@@ -47,7 +71,7 @@ describe('selectTags', () => {
     assert.deepEqual(selectTags({ kind: 'all' }, ['b', 'a', 'b', 'c']), ['b', 'a', 'c']);
   });
 
-  it('tags: the rule\'s own tags; digest: none', () => {
+  it("tags: the rule's own tags; digest: none", () => {
     assert.deepEqual(selectTags({ kind: 'tags', tags: ['x', 'y'] }, ['y']), ['x', 'y']);
     assert.deepEqual(selectTags({ kind: 'digest', digest: `sha256:${'a'.repeat(64)}` }, TAGS), []);
   });
@@ -78,19 +102,35 @@ describe('selectTags', () => {
 
   it('prereleases only when the range names one of the same version', () => {
     assert.deepEqual(selectTags(filter({ semver: '>=1.3.0-rc.0 <2' }), TAGS), ['1.3.0-rc.1', '1.3.0']);
-    assert.deepEqual(selectTags(filter({ semver: '>=1' }), TAGS), ['1.2.0', 'v1.2.5', '1.3.0', '2.0.0', '2.4.1', 'v2.10.0']);
+    assert.deepEqual(selectTags(filter({ semver: '>=1' }), TAGS), [
+      '1.2.0',
+      'v1.2.5',
+      '1.3.0',
+      '2.0.0',
+      '2.4.1',
+      'v2.10.0',
+    ]);
     assert.deepEqual(selectTags(filter({ semver: '^3.0.0-beta.1' }), TAGS), ['3.0.0-beta.2']);
     // A suffixed variant is a prerelease: not a match for a plain range.
     assert.deepEqual(selectTags(filter({ semver: '^1.27' }), ['1.27.3', '1.27.3-alpine', '1.27']), ['1.27.3']);
   });
 
   it('non-semver tags never match a range', () => {
-    assert.deepEqual(selectTags(filter({ semver: '*' }), ['1.27', '7', '2024.01', 'latest', '1.2.3beta', '0.0.1']), ['0.0.1']);
+    assert.deepEqual(selectTags(filter({ semver: '*' }), ['1.27', '7', '2024.01', 'latest', '1.2.3beta', '0.0.1']), [
+      '0.0.1',
+    ]);
   });
 
   it('latest N: the N highest releases, highest first', () => {
     assert.deepEqual(selectTags(filter({ latest: 3 }), TAGS), ['v2.10.0', '2.4.1', '2.0.0']);
-    assert.deepEqual(selectTags(filter({ latest: 100 }), TAGS), ['v2.10.0', '2.4.1', '2.0.0', '1.3.0', 'v1.2.5', '1.2.0']);
+    assert.deepEqual(selectTags(filter({ latest: 100 }), TAGS), [
+      'v2.10.0',
+      '2.4.1',
+      '2.0.0',
+      '1.3.0',
+      'v1.2.5',
+      '1.2.0',
+    ]);
   });
 
   it('latest N within a range, after include and exclude', () => {

@@ -29,7 +29,11 @@ describe('VerifyStream', () => {
     assert.deepEqual(seen, [6], 'only the first chunk was released before the check');
   });
   test('too many or too few bytes', async () => {
-    await assert.rejects(drain(new VerifyStream(sha(whole), whole.length - 1, where), data), { code: 'ERR_SIZE_MISMATCH' });
-    await assert.rejects(drain(new VerifyStream(sha(whole), whole.length + 1, where), data), { code: 'ERR_SIZE_MISMATCH' });
+    await assert.rejects(drain(new VerifyStream(sha(whole), whole.length - 1, where), data), {
+      code: 'ERR_SIZE_MISMATCH',
+    });
+    await assert.rejects(drain(new VerifyStream(sha(whole), whole.length + 1, where), data), {
+      code: 'ERR_SIZE_MISMATCH',
+    });
   });
 });

@@ -9,8 +9,11 @@ describe('boundYoungGeneration (dead stream buffers bounded on Node 22 and 24)',
     assert.equal(boundYoungGeneration({}, []), v8Major >= 12);
   });
 
-  it("leaves a cap the user gave alone (NODE_OPTIONS or the command line, either spelling)", () => {
-    assert.equal(boundYoungGeneration({ NODE_OPTIONS: '--max-old-space-size=512 --scavenger-max-new-space-capacity-mb=16' }, []), false);
+  it('leaves a cap the user gave alone (NODE_OPTIONS or the command line, either spelling)', () => {
+    assert.equal(
+      boundYoungGeneration({ NODE_OPTIONS: '--max-old-space-size=512 --scavenger-max-new-space-capacity-mb=16' }, []),
+      false,
+    );
     assert.equal(boundYoungGeneration({}, ['--scavenger_max_new_space_capacity_mb=16']), false);
   });
 });

@@ -7,11 +7,18 @@ import { describeIssue, fieldList, fieldPath, valueAt } from '../../src/config/z
 function rules(schema: z.ZodType, value: unknown, wording: Parameters<typeof describeIssue>[1] = {}): string[] {
   const parsed = schema.safeParse(value);
   assert.equal(parsed.success, false);
-  return parsed.error!.issues.flatMap((issue) => describeIssue(issue, { value: valueAt(value, issue.path), ...wording }));
+  return parsed.error!.issues.flatMap((issue) =>
+    describeIssue(issue, { value: valueAt(value, issue.path), ...wording }),
+  );
 }
 
 describe('zod issues as rules (config/zod-issues.ts)', () => {
-  const Entry = z.strictObject({ username: z.string(), password: z.string(), insecure: z.boolean().optional(), tags: z.array(z.string()).optional() });
+  const Entry = z.strictObject({
+    username: z.string(),
+    password: z.string(),
+    insecure: z.boolean().optional(),
+    tags: z.array(z.string()).optional(),
+  });
 
   test('paths as a user writes them', () => {
     assert.equal(fieldPath(['tags', 0, 'name']), 'tags[0].name');
@@ -26,7 +33,9 @@ describe('zod issues as rules (config/zod-issues.ts)', () => {
       'unknown field "user" (allowed: username, password, insecure, tags)',
     ]);
     const Outer = z.strictObject({ auth: Entry });
-    assert.deepEqual(rules(Outer, { auth: { username: 'u', password: 'p', a: 1, b: 2 } }), ['"auth" has unknown fields "a", "b"']);
+    assert.deepEqual(rules(Outer, { auth: { username: 'u', password: 'p', a: 1, b: 2 } }), [
+      '"auth" has unknown fields "a", "b"',
+    ]);
   });
 
   test('types, with "an" before a vowel, whole numbers, and never the value itself', () => {
@@ -43,17 +52,23 @@ describe('zod issues as rules (config/zod-issues.ts)', () => {
   });
 
   test('a union narrowed to the branch whose type matched; otherwise the field says what it accepts', () => {
-    const Tags = z.strictObject({ tags: z.union([z.array(z.string()), z.strictObject({ include: z.array(z.string()) })]) });
+    const Tags = z.strictObject({
+      tags: z.union([z.array(z.string()), z.strictObject({ include: z.array(z.string()) })]),
+    });
     assert.deepEqual(rules(Tags, { tags: { include: 'x' } }), ['"tags.include" must be an array']);
-    assert.deepEqual(rules(Tags, { tags: 5 }, { unionMessages: { tags: 'must be a list of tags or an object { "include" }' } }), [
-      '"tags" must be a list of tags or an object { "include" }',
-    ]);
+    assert.deepEqual(
+      rules(Tags, { tags: 5 }, { unionMessages: { tags: 'must be a list of tags or an object { "include" }' } }),
+      ['"tags" must be a list of tags or an object { "include" }'],
+    );
     assert.deepEqual(rules(Tags, { tags: 5 }), ['"tags" has an invalid value']);
   });
 
   test('a hint after a type error', () => {
-    const hint = (_issue: unknown, _path: readonly PropertyKey[], value: unknown) => (typeof value === 'number' ? ' (quote it)' : '');
-    assert.deepEqual(rules(z.strictObject({ tags: z.array(z.string()) }), { tags: [1.1] }, { hint }), ['"tags[0]" must be a string (quote it)']);
+    const hint = (_issue: unknown, _path: readonly PropertyKey[], value: unknown) =>
+      typeof value === 'number' ? ' (quote it)' : '';
+    assert.deepEqual(rules(z.strictObject({ tags: z.array(z.string()) }), { tags: [1.1] }, { hint }), [
+      '"tags[0]" must be a string (quote it)',
+    ]);
   });
 
   test('a path of its own replaces the issue path (the caller already named the key)', () => {

@@ -42,16 +42,28 @@ const INVALID_SHOWN = 50;
 export function registerConfig(program: Command): void {
   program
     .command('config')
-    .description("generate images.json from the images a cluster's workloads (or a set of manifests) run, like image-migrator config")
-    .requiredOption('-t, --repo <registry/namespace>', 'destination registry and namespace, e.g. swr.cn-north-4.myhuaweicloud.com/test')
+    .description(
+      "generate images.json from the images a cluster's workloads (or a set of manifests) run, like image-migrator config",
+    )
+    .requiredOption(
+      '-t, --repo <registry/namespace>',
+      'destination registry and namespace, e.g. swr.cn-north-4.myhuaweicloud.com/test',
+    )
     .option('-k, --kubeconfig <file>', 'kubeconfig of the cluster (default: $KUBECONFIG, else ~/.kube/config)')
     .option('-n, --namespaces <ns1,ns2>', 'only these namespaces (default: all namespaces)')
     .option('--context <name>', 'kubeconfig context to use (default: its current-context)')
-    .option('--from-manifests <path>', 'read Kubernetes manifests instead of a cluster: a YAML/JSON file, a directory (recursive), or - for stdin')
+    .option(
+      '--from-manifests <path>',
+      'read Kubernetes manifests instead of a cluster: a YAML/JSON file, a directory (recursive), or - for stdin',
+    )
     .option('-o, --output <file>', 'where to write images.json; - for standard output', 'images.json')
     .option('--force', 'replace the output file if it exists')
     .option('--skip-invalid', 'leave out images that are not valid references (reported on stderr) instead of failing')
-    .addOption(new Option('--request-timeout <duration>', 'limit for each Kubernetes API request').argParser(durationOption('--request-timeout')).default(30_000, '30s'))
+    .addOption(
+      new Option('--request-timeout <duration>', 'limit for each Kubernetes API request')
+        .argParser(durationOption('--request-timeout'))
+        .default(30_000, '30s'),
+    )
     .addHelpText(
       'after',
       '\nEach image maps to <registry>/<namespace>/<last path component>:<tag> (no tag: latest; a digest stays in the\n' +
@@ -67,12 +79,20 @@ export function registerConfig(program: Command): void {
       const target = parseImageTarget(flags.repo, '-t');
       const namespaces = flags.namespaces !== undefined ? parseNamespaceList(flags.namespaces, '-n') : undefined;
       if (flags.fromManifests !== undefined) {
-        const clusterFlag = flags.kubeconfig !== undefined ? '-k' : flags.context !== undefined ? '--context' : undefined;
-        if (clusterFlag) throw new SwrSyncError('ERR_INVALID_ARGUMENT', `${clusterFlag} reads a cluster and --from-manifests reads files: give one of them`);
+        const clusterFlag =
+          flags.kubeconfig !== undefined ? '-k' : flags.context !== undefined ? '--context' : undefined;
+        if (clusterFlag)
+          throw new SwrSyncError(
+            'ERR_INVALID_ARGUMENT',
+            `${clusterFlag} reads a cluster and --from-manifests reads files: give one of them`,
+          );
       }
       const output = flags.output === '-' ? undefined : resolve(flags.output);
       if (output && !flags.force && (await exists(output))) {
-        throw new SwrSyncError('ERR_INVALID_ARGUMENT', `${output} already exists: pass --force to replace it, or -o another file`);
+        throw new SwrSyncError(
+          'ERR_INVALID_ARGUMENT',
+          `${output} already exists: pass --force to replace it, or -o another file`,
+        );
       }
 
       const images: ContainerImage[] = [];
@@ -91,7 +111,11 @@ export function registerConfig(program: Command): void {
         const namespaceSet = namespaces ? new Set(namespaces) : undefined;
         const objects = await readManifests(flags.fromManifests);
         for (const { object, source } of objects) {
-          add(object, { source, defaultNamespace: MANIFEST_DEFAULT_NAMESPACE, ...(namespaceSet ? { namespaces: namespaceSet } : {}) });
+          add(object, {
+            source,
+            defaultNamespace: MANIFEST_DEFAULT_NAMESPACE,
+            ...(namespaceSet ? { namespaces: namespaceSet } : {}),
+          });
         }
         from = flags.fromManifests === '-' ? 'standard input' : flags.fromManifests;
       } else {
@@ -116,7 +140,8 @@ export function registerConfig(program: Command): void {
         );
       }
       for (const problem of invalid) warnings.push(`skipped: ${problem}`);
-      for (const entry of config.unchanged) warnings.push(`${entry.source} is already in ${target.registry}/${target.namespace}: left out`);
+      for (const entry of config.unchanged)
+        warnings.push(`${entry.source} is already in ${target.registry}/${target.namespace}: left out`);
       warnings.push(...config.conflicts);
       if (config.entries.length === 0) warnings.push(`no images found in ${from} (${workloads} workloads)`);
 
@@ -125,7 +150,9 @@ export function registerConfig(program: Command): void {
       else process.stdout.write(text);
       for (const warning of warnings) process.stderr.write(`swr-sync: warning: ${printable(warning)}\n`);
       const count = `${config.entries.length} image${config.entries.length === 1 ? '' : 's'}`;
-      process.stderr.write(`swr-sync: ${output ? `wrote ${output}` : 'printed images.json'}: ${count} from ${workloads} workload${workloads === 1 ? '' : 's'} in ${from}\n`);
+      process.stderr.write(
+        `swr-sync: ${output ? `wrote ${output}` : 'printed images.json'}: ${count} from ${workloads} workload${workloads === 1 ? '' : 's'} in ${from}\n`,
+      );
       process.exitCode = ExitCode.Ok;
     });
 }
@@ -143,7 +170,14 @@ async function writeOutput(file: string, text: string, replace: boolean): Promis
     await writeFileAtomic(file, text, { replace });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new SwrSyncError('ERR_INVALID_ARGUMENT', `${file} already exists: pass --force to replace it, or -o another file`);
-    throw new ConfigError(`cannot write images.json (${code ?? (error as Error).message})`, { file, code: 'ERR_CONFIG_READ' });
+    if (code === 'EEXIST')
+      throw new SwrSyncError(
+        'ERR_INVALID_ARGUMENT',
+        `${file} already exists: pass --force to replace it, or -o another file`,
+      );
+    throw new ConfigError(`cannot write images.json (${code ?? (error as Error).message})`, {
+      file,
+      code: 'ERR_CONFIG_READ',
+    });
   }
 }

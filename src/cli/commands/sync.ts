@@ -20,11 +20,28 @@ export function registerSync(program: Command): void {
     .description('mirror every image of an images.json / mirror spec (the default command)')
     .option('--log <file>', 'log file: one line per image', './swr-sync.log')
     .option('--dry-run', 'print the plan instead of copying (same as `swr-sync plan`)')
-    .option('--bandwidth <bytes/s>', 'blob bytes per second to and from each registry: 20M, 512k (powers of 1000), 1.5MiB (powers of 1024)', byteRateOption('--bandwidth'))
-    .option('--verify-destination', 'HEAD every destination tag even when the lock file vouches for it (tags changed behind the tool\'s back)')
-    .option('--force', "image-syncer's --force: same as --verify-destination (a destination already holding the source digest is byte-identical, so it is not written again)")
-    .option('--output-success-images <file>', "image-syncer's list of the images that succeeded (copied or already there): an images file mapping each source to its destinations")
-    .addOption(new Option('--output-images-format <format>', 'format of --output-success-images').choices(['yaml', 'json']).default('yaml'))
+    .option(
+      '--bandwidth <bytes/s>',
+      'blob bytes per second to and from each registry: 20M, 512k (powers of 1000), 1.5MiB (powers of 1024)',
+      byteRateOption('--bandwidth'),
+    )
+    .option(
+      '--verify-destination',
+      "HEAD every destination tag even when the lock file vouches for it (tags changed behind the tool's back)",
+    )
+    .option(
+      '--force',
+      "image-syncer's --force: same as --verify-destination (a destination already holding the source digest is byte-identical, so it is not written again)",
+    )
+    .option(
+      '--output-success-images <file>',
+      "image-syncer's list of the images that succeeded (copied or already there): an images file mapping each source to its destinations",
+    )
+    .addOption(
+      new Option('--output-images-format <format>', 'format of --output-success-images')
+        .choices(['yaml', 'json'])
+        .default('yaml'),
+    )
     // As the default command, sync would otherwise read a mistyped command name as a stray argument.
     .allowExcessArguments(true)
     .action(async (flags: SyncFlags, command: Command) => {
@@ -75,8 +92,10 @@ async function syncWith(flags: SyncFlags, interrupt: Interrupt): Promise<number>
       },
       onBytes: (n) => progress.addBytes(n),
     }).finally(() => progress.stop());
-    for (const notice of job.source.limiter.notices) process.stderr.write(`swr-sync: pacing: ${printable(notice.message)}\n`);
-    if (flags.outputSuccessImages) await writeSuccessImages(flags.outputSuccessImages, results, flags.outputImagesFormat ?? 'yaml');
+    for (const notice of job.source.limiter.notices)
+      process.stderr.write(`swr-sync: pacing: ${printable(notice.message)}\n`);
+    if (flags.outputSuccessImages)
+      await writeSuccessImages(flags.outputSuccessImages, results, flags.outputImagesFormat ?? 'yaml');
     log?.line(finishingLine(summary));
     log?.line(`retries: ${summary.retries} requests or transfers were tried again after a transient failure`);
 
@@ -85,11 +104,18 @@ async function syncWith(flags: SyncFlags, interrupt: Interrupt): Promise<number>
     await log?.flush();
 
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ summary, images: results, generateFailures: failures, warnings, ...(interrupt.by ? { interrupted: interrupt.by } : {}) }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ summary, images: results, generateFailures: failures, warnings, ...(interrupt.by ? { interrupted: interrupt.by } : {}) }, null, 2)}\n`,
+      );
     } else {
-      for (const f of failures) process.stdout.write(`failed     ${printable(`${f.source} (${f.rule.file}: "${f.rule.key}"): ${f.error.message}`)}\n`);
-      if (!streamLines) for (const r of results) if (shown(r, interrupt)) process.stdout.write(`${formatImageLine(r)}\n`);
-      if (summary.unchanged > 0) process.stdout.write(`unchanged  ${counted(summary.unchanged, 'image')} already had the source digest\n`);
+      for (const f of failures)
+        process.stdout.write(
+          `failed     ${printable(`${f.source} (${f.rule.file}: "${f.rule.key}"): ${f.error.message}`)}\n`,
+        );
+      if (!streamLines)
+        for (const r of results) if (shown(r, interrupt)) process.stdout.write(`${formatImageLine(r)}\n`);
+      if (summary.unchanged > 0)
+        process.stdout.write(`unchanged  ${counted(summary.unchanged, 'image')} already had the source digest\n`);
       process.stdout.write(`${finishingLine(summary)}\n${summaryTable(summary)}\n`);
     }
     if (interrupted) process.stderr.write(`swr-sync: ${interrupted}\n`);
@@ -109,14 +135,21 @@ function shown(result: ImageResult, interrupt: Interrupt): boolean {
 }
 
 /** What an interrupted run completed, and what it left: the images cut short or not started are tried by a rerun. */
-function interruptedLine(signal: InterruptSignal, results: readonly ImageResult[], lockFile: string | undefined): string {
+function interruptedLine(
+  signal: InterruptSignal,
+  results: readonly ImageResult[],
+  lockFile: string | undefined,
+): string {
   const completed = results.filter((r) => r.status !== 'failed').length;
   const stopped = results.filter((r) => r.status === 'failed' && r.error?.code === 'ERR_ABORTED').length;
   return `interrupted by ${signal}: ${completed} of ${results.length} images completed${lockFile ? ` (recorded in ${lockFile})` : ''}, ${stopped} not finished; run again to finish them`;
 }
 
 /** Why a run copies nothing when no rule failed: the images file selects no image, or this shard got none of them. */
-export function nothingToDo(shard: { readonly index: number; readonly count: number } | undefined, images: string): string {
+export function nothingToDo(
+  shard: { readonly index: number; readonly count: number } | undefined,
+  images: string,
+): string {
   if (!shard) return `nothing to do: ${images} selects no image`;
   return `nothing to do: shard ${shard.index}/${shard.count} holds no image of ${images} (shards divide the job by source repository, and the other shards hold all of them)`;
 }
