@@ -1,40 +1,19 @@
 import type { Readable } from 'node:stream';
 import type { CredentialSource } from '../config/credentials.js';
 import { SwrSyncError } from '../errors.js';
-import { z } from 'zod';
-import { BUDGETS, limitExceeded } from '../oci/budgets.js';
+import { limitExceeded } from '../oci/budgets.js';
 import { digestAlgorithm, digestOf, isDigest, serverDigest } from '../oci/digest.js';
-import { MANIFEST_ACCEPT, MANIFEST_MAX_BYTES, MediaType, parseManifest, type Descriptor } from '../oci/manifest.js';
-import {
-  discard,
-  display,
-  header,
-  nextPage,
-  readLimited,
-  type Access,
-  type RegistryResponse,
-  type RequestEvent,
-} from './exchange.js';
+import { MANIFEST_ACCEPT, MANIFEST_MAX_BYTES, type Descriptor } from '../oci/manifest.js';
+import { discard, display, header, readLimited, type Access, type RequestEvent } from './exchange.js';
 import { RegistryLimiter } from './rate-limit.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { RegistrySession } from './session.js';
 import { Transport } from './transport.js';
 import { BlobUploader, type UploadMode } from './upload.js';
+import { listReferrers, listTags } from './listing.js';
 import { DEFAULT_CHUNK_SIZE } from '../defaults.js';
 
 export type { Access, RequestEvent } from './exchange.js';
-
-/** distribution-spec "Listing Tags": `{"name": …, "tags": [ … ]}`; `tags` may be null on an empty repository. */
-const TAG_PAGE = z.object({ tags: z.array(z.string()).nullable().optional() });
-
-/** JSON from a registry; the parser's own message (which quotes the text) is not kept. */
-function parseJson(bytes: Buffer): unknown {
-  try {
-    return JSON.parse(bytes.toString('utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Replaces every secret `redact` knows in the messages of `error` and its causes. */
 function redactError(error: unknown, redact: (text: string) => string): unknown {
@@ -333,55 +312,16 @@ export class RegistryClient {
   }
 
   /**
-   * Tags of a repository, following `Link` pagination (distribution-spec "Listing Tags"). Every page is checked
-   * against the spec's shape and the budgets (`tagPageBytes`, `tagTotal`, `tagPages`); a `Link` back to a page
-   * already read is a loop, refused at once.
+   * Tags of a repository, following `Link` pagination (distribution-spec "Listing Tags"), within the budgets
+   * (see `listTags` in ./listing.ts).
    */
   listTags(registry: string, repository: string, access: Access = 'pull'): Promise<string[]> {
-    return this.guard(async () => {
-      const where = { registry, repository };
-      const what = `tag list of ${registry}/${repository}`;
-      const tags: string[] = [];
-      for await (const page of this.pages(
-        registry,
-        repository,
-        access,
-        `/v2/${repository}/tags/list?n=1000`,
-        what,
-        'tagPages',
-        [200, 404],
-        [200, 404],
-        undefined,
-      )) {
-        if (page === undefined) return tags;
-        const bytes = await readLimited(
-          page.body,
-          BUDGETS.tagPageBytes,
-          () => limitExceeded('tagPageBytes', `${what}: one page`, where),
-          () => limitExceeded('documentMs', `${what}: one page`, where),
-        );
-        const parsed = TAG_PAGE.safeParse(parseJson(bytes));
-        if (!parsed.success) {
-          throw new SwrSyncError(
-            'ERR_REGISTRY_RESPONSE',
-            `${what}: the registry's answer is not {"tags": [strings]} (distribution-spec "Listing Tags")`,
-            where,
-          );
-        }
-        const listed = parsed.data.tags ?? [];
-        if (tags.length + listed.length > BUDGETS.tagTotal) throw limitExceeded('tagTotal', what, where);
-        // One at a time: a spread of a 100,000-element page overflows the call stack.
-        for (const tag of listed) tags.push(tag);
-      }
-      return tags;
-    });
+    return this.guard(() => listTags(this.session, registry, repository, access));
   }
 
   /**
-   * Referrers of a manifest (distribution-spec v1.1 "Listing Referrers"): descriptors of the manifests in this
-   * repository whose `subject` is `digest`, following `Link` pagination within the budgets (`referrerPageBytes`,
-   * `referrerTotal`, `referrerPages`). Undefined when the registry answers 404: a registry with the API never does,
-   * so the caller falls back to the referrers tag schema (`sha256-<hex>`).
+   * Referrers of a manifest (distribution-spec v1.1 "Listing Referrers"); undefined when the registry has no
+   * referrers API (see `listReferrers` in ./listing.ts).
    */
   listReferrers(
     registry: string,
@@ -389,88 +329,7 @@ export class RegistryClient {
     digest: string,
     access: Access = 'pull',
   ): Promise<Descriptor[] | undefined> {
-    return this.guard(async () => {
-      const where = { registry, repository };
-      const what = `referrers list of ${display(registry, repository, digest)}`;
-      const referrers: Descriptor[] = [];
-      let first = true;
-      for await (const page of this.pages(
-        registry,
-        repository,
-        access,
-        `/v2/${repository}/referrers/${digest}`,
-        what,
-        'referrerPages',
-        [200, 404],
-        [200],
-        { accept: MediaType.OciIndex },
-      )) {
-        if (page === undefined) return first ? undefined : referrers;
-        first = false;
-        const bytes = await readLimited(
-          page.body,
-          BUDGETS.referrerPageBytes,
-          () => limitExceeded('referrerPageBytes', `${what}: one page`, where),
-          () => limitExceeded('documentMs', `${what}: one page`, where),
-        );
-        // Parsing validates every descriptor, its digest included (ERR_INVALID_DIGEST).
-        const index = parseManifest(bytes, MediaType.OciIndex, where);
-        if (index.kind !== 'index')
-          throw new SwrSyncError('ERR_REGISTRY_RESPONSE', `${what} is not an image index`, where);
-        if (referrers.length + index.manifests.length > BUDGETS.referrerTotal)
-          throw limitExceeded('referrerTotal', what, where);
-        for (const descriptor of index.manifests) referrers.push(descriptor);
-      }
-      return referrers;
-    });
-  }
-
-  /**
-   * The pages of a `Link`-paginated list: each response in turn (undefined for a 404), at most `budget` pages,
-   * refusing a `Link` to a page already read.
-   */
-  private async *pages(
-    registry: string,
-    repository: string,
-    access: Access,
-    first: string,
-    what: string,
-    budget: 'tagPages' | 'referrerPages',
-    expectFirst: number[],
-    expectLater: number[],
-    headers: Record<string, string> | undefined,
-  ): AsyncGenerator<RegistryResponse | undefined> {
-    const where = { registry, repository };
-    const seen = new Set<string>();
-    let target: string | undefined = first;
-    for (let page = 0; target !== undefined; page++) {
-      if (page >= BUDGETS[budget]) throw limitExceeded(budget, what, where);
-      const res: RegistryResponse = await this.session.exchange({
-        registry,
-        repository,
-        access,
-        method: 'GET',
-        target,
-        ...(headers ? { headers } : {}),
-        expect: page === 0 ? expectFirst : expectLater,
-      });
-      if (res.status === 404) {
-        await res.body.dump();
-        yield undefined;
-        return;
-      }
-      seen.add(res.url.toString());
-      const next = nextPage(res);
-      yield res;
-      if (next !== undefined && seen.has(new URL(next).toString())) {
-        throw new SwrSyncError(
-          'ERR_REGISTRY_RESPONSE',
-          `${what}: the registry's Link header leads back to a page already read (a loop)`,
-          where,
-        );
-      }
-      target = next;
-    }
+    return this.guard(() => listReferrers(this.session, registry, repository, digest, access));
   }
 
   // ---- blobs (distribution-spec "Pulling blobs", "Pushing blobs") ----
