@@ -1,30 +1,16 @@
-import { pipeline } from 'node:stream';
 import type { ImageStore } from '../store/image-store.js';
-import { withRetries } from '../client/retry.js';
 import { abortOf, describeError, isSwrSyncError, SwrSyncError } from '../errors.js';
 import { BUDGETS, limitExceeded } from '../oci/budgets.js';
 import { digestOf } from '../oci/digest.js';
-import {
-  isNonDistributable,
-  parseManifest,
-  type Descriptor,
-  type ImageManifest,
-  type Manifest,
-} from '../oci/manifest.js';
-import {
-  formatPlatform,
-  isAttestation,
-  platformMatches,
-  platformOfImageConfig,
-  type Platform,
-} from '../oci/platform.js';
+import { parseManifest } from '../oci/manifest.js';
+import { formatPlatform, isAttestation, type Platform } from '../oci/platform.js';
 import { filterIndex } from '../oci/platform-filter.js';
 import { refNameProblem, sourceIndexOf, tagProblem, type Reference } from '../oci/reference.js';
-import type { BlobCounts, ImageResult } from './image-result.js';
-import { BlobCopier, type BlobOutcome, type RepositoryLocation } from './blob-copier.js';
-import { ByteBudget } from '../util/byte-budget.js';
-import { Limiter } from '../util/limiter.js';
-import { VerifyStream } from './verify-stream.js';
+import type { ImageResult } from './image-result.js';
+import { BlobCopier, type RepositoryLocation } from './blob-copier.js';
+import { CONFIG_PEEK_LIMIT, IMAGE_CONFIG_TYPES, platformOfConfig, readBlob } from './image-configs.js';
+import { ImageTreeCopier } from './image-tree-copier.js';
+import { ImageWalk, Tally } from './image-walk.js';
 
 /** The two sides of a run and how it copies. */
 export interface CopyEngineOptions {
@@ -57,6 +43,7 @@ export interface Checked {
   readonly sourceDigest?: string;
 }
 
+/** Whether `check()` left the image to copy() (rather than deciding it: unchanged or failed). */
 export function isChecked(value: ImageResult | Checked): value is Checked {
   return (value as Checked).checked === true;
 }
@@ -70,46 +57,6 @@ type TopOutcome = {
   note?: string;
 };
 
-const IMAGE_CONFIG_TYPES = new Set([
-  'application/vnd.oci.image.config.v1+json',
-  'application/vnd.docker.container.image.v1+json',
-]);
-/**
- * Configs up to this size are read into memory (for the platform they name) and uploaded from there; larger ones
- * (rare: a long build history) are streamed like layers, so a registry serving huge configs costs no memory.
- */
-const CONFIG_PEEK_LIMIT = 1024 * 1024;
-
-/** Per-image tally, folded into the ImageResult. */
-class Tally {
-  bytesTransferred = 0;
-  bytesSkipped = 0;
-  readonly blobs: BlobCounts = { copied: 0, mounted: 0, present: 0 };
-  add(outcome: BlobOutcome, size: number): void {
-    this.blobs[outcome]++;
-    if (outcome === 'copied') this.bytesTransferred += size;
-    else this.bytesSkipped += size;
-  }
-}
-
-/**
- * The manifests of one image being walked: how many were visited (bounded by `manifestsPerImage`), and the first
- * failure, after which children not yet started are skipped (the image has failed; its tag is never written).
- */
-class ImageWalk {
-  manifests = 0;
-  failure: { error: unknown } | undefined;
-  constructor(
-    readonly name: string,
-    readonly where: RepositoryLocation,
-  ) {}
-
-  visit(): void {
-    if (++this.manifests > BUDGETS.manifestsPerImage)
-      throw limitExceeded('manifestsPerImage', `image ${this.name}`, this.where);
-  }
-}
-
 /**
  * Copies one image reference with everything under it: index → child manifests → config and layers, children
  * before parents, the tag written last. A failure at any point leaves the destination tag where it was, never on an
@@ -118,24 +65,22 @@ class ImageWalk {
  */
 export class CopyEngine {
   private readonly options: CopyEngineOptions;
-  private readonly blobs: BlobCopier;
-  /** Manifests already written this run, per destination repository: a second image sharing one skips it. */
-  private readonly manifestsWritten = new Map<string, Promise<void>>();
-  /** Image configs being read, by source registry and digest: images that share one wait for the same read. */
-  private readonly configReads = new Map<string, Promise<Buffer>>();
-  /** Image configs read this run, least recently used first, at most `configCacheBytes` together. */
-  private readonly configCache = new Map<string, Buffer>();
-  private configCacheBytes = 0;
-  /** Bytes of child manifests held at once, all images together. */
-  private readonly manifestMemory = new ByteBudget(BUDGETS.manifestMemoryBytes);
+  /** Config, layers and child manifests under the images of the run (manifests written and configs read, shared). */
+  private readonly tree: ImageTreeCopier;
 
   constructor(options: CopyEngineOptions) {
     this.options = options;
-    this.blobs = new BlobCopier({
+    const blobs = new BlobCopier({
       source: options.source,
       destination: options.destination,
       ...(options.blobConcurrency !== undefined ? { concurrency: options.blobConcurrency } : {}),
       ...(options.onBytes ? { onBytes: options.onBytes } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    this.tree = new ImageTreeCopier({
+      source: options.source,
+      destination: options.destination,
+      blobs,
       ...(options.signal ? { signal: options.signal } : {}),
     });
   }
@@ -368,9 +313,16 @@ export class CopyEngine {
       }
       if (manifest.manifests.length > BUDGETS.indexChildren)
         throw limitExceeded('indexChildren', `index ${src} (${manifest.manifests.length} entries)`, from);
-      await this.copyChildren(from, to, children, tally, 1, new ImageWalk(src.toString(), from));
+      await this.tree.copyChildren(from, to, children, tally, 1, new ImageWalk(src.toString(), from));
     } else {
-      platforms = await this.copyImageBlobs(from, to, manifest, tally, filtering ? options.platforms : undefined, src);
+      platforms = await this.tree.copyImageBlobs(
+        from,
+        to,
+        manifest,
+        tally,
+        filtering ? options.platforms : undefined,
+        src,
+      );
     }
 
     const digest = digestOf(bytes);
@@ -399,231 +351,6 @@ export class CopyEngine {
       ...(note ? { note } : {}),
     };
   }
-
-  /**
-   * The children of an index, `indexConcurrency` at a time at every level of nesting; after the first failure the
-   * children not yet started are skipped.
-   */
-  private async copyChildren(
-    from: RepositoryLocation,
-    to: RepositoryLocation,
-    children: readonly Descriptor[],
-    tally: Tally,
-    depth: number,
-    walk: ImageWalk,
-  ): Promise<void> {
-    const limiter = new Limiter(BUDGETS.indexConcurrency);
-    await settleAll(
-      children.map((child) =>
-        limiter.run(async () => {
-          if (walk.failure) throw walk.failure.error;
-          try {
-            await this.copyChild(from, to, child, tally, depth, walk);
-          } catch (error) {
-            walk.failure ??= { error };
-            throw error;
-          }
-        }),
-      ),
-    );
-  }
-
-  /** Copies a child manifest (and, for nested indexes, its children) and writes it by digest. */
-  private async copyChild(
-    from: RepositoryLocation,
-    to: RepositoryLocation,
-    descriptor: Descriptor,
-    tally: Tally,
-    depth: number,
-    walk: ImageWalk,
-  ): Promise<void> {
-    const key = `${to.registry}/${to.repository}@${descriptor.digest}`;
-    let written = this.manifestsWritten.get(key);
-    if (!written) {
-      written = this.writeChild(from, to, descriptor, tally, depth, walk);
-      this.manifestsWritten.set(key, written);
-      written.catch(() => this.manifestsWritten.get(key) === written && this.manifestsWritten.delete(key));
-    }
-    await written;
-  }
-
-  /**
-   * One child manifest. Its bytes count against `manifestMemoryBytes` while they are held: an image manifest's
-   * until it is written, a nested index's only until its children are known (it is read again, checked against its
-   * digest, to be written after them), so an index never holds memory while its children copy.
-   */
-  private async writeChild(
-    from: RepositoryLocation,
-    to: RepositoryLocation,
-    descriptor: Descriptor,
-    tally: Tally,
-    depth: number,
-    walk: ImageWalk,
-  ): Promise<void> {
-    const { destination } = this.options;
-    if (depth > BUDGETS.indexDepth)
-      throw limitExceeded(
-        'indexDepth',
-        `image ${walk.name}: indexes nested deeper than ${BUDGETS.indexDepth} levels`,
-        from,
-      );
-    walk.visit();
-    if (descriptor.size > BUDGETS.manifestBytes) {
-      throw new SwrSyncError(
-        'ERR_MANIFEST_TOO_LARGE',
-        `image ${walk.name}: child manifest ${descriptor.digest} is ${descriptor.size} bytes; at most ${BUDGETS.manifestBytes} are accepted`,
-        from,
-      );
-    }
-    // A manifest the destination already has is complete (its blobs were checked when it was pushed).
-    const existing = await destination.headManifest(to.registry, to.repository, descriptor.digest, 'push');
-    if (existing) {
-      tally.bytesSkipped += descriptor.size;
-      return;
-    }
-    const index = await this.withManifest(from, descriptor, async (bytes, manifest) => {
-      if (manifest.kind === 'index') {
-        if (manifest.manifests.length > BUDGETS.indexChildren)
-          throw limitExceeded(
-            'indexChildren',
-            `image ${walk.name}: index ${descriptor.digest} (${manifest.manifests.length} entries)`,
-            from,
-          );
-        return manifest;
-      }
-      await this.copyImageBlobs(from, to, manifest, tally);
-      this.options.signal?.throwIfAborted();
-      await destination.putManifest(to.registry, to.repository, descriptor.digest, bytes, manifest.mediaType);
-      return undefined;
-    });
-    if (!index) return;
-    await this.copyChildren(from, to, index.manifests, tally, depth + 1, walk);
-    this.options.signal?.throwIfAborted();
-    await this.withManifest(from, descriptor, (bytes, manifest) =>
-      destination.putManifest(to.registry, to.repository, descriptor.digest, bytes, manifest.mediaType),
-    );
-  }
-
-  /** Reads a child manifest (checked against its descriptor) and runs `use` while its bytes count as held. */
-  private async withManifest<T>(
-    from: RepositoryLocation,
-    descriptor: Descriptor,
-    use: (bytes: Buffer, manifest: Manifest) => Promise<T>,
-  ): Promise<T> {
-    const release = await this.manifestMemory.acquire(descriptor.size);
-    try {
-      const fetched = await this.options.source.getManifest(from.registry, from.repository, descriptor.digest);
-      if (fetched.bytes.length !== descriptor.size) {
-        throw new SwrSyncError(
-          'ERR_SIZE_MISMATCH',
-          `manifest ${descriptor.digest} of ${from.registry}/${from.repository}: expected ${descriptor.size} bytes, found ${fetched.bytes.length}`,
-          from,
-        );
-      }
-      return await use(fetched.bytes, parseManifest(fetched.bytes, fetched.mediaType ?? descriptor.mediaType, from));
-    } finally {
-      release();
-    }
-  }
-
-  /**
-   * An image config, read once per run while it stays in the bounded cache (least recently used out first):
-   * `configCacheBytes` whatever the number of distinct configs a registry serves.
-   */
-  private readConfig(source: ImageStore, from: RepositoryLocation, config: Descriptor): Promise<Buffer> {
-    const key = `${from.registry}@${config.digest}`;
-    const cached = this.configCache.get(key);
-    if (cached) {
-      this.configCache.delete(key);
-      this.configCache.set(key, cached);
-      return Promise.resolve(cached);
-    }
-    let read = this.configReads.get(key);
-    if (!read) {
-      read = readBlob(source, from, config);
-      this.configReads.set(key, read);
-      read
-        .then(
-          (bytes) => this.cacheConfig(key, bytes),
-          () => undefined,
-        )
-        .finally(() => this.configReads.delete(key));
-    }
-    return read;
-  }
-
-  private cacheConfig(key: string, bytes: Buffer): void {
-    if (bytes.length > CONFIG_PEEK_LIMIT || this.configCache.has(key)) return;
-    this.configCache.set(key, bytes);
-    this.configCacheBytes += bytes.length;
-    for (const [oldest, held] of this.configCache) {
-      if (this.configCacheBytes <= BUDGETS.configCacheBytes) break;
-      this.configCache.delete(oldest);
-      this.configCacheBytes -= held.length;
-    }
-  }
-
-  /** Config and layers of one image manifest; returns the image's platform when its config says so. */
-  private async copyImageBlobs(
-    from: RepositoryLocation,
-    to: RepositoryLocation,
-    manifest: ImageManifest,
-    tally: Tally,
-    wanted?: readonly Platform[],
-    src?: Reference,
-  ): Promise<string[]> {
-    const { source } = this.options;
-    const config = manifest.config;
-    let configBytes: Buffer | undefined;
-    let platforms: string[] = [];
-    // The image config is small and says which platform this is; read it once and upload it from memory.
-    if (IMAGE_CONFIG_TYPES.has(config.mediaType) && config.size <= CONFIG_PEEK_LIMIT) {
-      configBytes = await this.readConfig(source, from, config);
-      platforms = platformOfConfig(configBytes);
-      // A platform filter on a single-platform image (image-syncer's --os/--arch read the config too): another
-      // platform is skipped before any blob moves; a config naming no platform (an artifact) is copied.
-      const platform = platformOfImageConfig(configBytes);
-      if (wanted && platform && !wanted.some((w) => platformMatches(w, platform))) {
-        throw new SwrSyncError(
-          'ERR_PLATFORM_NOT_FOUND',
-          `${src ?? `${from.registry}/${from.repository}`}: a single-platform image for ${formatPlatform(platform)}, not one of the requested platforms (${wanted.map(formatPlatform).join(', ')}): skipped`,
-          from,
-        );
-      }
-    }
-    const descriptors = [config, ...manifest.layers].filter((d) => !isNonDistributable(d));
-    const unique = new Map(descriptors.map((d) => [d.digest, d]));
-    await settleAll(
-      [...unique.values()].map(async (d) => {
-        const outcome = await this.blobs.ensure(from, to, d, d === config ? configBytes : undefined);
-        tally.add(outcome, d.size);
-      }),
-    );
-    return platforms;
-  }
-}
-
-/**
- * Promise.all that waits for every operation to settle before it rethrows the first failure: an image that fails
- * leaves none of its transfers still writing (a layout's temporary files, an archive's staging directory that is
- * removed as soon as the copy is over).
- */
-async function settleAll(operations: readonly Promise<unknown>[]): Promise<void> {
-  const outcomes = await Promise.allSettled(operations);
-  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-  if (failed) throw failed.reason;
-}
-
-/** A small blob read whole and verified against its descriptor, retried like any transfer. */
-async function readBlob(source: ImageStore, from: RepositoryLocation, descriptor: Descriptor): Promise<Buffer> {
-  return withRetries(source.retry, async () => {
-    const blob = await source.getBlob(from.registry, from.repository, descriptor.digest);
-    const verify = new VerifyStream(descriptor.digest, descriptor.size, from);
-    pipeline(blob.body, verify, () => undefined);
-    const parts: Buffer[] = [];
-    for await (const chunk of verify) parts.push(chunk as Buffer);
-    return Buffer.concat(parts);
-  });
 }
 
 /** The `error` of a failed result: typed errors as they are; an abort (e.g. `--timeout`) named as such. */
@@ -644,11 +371,6 @@ function notFound(src: Reference): SwrSyncError {
     registry: src.registry,
     repository: src.repository,
   });
-}
-
-function platformOfConfig(bytes: Buffer): string[] {
-  const platform = platformOfImageConfig(bytes);
-  return platform ? [formatPlatform(platform)] : [];
 }
 
 /**
