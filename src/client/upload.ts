@@ -192,6 +192,11 @@ export class BlobUploader {
       location = next.location;
       offset = next.offset;
     }
+    await this.completeUpload(registry, repository, location, digest);
+  }
+
+  /** Closes an upload session whose bytes are all sent: `PUT <location>?digest=` with an empty body. */
+  private async completeUpload(registry: string, repository: string, location: string, digest: string): Promise<void> {
     const res = await this.context.exchange({
       registry,
       repository,
@@ -294,17 +299,7 @@ export class BlobUploader {
         retryable: true,
       });
     }
-    const res = await this.context.exchange({
-      registry,
-      repository,
-      access: 'push',
-      method: 'PUT',
-      target: withQuery(location, 'digest', digest),
-      headers: { 'content-length': '0' },
-      body: Buffer.alloc(0),
-      expect: [201, 204],
-    });
-    await res.body.dump();
+    await this.completeUpload(registry, repository, location, digest);
   }
 }
 
