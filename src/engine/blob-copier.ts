@@ -7,6 +7,9 @@ import { Limiter } from '../util/limiter.js';
 import { resumableRead, RewindableRead, type ResumableReadOptions } from './resumable-read.js';
 import { HashCheckpoints, VerifyStream } from './verify-stream.js';
 import { digestAlgorithm } from '../oci/digest.js';
+import { isLayoutRegistry } from '../oci/reference.js';
+import { RESUMABLE_MIN_BYTES } from '../client/upload.js';
+import { BlobSpool } from './blob-spool.js';
 
 export type BlobOutcome = 'copied' | 'mounted' | 'present';
 
@@ -16,6 +19,13 @@ const CHECKPOINT_FROM_BYTES = 8 * 1024 * 1024;
 const CHECKPOINT_EVERY = 1024 * 1024;
 /** Bytes of a large blob's read kept for an upload that resumes behind it: about what a long, fast link has in flight. */
 const REWIND_BYTES = 8 * 1024 * 1024;
+/**
+ * Blobs from this size on, read from a registry, are spooled to disk as they stream (blob-spool.ts): the size from
+ * which uploads go up resumably (docs/transfers.md, "An upload that is cut"), so the blobs whose upload may start
+ * over in a new session after a cut. Below it a restart re-reads at most 32 MiB, and the in-memory history covers
+ * the usual resume; a file per small blob would cost more disk traffic than it saves.
+ */
+const SPOOL_FROM_BYTES = RESUMABLE_MIN_BYTES;
 
 /**
  * Blobs at least this large are checked with HEAD before an upload (re-sending them would cost more than a
@@ -231,7 +241,16 @@ export class BlobCopier {
       retry: source.retry,
       ...(this.options.signal ? { signal: this.options.signal } : {}),
     });
-    const rewindable = checkpoints && !bytes ? new RewindableRead(readOptions(0), REWIND_BYTES) : undefined;
+    // A layout source is a local file already, read again from any offset; a layout destination has no session to lose.
+    const spool =
+      checkpoints &&
+      !bytes &&
+      descriptor.size >= SPOOL_FROM_BYTES &&
+      !isLayoutRegistry(from.registry) &&
+      !isLayoutRegistry(to.registry)
+        ? await BlobSpool.create({ limit: descriptor.size })
+        : undefined;
+    const rewindable = checkpoints && !bytes ? new RewindableRead(readOptions(0), REWIND_BYTES, spool) : undefined;
     try {
       await withRetries(
         destination.retry,
@@ -249,6 +268,7 @@ export class BlobCopier {
       );
     } finally {
       rewindable?.close();
+      await spool?.discard();
     }
   }
 }

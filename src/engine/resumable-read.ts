@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { ImageStore } from '../store/image-store.js';
 import { isRetryable, sleep, backoffDelay, type RetryPolicy } from '../client/retry.js';
 import { SwrSyncError } from '../errors.js';
+import type { BlobSpool } from './blob-spool.js';
 
 /**
  * A blob read that survives dropped connections: when the body fails (or ends early) after some bytes, the read
@@ -108,8 +109,12 @@ async function* chunksOf(options: ResumableReadOptions): AsyncGenerator<Buffer> 
  * One blob read shared by the attempts of a resumable upload. A resumed upload asks for the bytes again from an
  * offset a little behind what was read (what was in flight to the registry when the connection dropped). The last
  * `historyBytes` read are kept, so such a resume is served from memory and the read goes on where it was, instead
- * of the source being asked again for what it already sent (and what was on its way being thrown away). An offset
- * further back opens a new ranged read.
+ * of the source being asked again for what it already sent (and what was on its way being thrown away).
+ *
+ * With a `spool` (blob-spool.ts) every byte read is also written to disk, so an upload that starts over from byte 0
+ * (a registry that lost the session) or resumes further back than the history is served from the file up to where
+ * the read has got, and only then from the source. Without one (or once it failed), an offset further back than the
+ * history opens a new ranged read of the source.
  *
  * The history is a copy in one ring buffer allocated once, not the read's own chunks: chunks kept for 8 MiB of
  * reading outlive V8's young-generation collections, are promoted, and are then freed only by a full collection,
@@ -125,10 +130,14 @@ export class RewindableRead {
   private historyLength = 0;
   private pending: Promise<unknown> = Promise.resolve();
   private generation = 0;
+  /** The source answered a range request with the whole blob (ERR_RANGE_IGNORED). */
+  private rangeIgnored = false;
 
   constructor(
     private readonly options: ResumableReadOptions,
     private readonly historyBytes: number,
+    /** Where the bytes read are kept on disk, when the caller could create one. Not closed here. */
+    private readonly spool?: Pick<BlobSpool, 'usable' | 'end' | 'append' | 'settled' | 'read' | 'discard'>,
   ) {}
 
   /** The blob's bytes from `offset` on; a stream opened earlier stops yielding. */
@@ -149,40 +158,73 @@ export class RewindableRead {
     this.readerStream = undefined;
   }
 
+  private inHistory(offset: number): boolean {
+    return this.reader !== undefined && offset <= this.position && offset >= this.position - this.historyLength;
+  }
+
   private async *from(offset: number, generation: number): AsyncGenerator<Buffer> {
     await this.pending.catch(() => undefined);
-    if (this.reader === undefined || offset > this.position || offset < this.position - this.historyLength) {
+    await this.spool?.settled();
+    let at = offset;
+    // A source that ignores Range sends the whole blob whatever is asked: the file would not spare a byte of it.
+    if (this.rangeIgnored) await this.spool?.discard();
+    // Memory first, then the disk, for what the read has passed already; the source only for what is new.
+    if (!this.inHistory(at) && this.spool?.usable && at < this.spool.end) {
+      try {
+        for await (const chunk of this.spool.read(at)) {
+          if (generation !== this.generation) return;
+          at += chunk.length;
+          yield chunk;
+        }
+      } catch {
+        // The file failed to read back: the source sends the rest, from where the file stopped.
+        await this.spool.discard();
+      }
+    }
+    if (!this.inHistory(at)) {
       if (generation !== this.generation) return;
       this.dropReader();
-      this.readerStream = resumableRead({ ...this.options, offset });
+      this.readerStream = resumableRead({ ...this.options, offset: at });
       this.reader = this.readerStream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-      this.position = offset;
+      this.position = at;
       this.historyLength = 0;
     } else {
-      // Replay from memory what lies between `offset` and the reader's position: copies, as the ring is written on.
-      for (let from = offset; from < this.position;) {
-        const at = from % this.historyBytes;
-        const length = Math.min(this.position - from, this.historyBytes - at);
+      // Replay from memory what lies between `at` and the reader's position: copies, as the ring is written on.
+      for (let from = at; from < this.position;) {
+        const ringAt = from % this.historyBytes;
+        const length = Math.min(this.position - from, this.historyBytes - ringAt);
         if (generation !== this.generation) return;
-        yield Buffer.from(this.ring!.subarray(at, at + length));
+        yield Buffer.from(this.ring!.subarray(ringAt, ringAt + length));
         from += length;
       }
     }
     for (;;) {
+      // One spool write in flight at most: a disk slower than the link slows the read, it does not fill memory.
+      await this.spool?.settled();
       if (generation !== this.generation || !this.reader) return;
       const next = this.reader.next();
       this.pending = next;
-      const { value, done } = await next;
+      let step: IteratorResult<Buffer>;
+      try {
+        step = await next;
+      } catch (error) {
+        // The read is over (resumableRead gave up): a later stream starts a new one.
+        if ((error as { code?: unknown }).code === 'ERR_RANGE_IGNORED') this.rangeIgnored = true;
+        if (generation === this.generation) this.dropReader();
+        throw error;
+      }
+      const { value, done } = step;
       if (done) return;
       const chunk = Buffer.isBuffer(value) ? value : Buffer.from(value);
+      // Kept synchronously with the position, so a stream opened meanwhile finds history, spool and position agree.
       this.remember(chunk);
+      if (this.spool?.usable && this.spool.end === this.position) this.spool.append(chunk);
       this.position += chunk.length;
       // A chunk pulled for a stream that was replaced stays in the history for its successor.
       if (generation !== this.generation) return;
       yield chunk;
     }
   }
-
   /** Copies `chunk`, which ends the read so far at `position + chunk.length`, into the ring. */
   private remember(chunk: Buffer): void {
     const size = this.historyBytes;

@@ -73,6 +73,7 @@ describe('interrupted runs (SIGINT / SIGTERM)', { timeout: 180_000 }, () => {
   let builder: ImageBuilder;
   let big: BuiltManifest;
   let small: BuiltManifest;
+  let large: BuiltManifest;
   let slow: LatencyProxy;
   let auth: { file: string; env: Record<string, string> };
 
@@ -86,9 +87,13 @@ describe('interrupted runs (SIGINT / SIGTERM)', { timeout: 180_000 }, () => {
     const layer = await builder.layer({ size: 24 * MiB, seed: 'interrupt/big', level: 0 });
     big = await builder.image({ format: 'oci', layers: [layer] });
     small = await builder.image({ format: 'oci', layers: 1, layerSize: 4096, seed: 'interrupt/small' });
+    // From 32 MiB a blob copied between registries is spooled to the temp dir as it streams (docs/transfers.md).
+    const largeLayer = await builder.layer({ size: 36 * MiB, seed: 'interrupt/large', level: 0 });
+    large = await builder.image({ format: 'oci', layers: [largeLayer] });
     await pushImage(src, 'lib/big', 'v1', big, builder);
     await pushImage(src, 'lib/small', 'v1', small, builder);
-    auth = await writeAuthJson([{ ...src, host: slow.host } as RunningRegistry, dst]);
+    await pushImage(src, 'lib/large', 'v1', large, builder);
+    auth = await writeAuthJson([{ ...src, host: slow.host } as RunningRegistry, src, dst]);
   });
   after(async () => {
     await slow?.stop();
@@ -213,6 +218,54 @@ describe('interrupted runs (SIGINT / SIGTERM)', { timeout: 180_000 }, () => {
     );
     assert.ok(existsSync(archive));
   });
+  test('SIGINT during a large registry-to-registry copy: exits 130 and removes the spool file from the temp dir', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'interrupt-spool-'));
+    const run = spawnCli(
+      ['copy', `${slow.host}/lib/large:v1`, `${dst.host}/spool/large:v1`, '--auth', auth.file],
+      { ...auth.env, TMPDIR: dir },
+      dir,
+    );
+    await until('a spool file with bytes in it', async () =>
+      (await leftovers(dir, /^\.swr-sync-spool-.*\.tmp$/)).find((f) => f.size > 256 * 1024),
+    );
+    run.child.kill('SIGINT');
+    assert.equal(await run.exit, 130, run.stderr());
+    assert.deepEqual(await leftovers(dir, /swr-sync/), []);
+    assert.equal((await verifyImageComplete(dst, 'spool/large', 'v1')).digest, '', 'no tag on the interrupted image');
+  });
+
+  test('a spool a SIGKILLed run left is removed by the next run that spools, and one a live process owns is kept', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'interrupt-spool-kill-'));
+    const killed = spawnCli(
+      ['copy', `${slow.host}/lib/large:v1`, `${dst.host}/spool/killed:v1`, '--auth', auth.file],
+      { ...auth.env, TMPDIR: dir },
+      dir,
+    );
+    const left = await until('a spool file with bytes in it', async () =>
+      (await leftovers(dir, /^\.swr-sync-spool-.*\.tmp$/)).find((f) => f.size > 256 * 1024),
+    );
+    killed.child.kill('SIGKILL');
+    await killed.exit;
+    assert.deepEqual(
+      (await leftovers(dir, /swr-sync/)).map((f) => f.name),
+      [left.name],
+      'SIGKILL leaves the spool file',
+    );
+    // This test's process is alive: its spool stays whatever happens.
+    const live = temporaryName('spool');
+    await writeFile(join(dir, live), 'in progress');
+    // The next run, over a fast link, spools the same blob (and removes its own file when done).
+    const run = await runCli(['copy', `${src.host}/lib/large:v1`, `${dst.host}/spool/next:v1`, '--auth', auth.file], {
+      env: { ...auth.env, TMPDIR: dir },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(
+      (await leftovers(dir, /swr-sync/)).map((f) => f.name),
+      [live],
+    );
+    assert.equal((await verifyImageComplete(dst, 'spool/next', 'v1')).digest, large.digest);
+  });
+
   test('the Action, cancelled (SIGINT) mid-sync: the step fails, reports what completed and writes its lock entries', async () => {
     const authInline = JSON.stringify({ [slow.host]: { insecure: true }, [dst.host]: { insecure: true } });
     let signalled = false;

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { RegistryClient, Transport } from '../../src/client/registry-client.js';
 import { CopyEngine } from '../../src/engine/copy-engine.js';
@@ -129,11 +132,38 @@ describe('resumable downloads (cut connections, Range ignored)', { timeout: 120_
   });
 });
 
+/** Watches `dir` for spool files while a copy runs: the largest size seen, so a test knows one was written. */
+function watchSpools(dir: string): { stop: () => Promise<number> } {
+  let largest = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      for (const name of await readdir(dir).catch(() => [])) {
+        if (!name.startsWith('.swr-sync-spool-')) continue;
+        const size = await stat(join(dir, name)).then(
+          (s) => s.size,
+          () => 0,
+        );
+        largest = Math.max(largest, size);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return largest;
+    },
+  };
+}
+
 /**
  * Uploads that survive cut connections. The destination link cuts uploads at chosen byte positions. A registry
  * that keeps what it received (the harness's resumable registry, as the distribution spec allows) is resumed from
  * the offset it reports, and the source is re-read from there with Range, not from byte 0; distribution 2.8, which
- * loses the session when a PATCH is cut mid-body, gets a new session.
+ * loses the session when a PATCH is cut mid-body, gets a new session, fed from the spool file the blob was kept in
+ * as it streamed (TMPDIR points at a directory of the test's own, to see the file come and go).
  */
 describe('resumable uploads (cut connections, lost sessions)', { timeout: 180_000 }, () => {
   const BIG = 40 * MiB;
@@ -146,6 +176,8 @@ describe('resumable uploads (cut connections, lost sessions)', { timeout: 180_00
   let upStub: LatencyProxy;
   let upDst: LatencyProxy;
   let transport: Transport;
+  let spoolDir: string;
+  const savedTmpdir = process.env.TMPDIR;
 
   before(async () => {
     [src, dst, builder, stub] = await Promise.all([
@@ -163,11 +195,15 @@ describe('resumable uploads (cut connections, lost sessions)', { timeout: 180_00
     image = await builder.image({ format: 'oci', layers: [layer] });
     await pushImage(src, 'big/upload', 'v1', image, builder);
     transport = new Transport();
+    spoolDir = await mkdtemp(join(tmpdir(), 'spool-test-'));
+    process.env.TMPDIR = spoolDir;
   });
   after(async () => {
+    if (savedTmpdir === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmpdir;
     await transport?.close();
     await Promise.all([down?.stop(), upStub?.stop(), upDst?.stop(), stub?.stop()]);
-    await Promise.all([src?.stop(), dst?.stop(), builder?.dispose()]);
+    await Promise.all([src?.stop(), dst?.stop(), builder?.dispose(), spoolDir && rm(spoolDir, { recursive: true })]);
   });
   beforeEach(() => {
     for (const link of [down, upStub, upDst]) {
@@ -177,6 +213,7 @@ describe('resumable uploads (cut connections, lost sessions)', { timeout: 180_00
     stub.requests.length = 0;
     stub.blobs.clear();
     stub.loseSessions = false;
+    process.env.TMPDIR = spoolDir;
   });
 
   let run = 0;
@@ -224,10 +261,33 @@ describe('resumable uploads (cut connections, lost sessions)', { timeout: 180_00
     assert.ok(upStub.bytes.up <= BIG + 10 * MiB + 4 * MiB, `uploaded ${(upStub.bytes.up / MiB).toFixed(1)} MiB`);
   });
 
-  test('distribution 2.8: a PATCH cut mid-body loses the session; the upload starts over in a new one and completes', async () => {
+  test('distribution 2.8: a PATCH cut mid-body loses the session; the upload starts over in a new one, fed from the spool: the source is read once', async () => {
+    upDst.setCuts({ direction: 'up', at: [10 * MiB] });
+    const spools = watchSpools(spoolDir);
+    const repository = await copyTo(upDst);
+    const largest = await spools.stop();
+    assert.equal(upDst.cutCount, 1);
+    assert.deepEqual((await verifyImageComplete(dst, repository, 'v1')).missing, []);
+    // The new session's first 10+ MiB came from the disk; only what was never read came from the source.
+    assert.ok(largest >= 10 * MiB, `a spool file was written (largest seen: ${largest} bytes)`);
+    assert.ok(
+      down.bytes.down <= BIG * 1.05,
+      `downloaded ${(down.bytes.down / MiB).toFixed(1)} MiB for ${BIG / MiB} MiB`,
+    );
+    assert.ok(upDst.bytes.up >= BIG + 10 * MiB, 'distribution discards the session: the upload starts over');
+    assert.deepEqual(await readdir(spoolDir), [], 'the spool file is removed once the blob is in place');
+  });
+
+  test('no spool when the temp dir cannot take one (TMPDIR missing): the upload starts over and the source is read again', async () => {
+    process.env.TMPDIR = join(spoolDir, 'missing');
     upDst.setCuts({ direction: 'up', at: [10 * MiB] });
     const repository = await copyTo(upDst);
     assert.equal(upDst.cutCount, 1);
     assert.deepEqual((await verifyImageComplete(dst, repository, 'v1')).missing, []);
+    // Today's behaviour without a spool: the bytes the in-memory history no longer holds are downloaded again.
+    assert.ok(
+      down.bytes.down > BIG * 1.05,
+      `downloaded ${(down.bytes.down / MiB).toFixed(1)} MiB for ${BIG / MiB} MiB: the re-download was expected`,
+    );
   });
 });
