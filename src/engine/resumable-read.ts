@@ -170,15 +170,25 @@ export class RewindableRead {
     if (this.rangeIgnored) await this.spool?.discard();
     // Memory first, then the disk, for what the read has passed already; the source only for what is new.
     if (!this.inHistory(at) && this.spool?.usable && at < this.spool.end) {
+      // Only the file's own failure drops it: an error thrown in at `yield` (the upload was cut) is the consumer's.
+      const pieces = this.spool.read(at);
       try {
-        for await (const chunk of this.spool.read(at)) {
+        for (;;) {
+          let piece: IteratorResult<Buffer>;
+          try {
+            piece = await pieces.next();
+          } catch {
+            // The file failed to read back: the source sends the rest, from where the file stopped.
+            await this.spool.discard();
+            break;
+          }
+          if (piece.done) break;
           if (generation !== this.generation) return;
-          at += chunk.length;
-          yield chunk;
+          at += piece.value.length;
+          yield piece.value;
         }
-      } catch {
-        // The file failed to read back: the source sends the rest, from where the file stopped.
-        await this.spool.discard();
+      } finally {
+        await pieces.return(undefined).catch(() => undefined);
       }
     }
     if (!this.inHistory(at)) {

@@ -136,6 +136,24 @@ describe('RewindableRead with a spool', () => {
     await spool.discard();
   });
 
+  test('an upload cut while it is fed from the file (its stream destroyed with an error) keeps the spool', async () => {
+    const s = source();
+    const spool = (await BlobSpool.create({ limit: blob.length, directory: dir }))!;
+    const read = new RewindableRead(options(s.store), 32 * KiB, spool);
+    await readSome(read.open(0), 160 * KiB);
+    const second = read.open(0);
+    second.on('error', () => undefined);
+    await new Promise<void>((resolve) => second.once('readable', resolve));
+    second.read(16 * KiB);
+    second.destroy(new Error('the PATCH was cut'));
+    await new Promise((resolve) => second.once('close', resolve));
+    assert.equal(spool.usable, true);
+    assert.deepEqual(await collect(read.open(0)), blob);
+    assert.deepEqual(s.asked, [0]);
+    read.close();
+    await spool.discard();
+  });
+
   test('a spool dropped on the way (over its limit): the source is read again from the offset, as without one', async () => {
     const s = source();
     const spool = (await BlobSpool.create({ limit: 100 * KiB, directory: dir }))!;
