@@ -28,6 +28,7 @@ let exitHook = false;
 /** One sweep of stale spools per directory and process. */
 const swept = new Map<string, Promise<unknown>>();
 
+/** Where a spool goes and how much it may take. */
 export interface BlobSpoolOptions {
   /** The most bytes the spool takes: the blob's size (a source sending more is the verifier's to refuse). */
   readonly limit: number;
