@@ -235,6 +235,7 @@ export class RewindableRead {
       yield chunk;
     }
   }
+
   /** Copies `chunk`, which ends the read so far at `position + chunk.length`, into the ring. */
   private remember(chunk: Buffer): void {
     const size = this.historyBytes;
