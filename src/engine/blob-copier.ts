@@ -9,7 +9,7 @@ import { HashCheckpoints, VerifyStream } from './verify-stream.js';
 import { digestAlgorithm } from '../oci/digest.js';
 import { isLayoutRegistry } from '../oci/reference.js';
 import { RESUMABLE_MIN_BYTES } from '../client/upload.js';
-import { BlobSpool } from './blob-spool.js';
+import { BlobSpool, sweepStaleSpools } from './blob-spool.js';
 
 export type BlobOutcome = 'copied' | 'mounted' | 'present';
 
@@ -242,12 +242,11 @@ export class BlobCopier {
       ...(this.options.signal ? { signal: this.options.signal } : {}),
     });
     // A layout source is a local file already, read again from any offset; a layout destination has no session to lose.
+    const betweenRegistries = !isLayoutRegistry(from.registry) && !isLayoutRegistry(to.registry);
+    // What a run killed outright left in the temp dir goes with the next run that copies between registries.
+    if (betweenRegistries) void sweepStaleSpools();
     const spool =
-      checkpoints &&
-      !bytes &&
-      descriptor.size >= SPOOL_FROM_BYTES &&
-      !isLayoutRegistry(from.registry) &&
-      !isLayoutRegistry(to.registry)
+      checkpoints && !bytes && descriptor.size >= SPOOL_FROM_BYTES && betweenRegistries
         ? await BlobSpool.create({ limit: descriptor.size })
         : undefined;
     const rewindable = checkpoints && !bytes ? new RewindableRead(readOptions(0), REWIND_BYTES, spool) : undefined;
@@ -255,14 +254,23 @@ export class BlobCopier {
       await withRetries(
         destination.retry,
         async (attempt) => {
-          await destination.uploadBlob(
-            to.registry,
-            to.repository,
-            descriptor.digest,
-            descriptor.size,
-            open,
-            attempt === 0 ? location : undefined,
-          );
+          try {
+            await destination.uploadBlob(
+              to.registry,
+              to.repository,
+              descriptor.digest,
+              descriptor.size,
+              open,
+              attempt === 0 ? location : undefined,
+            );
+          } catch (error) {
+            // The bytes did not match the digest: the spool's may be the bad ones (it is never trusted), so the next
+            // attempt reads the source again.
+            const code = (unwrapStreamError(error) as { code?: unknown }).code;
+            if (spool?.usable && (code === 'ERR_DIGEST_MISMATCH' || code === 'ERR_SIZE_MISMATCH'))
+              await spool.discard();
+            throw error;
+          }
         },
         unwrapStreamError,
       );

@@ -13,7 +13,7 @@ import { removeStaleTemporaries, temporaryName } from '../store/temporaries.js';
  * from the network, and any failure to write or read it (ENOSPC, EACCES, a read-only or missing temp dir, a file
  * removed under us) drops it, and the copy goes on as it would without one. It holds at most the blob's size, and
  * its file is removed when the transfer ends (success or failure), at process exit, and, after a run that was
- * killed outright, by the next run's sweep of stale temporaries (temporaries.ts).
+ * killed outright, by the next run that copies a blob between registries (`sweepStaleSpools`, temporaries.ts).
  */
 
 /** The prefix of spool files in the temp dir: the project's temporary prefix, so stale ones are recognised. */
@@ -26,7 +26,7 @@ const READ_PIECE = 1024 * 1024;
 const live = new Set<string>();
 let exitHook = false;
 /** One sweep of stale spools per directory and process. */
-const swept = new Map<string, Promise<unknown>>();
+const swept = new Map<string, Promise<void>>();
 
 /** Where a spool goes and how much it may take. */
 export interface BlobSpoolOptions {
@@ -55,17 +55,12 @@ export class BlobSpool {
   }
 
   /**
-   * A new, empty spool file in `directory`, after removing the spools a dead process of this host left there (once
-   * per directory and process). Undefined when the file cannot be created: the copy then goes on without it.
+   * A new, empty spool file in `directory`, after removing the spools a dead process of this host left there
+   * (`sweepStaleSpools`). Undefined when the file cannot be created: the copy then goes on without it.
    */
   static async create(options: BlobSpoolOptions): Promise<BlobSpool | undefined> {
     const directory = options.directory ?? tmpdir();
-    let sweep = swept.get(directory);
-    if (!sweep) {
-      sweep = removeStaleTemporaries(directory, SPOOL_PREFIX);
-      swept.set(directory, sweep);
-    }
-    await sweep;
+    await sweepStaleSpools(directory);
     const path = join(directory, temporaryName('spool'));
     try {
       // `wx+` (read and write): never follow or reuse what is already there (a shared /tmp); 0600: the bytes are the source's content.
@@ -158,6 +153,19 @@ export class BlobSpool {
       live.delete(path);
     });
   }
+}
+
+/**
+ * Removes the spools that processes of this host no longer running left in `directory` (a run killed outright), once
+ * per directory and process; later calls share the first. Never fails.
+ */
+export function sweepStaleSpools(directory: string = tmpdir()): Promise<void> {
+  let sweep = swept.get(directory);
+  if (!sweep) {
+    sweep = removeStaleTemporaries(directory, SPOOL_PREFIX).then(() => undefined);
+    swept.set(directory, sweep);
+  }
+  return sweep;
 }
 
 function removeLiveSpools(): void {

@@ -234,7 +234,7 @@ describe('interrupted runs (SIGINT / SIGTERM)', { timeout: 180_000 }, () => {
     assert.equal((await verifyImageComplete(dst, 'spool/large', 'v1')).digest, '', 'no tag on the interrupted image');
   });
 
-  test('a spool a SIGKILLed run left is removed by the next run that spools, and one a live process owns is kept', async () => {
+  test('a spool a SIGKILLed run left is removed by the next registry-to-registry run, and one a live process owns is kept', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'interrupt-spool-kill-'));
     const killed = spawnCli(
       ['copy', `${slow.host}/lib/large:v1`, `${dst.host}/spool/killed:v1`, '--auth', auth.file],
@@ -254,8 +254,8 @@ describe('interrupted runs (SIGINT / SIGTERM)', { timeout: 180_000 }, () => {
     // This test's process is alive: its spool stays whatever happens.
     const live = temporaryName('spool');
     await writeFile(join(dir, live), 'in progress');
-    // The next run, over a fast link, spools the same blob (and removes its own file when done).
-    const run = await runCli(['copy', `${src.host}/lib/large:v1`, `${dst.host}/spool/next:v1`, '--auth', auth.file], {
+    // The next run copies a small image (no spool of its own) between the same registries.
+    const run = await runCli(['copy', `${src.host}/lib/small:v1`, `${dst.host}/spool/next:v1`, '--auth', auth.file], {
       env: { ...auth.env, TMPDIR: dir },
     });
     assert.equal(run.code, 0, run.stderr);
@@ -263,7 +263,6 @@ describe('interrupted runs (SIGINT / SIGTERM)', { timeout: 180_000 }, () => {
       (await leftovers(dir, /swr-sync/)).map((f) => f.name),
       [live],
     );
-    assert.equal((await verifyImageComplete(dst, 'spool/next', 'v1')).digest, large.digest);
   });
 
   test('the Action, cancelled (SIGINT) mid-sync: the step fails, reports what completed and writes its lock entries', async () => {

@@ -2,15 +2,16 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open as openFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { BlobCopier } from '../../src/engine/blob-copier.js';
 import { BlobSpool, SPOOL_PREFIX } from '../../src/engine/blob-spool.js';
 import { RewindableRead, type ResumableReadOptions } from '../../src/engine/resumable-read.js';
 import { temporaryName } from '../../src/store/temporaries.js';
-import type { BlobBody } from '../../src/store/image-store.js';
+import type { BlobBody, ImageStore } from '../../src/store/image-store.js';
 
 const KiB = 1024;
 const blob = randomBytes(256 * KiB);
@@ -97,6 +98,25 @@ describe('BlobSpool', () => {
     const file = join(dir, 'not-a-directory');
     await writeFile(file, '');
     assert.equal(await BlobSpool.create({ limit: 1, directory: file }), undefined);
+  });
+
+  test('a process that exits without discarding its spool (process.exit, a second Ctrl-C) leaves no file', async () => {
+    const module = new URL('../../src/engine/blob-spool.js', import.meta.url).href;
+    const script = `import { BlobSpool } from ${JSON.stringify(module)};
+      const spool = await BlobSpool.create({ limit: 4, directory: ${JSON.stringify(dir)} });
+      spool.append(Buffer.from('data'));
+      await spool.settled();
+      process.stdout.write(spool.path);
+      process.exit(3);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let path = '';
+    child.stdout.on('data', (d) => (path += d));
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    assert.equal(code, 3);
+    assert.ok(path.startsWith(join(dir, SPOOL_PREFIX)), path);
+    assert.equal(existsSync(path), false);
   });
 
   test('the first spool in a directory removes spools of dead processes of this host, not those of live ones', async () => {
@@ -194,5 +214,83 @@ describe('RewindableRead with a spool', () => {
     assert.deepEqual(s.asked, [0, 40 * KiB]);
     assert.equal(existsSync(real.path), false, 'the failed spool is removed');
     read.close();
+  });
+});
+
+describe('BlobCopier and its spool', () => {
+  const MiB = 1024 * KiB;
+  let dir: string;
+  const savedTmpdir = process.env.TMPDIR;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'copier-spool-'));
+    process.env.TMPDIR = dir;
+  });
+  after(async () => {
+    if (savedTmpdir === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmpdir;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('bytes gone bad in the spool fail the one digest check, and the retry reads the source instead of the spool', async () => {
+    // From 32 MiB a blob copied between registries is spooled.
+    const size = 33 * MiB;
+    const big = randomBytes(size);
+    const bigDigest = `sha256:${createHash('sha256').update(big).digest('hex')}`;
+    const asked: number[] = [];
+    const source = {
+      retry,
+      async getBlob(_registry: string, _repository: string, _digest: string, offset = 0): Promise<BlobBody> {
+        asked.push(offset);
+        async function* body(): AsyncGenerator<Buffer> {
+          for (let at = offset; at < size; at += 256 * KiB) yield big.subarray(at, Math.min(at + 256 * KiB, size));
+        }
+        return { body: Readable.from(body()), size: size - offset, offset };
+      },
+    } as unknown as ImageStore;
+    let attempts = 0;
+    let received: Buffer = Buffer.alloc(0);
+    const destination = {
+      retry,
+      hasBlob: async () => false,
+      async uploadBlob(
+        _registry: string,
+        _repository: string,
+        _digest: string,
+        _size: number,
+        open: (offset?: number) => Promise<Readable>,
+      ): Promise<void> {
+        if (++attempts === 1) {
+          // A session cut after 10 MiB (past the 8 MiB kept in memory), then a new one from byte 0 (as distribution
+          // 2.8 makes us do), and a byte of the spool flipped in between.
+          await readSome(await open(0), 10 * MiB);
+          const [name] = (await readdir(dir)).filter((n) => n.startsWith(SPOOL_PREFIX));
+          const file = await openFile(join(dir, name!), 'r+');
+          const byte = Buffer.alloc(1);
+          await file.read(byte, 0, 1, 1000);
+          byte[0] ^= 1;
+          await file.write(byte, 0, 1, 1000);
+          await file.close();
+          const failed = await collect(await open(0)).catch((error: unknown) => error);
+          assert.equal((failed as { code?: string }).code, 'ERR_DIGEST_MISMATCH');
+          throw failed;
+        }
+        received = await collect(await open(0));
+      },
+    } as unknown as ImageStore;
+    const copier = new BlobCopier({ source, destination });
+    const outcome = await copier.ensure(
+      { registry: 'src.example', repository: 'a' },
+      { registry: 'dst.example', repository: 'b' },
+      { mediaType: 'application/octet-stream', digest: bigDigest, size },
+    );
+    assert.equal(outcome, 'copied');
+    assert.equal(attempts, 2);
+    assert.ok(received.equals(big), 'the blob arrived intact');
+    // The first attempt's read, then the retry's own from byte 0: the spool it would have used was dropped.
+    assert.deepEqual(asked, [0, 0]);
+    assert.deepEqual(
+      (await readdir(dir)).filter((n) => n.startsWith(SPOOL_PREFIX)),
+      [],
+    );
   });
 });
