@@ -21,5 +21,11 @@ export const DEFAULT_STALL_TIMEOUT_MS = 60_000;
 /** Keep-alive connections per registry origin. */
 export const DEFAULT_CONNECTIONS_PER_ORIGIN = 32;
 
+/**
+ * Requests at once on one HTTP/2 connection (tag lists, HEADs, manifests). RFC 9113 §6.5.2 recommends servers allow
+ * at least 100 concurrent streams; undici assumes 100 until the server's SETTINGS say otherwise.
+ */
+export const HTTP2_STREAMS_PER_CONNECTION = 100;
+
 /** PATCH size of chunked uploads (raised to a registry's `OCI-Chunk-Min-Length`). */
 export const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;

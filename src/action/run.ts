@@ -98,7 +98,11 @@ function logInputs(inputs: ActionInputs, workspace: string): void {
 }
 
 async function resolve(inputs: ActionInputs, env: NodeJS.ProcessEnv): Promise<Job> {
-  const job = await openJob({ ...jobConfigOf(inputs, env), signal: cancellation() });
+  const job = await openJob({
+    ...jobConfigOf(inputs, env),
+    signal: cancellation(),
+    checkAhead: inputs.mode === 'plan' ? 'plan' : 'sync',
+  });
   logInfo(
     `${counted(job.rules.length, 'rule')} from ${counted(inputs.imageFiles.length, 'file')} → ${counted(job.expanded.tasks.length, 'image')}`,
   );

@@ -88,6 +88,10 @@ export function addJobOptions(command: Command): Command {
         .default(DEFAULT_STALL_TIMEOUT_MS, `${DEFAULT_STALL_TIMEOUT_MS / 1000}s`),
     )
     .option(
+      '--no-http2',
+      'speak HTTP/1.1 only: do not offer HTTP/2 to TLS registries (it carries tag lists, HEADs and manifests; blobs always go over HTTP/1.1)',
+    )
+    .option(
       '--rate <n>',
       'requests per second to each registry, e.g. 10 or 0.5 (a mirror spec "registries" entry overrides it)',
       rateOption('--rate'),

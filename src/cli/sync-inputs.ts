@@ -31,6 +31,8 @@ export interface SyncFlags {
   outputImagesFormat?: 'yaml' | 'json';
   timeout?: number;
   stallTimeout?: number;
+  /** `--no-http2` sets it false. */
+  http2?: boolean;
   rate?: number;
   bandwidth?: number;
 }
@@ -83,6 +85,7 @@ export async function jobConfigFromFlags(flags: SyncFlags, env: NodeJS.ProcessEn
     ...(shard ? { shard } : {}),
     ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout } : {}),
     ...(flags.stallTimeout !== undefined ? { stallTimeoutMs: flags.stallTimeout } : {}),
+    ...(flags.http2 === false ? { http2: false } : {}),
     ...(flags.rate !== undefined ? { rate: flags.rate } : {}),
     ...(flags.bandwidth !== undefined ? { bandwidth: flags.bandwidth } : {}),
     env,

@@ -74,6 +74,9 @@ export interface RegistryClientOptions {
   readonly limiter?: RegistryLimiter;
 }
 
+/** Manifest HEADs held for later at once: a run prefetches at most this many answers ahead of its checks. */
+const PREFETCH_MAX = 4096;
+
 /**
  * The one class at the network edge: a client for the OCI Distribution Spec v1.1 / Docker Registry HTTP API V2
  * over undici. It owns authentication (anonymous, Basic, Bearer tokens from the `WWW-Authenticate` challenge),
@@ -93,6 +96,8 @@ export class RegistryClient {
   private readonly session: RegistrySession;
   private readonly uploader: BlobUploader;
   private retried = 0;
+  /** Manifest HEADs sent ahead (`prefetchManifestHead`), by access, repository and ref, until taken. */
+  private readonly prefetched = new Map<string, Promise<ManifestHead | undefined>>();
 
   constructor(options: RegistryClientOptions = {}) {
     this.retry = {
@@ -164,7 +169,28 @@ export class RegistryClient {
     ref: string,
     access: Access = 'pull',
   ): Promise<ManifestHead | undefined> {
+    const key = `${access} ${registry}/${repository} ${ref}`;
+    const ahead = this.prefetched.get(key);
+    if (ahead) {
+      this.prefetched.delete(key);
+      // Sent the same way (retries included): its answer, or its failure, is this call's.
+      return ahead;
+    }
     return this.guard(() => this.headManifestOnce(registry, repository, ref, access));
+  }
+
+  /**
+   * Sends now a manifest HEAD the run will ask for later: the next `headManifest` with the same arguments takes its
+   * answer (once). Used to overlap a run's phases — an image's first check request leaves as soon as its tag list
+   * arrives, instead of after the slowest list (docs/performance.md, cross-region). At most `PREFETCH_MAX` are held.
+   */
+  prefetchManifestHead(registry: string, repository: string, ref: string, access: Access = 'pull'): void {
+    const key = `${access} ${registry}/${repository} ${ref}`;
+    if (this.prefetched.has(key) || this.prefetched.size >= PREFETCH_MAX) return;
+    const head = this.guard(() => this.headManifestOnce(registry, repository, ref, access));
+    // Never an unhandled rejection: whoever takes it handles the failure (by asking again).
+    head.catch(() => undefined);
+    this.prefetched.set(key, head);
   }
 
   private async headManifestOnce(

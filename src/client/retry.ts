@@ -45,13 +45,23 @@ const RETRYABLE_CODES = new Set([
   'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
   'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
   'ERR_STREAM_PREMATURE_CLOSE',
+  // HTTP/2 (RFC 9113): a stream reset or a session ended by GOAWAY; the request can be sent again on a new stream.
+  'ERR_HTTP2_STREAM_ERROR',
+  'ERR_HTTP2_SESSION_ERROR',
+  'ERR_HTTP2_GOAWAY_SESSION',
+  'ERR_HTTP2_STREAM_CANCEL',
+  'ERR_HTTP2_INVALID_SESSION',
 ]);
+
+/** undici reports HTTP/2 stream and frame errors as informational errors whose message starts so. */
+const UNDICI_HTTP2_INFO = /^HTTP\/2: /;
 
 /** Whether a thrown network error (or its cause chain) is transient. */
 export function isRetryableNetworkError(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && depth < 4; depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && RETRYABLE_CODES.has(code)) return true;
+    if (code === 'UND_ERR_INFO' && UNDICI_HTTP2_INFO.test(String((e as { message?: unknown }).message))) return true;
     e = (e as { cause?: unknown }).cause;
   }
   return false;

@@ -1,4 +1,4 @@
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { CredentialSource } from '../config/credentials.js';
 import { abortReasonText, SwrSyncError } from '../errors.js';
 import { BUDGETS } from '../oci/budgets.js';
@@ -9,7 +9,6 @@ import {
   describeTarget,
   errorDetail,
   header,
-  headResponse,
   looksLikePlainHttp,
   networkCause,
   type Exchange,
@@ -37,6 +36,14 @@ export interface SessionOptions {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * Whether an exchange moves blob bytes: a blob read (and where it redirects) or a streamed upload body. Those go over
+ * HTTP/1.1, one connection each (see `Transport`).
+ */
+function isBulk(op: Exchange): boolean {
+  return typeof op.body === 'function' || (op.method === 'GET' && /\/blobs\/(?!uploads\/)/.test(op.target));
+}
 
 /**
  * Sends one exchange to a registry and returns the answer the caller expected: finds the endpoint (scheme, API
@@ -147,18 +154,14 @@ export class RegistrySession {
       );
       let res: Dispatcher.ResponseData;
       try {
-        res =
-          op.method === 'HEAD'
-            ? headResponse(
-                await this.transport.heads.head(target, { headers, insecure: endpoint.insecure, signal: this.signal }),
-              )
-            : await request(target, {
-                dispatcher: endpoint.insecure ? this.transport.unverified : this.transport.verified,
-                method: op.method,
-                headers,
-                body: op.body === undefined ? undefined : typeof op.body === 'function' ? op.body() : op.body,
-                signal: this.signal,
-              });
+        res = await this.transport.send(target, {
+          method: op.method,
+          headers,
+          body: op.body === undefined ? undefined : typeof op.body === 'function' ? op.body() : op.body,
+          insecure: endpoint.insecure,
+          bulk: isBulk(op),
+          signal: this.signal,
+        });
       } catch (error) {
         this.count(op.registry, op.method, target, undefined);
         endDiscovery();

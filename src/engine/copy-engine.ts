@@ -1,4 +1,5 @@
 import type { ImageStore } from '../store/image-store.js';
+import type { Access } from '../client/registry-client.js';
 import { abortOf, describeError, isSwrSyncError, SwrSyncError } from '../errors.js';
 import { BUDGETS, limitExceeded } from '../oci/budgets.js';
 import { digestOf } from '../oci/digest.js';
@@ -41,6 +42,35 @@ export interface CopyOptions {
 export interface Checked {
   readonly checked: true;
   readonly sourceDigest?: string;
+}
+
+/** A manifest HEAD that `check()` sends first, so a run can send it ahead (see `firstCheckRequest`). */
+export interface CheckRequest {
+  readonly side: 'source' | 'destination';
+  readonly registry: string;
+  readonly repository: string;
+  readonly ref: string;
+  readonly access: Access;
+}
+
+/**
+ * The request `check(src, dst, options)` starts with, when it is a manifest HEAD: the source's when the lock vouches
+ * for the destination, else the destination's. A run sends it as soon as the image is known (its tag list arrived),
+ * and the check takes the answer (`RegistryClient.prefetchManifestHead`), so listing and checking overlap instead of
+ * costing a round trip each after the slowest tag list. Must follow `decide()`.
+ */
+export function firstCheckRequest(src: Reference, dst: Reference, options: CopyOptions = {}): CheckRequest | undefined {
+  if (options.platforms !== undefined && options.platforms.length > 0) return undefined;
+  const target = destinationOf(src, dst);
+  const locked = options.locked;
+  if (locked && locked.digest === locked.sourceDigest) {
+    return src.digest === undefined && !src.isLayout
+      ? { side: 'source', registry: src.registry, repository: src.repository, ref: src.ref, access: 'pull' }
+      : undefined;
+  }
+  const dstRef = target.tag ?? (target.digest ? undefined : src.tag) ?? target.digest ?? src.digest;
+  if (dstRef === undefined || target.isLayout) return undefined;
+  return { side: 'destination', registry: target.registry, repository: target.repository, ref: dstRef, access: 'push' };
 }
 
 /** Whether `check()` left the image to copy() (rather than deciding it: unchanged or failed). */

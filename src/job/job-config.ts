@@ -58,6 +58,17 @@ export interface JobConfig {
   readonly signal?: AbortSignal;
   /** A request that receives nothing (headers or body bytes) for this long fails and is retried. @default 60 s */
   readonly stallTimeoutMs?: number;
+  /**
+   * Offer HTTP/2 to TLS registries for tag lists, HEADs and manifests (blobs always go over HTTP/1.1); `false` speaks
+   * HTTP/1.1 only (`--no-http2`). @default true
+   */
+  readonly http2?: boolean;
+  /**
+   * What the job is opened for: each image's first check request (a manifest HEAD) is then sent as soon as the
+   * image is known, while other tag lists are still being read, and the check takes its answer. Leave it out when
+   * the job is neither synced nor planned right after opening.
+   */
+  readonly checkAhead?: 'sync' | 'plan';
   /** Environment for `${VAR}` expansion and DEFAULT_REGISTRY / DEFAULT_NAMESPACE. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
 }

@@ -16,7 +16,7 @@ import {
 } from '../config/images-file.js';
 import type { MirrorRule } from '../config/mirror-rule.js';
 import { mergeRegistryLimits } from '../config/registry-limits.js';
-import { CopyEngine } from '../engine/copy-engine.js';
+import { CopyEngine, firstCheckRequest } from '../engine/copy-engine.js';
 import { ReferrerCopier } from '../engine/referrer-copier.js';
 import { planReferrersOf } from '../plan/referrers.js';
 import { runTasks } from '../engine/sync-runner.js';
@@ -105,7 +105,10 @@ export async function openJob(config: JobConfig): Promise<Job> {
   const rules = imageFiles
     .flatMap((f) => f.rules)
     .filter((r) => inShard(new Reference(r.source.registry, r.source.repository).name, config.shard));
-  const transport = new Transport(config.stallTimeoutMs !== undefined ? { stallTimeoutMs: config.stallTimeoutMs } : {});
+  const transport = new Transport({
+    ...(config.stallTimeoutMs !== undefined ? { stallTimeoutMs: config.stallTimeoutMs } : {}),
+    ...(config.http2 === false ? { http2: false } : {}),
+  });
   // One limiter for both clients: a registry that is source and destination is limited once. Pacing starts while at
   // least one request per worker is still left, so requests already in flight cannot overdraw the quota.
   const limiter = new RegistryLimiter({
@@ -130,6 +133,7 @@ export async function openJob(config: JobConfig): Promise<Job> {
     const expanded = await expandRules(rules, source, {
       ...(config.platforms ? { platforms: config.platforms } : {}),
       ...(config.withReferrers ? { referrers: true } : {}),
+      ...(config.checkAhead ? { onTasks: checkAhead(config, lock, source, destination) } : {}),
     });
     // Invalid rules skipped outside --strict are generate failures, as image-migrator counts them.
     const invalid = imageFiles
@@ -165,6 +169,39 @@ export async function openJob(config: JobConfig): Promise<Job> {
     await transport.close();
     throw error;
   }
+}
+
+/**
+ * Sends each image's first check request ahead, as `syncJob` (`firstCheckRequest`) or `planJob` (the source HEAD,
+ * see planTasks) will make it, so a run's tag lists and checks overlap instead of taking a round trip each.
+ */
+function checkAhead(
+  config: JobConfig,
+  lock: LockFile | undefined,
+  source: StoreRouter,
+  destination: StoreRouter,
+): (tasks: readonly ImageTask[]) => void {
+  return (tasks) => {
+    for (const task of tasks) {
+      const { source: src, destination: dst } = task;
+      if (config.checkAhead === 'plan') {
+        source.prefetchManifestHead(src.registry, src.repository, src.ref);
+        continue;
+      }
+      const locked = lock && !config.verifyDestination ? lockedDestination(lock, task) : undefined;
+      const first = firstCheckRequest(src, dst, {
+        ...(task.platforms ? { platforms: task.platforms } : {}),
+        ...(locked ? { locked } : {}),
+      });
+      if (first)
+        (first.side === 'source' ? source : destination).prefetchManifestHead(
+          first.registry,
+          first.repository,
+          first.ref,
+          first.access,
+        );
+    }
+  };
 }
 
 /** The `images` part of image-syncer's legacy `--config` file, read like an images file. */

@@ -3,6 +3,7 @@ import type { MirrorRule, RuleDestination } from '../config/mirror-rule.js';
 import { needsTagList, selectTags } from '../config/tag-selection.js';
 import { describeError, isSwrSyncError } from '../errors.js';
 import { Limiter } from '../util/limiter.js';
+import { HTTP2_STREAMS_PER_CONNECTION } from '../defaults.js';
 import type { Platform } from '../oci/platform.js';
 import { Reference, tagProblem } from '../oci/reference.js';
 import type { ExpandedJob, GenerateFailure, ImageTask, RuleOrigin } from './image-task.js';
@@ -14,9 +15,12 @@ export interface ExpandOptions {
   readonly referrers?: boolean;
   /**
    * Tag lists fetched at once: the client's connections per host, so a run of many repositories lists them in as
-   * few round trips as the connection budget allows (what counts across regions). @default 32
+   * few round trips as the connection budget allows (what counts across regions): an HTTP/2 connection's streams, or
+   * the HTTP/1.1 connections (the rest wait in the pool). @default 100
    */
   readonly concurrency?: number;
+  /** Called with each rule's tasks as soon as they are known (its tag list arrived), before the others finish. */
+  readonly onTasks?: (tasks: readonly ImageTask[]) => void;
 }
 
 /**
@@ -29,7 +33,7 @@ export async function expandRules(
   source: ImageStore,
   options: ExpandOptions = {},
 ): Promise<ExpandedJob> {
-  const limiter = new Limiter(options.concurrency ?? 32);
+  const limiter = new Limiter(options.concurrency ?? HTTP2_STREAMS_PER_CONNECTION);
   const tasks: ImageTask[][] = [];
   const failures: GenerateFailure[] = [];
   const warnings: string[] = [];
@@ -51,6 +55,7 @@ export async function expandRules(
         if (selection.kind === 'digest') {
           const sourceRef = new Reference(rule.source.registry, rule.source.repository, undefined, selection.digest);
           tasks[i] = rule.destinations.map((d) => make(sourceRef, destinationRef(d, undefined, 0, selection.digest)));
+          options.onTasks?.(tasks[i]!);
           return;
         }
         let tags: readonly string[];
@@ -89,6 +94,7 @@ export async function expandRules(
             ),
           ),
         );
+        options.onTasks?.(tasks[i]!);
       } catch (error) {
         failures.push({
           rule: origin,

@@ -16,6 +16,11 @@ export interface ImageStore {
   readonly retry: RetryPolicy;
   /** The manifest's digest without reading it; undefined when there is none under `ref`. */
   headManifest(registry: string, repository: string, ref: string, access?: Access): Promise<ManifestHead | undefined>;
+  /**
+   * Sends a manifest HEAD now that a later `headManifest` with the same arguments takes (a registry overlaps round
+   * trips this way; a layout, which needs none, ignores it).
+   */
+  prefetchManifestHead?(registry: string, repository: string, ref: string, access?: Access): void;
   /** The manifest bytes under `ref` (a tag or a digest), with their digest checked. */
   getManifest(registry: string, repository: string, ref: string, access?: Access): Promise<FetchedManifest>;
   /** Stores the bytes verbatim under `ref` (a tag, or the digest); returns the digest stored. */

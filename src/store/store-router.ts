@@ -46,6 +46,10 @@ export class StoreRouter implements ImageStore {
     return this.pick(registry).headManifest(registry, repository, ref, access);
   }
 
+  prefetchManifestHead(registry: string, repository: string, ref: string, access?: Access): void {
+    if (!isLayoutRegistry(registry)) this.registries.prefetchManifestHead(registry, repository, ref, access);
+  }
+
   getManifest(registry: string, repository: string, ref: string, access?: Access): Promise<FetchedManifest> {
     return this.pick(registry).getManifest(registry, repository, ref, access);
   }

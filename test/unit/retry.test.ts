@@ -20,6 +20,14 @@ describe('retry policy', () => {
     );
     assert.ok(!isRetryableNetworkError(Object.assign(new Error('x'), { code: 'ENOENT' })));
   });
+  test('HTTP/2 stream resets and GOAWAY are transient; other informational errors are not', () => {
+    assert.ok(isRetryableNetworkError(Object.assign(new Error('x'), { code: 'ERR_HTTP2_STREAM_ERROR' })));
+    assert.ok(isRetryableNetworkError(Object.assign(new Error('x'), { code: 'ERR_HTTP2_GOAWAY_SESSION' })));
+    const info = (message: string) => Object.assign(new Error(message), { code: 'UND_ERR_INFO' });
+    assert.ok(isRetryableNetworkError(info('HTTP/2: "stream error" received - code 7')));
+    assert.ok(isRetryableNetworkError(new Error('wrap', { cause: info('HTTP/2: "frameError" received - type 1') })));
+    assert.ok(!isRetryableNetworkError(info('other')));
+  });
   test('Retry-After as seconds and as HTTP date', () => {
     assert.equal(parseRetryAfter('3'), 3000);
     assert.equal(parseRetryAfter(new Date(10_000).toUTCString(), 4_000), 6000);

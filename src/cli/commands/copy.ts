@@ -30,6 +30,8 @@ interface CopyFlags {
   strict?: boolean;
   timeout?: number;
   stallTimeout: number;
+  /** `--no-http2` sets it false. */
+  http2: boolean;
   rate?: number;
   bandwidth?: number;
   withReferrers?: boolean;
@@ -76,6 +78,10 @@ export function registerCopy(program: Command): void {
         .argParser(durationOption('--stall-timeout'))
         .default(DEFAULT_STALL_TIMEOUT_MS, `${DEFAULT_STALL_TIMEOUT_MS / 1000}s`),
     )
+    .option(
+      '--no-http2',
+      'speak HTTP/1.1 only: do not offer HTTP/2 to TLS registries (it carries tag lists, HEADs and manifests; blobs always go over HTTP/1.1)',
+    )
     .option('--rate <n>', 'requests per second to each registry, e.g. 10 or 0.5', rateOption('--rate'))
     .option(
       '--bandwidth <bytes/s>',
@@ -107,7 +113,7 @@ export function registerCopy(program: Command): void {
       const platforms = flags.platform ? parsePlatforms(flags.platform) : undefined;
       const credentials = await loadCopyCredentials(flags);
       const insecure = flags.insecure ? () => true : undefined;
-      const transport = new Transport({ stallTimeoutMs: flags.stallTimeout });
+      const transport = new Transport({ stallTimeoutMs: flags.stallTimeout, http2: flags.http2 });
       const limiter = new RegistryLimiter({
         defaults: {
           ...(flags.rate !== undefined ? { rate: flags.rate } : {}),

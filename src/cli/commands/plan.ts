@@ -16,7 +16,7 @@ export function registerPlan(program: Command): void {
 }
 
 export async function plan(flags: SyncFlags): Promise<number> {
-  const job = await openJob(await jobConfigFromFlags(flags));
+  const job = await openJob({ ...(await jobConfigFromFlags(flags)), checkAhead: 'plan' });
   job.source.limiter.onNotice((notice) => process.stderr.write(`swr-sync: pacing: ${printable(notice.message)}\n`));
   try {
     const report = await planJob(job);

@@ -64,7 +64,7 @@ async function sync(flags: SyncFlags): Promise<number> {
 }
 
 async function syncWith(flags: SyncFlags, interrupt: Interrupt): Promise<number> {
-  const job = await openJob({ ...(await jobConfigFromFlags(flags)), signal: interrupt.signal });
+  const job = await openJob({ ...(await jobConfigFromFlags(flags)), signal: interrupt.signal, checkAhead: 'sync' });
   const log = flags.log ? new RunLog(flags.log) : undefined;
   try {
     await log?.ready();
