@@ -10,7 +10,8 @@ export type InterruptSignal = keyof typeof SIGNAL_EXIT_CODES;
  * Ctrl-C and SIGTERM (a CI runner cancelling the job, `kill`, Kubernetes stopping a pod) during a copy: the first
  * one aborts `signal`, so no new image or blob starts and transfers under way are cut; the command then removes its
  * temporary files, reports what completed, writes the lock for it and exits with 130 / 143. A second signal exits
- * at once (what is left behind is removed by the next run, see docs/transfers.md).
+ * at once: spools in the temp dir are removed as the process exits (blob-spool.ts), what else is left behind by the
+ * next run (docs/transfers.md).
  */
 export class Interrupt {
   private readonly controller = new AbortController();

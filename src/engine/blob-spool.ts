@@ -36,7 +36,7 @@ export interface BlobSpoolOptions {
   readonly directory?: string;
 }
 
-/** A blob's bytes `[0, length)` in a temporary file; see the module comment. */
+/** A blob's bytes `[0, end)` in a temporary file; see the module comment. */
 export class BlobSpool {
   private handle: FileHandle | undefined;
   /** Bytes written (and so readable) from byte 0. */
@@ -63,7 +63,8 @@ export class BlobSpool {
     await sweepStaleSpools(directory);
     const path = join(directory, temporaryName('spool'));
     try {
-      // `wx+` (read and write): never follow or reuse what is already there (a shared /tmp); 0600: the bytes are the source's content.
+      // `wx+` (read and write, created new): never follow or reuse what is already there (a shared /tmp);
+      // 0600: the bytes are an image's content, not for other users of the machine.
       const handle = await open(path, 'wx+', 0o600);
       if (!exitHook) process.on('exit', removeLiveSpools);
       exitHook = true;
