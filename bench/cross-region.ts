@@ -1,9 +1,10 @@
 /**
  * The cross-region part of `npm run bench` (`--cross-region`): the registries as a mirror across regions sees them.
- * Each registry is reached through a loopback proxy that serves TLS (a private CA: `NODE_EXTRA_CA_CERTS` for
- * swr-sync, `--src-cert-dir` / `--dest-cert-dir` for skopeo) and delays every byte by half the round trip in each
- * direction, connection setup included (test/harness/latency-proxy.ts). Optionally it cuts connections, and it
- * counts the bytes that crossed, so a transfer that restarts instead of resuming shows.
+ * Each registry serves TLS itself (a private CA: `NODE_EXTRA_CA_CERTS` for swr-sync, `--src-cert-dir` /
+ * `--dest-cert-dir` for skopeo) and offers HTTP/2 by ALPN, as public registries do; it is reached through a loopback
+ * TCP proxy that delays every byte by half the round trip in each direction, connection setup and TLS handshake
+ * included (test/harness/latency-proxy.ts). Optionally the proxy cuts connections, and it counts the bytes that
+ * crossed (TLS records), so a transfer that restarts instead of resuming shows.
  */
 import { rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -45,7 +46,8 @@ export interface CrossRegionOptions {
 export interface CrossRegionRow {
   readonly rttMs: number;
   readonly set: string;
-  readonly phase: 'cold' | 'warm (lock)' | 'cold, cuts' | 'cold, cuts, destination keeps partial uploads';
+  readonly phase:
+    'cold' | 'warm (lock)' | 'warm (lock), --no-http2' | 'cold, cuts' | 'cold, cuts, destination keeps partial uploads';
   readonly swr: number[];
   readonly skopeo: number[];
   /** Bytes that crossed the links (the median run's), per tool: source to client, client to destination. */
@@ -68,14 +70,15 @@ interface Site {
 }
 
 async function openSite(rttMs: number, options: CrossRegionOptions, certs: TestCertificates): Promise<Site> {
-  const [src, dst] = await Promise.all([
-    startRegistry({ auth: 'basic', tmpfs: true, relativeUrls: true }),
-    startRegistry({ auth: 'basic', tmpfs: true, relativeUrls: true }),
-  ]);
   const tls = { certificate: certs.certificate, key: certs.key };
+  // Upload Locations relative to the request: an absolute one would name the registry's own port, not the proxy's.
+  const [src, dst] = await Promise.all([
+    startRegistry({ auth: 'basic', tmpfs: true, relativeUrls: true, tls }),
+    startRegistry({ auth: 'basic', tmpfs: true, relativeUrls: true, tls }),
+  ]);
   const [srcLink, dstLink] = await Promise.all([
-    startLatencyProxy({ target: src.url, oneWayMs: rttMs / 2, tls }),
-    startLatencyProxy({ target: dst.url, oneWayMs: rttMs / 2, tls }),
+    startLatencyProxy({ target: src.host, oneWayMs: rttMs / 2 }),
+    startLatencyProxy({ target: dst.host, oneWayMs: rttMs / 2 }),
   ]);
   const dir = join(options.work, `site-${rttMs}`);
   const certDir = join(dir, 'certs');
@@ -114,6 +117,7 @@ async function runTool(
   ns: string,
   options: CrossRegionOptions,
   lock: string,
+  extra: readonly string[] = [],
 ): Promise<ProcRun> {
   const dir = join(options.work, `xr-run-${++counter}`);
   const home = join(dir, 'home');
@@ -142,6 +146,7 @@ async function runTool(
           '--json',
           '--log',
           join(dir, 'log'),
+          ...extra,
         ],
         { env, cwd: dir },
       );
@@ -280,19 +285,30 @@ async function measureSite(
     if (set.kind === 'sync') {
       // Warm: nothing changed since the last cold run of each tool (its destination namespace is still there, as is
       // swr-sync's lock file and skopeo's blob-info cache).
-      const warm: Record<'swr' | 'skopeo', number[]> = { swr: [], skopeo: [] };
+      // swr-sync also runs with --no-http2, to show what HTTP/2 is worth (the reads that are not blobs multiplexed).
+      const warm: Record<'swr' | 'swrHttp1' | 'skopeo', number[]> = { swr: [], swrHttp1: [], skopeo: [] };
       const last = runs - 1;
       for (let i = 0; i < runs; i++) {
-        for (const tool of i % 2 === 0 ? (['swr', 'skopeo'] as const) : (['skopeo', 'swr'] as const)) {
+        const order = i % 2 === 0 ? (['swr', 'swrHttp1', 'skopeo'] as const) : (['skopeo', 'swrHttp1', 'swr'] as const);
+        for (const variant of order) {
+          const tool = variant === 'skopeo' ? 'skopeo' : 'swr';
           const ns = `${id}-${tool}-c${last}`;
-          const run = await runTool(tool, site, set, ns, options, join(options.work, `${tag}-${ns}.lock.json`));
-          warm[tool].push(run.wallMs);
+          const lock = join(options.work, `${tag}-${ns}.lock.json`);
+          const run = await runTool(tool, site, set, ns, options, lock, variant === 'swrHttp1' ? ['--no-http2'] : []);
+          warm[variant].push(run.wallMs);
           options.log(
-            `cross-region ${tag} set ${id} warm ${i + 1}/${runs} ${tool}: ${(run.wallMs / 1000).toFixed(2)} s`,
+            `cross-region ${tag} set ${id} warm ${i + 1}/${runs} ${variant}: ${(run.wallMs / 1000).toFixed(2)} s`,
           );
         }
       }
       rows.push({ rttMs: site.rttMs, set: set.title, phase: 'warm (lock)', swr: warm.swr, skopeo: warm.skopeo });
+      rows.push({
+        rttMs: site.rttMs,
+        set: set.title,
+        phase: 'warm (lock), --no-http2',
+        swr: warm.swrHttp1,
+        skopeo: warm.skopeo,
+      });
     }
     if (set.kind === 'copy' && options.cuts > 0) {
       const size = set.uniqueBytes;

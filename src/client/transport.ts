@@ -73,7 +73,8 @@ export class Transport {
         return new Agent({
           ...common,
           allowH2: true,
-          // Streams per connection; only reached on HTTP/2 connections (an HTTP/1.1 origin is not sent here).
+          // Streams per connection. An HTTP/1.1 origin gets only its first request (alone) here, so this never
+          // pipelines HTTP/1.1 requests in practice.
           pipelining: HTTP2_STREAMS_PER_CONNECTION,
           connect: (opts, callback) =>
             connect(opts, (error, socket) => {
@@ -91,11 +92,6 @@ export class Transport {
     }
   }
 
-  /** What `url`'s origin chose in its TLS handshake, once a request to it has gone over the HTTP/2 pool. */
-  protocol(url: URL): Protocol | undefined {
-    return this.protocols.get(url.host);
-  }
-
   /** Sends one request over the pool its kind and origin call for; the body is unread. */
   async send(url: URL, req: TransportRequest): Promise<Dispatcher.ResponseData> {
     const h2 =
@@ -103,7 +99,7 @@ export class Transport {
       url.protocol === 'https:' &&
       !req.bulk &&
       (req.method === 'GET' || req.method === 'HEAD');
-    // An origin not yet reached on the HTTP/2 pool is (its first request, which goes alone to learn the challenge).
+    // An origin not known yet goes there too: its first request (alone, to learn the challenge) tells what it speaks.
     if (h2 && this.protocols.get(url.host) !== 'http/1.1') {
       return request(url, {
         dispatcher: req.insecure ? this.multiplexedUnverified! : this.multiplexed!,

@@ -1,4 +1,5 @@
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 
 /**
@@ -9,7 +10,7 @@ import type { Readable } from 'node:stream';
  */
 
 export interface RegistryEndpoint {
-  /** http://127.0.0.1:PORT, possibly a proxy in front of the registry. */
+  /** http(s)://127.0.0.1:PORT, possibly a proxy in front of the registry. */
   url: string;
   username?: string;
   password?: string;
@@ -34,6 +35,11 @@ export interface Reply {
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+/**
+ * The harness's own TLS registries on 127.0.0.1 (test certificates): the harness seeds and inspects them, it is not
+ * what is under test, so it does not verify their certificate. The code under test always does.
+ */
+const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false });
 
 export class RegistrySession {
   private readonly credentials = new Map<string, string>();
@@ -121,7 +127,9 @@ function once(opts: {
     const body = opts.body;
     // distribution wants Content-Length on uploads, and never together with chunked encoding.
     headers['content-length'] = String(body === undefined ? 0 : Buffer.isBuffer(body) ? body.length : body.length);
-    const req = request(opts.url, { method: opts.method, headers, agent }, (res) => {
+    const send = opts.url.protocol === 'https:' ? httpsRequest : request;
+    const via = opts.url.protocol === 'https:' ? httpsAgent : agent;
+    const req = send(opts.url, { method: opts.method, headers, agent: via }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));

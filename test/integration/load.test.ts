@@ -152,7 +152,13 @@ describe(
       assert.deepEqual([...refused], probes === 1 ? ['GET /v2/'] : [], 'every refused request but the probe came back');
       // Bounded: a retry per refusal and none beyond it (429 is not a reason to re-send anything else). The first
       // request, the plain-HTTP probe of an insecure registry, is refused too: a 429 answer already settles it.
-      assert.equal(out.summary.retries, throttled - probes);
+      // On a loaded machine distribution itself may fail a request now and then (a 500 to a HEAD while the same blob
+      // is uploaded twice, docs/registry-behaviour.md, or a reset): each of those costs one retry too, and is counted
+      // from the proxy's record, so the accounting stays exact.
+      const failedByRegistry = proxy.requests.filter(
+        (r) => r.fault === undefined && (r.status === 0 || (r.status ?? 0) >= 500),
+      ).length;
+      assert.equal(out.summary.retries, throttled - probes + failedByRegistry);
       const log = await readFile(join(dir, 'sync.log'), 'utf8');
       assert.equal(log.split('\n').filter((l) => / copied /.test(l)).length, TAGS);
       assert.match(log, new RegExp(`retries: ${out.summary.retries} requests or transfers were tried again`));

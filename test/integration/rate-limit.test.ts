@@ -102,8 +102,11 @@ describe('rate and bandwidth limits (through counting proxies)', () => {
     const times = proxy.requests.map((r) => r.at).sort((a, b) => a - b);
     const n = times.length;
     const span = times[n - 1]! - times[0]!;
-    // The k-th request (k > burst) leaves no earlier than (k - burst) / rate s after the first; 100 ms for the wire.
-    const least = ((n - burst) / rate) * 1000 - 100;
+    // The k-th request (k > burst) leaves no earlier than (k - burst) / rate s after the first. The arrivals can be
+    // closer than the departures by the first request's connection set-up (a TCP connect through the proxy, which
+    // a loaded 2-core machine has been seen to delay by 140 ms): 250 ms for the wire. The one-second windows below
+    // bound the rate independently of any single arrival.
+    const least = ((n - burst) / rate) * 1000 - 250;
     assert.ok(
       span >= least,
       `${what}: ${n} requests arrived within ${span} ms; at ${rate}/s with a burst of ${burst} that takes at least ${least} ms`,
