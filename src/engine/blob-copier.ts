@@ -9,10 +9,13 @@ import { HashCheckpoints, VerifyStream } from './verify-stream.js';
 import { digestAlgorithm } from '../oci/digest.js';
 import { isLayoutRegistry } from '../oci/reference.js';
 import { RESUMABLE_MIN_BYTES } from '../client/upload.js';
+import { DEFAULT_CONNECTIONS_PER_ORIGIN } from '../defaults.js';
 import { BlobSpool, sweepStaleSpools } from './blob-spool.js';
 
 export type BlobOutcome = 'copied' | 'mounted' | 'present';
 
+/** Blobs from this size on take a slot of the narrow pool (`BlobCopierOptions.concurrency`). */
+const LARGE_BLOB_BYTES = RESUMABLE_MIN_BYTES;
 /** Blobs from this size on record their digest state as they stream, for resumed uploads (RESUMABLE_MIN_BYTES). */
 const CHECKPOINT_FROM_BYTES = 8 * 1024 * 1024;
 /** Digest state every MiB: a resumed upload reads less than 1 MiB of the source twice. */
@@ -49,8 +52,14 @@ interface RegistryBlob {
 export interface BlobCopierOptions {
   readonly source: ImageStore;
   readonly destination: ImageStore;
-  /** Blob transfers at once, across all images. @default 8 */
+  /** Transfers of large blobs (32 MiB and more: bandwidth-bound, each with a rewind buffer) at once. @default 8 */
   readonly concurrency?: number;
+  /**
+   * Placements of smaller blobs (a mount, or a transfer of a few round trips) at once, across all images: on a long
+   * round trip they are latency-bound, so a narrow pool would leave the links idle. @default 32, the connections
+   * per origin
+   */
+  readonly smallConcurrency?: number;
   /** Called with byte counts as they reach the destination, for progress display. */
   readonly onBytes?: (bytes: number) => void;
   /** The run's cancellation: no new resume of a cut download starts once it fires. */
@@ -66,6 +75,7 @@ export interface BlobCopierOptions {
 export class BlobCopier {
   private readonly options: BlobCopierOptions;
   private readonly limiter: Limiter;
+  private readonly smallLimiter: Limiter;
   /** (destination registry, digest) → where it is. */
   private readonly registryBlobs = new Map<string, RegistryBlob>();
   /** (destination registry/repository, digest) → the one attempt to place it there. */
@@ -74,6 +84,7 @@ export class BlobCopier {
   constructor(options: BlobCopierOptions) {
     this.options = options;
     this.limiter = new Limiter(options.concurrency ?? 8);
+    this.smallLimiter = new Limiter(options.smallConcurrency ?? DEFAULT_CONNECTIONS_PER_ORIGIN);
   }
 
   /**
@@ -91,7 +102,9 @@ export class BlobCopier {
     if (!outcome) {
       // Wait for another repository's transfer of this digest before taking a slot, so slots are never held idle.
       outcome = this.settled(`${to.registry}@${descriptor.digest}`).then(() =>
-        this.limiter.run(() => this.place(from, to, descriptor, bytes)),
+        (descriptor.size >= LARGE_BLOB_BYTES ? this.limiter : this.smallLimiter).run(() =>
+          this.place(from, to, descriptor, bytes),
+        ),
       );
       this.repositoryBlobs.set(key, outcome);
       // A failed attempt is not remembered: a later image (or a rerun of this one) tries again.

@@ -17,7 +17,7 @@ import { ImageWalk, Tally } from './image-walk.js';
 export interface CopyEngineOptions {
   readonly source: ImageStore;
   readonly destination: ImageStore;
-  /** Blob transfers at once, across all images of the run. @default 8 */
+  /** Transfers of large blobs (32 MiB and more) at once, across all images of the run. @default 8 */
   readonly blobConcurrency?: number;
   readonly onBytes?: (bytes: number) => void;
   /** Cancels the run: no blob transfer starts and no manifest or tag is written once it is aborted. */
