@@ -1010,7 +1010,7 @@ async function crossRegionMain(
     '',
     `Written by \`${command} --write-results\` (${elapsed.toFixed(0)} s; ${machine.node}, ${machine.skopeo}, ${machine.nproc} CPUs, ${machine.date}).`,
     '',
-    '- Both registries (distribution 2.8, basic auth) are reached through loopback proxies that serve TLS with a private CA (swr-sync: `NODE_EXTRA_CA_CERTS`; skopeo: `--src-cert-dir` / `--dest-cert-dir`) and delay every byte by half the round trip each way, the TCP handshake included; up to 16 MiB in flight per connection and direction.',
+    '- Both registries (distribution 2.8, basic auth) serve TLS themselves with a private CA (swr-sync: `NODE_EXTRA_CA_CERTS`; skopeo: `--src-cert-dir` / `--dest-cert-dir`) and offer HTTP/2 by ALPN; each is reached through a loopback TCP proxy that delays every byte by half the round trip each way, the TCP and TLS handshakes included; up to 16 MiB in flight per connection and direction.',
     '- cold: the destination wiped before each round (both tools, own namespaces); warm (lock): the same images again, swr-sync with the lock file its cold run wrote, skopeo with its blob-info cache.',
     `- cuts: the 1 GiB copy with ${cr.cuts} connection cuts on each side (source downloads and destination uploads), at evenly spread byte positions; bytes are what crossed each link (TLS included), swr-sync with \`--retries 8\`, skopeo with \`--retry-times 8\`.`,
     `- ${opts.runs} runs per cell at ${cr.rtts[0]} ms, ${cr.slowRuns} at the longer round trips; medians (min–max).`,

@@ -74,8 +74,12 @@ export interface RegistryClientOptions {
   readonly limiter?: RegistryLimiter;
 }
 
-/** Manifest HEADs held for later at once: a run prefetches at most this many answers ahead of its checks. */
-const PREFETCH_MAX = 4096;
+/**
+ * Manifest HEADs sent ahead and held until taken, at most: enough to fill an HTTP/2 connection's streams or the
+ * HTTP/1.1 connections while the tag lists are read; each pending request costs memory (planning 10,000 tags with
+ * 4,096 held peaked 50 MiB higher), and past the first round the checks keep the pipe full themselves.
+ */
+const PREFETCH_MAX = 256;
 
 /**
  * The one class at the network edge: a client for the OCI Distribution Spec v1.1 / Docker Registry HTTP API V2
