@@ -55,6 +55,8 @@ export interface ActionInputs {
   readonly bandwidth?: number;
   /** Bound of the whole run. */
   readonly timeoutMs?: number;
+  /** Offer HTTP/2 to TLS registries for reads that are not blobs (`false`: HTTP/1.1 only). */
+  readonly http2: boolean;
   readonly summary: boolean;
   readonly comment: boolean;
   readonly githubToken?: string;
@@ -115,6 +117,7 @@ export async function readInputs(context: InputContext = {}): Promise<ActionInpu
     const rate = optionalInput('rate', get('rate'), parseRequestRate, RATE_RULE);
     const bandwidth = optionalInput('bandwidth', get('bandwidth'), parseByteRate, BYTE_RATE_RULE);
     const timeoutMs = optionalInput('timeout', get('timeout'), parseDuration, DURATION_RULE);
+    const http2 = booleanInput('http2', get('http2'), true);
     const summary = booleanInput('summary', get('summary'), true);
     const comment = booleanInput('comment', get('comment'), false);
     const registry = get('registry') || undefined;
@@ -168,6 +171,7 @@ export async function readInputs(context: InputContext = {}): Promise<ActionInpu
       ...(rate !== undefined ? { rate } : {}),
       ...(bandwidth !== undefined ? { bandwidth } : {}),
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      http2,
       summary,
       comment,
       ...(githubToken ? { githubToken } : {}),
@@ -200,6 +204,7 @@ export function jobConfigOf(inputs: ActionInputs, env: NodeJS.ProcessEnv = proce
     ...(inputs.rate !== undefined ? { rate: inputs.rate } : {}),
     ...(inputs.bandwidth !== undefined ? { bandwidth: inputs.bandwidth } : {}),
     ...(inputs.timeoutMs !== undefined ? { timeoutMs: inputs.timeoutMs, timeoutSetBy: 'timeout input' } : {}),
+    ...(inputs.http2 ? {} : { http2: false }),
     env,
   };
 }

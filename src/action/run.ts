@@ -92,6 +92,7 @@ function logInputs(inputs: ActionInputs, workspace: string): void {
     ...(inputs.rate !== undefined ? [`rate ${inputs.rate} requests/s per registry`] : []),
     ...(inputs.bandwidth !== undefined ? [`bandwidth ${inputs.bandwidth} bytes/s per registry`] : []),
     ...(inputs.timeoutMs !== undefined ? [`timeout ${formatDurationText(inputs.timeoutMs)}`] : []),
+    ...(inputs.http2 ? [] : ['HTTP/1.1 only']),
     ...(inputs.authFile ? ['auth given'] : []),
   ];
   logInfo(`swr-sync: ${parts.join(', ')}`);

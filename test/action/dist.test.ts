@@ -55,6 +55,7 @@ test('action.yml: node24 runs dist/index.js; the inputs, defaults and outputs of
     rate: undefined,
     bandwidth: undefined,
     timeout: undefined,
+    http2: 'true',
     summary: 'true',
     comment: 'false',
     'github-token': '${{ github.token }}',

@@ -84,6 +84,13 @@ describe('inputs', () => {
     await assert.rejects(stat(inputs.authFile!), { code: 'ENOENT' });
   });
 
+  test('http2: false reaches the job as --no-http2 would; by default nothing is set (HTTP/2 offered)', async () => {
+    const images = '{"quay.io/acme/app:1": "reg.example/mirror/app:1"}';
+    assert.equal(jobConfigOf(await (await context({ images, http2: 'false' })).read(), {}).http2, false);
+    assert.equal(jobConfigOf(await (await context({ images })).read(), {}).http2, undefined);
+    await assert.rejects((await context({ images, http2: 'maybe' })).read(), /http2/);
+  });
+
   test('with-referrers, verify-destination, rate, bandwidth and timeout reach the job as their CLI flags would; absent, nothing is set', async () => {
     const images = '{"quay.io/acme/app:1": "reg.example/mirror/app:1"}';
     const given = await (
