@@ -10,6 +10,21 @@ import {
   WORKERS_MIN,
 } from '../defaults.js';
 
+/** `--stall-timeout`: the silence after which a request or transfer is aborted and retried (sync, plan, copy). */
+export function stallTimeoutOption(): Option {
+  return new Option('--stall-timeout <duration>', 'abort and retry a transfer that receives nothing for this long')
+    .argParser(durationOption('--stall-timeout'))
+    .default(DEFAULT_STALL_TIMEOUT_MS, `${DEFAULT_STALL_TIMEOUT_MS / 1000}s`);
+}
+
+/** `--no-http2`: HTTP/1.1 only (sync, plan, copy; see client/transport.ts). */
+export function http2Option(): Option {
+  return new Option(
+    '--no-http2',
+    'speak HTTP/1.1 only: do not offer HTTP/2 to TLS registries (it carries tag lists, HEADs and manifests; blobs always go over HTTP/1.1)',
+  );
+}
+
 /**
  * The flags `sync` and `plan` share (docs/cli.md), image-migrator's names and defaults first, then image-syncer's
  * names for the same things (`-p/--proc`, `--os`/`--arch`, `--config`), so their command lines run unchanged
@@ -82,15 +97,8 @@ export function addJobOptions(command: Command): Command {
       'bound the whole run (e.g. 30m); unfinished images fail, no tag is left on an incomplete image',
       durationOption('--timeout'),
     )
-    .addOption(
-      new Option('--stall-timeout <duration>', 'abort and retry a transfer that receives nothing for this long')
-        .argParser(durationOption('--stall-timeout'))
-        .default(DEFAULT_STALL_TIMEOUT_MS, `${DEFAULT_STALL_TIMEOUT_MS / 1000}s`),
-    )
-    .option(
-      '--no-http2',
-      'speak HTTP/1.1 only: do not offer HTTP/2 to TLS registries (it carries tag lists, HEADs and manifests; blobs always go over HTTP/1.1)',
-    )
+    .addOption(stallTimeoutOption())
+    .addOption(http2Option())
     .option(
       '--rate <n>',
       'requests per second to each registry, e.g. 10 or 0.5 (a mirror spec "registries" entry overrides it)',

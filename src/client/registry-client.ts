@@ -81,6 +81,10 @@ export interface RegistryClientOptions {
  */
 const PREFETCH_MAX = 256;
 
+/** What a prefetched HEAD is held under: the same arguments find it. */
+const prefetchKey = (registry: string, repository: string, ref: string, access: Access): string =>
+  `${access} ${registry}/${repository} ${ref}`;
+
 /**
  * The one class at the network edge: a client for the OCI Distribution Spec v1.1 / Docker Registry HTTP API V2
  * over undici. It owns authentication (anonymous, Basic, Bearer tokens from the `WWW-Authenticate` challenge),
@@ -173,7 +177,7 @@ export class RegistryClient {
     ref: string,
     access: Access = 'pull',
   ): Promise<ManifestHead | undefined> {
-    const key = `${access} ${registry}/${repository} ${ref}`;
+    const key = prefetchKey(registry, repository, ref, access);
     const ahead = this.prefetched.get(key);
     if (ahead) {
       this.prefetched.delete(key);
@@ -189,7 +193,7 @@ export class RegistryClient {
    * arrives, instead of after the slowest list (docs/performance.md, cross-region). At most `PREFETCH_MAX` are held.
    */
   prefetchManifestHead(registry: string, repository: string, ref: string, access: Access = 'pull'): void {
-    const key = `${access} ${registry}/${repository} ${ref}`;
+    const key = prefetchKey(registry, repository, ref, access);
     if (this.prefetched.has(key) || this.prefetched.size >= PREFETCH_MAX) return;
     const head = this.guard(() => this.headManifestOnce(registry, repository, ref, access));
     // Never an unhandled rejection: whoever takes it handles the failure (by asking again).

@@ -94,28 +94,21 @@ export class Transport {
 
   /** Sends one request over the pool its kind and origin call for; the body is unread. */
   async send(url: URL, req: TransportRequest): Promise<Dispatcher.ResponseData> {
-    const h2 =
-      this.multiplexed !== undefined &&
-      url.protocol === 'https:' &&
-      !req.bulk &&
-      (req.method === 'GET' || req.method === 'HEAD');
+    const small = url.protocol === 'https:' && !req.bulk && (req.method === 'GET' || req.method === 'HEAD');
     // An origin not known yet goes there too: its first request (alone, to learn the challenge) tells what it speaks.
-    if (h2 && this.protocols.get(url.host) !== 'http/1.1') {
-      return request(url, {
-        dispatcher: req.insecure ? this.multiplexedUnverified! : this.multiplexed!,
-        method: req.method,
-        headers: req.headers,
-        body: req.body,
-        signal: req.signal,
-      });
-    }
-    if (req.method === 'HEAD') {
+    const multiplexed =
+      small && this.protocols.get(url.host) !== 'http/1.1'
+        ? req.insecure
+          ? this.multiplexedUnverified
+          : this.multiplexed
+        : undefined;
+    if (!multiplexed && req.method === 'HEAD') {
       return headResponse(
         await this.heads.head(url, { headers: req.headers, insecure: req.insecure, signal: req.signal }),
       );
     }
     return request(url, {
-      dispatcher: req.insecure ? this.unverified : this.verified,
+      dispatcher: multiplexed ?? (req.insecure ? this.unverified : this.verified),
       method: req.method,
       headers: req.headers,
       body: req.body,

@@ -68,9 +68,19 @@ export function firstCheckRequest(src: Reference, dst: Reference, options: CopyO
       ? { side: 'source', registry: src.registry, repository: src.repository, ref: src.ref, access: 'pull' }
       : undefined;
   }
-  const dstRef = target.tag ?? (target.digest ? undefined : src.tag) ?? target.digest ?? src.digest;
+  const dstRef = destinationCheckRef(src, target);
   if (dstRef === undefined || target.isLayout) return undefined;
   return { side: 'destination', registry: target.registry, repository: target.repository, ref: dstRef, access: 'push' };
+}
+
+/** The tag the destination gets: its own, else the source's; a digest-only copy is stored by digest. */
+function destinationTag(src: Reference, dst: Reference): string | undefined {
+  return dst.tag ?? (dst.digest ? undefined : src.tag);
+}
+
+/** What `check()` HEADs at the destination: the tag it gets, else the digest it is stored under. */
+function destinationCheckRef(src: Reference, dst: Reference): string | undefined {
+  return destinationTag(src, dst) ?? dst.digest ?? src.digest;
 }
 
 /** Whether `check()` left the image to copy() (rather than deciding it: unchanged or failed). */
@@ -232,7 +242,6 @@ export class CopyEngine {
   ): Promise<{ unchanged: TopOutcome } | Checked> {
     const { source, destination } = this.options;
     const filtering = options.platforms !== undefined && options.platforms.length > 0;
-    const dstTag = dst.tag ?? (dst.digest ? undefined : src.tag);
     let sourceDigest = src.digest;
     const locked = options.locked;
     if (!filtering && locked && locked.digest === locked.sourceDigest) {
@@ -246,7 +255,7 @@ export class CopyEngine {
         return { unchanged: { sourceDigest, digest: sourceDigest, mediaType: '', platforms: [], unchanged: true } };
       }
     }
-    const dstRef = dstTag ?? dst.digest ?? src.digest;
+    const dstRef = destinationCheckRef(src, dst);
     if (!filtering && dstRef !== undefined) {
       const existing = await destination.headManifest(dst.registry, dst.repository, dstRef, 'push');
       if (existing?.digest) {
@@ -283,8 +292,7 @@ export class CopyEngine {
     const from: RepositoryLocation = { registry: src.registry, repository: src.repository };
     const to: RepositoryLocation = { registry: dst.registry, repository: dst.repository };
     const filtering = options.platforms !== undefined && options.platforms.length > 0;
-    // The tag the destination gets: its own, else the source's; a digest-only copy is stored by digest.
-    const dstTag = dst.tag ?? (dst.digest ? undefined : src.tag);
+    const dstTag = destinationTag(src, dst);
 
     const decision = options.checked ?? (await this.decide(src, dst, options, onSourceDigest));
     if ('unchanged' in decision) return decision.unchanged;

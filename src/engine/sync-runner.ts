@@ -47,6 +47,15 @@ function notStarted(task: ImageTask, signal: AbortSignal): ImageResult {
   };
 }
 
+/** How `runTasks` checks and copies `task` (also what a run's check-ahead must match, see firstCheckRequest). */
+export function copyOptionsOf(task: ImageTask, lockedFor?: RunTasksOptions['lockedFor']): CopyOptions {
+  const locked = lockedFor?.(task);
+  return {
+    ...(task.platforms ? { platforms: task.platforms } : {}),
+    ...(locked ? { locked } : {}),
+  };
+}
+
 /** At most 32 HEAD checks at once: the registry client keeps 32 connections per host. */
 const CHECKS_MAX = 32;
 
@@ -74,11 +83,7 @@ export async function runTasks(
   const results: ImageResult[] = new Array(tasks.length);
   await Promise.all(
     order.map(async ({ task, index }) => {
-      const locked = options.lockedFor?.(task);
-      const copyOptions: CopyOptions = {
-        ...(task.platforms ? { platforms: task.platforms } : {}),
-        ...(locked ? { locked } : {}),
-      };
+      const copyOptions = copyOptionsOf(task, options.lockedFor);
       const { signal } = options;
       const checked = await checks.run(async () => {
         if (signal?.aborted) return notStarted(task, signal);

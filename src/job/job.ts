@@ -19,7 +19,7 @@ import { mergeRegistryLimits } from '../config/registry-limits.js';
 import { CopyEngine, firstCheckRequest } from '../engine/copy-engine.js';
 import { ReferrerCopier } from '../engine/referrer-copier.js';
 import { planReferrersOf } from '../plan/referrers.js';
-import { runTasks } from '../engine/sync-runner.js';
+import { copyOptionsOf, runTasks } from '../engine/sync-runner.js';
 import { isLayoutRegistry, parseReference, Reference } from '../oci/reference.js';
 import { expandRules } from '../plan/expand.js';
 import type { ExpandedJob, GenerateFailure, ImageTask } from '../plan/image-task.js';
@@ -181,6 +181,7 @@ function checkAhead(
   source: StoreRouter,
   destination: StoreRouter,
 ): (tasks: readonly ImageTask[]) => void {
+  const vouched = lockedFor(config, lock);
   return (tasks) => {
     for (const task of tasks) {
       const { source: src, destination: dst } = task;
@@ -188,11 +189,7 @@ function checkAhead(
         source.prefetchManifestHead(src.registry, src.repository, src.ref);
         continue;
       }
-      const locked = lock && !config.verifyDestination ? lockedDestination(lock, task) : undefined;
-      const first = firstCheckRequest(src, dst, {
-        ...(task.platforms ? { platforms: task.platforms } : {}),
-        ...(locked ? { locked } : {}),
-      });
+      const first = firstCheckRequest(src, dst, copyOptionsOf(task, vouched));
       if (first)
         (first.side === 'source' ? source : destination).prefetchManifestHead(
           first.registry,
@@ -298,6 +295,7 @@ export async function syncJob(job: Job, hooks: SyncHooks = {}): Promise<SyncOutc
     const platforms = await engine.platformsAt(task.destination, known.digest).catch(() => []);
     return platforms.length > 0 ? { ...known, platforms } : known;
   };
+  const vouched = lockedFor(job.config, job.lock);
   const referrers = tasks.some((t) => t.referrers)
     ? new ReferrerCopier({ engine, source: job.source, destination: job.destination })
     : undefined;
@@ -315,9 +313,7 @@ export async function syncJob(job: Job, hooks: SyncHooks = {}): Promise<SyncOutc
           }
         : {}),
       ...(hooks.onStart ? { onStart: hooks.onStart } : {}),
-      ...(job.lock && !job.config.verifyDestination
-        ? { lockedFor: (task: ImageTask) => lockedDestination(job.lock!, task) }
-        : {}),
+      ...(vouched ? { lockedFor: vouched } : {}),
       ...(hooks.onResult ? { onResult: (task, result) => hooks.onResult!(task, withLockedPlatforms(result)) } : {}),
     })
   ).map(withLockedPlatforms);
@@ -349,8 +345,16 @@ export async function syncJob(job: Job, hooks: SyncHooks = {}): Promise<SyncOutc
   return { results, summary: summarize(results, failures, Date.now() - started, retries), ...(lock ? { lock } : {}) };
 }
 
+/** What the lock may vouch for, unless there is none or `--verify-destination` asks the destination anyway. */
+function lockedFor(config: JobConfig, lock: LockFile | undefined): ((task: ImageTask) => LockVouch) | undefined {
+  return lock && !config.verifyDestination ? (task) => lockedDestination(lock, task) : undefined;
+}
+
+/** A lock entry's digests for a destination the lock vouches for. */
+type LockVouch = { sourceDigest: string; digest: string } | undefined;
+
 /** The lock's record of a task's destination, when it was written for this same source. */
-function lockedDestination(lock: LockFile, task: ImageTask): { sourceDigest: string; digest: string } | undefined {
+function lockedDestination(lock: LockFile, task: ImageTask): LockVouch {
   // A layout is checked locally for nothing, and an oci-archive is rewritten whole by every run: what the lock says
   // it held must be copied into it again.
   if (isLayoutRegistry(task.destination.registry)) return undefined;

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { RegistryLimiter } from '../../client/rate-limit.js';
 import { applyArchiveOutcomes } from '../../results/archive-outcomes.js';
 import { Transport } from '../../client/registry-client.js';
@@ -17,7 +17,8 @@ import { Interrupt } from '../interrupt.js';
 import { loadCopyCredentials } from '../credentials.js';
 import { ExitCode } from '../exit-codes.js';
 import { byteRateOption, durationOption, integerOption, rateOption } from '../options.js';
-import { DEFAULT_RETRIES, DEFAULT_STALL_TIMEOUT_MS, RETRIES_MAX, RETRIES_MIN } from '../../defaults.js';
+import { http2Option, stallTimeoutOption } from '../job-options.js';
+import { DEFAULT_RETRIES, RETRIES_MAX, RETRIES_MIN } from '../../defaults.js';
 
 interface CopyFlags {
   platform?: string[];
@@ -73,15 +74,8 @@ export function registerCopy(program: Command): void {
       'bound the whole copy (e.g. 10m); no tag is left on an incomplete image',
       durationOption('--timeout'),
     )
-    .addOption(
-      new Option('--stall-timeout <duration>', 'abort and retry a transfer that receives nothing for this long')
-        .argParser(durationOption('--stall-timeout'))
-        .default(DEFAULT_STALL_TIMEOUT_MS, `${DEFAULT_STALL_TIMEOUT_MS / 1000}s`),
-    )
-    .option(
-      '--no-http2',
-      'speak HTTP/1.1 only: do not offer HTTP/2 to TLS registries (it carries tag lists, HEADs and manifests; blobs always go over HTTP/1.1)',
-    )
+    .addOption(stallTimeoutOption())
+    .addOption(http2Option())
     .option('--rate <n>', 'requests per second to each registry, e.g. 10 or 0.5', rateOption('--rate'))
     .option(
       '--bandwidth <bytes/s>',
